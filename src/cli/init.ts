@@ -1,0 +1,36 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hashSecret } from '../auth/secret_hash';
+import { createCaHierarchy, type CaKeyType } from '../issuance/ca_bootstrap';
+
+/** The template of the commented default config, shipped in config/. */
+const TEMPLATE = join(__dirname, '..', '..', '..', 'config', 'mayfly.default.yaml');
+
+export const DEV_USER = 'deployer';
+
+export interface InitResult {
+  readonly configFile: string;
+  readonly secret: string;
+  readonly rootFingerprintSha256: string;
+}
+
+/**
+ * Creates a data folder: a development root and issuing CA, a commented config and a random
+ * static secret. Keys and the secret file are written 0600; nothing is overwritten.
+ */
+export async function initDataDir(dir: string, keyType: CaKeyType, listen = '127.0.0.1:5016'): Promise<InitResult> {
+  await mkdir(join(dir, 'ca'), { recursive: true, mode: 0o700 });
+  const secret = randomBytes(24).toString('base64url');
+  const ca = await createCaHierarchy(keyType, 'Mayfly Development');
+  const template = await readFile(TEMPLATE, 'utf8');
+  const config = template.replace('{{SECRET_HASH}}', await hashSecret(secret)).replace('{{LISTEN}}', listen);
+  const write = (name: string, content: string, mode: number) => writeFile(join(dir, name), content, { mode, flag: 'wx' });
+  await write('ca/root.key', ca.root.privateKey, 0o600);
+  await write('ca/root.pem', ca.root.certificate, 0o644);
+  await write('ca/intermediate.key', ca.intermediate.privateKey, 0o600);
+  await write('ca/intermediate.pem', ca.intermediate.certificate + ca.root.certificate, 0o644);
+  await write('dev-credentials', `user=${DEV_USER}\nsecret=${secret}\n`, 0o600);
+  await write('mayfly.yaml', config, 0o600);
+  return { configFile: join(dir, 'mayfly.yaml'), secret, rootFingerprintSha256: ca.root.fingerprintSha256 };
+}

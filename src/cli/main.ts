@@ -1,0 +1,67 @@
+import { Command, Option } from 'commander';
+import { hashSecret } from '../auth/secret_hash';
+import { ConfigError } from '../config/load';
+import { CA_KEY_TYPES, type CaKeyType } from '../issuance/ca_bootstrap';
+import { SignerConfigError } from '../signers/signer';
+import { initDataDir } from './init';
+import { dataDir, serve } from './serve';
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Errors a user can fix are printed as they are; anything else without its stack. */
+function fail(error: unknown): never {
+  if (error instanceof ConfigError) process.stderr.write(`mayfly: the config has errors:\n${error.message}\n`);
+  else if (error instanceof SignerConfigError) process.stderr.write(`mayfly: ${error.message}\n`);
+  else process.stderr.write(`mayfly: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('mayfly').description('A short-lived certificate authority: policy in YAML, every decision audited.');
+  program
+    .command('serve')
+    .description('serve the API (on a fresh machine, first creates a development CA and config)')
+    .option('--config <file>', 'config file (default: $MAYFLY_HOME/mayfly.yaml, created if missing)')
+    .option('--listen <host:port>', 'listen address, overriding server.listen')
+    .option('--allow-plaintext', 'allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy)')
+    .action(async (options: { config?: string; listen?: string; allowPlaintext?: boolean }) => {
+      const running = await serve(options, print);
+      const stop = () => void running.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  program
+    .command('init')
+    .description('create a development CA, a commented config and a static credential')
+    .option('--dir <dir>', 'data folder (default: $MAYFLY_HOME or ./mayfly-data)')
+    .addOption(new Option('--key-type <type>', 'CA key type').choices(CA_KEY_TYPES).default('p256'))
+    .action(async (options: { dir?: string; keyType: CaKeyType }) => {
+      const dir = options.dir ?? dataDir();
+      const created = await initDataDir(dir, options.keyType);
+      print(`Created ${created.configFile} with a ${options.keyType} development CA.`);
+      print(`Root SHA-256 fingerprint: ${created.rootFingerprintSha256}`);
+      print(`The secret of user "deployer" is shown once: ${created.secret} (also in ${dir}/dev-credentials, mode 0600)`);
+    });
+  program
+    .command('hash-secret')
+    .description('read a secret on stdin and print the hash to put in the config as secret_hash')
+    .action(async () => {
+      const secret = (await readStdin()).replace(/\r?\n$/, '');
+      if (secret.length === 0) throw new Error('no secret on stdin');
+      print(await hashSecret(secret));
+    });
+  return program;
+}
+
+/** Runs the command line; the `mayfly` bin and `npm start` both come here. */
+export function main(argv: readonly string[]): void {
+  buildProgram().parseAsync([...argv]).catch(fail);
+}
+
+if (require.main === module) main(process.argv);

@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import ipaddr from 'ipaddr.js';
+import { assembleRuntime } from '../config/assemble';
+import { loadConfig } from '../config/load';
+import { startServer, type RunningServer } from '../http/server';
+import { ValidatorRegistry } from '../policy/registry';
+import { DEV_USER, initDataDir } from './init';
+
+export interface ServeOptions {
+  readonly config?: string;
+  readonly listen?: string;
+  readonly allowPlaintext?: boolean;
+}
+
+/** The data folder: MAYFLY_HOME, or ./mayfly-data. */
+export const dataDir = (): string => process.env.MAYFLY_HOME ?? 'mayfly-data';
+
+/** Loads (or, on a fresh machine, creates) the config and serves until the process is stopped. */
+export async function serve(options: ServeOptions, print: (line: string) => void): Promise<RunningServer> {
+  const home = dataDir();
+  const configFile = options.config ?? join(home, 'mayfly.yaml');
+  if (!options.config && !existsSync(configFile)) {
+    const created = await initDataDir(home, 'p256');
+    print(`Created a development CA and config in ${home}/ (root SHA-256 fingerprint ${created.rootFingerprintSha256}).`);
+    print(`The secret of user "${DEV_USER}" is shown once: ${created.secret}`);
+    print(`It is also in ${join(home, 'dev-credentials')} (mode 0600); the config holds only its hash.`);
+  }
+  const config = await loadConfig(configFile, new ValidatorRegistry());
+  const runtime = await assembleRuntime(config);
+  const [host, port] = options.listen ? splitListen(options.listen) : [config.listen.host, config.listen.port];
+  const loopback = isLoopback(host);
+  if (!loopback && !options.allowPlaintext) {
+    throw new Error(`refusing to serve plain HTTP on ${host}: secrets would cross the network in clear. Listen on a loopback address, or pass --allow-plaintext behind a TLS-terminating proxy`);
+  }
+  const running = await startServer({ runtime: () => runtime, logError: (error) => console.error(`internal error: ${describe(error)}`) }, host, port);
+  print(`Mayfly listening on ${running.url} (registration authorities: ${[...runtime.registrationAuthorities.keys()].join(', ')})`);
+  if (!loopback) print(`WARNING: plain HTTP on a non-loopback address (${host}); credentials travel in clear unless a proxy terminates TLS`);
+  const credentials = join(home, 'dev-credentials');
+  if (!options.config && existsSync(credentials)) printNextSteps(print, running.url, relative(process.cwd(), home) || '.');
+  return running;
+}
+
+function printNextSteps(print: (line: string) => void, url: string, home: string): void {
+  print('');
+  print('Request a certificate:');
+  print(`  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout svc.key -out svc.csr -subj "/CN=svc.mayfly.test" -addext "subjectAltName=DNS:svc.mayfly.test"`);
+  print(`  curl -sS --fail-with-body -F user=${DEV_USER} -F "secret=$(sed -n 's/^secret=//p' ${home}/dev-credentials)" -F encoding=pem -F csr=@svc.csr ${url}/v1/sign/default -o svc.pem`);
+  print(`  openssl verify -CAfile ${home}/ca/root.pem -untrusted ${home}/ca/intermediate.pem svc.pem`);
+  print('');
+}
+
+function splitListen(listen: string): [string, number] {
+  const match = /^\[?(.*?)\]?:(\d{1,5})$/.exec(listen);
+  if (!match) throw new Error(`--listen must be HOST:PORT, got ${JSON.stringify(listen)}`);
+  return [match[1], Number(match[2])];
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  return ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback';
+}
+
+const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));

@@ -1,0 +1,74 @@
+import type { Authenticator } from '../auth/authenticator';
+import { createSecretHash, parseSecretHash } from '../auth/secret_hash';
+import { StaticAuthenticator } from '../auth/static';
+import type { CertificateProfile } from '../issuance/profile';
+import type { KeyUsageName } from '../csr/oids';
+import type { ConfiguredValidator } from '../policy/validator';
+import { LocalSigner } from '../signers/local';
+import { SignerConfigError } from '../signers/signer';
+import { loadSigningCa, type SigningCa } from '../signers/signing_ca';
+import { alwaysOnValidators } from '../../validators';
+import { ConfigError, configPath, type ConfigProblem, type MayflyConfig } from './load';
+
+/** An RA ready to serve: who may ask, what policy says, what goes into the certificate, who signs. */
+export interface RegistrationAuthority {
+  readonly name: string;
+  readonly authenticator: Authenticator;
+  /** The always-on validators, then the RA's own chain in config order. */
+  readonly validators: readonly ConfiguredValidator[];
+  readonly profile: CertificateProfile;
+  readonly signingCa: SigningCa;
+}
+
+export interface Runtime {
+  readonly config: MayflyConfig;
+  readonly registrationAuthorities: ReadonlyMap<string, RegistrationAuthority>;
+}
+
+const ALWAYS_ON: readonly ConfiguredValidator[] = alwaysOnValidators.map((validator) => ({ validator, options: {} }));
+
+/** Builds authenticators and signers from a validated config; a failure names the config key behind it. */
+export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+  const problems: ConfigProblem[] = [];
+  const authenticators = new Map<string, Authenticator>();
+  for (const [name, entry] of Object.entries(config.document.authentication)) {
+    const at = ['authentication', name];
+    if (entry.secret_hash !== undefined) {
+      const parsed = parseSecretHash(entry.secret_hash);
+      if (typeof parsed === 'string') problems.push(config.source.problem([...at, 'secret_hash'], parsed));
+      else authenticators.set(name, new StaticAuthenticator(name, entry.user, parsed, entry.groups));
+    } else {
+      const secret = env[entry.secret_env!];
+      if (!secret) problems.push(config.source.problem([...at, 'secret_env'], `the environment variable ${entry.secret_env} is not set or empty`));
+      else authenticators.set(name, new StaticAuthenticator(name, entry.user, await createSecretHash(secret), entry.groups));
+    }
+  }
+  const signingCas = new Map<string, SigningCa>();
+  for (const [name, entry] of Object.entries(config.document.signing_ca)) {
+    try {
+      const passphrase = entry.key_passphrase_env ? env[entry.key_passphrase_env] : undefined;
+      const signer = await LocalSigner.load({ keyFile: configPath(config, entry.key), ...(passphrase ? { passphrase } : {}) });
+      signingCas.set(name, await loadSigningCa(name, configPath(config, entry.cert), signer));
+    } catch (error) {
+      if (!(error instanceof SignerConfigError)) throw error;
+      problems.push(config.source.problem(['signing_ca', name], error.message));
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const registrationAuthorities = new Map<string, RegistrationAuthority>();
+  for (const [name, ra] of config.registrationAuthorities) {
+    registrationAuthorities.set(name, {
+      name,
+      authenticator: authenticators.get(ra.authentication)!,
+      validators: [...ALWAYS_ON, ...ra.validators],
+      profile: {
+        validityMs: ra.validityMs,
+        backdateMs: ra.backdateMs,
+        ...(ra.keyUsage ? { keyUsage: ra.keyUsage as KeyUsageName[] } : {}),
+        extKeyUsage: ra.extKeyUsage,
+      },
+      signingCa: signingCas.get(ra.signingCa)!,
+    });
+  }
+  return { config, registrationAuthorities };
+}

@@ -1,0 +1,161 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import type { ValidatorRegistry } from '../policy/registry';
+import type { ConfiguredValidator } from '../policy/validator';
+import { parseDuration } from './duration';
+import { configSchema, type ConfigDocument } from './schema';
+
+type KeyPath = readonly (string | number)[];
+
+export interface ConfigProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Dotted path of the offending key, e.g. registration_authority.default.valid_hours */
+  readonly key: string;
+  readonly message: string;
+}
+
+/** The config cannot be used; every problem names its file, line and key. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.key || '(top level)'}: ${p.message}`).join('\n'));
+  }
+}
+
+/** A parsed YAML file that can say where any key path stands in it. */
+export class ConfigSource {
+  private readonly lineCounter = new LineCounter();
+  readonly document: Document;
+
+  constructor(
+    readonly file: string,
+    text: string,
+  ) {
+    this.document = parseDocument(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
+  }
+
+  /** The problem at `path`; for a key that is absent, the nearest present parent. */
+  problem(path: KeyPath, message: string, unknownKey?: string): ConfigProblem {
+    let offset = 0;
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = this.document.getIn(path.slice(0, depth), true) as Node | undefined;
+      if (node && typeof node === 'object' && node.range) {
+        offset = (unknownKey !== undefined && depth === path.length && keyNode(node, unknownKey)?.range?.[0]) || node.range[0];
+        break;
+      }
+    }
+    const { line, col } = this.lineCounter.linePos(offset);
+    const key = [...path, ...(unknownKey === undefined ? [] : [unknownKey])].map((part) => (typeof part === 'number' ? `[${part}]` : part)).join('.').replace(/\.\[/g, '[');
+    return { file: this.file, line, column: col, key, message };
+  }
+}
+
+function keyNode(node: unknown, key: string): Node | undefined {
+  if (!isMap(node)) return undefined;
+  const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === key);
+  return pair && (pair.key as Node);
+}
+
+/** The config after validation: every reference resolved, every path absolute, every option parsed. */
+export interface MayflyConfig {
+  readonly source: ConfigSource;
+  readonly document: ConfigDocument;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly registrationAuthorities: ReadonlyMap<string, RegistrationAuthorityConfig>;
+}
+
+export interface RegistrationAuthorityConfig {
+  readonly name: string;
+  readonly authentication: string;
+  readonly signingCa: string;
+  readonly validityMs: number;
+  readonly backdateMs: number;
+  readonly keyUsage?: readonly string[];
+  readonly extKeyUsage: readonly string[];
+  readonly validators: readonly ConfiguredValidator[];
+}
+
+/** Reads, parses and validates a config file; throws ConfigError with every problem found. */
+export async function loadConfig(file: string, registry: ValidatorRegistry): Promise<MayflyConfig> {
+  const path = resolve(file);
+  const text = await readFile(path, 'utf8').catch(() => {
+    throw new ConfigError([{ file: path, line: 1, column: 1, key: '', message: 'the config file cannot be read' }]);
+  });
+  return parseConfig(path, text, registry);
+}
+
+export function parseConfig(file: string, text: string, registry: ValidatorRegistry): MayflyConfig {
+  const source = new ConfigSource(file, text);
+  if (source.document.errors.length > 0) {
+    throw new ConfigError(
+      source.document.errors.map((error) => ({
+        file,
+        line: error.linePos?.[0].line ?? 1,
+        column: error.linePos?.[0].col ?? 1,
+        key: '',
+        message: `YAML: ${error.message.split('\n')[0]}`,
+      })),
+    );
+  }
+  const parsed = configSchema.safeParse(source.document.toJS() ?? {});
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap((issue) => zodProblems(source, [], issue)));
+  const document = parsed.data;
+  const problems: ConfigProblem[] = [];
+  const registrationAuthorities = new Map<string, RegistrationAuthorityConfig>();
+  for (const [name, ra] of Object.entries(document.registration_authority)) {
+    const at = ['registration_authority', name];
+    if (!document.authentication[ra.authentication]) {
+      problems.push(source.problem([...at, 'authentication'], `no authentication entry named ${JSON.stringify(ra.authentication)} (defined: ${Object.keys(document.authentication).join(', ') || 'none'})`));
+    }
+    if (!document.signing_ca[ra.signing_ca]) {
+      problems.push(source.problem([...at, 'signing_ca'], `no signing_ca named ${JSON.stringify(ra.signing_ca)} (defined: ${Object.keys(document.signing_ca).join(', ') || 'none'})`));
+    }
+    ra.fixups.forEach((_, index) => problems.push(source.problem([...at, 'fixups', index], 'fixups are not supported yet')));
+    const validators = ra.validators.flatMap((item, index) => {
+      const [validatorName, options] = Object.entries(item)[0];
+      const validator = registry.get(validatorName);
+      const itemPath = [...at, 'validators', index];
+      if (!validator) {
+        problems.push(source.problem(itemPath, `unknown validator ${JSON.stringify(validatorName)} (known: ${registry.names.join(', ')})`, validatorName));
+        return [];
+      }
+      const result = validator.options.safeParse(options ?? {});
+      if (!result.success) {
+        problems.push(...result.error.issues.flatMap((issue) => zodProblems(source, [...itemPath, validatorName], issue)));
+        return [];
+      }
+      return [{ validator, options: result.data }];
+    });
+    registrationAuthorities.set(name, {
+      name,
+      authentication: ra.authentication,
+      signingCa: ra.signing_ca,
+      validityMs: ra.validity !== undefined ? parseDuration(ra.validity)! : ra.valid_hours! * 3_600_000,
+      backdateMs: ra.backdate_minutes * 60_000,
+      ...(ra.key_usage ? { keyUsage: ra.key_usage } : {}),
+      extKeyUsage: ra.ext_key_usage,
+      validators,
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const [, host, port] = /^\[?(.*?)\]?:(\d+)$/.exec(document.server.listen)!;
+  return { source, document, listen: { host, port: Number(port) }, registrationAuthorities };
+}
+
+function zodProblems(source: ConfigSource, base: KeyPath, issue: z.core.$ZodIssue): ConfigProblem[] {
+  const path = [...base, ...issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part))];
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => source.problem(path, 'unknown key', key));
+  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
+    return [source.problem(path, `${issue.message}`)];
+  }
+  return [source.problem(path, issue.message)];
+}
+
+/** Resolves a path from the config against the config file's folder. */
+export function configPath(config: MayflyConfig, path: string): string {
+  return resolve(dirname(config.source.file), path);
+}

@@ -1,0 +1,78 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { RegistrationAuthority, Runtime } from '../config/assemble';
+import { describeError, HttpError } from './errors';
+import { wantsJson } from './negotiate';
+import { signCertificate } from './routes/sign';
+import { signRequestParsers } from './sign_request';
+
+export interface AppOptions {
+  /** The runtime in force; read once per request, so a reload never changes a request in flight. */
+  readonly runtime: () => Runtime;
+  /** Largest accepted request body, bytes. */
+  readonly bodyLimit?: number;
+  /** Where internal faults are reported (never to the client). */
+  readonly logError?: (error: unknown) => void;
+}
+
+const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/** The HTTP API: Anchor's routes and their JSON twins. Only speaks HTTP; the stages decide. */
+export function createApp(options: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use((_request, response, next) => {
+    response.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
+    next();
+  });
+
+  app.get('/robots.txt', (_request, response) => {
+    response.type('text/plain').send('User-agent: *\nDisallow: /\n');
+  });
+
+  const registrationAuthority = (request: Request): RegistrationAuthority => {
+    const name = String(request.params.ra);
+    const ra = options.runtime().registrationAuthorities.get(name);
+    if (!ra) throw new HttpError(404, 'unknown_ra', `no registration authority named ${JSON.stringify(name.slice(0, 64))}`);
+    return ra;
+  };
+
+  app.get('/v1/ca/:ra', (request, response) => {
+    const ra = registrationAuthority(request);
+    if (wantsJson(request)) response.json({ chain: ra.signingCa.chainPem.match(/-----BEGIN[\s\S]+?-----END CERTIFICATE-----\n?/g) });
+    else response.type('text/plain').send(ra.signingCa.chainPem);
+  });
+  app.all('/v1/ca/:ra', methodNotAllowed('GET, HEAD'));
+
+  app.post(
+    '/v1/sign/:ra',
+    (request, _response, next) => {
+      registrationAuthority(request); // 404 before reading a body meant for nobody
+      next();
+    },
+    ...signRequestParsers(options.bodyLimit ?? DEFAULT_BODY_LIMIT),
+    (request, response) => signCertificate(registrationAuthority(request), request, response),
+  );
+  app.all('/v1/sign/:ra', methodNotAllowed('POST'));
+
+  app.use((_request, _response, next) => next(new HttpError(404, 'not_found', 'no such resource')));
+  app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
+    const described = describeError(error);
+    if (described.status >= 500 && described.status !== 503) options.logError?.(error);
+    response.status(described.status).set(described.headers);
+    if (wantsJson(request)) {
+      response.json({ error: described.error, message: described.message, reasons: described.reasons });
+    } else {
+      const reasons = described.reasons.map((r) => `\n- ${r.validator}: ${r.reason}`).join('');
+      response.type('text/plain').send(`${described.message}${reasons}\n`);
+    }
+  });
+  return app;
+}
+
+function methodNotAllowed(allow: string) {
+  return (_request: Request, _response: Response, next: NextFunction) => {
+    next(new HttpError(405, 'method_not_allowed', `method not allowed; use ${allow}`, { Allow: allow }));
+  };
+}

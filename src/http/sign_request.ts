@@ -1,0 +1,84 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import multer from 'multer';
+import type { Credentials } from '../auth/authenticator';
+import { HttpError } from './errors';
+
+/** What a sign request carries once its body is read, whatever form it came in. */
+export interface SignRequestFields {
+  readonly credentials: Credentials;
+  /** The CSR as sent: text (PEM or base64) or bytes (DER upload). */
+  readonly csr: string | Uint8Array;
+}
+
+const FORM_FIELDS = new Set(['user', 'secret', 'encoding', 'csr']);
+const ENCODINGS = new Set(['pem', 'der']);
+const CONTENT_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'application/json', 'application/pkcs10'];
+
+/**
+ * Body parsers for the sign route, each bounded by `limit` bytes. The Content-Length check
+ * refuses an oversized body before a byte of it is read.
+ */
+export function signRequestParsers(limit: number): RequestHandler[] {
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    limits: { fieldSize: limit, fileSize: limit, files: 1, fields: FORM_FIELDS.size, parts: FORM_FIELDS.size, fieldNameSize: 64 },
+  });
+  return [
+    (request: Request, _response: Response, next: NextFunction) => {
+      const length = Number(request.headers['content-length'] ?? 0);
+      if (length > limit) return next(new HttpError(413, 'body_too_large', `the request body is over the limit of ${limit} bytes`));
+      if (!request.is(CONTENT_TYPES)) {
+        return next(new HttpError(415, 'unsupported_media_type', `the Content-Type must be one of ${CONTENT_TYPES.join(', ')}`));
+      }
+      next();
+    },
+    express.urlencoded({ extended: false, limit, parameterLimit: FORM_FIELDS.size * 2 }),
+    express.json({ limit, strict: true }),
+    express.raw({ type: 'application/pkcs10', limit }),
+    upload.any(),
+  ];
+}
+
+/** Reads the CSR and credentials out of a parsed body: form fields, or JSON/PKCS#10 with HTTP Basic. */
+export function readSignRequest(request: Request): SignRequestFields {
+  const basic = basicCredentials(request);
+  if (request.is('application/pkcs10')) {
+    if (!Buffer.isBuffer(request.body) || request.body.length === 0) throw new HttpError(400, 'missing_csr', 'the request body is empty; send the CSR');
+    return { credentials: basic, csr: request.body };
+  }
+  const body: Record<string, unknown> = typeof request.body === 'object' && request.body !== null && !Array.isArray(request.body) ? request.body : {};
+  if (request.is('application/json') && (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body))) {
+    throw new HttpError(400, 'bad_body', 'the JSON body must be an object such as {"csr": "-----BEGIN CERTIFICATE REQUEST-----..."}');
+  }
+  for (const key of Object.keys(body)) {
+    if (!FORM_FIELDS.has(key)) throw new HttpError(400, 'unknown_field', `unknown field ${JSON.stringify(key.slice(0, 64))}; expected ${[...FORM_FIELDS].join(', ')}`);
+  }
+  const user = textField(body, 'user');
+  const secret = textField(body, 'secret');
+  const encoding = textField(body, 'encoding');
+  if (encoding !== undefined && !ENCODINGS.has(encoding.toLowerCase())) throw new HttpError(400, 'bad_field', 'the encoding field must be pem');
+  const files = Array.isArray(request.files) ? request.files : [];
+  const file = files.find((f) => f.fieldname === 'csr');
+  if (files.some((f) => f.fieldname !== 'csr')) throw new HttpError(400, 'unknown_field', 'only the csr field may be a file');
+  const csr = file ? new Uint8Array(file.buffer.buffer, file.buffer.byteOffset, file.buffer.byteLength) : textField(body, 'csr');
+  if (csr === undefined || csr.length === 0) throw new HttpError(400, 'missing_csr', 'the csr field is missing or empty');
+  const credentials = user !== undefined || secret !== undefined ? { user, secret } : basic;
+  return { credentials, csr };
+}
+
+function textField(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new HttpError(400, 'bad_field', `the ${name} field must be a single string`);
+  return value;
+}
+
+// RFC 7617: Authorization: Basic base64(user ":" secret)
+function basicCredentials(request: Request): Credentials {
+  const header = request.headers.authorization;
+  const match = header ? /^Basic\s+([A-Za-z0-9+/]+=*)\s*$/i.exec(header) : null;
+  if (!match) return {};
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? {} : { user: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+}

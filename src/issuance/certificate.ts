@@ -1,0 +1,89 @@
+import ipaddr from 'ipaddr.js';
+import {
+  contextTag,
+  encode,
+  encodeBitString,
+  encodeBoolean,
+  encodeNamedBits,
+  encodeOctetString,
+  encodeOid,
+  encodeTime,
+  encodeUnsignedInteger,
+  sequence,
+} from '../der';
+import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, OID } from '../csr/oids';
+import { keyIdentifier, type SigningCa } from '../signers/signing_ca';
+import type { IssuanceNames, IssuedCertificate, SubjectPublicKey } from '../types';
+import type { CertificateProfile } from './profile';
+import { randomSerialNumber } from './serial';
+
+/** What a certificate is issued for, once policy has allowed it. */
+export interface IssuanceRequest {
+  readonly subject: Uint8Array;
+  readonly publicKey: SubjectPublicKey;
+  readonly names: IssuanceNames;
+}
+
+const VERSION_3 = encode(contextTag(0, true), encodeUnsignedInteger(Uint8Array.of(2)));
+const EMPTY_NAME = sequence();
+
+/** Builds the RFC 5280 certificate for `request` under `profile` and has the CA's signer sign it. */
+export async function issueCertificate(
+  request: IssuanceRequest,
+  profile: CertificateProfile,
+  ca: SigningCa,
+  now: Date = new Date(),
+): Promise<IssuedCertificate> {
+  const issuedAt = Math.floor(now.getTime() / 1000) * 1000;
+  const notBefore = new Date(issuedAt - profile.backdateMs);
+  // Never outlive the issuer: a client would see a chain that expires before its leaf.
+  const notAfter = new Date(Math.min(issuedAt + profile.validityMs, ca.notAfter.getTime()));
+  const serial = randomSerialNumber();
+  const tbs = sequence(
+    VERSION_3,
+    encodeUnsignedInteger(serial),
+    ca.signer.signatureAlgorithm,
+    ca.subject,
+    sequence(encodeTime(notBefore), encodeTime(notAfter)),
+    request.subject,
+    request.publicKey.spki,
+    encode(contextTag(3, true), sequence(...extensions(request, profile, ca))),
+  );
+  const signature = await ca.signer.sign(tbs);
+  return {
+    der: sequence(tbs, ca.signer.signatureAlgorithm, encodeBitString(signature)),
+    serialNumber: Buffer.from(serial).toString('hex'),
+    notBefore,
+    notAfter,
+  };
+}
+
+function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
+  return critical ? sequence(encodeOid(oid), encodeBoolean(true), encodeOctetString(value)) : sequence(encodeOid(oid), encodeOctetString(value));
+}
+
+function extensions(request: IssuanceRequest, profile: CertificateProfile, ca: SigningCa): Uint8Array[] {
+  const keyUsage = profile.keyUsage ?? (request.publicKey.type === 'RSA' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature']);
+  const list = [
+    // RFC 5280 4.2.1.9: CA:FALSE is the DEFAULT, so an empty SEQUENCE; critical so no one reads it as a CA.
+    extension(OID.basicConstraints, true, sequence()),
+    extension(OID.keyUsage, true, encodeNamedBits(keyUsage.map((name) => KEY_USAGE_BITS.indexOf(name as (typeof KEY_USAGE_BITS)[number])))),
+  ];
+  if (profile.extKeyUsage.length > 0) {
+    list.push(extension(OID.extKeyUsage, false, sequence(...profile.extKeyUsage.map((purpose) => encodeOid(EXT_KEY_USAGE_OIDS[purpose] ?? purpose)))));
+  }
+  list.push(
+    extension(OID.subjectKeyIdentifier, false, encodeOctetString(keyIdentifier(request.publicKey.spki))),
+    extension(OID.authorityKeyIdentifier, false, sequence(encode(contextTag(0, false), ca.subjectKeyIdentifier))),
+  );
+  const generalNames = [
+    ...request.names.dnsNames.map((name) => encode(contextTag(2, false), Buffer.from(name, 'latin1'))),
+    ...request.names.ipAddresses.map((address) => encode(contextTag(7, false), Uint8Array.from(ipaddr.parse(address).toByteArray()))),
+  ];
+  if (generalNames.length > 0) {
+    // RFC 5280 4.2.1.6: with an empty subject the SAN carries the identity and must be critical.
+    const emptySubject = Buffer.compare(request.subject, EMPTY_NAME) === 0;
+    list.push(extension(OID.subjectAltName, emptySubject, sequence(...generalNames)));
+  }
+  return list;
+}

@@ -1,0 +1,50 @@
+import { createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { signatureSchemeFor } from './algorithms';
+import { SignerConfigError, type Signer } from './signer';
+
+export interface LocalSignerOptions {
+  /** Path of a PEM private key (PKCS#8, optionally encrypted, or a traditional format). */
+  readonly keyFile: string;
+  /** The passphrase of an encrypted key. */
+  readonly passphrase?: string;
+}
+
+/** A CA key held in a file, loaded once; each signature runs on libuv's thread pool, off the event loop. */
+export class LocalSigner implements Signer {
+  readonly signatureAlgorithm: Uint8Array;
+  readonly publicKey: Uint8Array;
+  readonly description: string;
+  private readonly digest: string | null;
+
+  private constructor(private readonly key: KeyObject) {
+    const scheme = signatureSchemeFor(key);
+    this.digest = scheme.digest;
+    this.signatureAlgorithm = scheme.algorithmIdentifier;
+    this.description = `local ${scheme.keyDescription}`;
+    this.publicKey = createPublicKey(key).export({ format: 'der', type: 'spki' });
+  }
+
+  static async load(options: LocalSignerOptions): Promise<LocalSigner> {
+    const info = await stat(options.keyFile).catch(() => {
+      throw new SignerConfigError(`the CA key file ${options.keyFile} cannot be read`);
+    });
+    // A CA key others can read is a compromised CA: refuse rather than warn.
+    if ((info.mode & 0o077) !== 0) {
+      throw new SignerConfigError(`the CA key file ${options.keyFile} is readable by others (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 on it`);
+    }
+    const pem = await readFile(options.keyFile);
+    try {
+      return new LocalSigner(createPrivateKey({ key: pem, format: 'pem', ...(options.passphrase ? { passphrase: options.passphrase } : {}) }));
+    } catch (error) {
+      if (error instanceof SignerConfigError) throw error;
+      throw new SignerConfigError(`the CA key file ${options.keyFile} is not a readable private key${options.passphrase ? ' (or the passphrase is wrong)' : ''}`);
+    }
+  }
+
+  sign(tbs: Uint8Array): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      sign(this.digest, tbs, { key: this.key, dsaEncoding: 'der' }, (error, signature) => (error ? reject(error) : resolve(signature)));
+    });
+  }
+}

@@ -1,0 +1,73 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { contextTag, readDer, TAG } from '../der';
+import { SignerConfigError, type Signer } from './signer';
+
+const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
+
+/** An issuing CA: its signer and the certificate facts every issued certificate refers to. */
+export interface SigningCa {
+  readonly name: string;
+  readonly signer: Signer;
+  /** DER certificates, the issuing certificate first, then up the chain. */
+  readonly chain: readonly Uint8Array[];
+  /** The chain as PEM, issuing certificate first, ready to serve. */
+  readonly chainPem: string;
+  /** The issuing certificate's subject Name, DER: the issuer of what it signs. */
+  readonly subject: Uint8Array;
+  /** RFC 5280 4.2.1.2: its subjectKeyIdentifier, which becomes the issued certificate's AKI. */
+  readonly subjectKeyIdentifier: Uint8Array;
+  readonly notAfter: Date;
+}
+
+/** Reads a PEM chain file (issuing certificate first) and checks that `signer` holds its key. */
+export async function loadSigningCa(name: string, certFile: string, signer: Signer): Promise<SigningCa> {
+  const pem = await readFile(certFile, 'utf8').catch(() => {
+    throw new SignerConfigError(`signing_ca ${name}: the certificate file ${certFile} cannot be read`);
+  });
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new SignerConfigError(`signing_ca ${name}: ${certFile} holds no PEM certificate`);
+  const certificates = blocks.map((block) => new X509Certificate(block));
+  const issuing = certificates[0];
+  if (!issuing.ca) throw new SignerConfigError(`signing_ca ${name}: the first certificate in ${certFile} is not a CA certificate`);
+  const issuingSpki = issuing.publicKey.export({ format: 'der', type: 'spki' });
+  if (!issuingSpki.equals(signer.publicKey)) {
+    throw new SignerConfigError(`signing_ca ${name}: the key (${signer.description}) does not match the certificate in ${certFile}`);
+  }
+  for (let i = 0; i + 1 < certificates.length; i++) {
+    if (!certificates[i].checkIssued(certificates[i + 1]) || !certificates[i].verify(certificates[i + 1].publicKey)) {
+      throw new SignerConfigError(`signing_ca ${name}: certificate ${i + 1} in ${certFile} is not issued by the one after it; order the chain issuing certificate first`);
+    }
+  }
+  const der = issuing.raw;
+  const { subject, subjectKeyIdentifier } = readIssuerFields(der);
+  return {
+    name,
+    signer,
+    chain: certificates.map((c) => new Uint8Array(c.raw)),
+    chainPem: certificates.map((c) => c.toString()).join(''),
+    subject,
+    subjectKeyIdentifier,
+    notAfter: new Date(issuing.validTo),
+  };
+}
+
+// RFC 5280 4.1: the raw subject (Node's X509Certificate gives only text) and the SKI.
+function readIssuerFields(der: Uint8Array): { subject: Uint8Array; subjectKeyIdentifier: Uint8Array } {
+  const tbs = readDer(der).children()[0].children();
+  const fields = tbs[0].tag === contextTag(0, true) ? tbs.slice(1) : tbs;
+  const [, , , , subject, spki, ...optional] = fields;
+  const extensions = optional.find((field) => field.tag === contextTag(3, true));
+  for (const extension of extensions?.inner().children() ?? []) {
+    const parts = extension.children();
+    if (parts[0].oid() === SUBJECT_KEY_IDENTIFIER) {
+      return { subject: subject.encoded, subjectKeyIdentifier: parts[parts.length - 1].inner().expect(TAG.OCTET_STRING, 'subjectKeyIdentifier').content };
+    }
+  }
+  return { subject: subject.encoded, subjectKeyIdentifier: keyIdentifier(spki.encoded) };
+}
+
+/** RFC 5280 4.2.1.2 method (1): the SHA-1 of the subjectPublicKey BIT STRING of a SubjectPublicKeyInfo. */
+export function keyIdentifier(spki: Uint8Array): Uint8Array {
+  return createHash('sha1').update(readDer(spki).children()[1].bitString()).digest();
+}

@@ -1,0 +1,86 @@
+// Types that several stages of the request flow share: what the csr stage produces,
+// what policy decides, what issuance returns. Each stage owns its other types.
+import type { KeyObject } from 'node:crypto';
+
+/** The requester's public key, imported once by the csr stage and reused by every later stage. */
+export interface SubjectPublicKey {
+  /** 'RSA', 'EC', 'Ed25519', 'Ed448', 'RSA-PSS', or another type Node can import. */
+  readonly type: string;
+  /** RSA modulus length in bits; EC field size in bits. */
+  readonly bits?: number;
+  /** EC named curve, in NIST form ('P-256') where one exists. */
+  readonly curve?: string;
+  /** RSA public exponent. */
+  readonly exponent?: bigint;
+  /** The SubjectPublicKeyInfo, DER. */
+  readonly spki: Uint8Array;
+  readonly keyObject: KeyObject;
+}
+
+/** An extension as the CSR requested it (PKCS#9 extensionRequest). */
+export interface RequestedExtension {
+  readonly oid: string;
+  readonly critical: boolean;
+  /** The extnValue OCTET STRING contents. */
+  readonly value: Uint8Array;
+}
+
+/** A subjectAltName entry of a kind Mayfly does not issue (e-mail, URI, directory name...). */
+export interface UnsupportedName {
+  readonly kind: string;
+  readonly value: string;
+}
+
+/** A PKCS#10 request parsed once: every later stage reads these fields, never the DER again. */
+export interface CertificationRequest {
+  readonly der: Uint8Array;
+  /** The subject Name, DER, copied unchanged into the certificate. */
+  readonly subject: Uint8Array;
+  /** Subject attributes in order, as OID and string value. */
+  readonly subjectAttributes: readonly { readonly type: string; readonly value: string }[];
+  readonly commonNames: readonly string[];
+  readonly dnsNames: readonly string[];
+  /** IP addresses from the SAN, in ipaddr.js canonical text form. */
+  readonly ipAddresses: readonly string[];
+  readonly unsupportedNames: readonly UnsupportedName[];
+  readonly extensions: readonly RequestedExtension[];
+  /** basicConstraints, when requested. */
+  readonly basicConstraints?: { readonly ca: boolean; readonly pathLength?: number };
+  /** keyUsage bit names (RFC 5280 4.2.1.3), when requested. */
+  readonly keyUsage?: readonly string[];
+  /** extKeyUsage OIDs, when requested. */
+  readonly extKeyUsage?: readonly string[];
+  readonly publicKey: SubjectPublicKey;
+  readonly signatureAlgorithm: { readonly oid: string; readonly name: string };
+  /** Whether the CSR's self-signature verifies under its own key: proof of possession. */
+  readonly signatureValid: boolean;
+}
+
+/** Who is asking, as authentication established it. */
+export interface Requester {
+  readonly user: string;
+  readonly groups: readonly string[];
+  /** The authentication entry (config name) that accepted the request. */
+  readonly authentication: string;
+}
+
+/** One validator's answer: no reasons means it passed. */
+export interface Verdict {
+  readonly validator: string;
+  readonly reasons: readonly string[];
+}
+
+/** The names a certificate will carry, after fixups. */
+export interface IssuanceNames {
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly string[];
+}
+
+/** What issuance hands back: the certificate and the facts an audit record needs. */
+export interface IssuedCertificate {
+  readonly der: Uint8Array;
+  /** Serial number, lowercase hex without separators. */
+  readonly serialNumber: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
