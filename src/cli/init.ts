@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { hashSecret } from '../auth/secret_hash';
 import { createCaHierarchy, type CaKeyType } from '../issuance/ca_bootstrap';
 
-/** The template of the commented default config, shipped in config/. */
-const TEMPLATE = join(__dirname, '..', '..', '..', 'config', 'mayfly.default.yaml');
+/** The commented default config, shipped in the package's config/ (found from src/ and from dist/). */
+function templateFile(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = join(dir, 'config', 'mayfly.default.yaml');
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error('config/mayfly.default.yaml is missing from the installation');
+}
 
 export const DEV_USER = 'deployer';
 
@@ -23,7 +30,7 @@ export async function initDataDir(dir: string, keyType: CaKeyType, listen = '127
   await mkdir(join(dir, 'ca'), { recursive: true, mode: 0o700 });
   const secret = randomBytes(24).toString('base64url');
   const ca = await createCaHierarchy(keyType, 'Mayfly Development');
-  const template = await readFile(TEMPLATE, 'utf8');
+  const template = await readFile(templateFile(), 'utf8');
   const config = template.replace('{{SECRET_HASH}}', await hashSecret(secret)).replace('{{LISTEN}}', listen);
   const write = (name: string, content: string, mode: number) => writeFile(join(dir, name), content, { mode, flag: 'wx' });
   await write('ca/root.key', ca.root.privateKey, 0o600);
