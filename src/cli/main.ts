@@ -1,9 +1,13 @@
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { hashSecret } from '../auth/secret_hash';
 import { ConfigError } from '../config/load';
 import { CA_KEY_TYPES, type CaKeyType } from '../issuance/ca_bootstrap';
 import { SignerConfigError } from '../signers/signer';
+import { readFile, writeFile } from 'node:fs/promises';
+import { importAnchorConfig } from '../config/import_anchor';
 import { initDataDir } from './init';
+import { policyCheck, policyTest } from './policy';
 import { dataDir, serve } from './serve';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -31,10 +35,11 @@ export function buildProgram(): Command {
     .option('--listen <host:port>', 'listen address, overriding server.listen')
     .option('--allow-plaintext', 'allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy)')
     .action(async (options: { config?: string; listen?: string; allowPlaintext?: boolean }) => {
-      const running = await serve(options, print);
-      const stop = () => void running.close().then(() => process.exit(0));
+      const serving = await serve(options, print);
+      const stop = () => void serving.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      process.on('SIGHUP', () => void serving.reloader.reload());
     });
   program
     .command('init')
@@ -55,6 +60,54 @@ export function buildProgram(): Command {
       const secret = (await readStdin()).replace(/\r?\n$/, '');
       if (secret.length === 0) throw new Error('no secret on stdin');
       print(await hashSecret(secret));
+    });
+  const policy = program.command('policy').description('check and try out policy without serving');
+  policy
+    .command('check')
+    .description('load and validate the config (keys and plugins included); exit 0 when valid, 1 otherwise')
+    .option('--config <file>', 'config file (default: $MAYFLY_HOME/mayfly.yaml)')
+    .action(async (options: { config?: string }) => policyCheck(options.config ?? join(dataDir(), 'mayfly.yaml'), print));
+  policy
+    .command('test')
+    .description('run an RA\'s validators on a CSR without signing; exit 0 pass, 2 refused')
+    .option('--config <file>', 'config file (default: $MAYFLY_HOME/mayfly.yaml)')
+    .requiredOption('--ra <name>', 'registration authority')
+    .requiredOption('--csr <file>', 'the CSR, PEM or DER')
+    .option('--source-ip <ip>', 'client address the request would come from', '127.0.0.1')
+    .option('--user <name>', 'requester name', 'policy-test')
+    .option('--groups <a,b>', 'requester groups, comma-separated', '')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { config?: string; ra: string; csr: string; sourceIp: string; user: string; groups: string; json?: boolean }) => {
+      process.exitCode = await policyTest(
+        {
+          config: options.config ?? join(dataDir(), 'mayfly.yaml'),
+          ra: options.ra,
+          csr: options.csr,
+          sourceIp: options.sourceIp,
+          user: options.user,
+          groups: options.groups.split(',').map((g) => g.trim()).filter(Boolean),
+          json: options.json === true,
+        },
+        print,
+      );
+    });
+  program
+    .command('config')
+    .description('convert configs')
+    .command('import-anchor <config.json>')
+    .description('convert an OpenStack Anchor config.json to Mayfly YAML (secrets hashed); what cannot be converted is reported')
+    .option('--out <file>', 'write the YAML here (mode 0600) instead of stdout')
+    .action(async (file: string, options: { out?: string }) => {
+      let anchor: unknown;
+      try {
+        anchor = JSON.parse(await readFile(file, 'utf8'));
+      } catch (error) {
+        throw new Error(`${file} is not readable JSON: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const converted = await importAnchorConfig(anchor);
+      if (options.out) await writeFile(options.out, converted.yaml, { mode: 0o600, flag: 'wx' });
+      else process.stdout.write(converted.yaml);
+      for (const line of converted.unconverted) process.stderr.write(`not converted: ${line}\n`);
     });
   return program;
 }

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { assembleRuntime } from '../config/assemble';
-import { loadConfig } from '../config/load';
+import { ConfigError, loadConfig } from '../config/load';
+import { ConfigReloader } from '../config/reloader';
 import { startServer, type RunningServer } from '../http/server';
 import { ValidatorRegistry } from '../policy/registry';
 import { DEV_USER, initDataDir } from './init';
@@ -17,7 +18,13 @@ export interface ServeOptions {
 export const dataDir = (): string => process.env.MAYFLY_HOME ?? 'mayfly-data';
 
 /** Loads (or, on a fresh machine, creates) the config and serves until the process is stopped. */
-export async function serve(options: ServeOptions, print: (line: string) => void): Promise<RunningServer> {
+export interface Serving {
+  readonly server: RunningServer;
+  readonly reloader: ConfigReloader;
+  close(): Promise<void>;
+}
+
+export async function serve(options: ServeOptions, print: (line: string) => void): Promise<Serving> {
   const home = dataDir();
   const configFile = options.config ?? join(home, 'mayfly.yaml');
   if (!options.config && !existsSync(configFile)) {
@@ -33,12 +40,24 @@ export async function serve(options: ServeOptions, print: (line: string) => void
   if (!loopback && !options.allowPlaintext) {
     throw new Error(`refusing to serve plain HTTP on ${host}: secrets would cross the network in clear. Listen on a loopback address, or pass --allow-plaintext behind a TLS-terminating proxy`);
   }
-  const running = await startServer({ runtime: () => runtime, logError: (error) => console.error(`internal error: ${describe(error)}`) }, host, port);
+  const reloader = new ConfigReloader(runtime, (result) => {
+    if (result.ok) print(`Reloaded ${configFile}`);
+    else console.error(`Refused the changed config; the previous one stays in force:\n${result.error instanceof ConfigError ? result.error.message : describe(result.error)}`);
+  });
+  reloader.watchFile();
+  const running = await startServer({ runtime: reloader.current, logError: (error) => console.error(`internal error: ${describe(error)}`) }, host, port);
   print(`Mayfly listening on ${running.url} (registration authorities: ${[...runtime.registrationAuthorities.keys()].join(', ')})`);
   if (!loopback) print(`WARNING: plain HTTP on a non-loopback address (${host}); credentials travel in clear unless a proxy terminates TLS`);
   const credentials = join(home, 'dev-credentials');
   if (!options.config && existsSync(credentials)) printNextSteps(print, running.url, relative(process.cwd(), home) || '.');
-  return running;
+  return {
+    server: running,
+    reloader,
+    async close() {
+      reloader.close();
+      await running.close();
+    },
+  };
 }
 
 function printNextSteps(print: (line: string) => void, url: string, home: string): void {

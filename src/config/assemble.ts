@@ -3,6 +3,7 @@ import { createSecretHash, parseSecretHash } from '../auth/secret_hash';
 import { StaticAuthenticator } from '../auth/static';
 import type { CertificateProfile } from '../issuance/profile';
 import type { KeyUsageName } from '../csr/oids';
+import type { Policy } from '../policy/runner';
 import type { ConfiguredValidator } from '../policy/validator';
 import { LocalSigner } from '../signers/local';
 import { SignerConfigError } from '../signers/signer';
@@ -14,8 +15,8 @@ import { ConfigError, configPath, type ConfigProblem, type MayflyConfig } from '
 export interface RegistrationAuthority {
   readonly name: string;
   readonly authenticator: Authenticator;
-  /** The always-on validators, then the RA's own chain in config order. */
-  readonly validators: readonly ConfiguredValidator[];
+  /** The always-on validators, then the RA's own chain in config order; then its fixups. */
+  readonly policy: Policy;
   readonly profile: CertificateProfile;
   readonly signingCa: SigningCa;
 }
@@ -60,7 +61,7 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
     registrationAuthorities.set(name, {
       name,
       authenticator: authenticators.get(ra.authentication)!,
-      validators: [...ALWAYS_ON, ...ra.validators],
+      policy: { validators: [...ALWAYS_ON, ...ra.validators], fixups: ra.fixups },
       profile: {
         validityMs: ra.validityMs,
         backdateMs: ra.backdateMs,

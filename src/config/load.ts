@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import type { ValidatorRegistry } from '../policy/registry';
+import type { ConfiguredFixup } from '../policy/fixup';
+import { loadValidatorPlugin } from '../policy/plugins';
+import { ValidatorRegistry } from '../policy/registry';
 import type { ConfiguredValidator } from '../policy/validator';
 import { parseDuration } from './duration';
 import { configSchema, type ConfigDocument } from './schema';
@@ -77,10 +79,11 @@ export interface RegistrationAuthorityConfig {
   readonly keyUsage?: readonly string[];
   readonly extKeyUsage: readonly string[];
   readonly validators: readonly ConfiguredValidator[];
+  readonly fixups: readonly ConfiguredFixup[];
 }
 
 /** Reads, parses and validates a config file; throws ConfigError with every problem found. */
-export async function loadConfig(file: string, registry: ValidatorRegistry): Promise<MayflyConfig> {
+export async function loadConfig(file: string, registry: ValidatorRegistry = new ValidatorRegistry()): Promise<MayflyConfig> {
   const path = resolve(file);
   const text = await readFile(path, 'utf8').catch(() => {
     throw new ConfigError([{ file: path, line: 1, column: 1, key: '', message: 'the config file cannot be read' }]);
@@ -88,7 +91,8 @@ export async function loadConfig(file: string, registry: ValidatorRegistry): Pro
   return parseConfig(path, text, registry);
 }
 
-export function parseConfig(file: string, text: string, registry: ValidatorRegistry): MayflyConfig {
+/** `registry` starts with the built-ins; the config's plugins are registered into it. */
+export function parseConfig(file: string, text: string, registry: ValidatorRegistry = new ValidatorRegistry()): MayflyConfig {
   const source = new ConfigSource(file, text);
   if (source.document.errors.length > 0) {
     throw new ConfigError(
@@ -105,6 +109,13 @@ export function parseConfig(file: string, text: string, registry: ValidatorRegis
   if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap((issue) => zodProblems(source, [], issue)));
   const document = parsed.data;
   const problems: ConfigProblem[] = [];
+  document.plugins.forEach((plugin, index) => {
+    try {
+      registry.register(loadValidatorPlugin(resolve(dirname(file), plugin)));
+    } catch (error) {
+      problems.push(source.problem(['plugins', index], `the plugin cannot be loaded: ${error instanceof Error ? error.message : String(error)}`));
+    }
+  });
   const registrationAuthorities = new Map<string, RegistrationAuthorityConfig>();
   for (const [name, ra] of Object.entries(document.registration_authority)) {
     const at = ['registration_authority', name];
@@ -114,7 +125,21 @@ export function parseConfig(file: string, text: string, registry: ValidatorRegis
     if (!document.signing_ca[ra.signing_ca]) {
       problems.push(source.problem([...at, 'signing_ca'], `no signing_ca named ${JSON.stringify(ra.signing_ca)} (defined: ${Object.keys(document.signing_ca).join(', ') || 'none'})`));
     }
-    ra.fixups.forEach((_, index) => problems.push(source.problem([...at, 'fixups', index], 'fixups are not supported yet')));
+    const fixups = ra.fixups.flatMap((item, index) => {
+      const [fixupName, options] = Object.entries(item)[0];
+      const fixup = registry.getFixup(fixupName);
+      const itemPath = [...at, 'fixups', index];
+      if (!fixup) {
+        problems.push(source.problem(itemPath, `unknown fixup ${JSON.stringify(fixupName)} (known: ${registry.fixupNames.join(', ')})`, fixupName));
+        return [];
+      }
+      const result = fixup.options.safeParse(options ?? {});
+      if (!result.success) {
+        problems.push(...result.error.issues.flatMap((issue) => zodProblems(source, [...itemPath, fixupName], issue)));
+        return [];
+      }
+      return [{ fixup, options: result.data }];
+    });
     const validators = ra.validators.flatMap((item, index) => {
       const [validatorName, options] = Object.entries(item)[0];
       const validator = registry.get(validatorName);
@@ -128,7 +153,12 @@ export function parseConfig(file: string, text: string, registry: ValidatorRegis
         problems.push(...result.error.issues.flatMap((issue) => zodProblems(source, [...itemPath, validatorName], issue)));
         return [];
       }
-      return [{ validator, options: result.data }];
+      try {
+        return [{ validator, options: validator.prepare ? validator.prepare(result.data, { configDir: dirname(file) }) : result.data }];
+      } catch (error) {
+        problems.push(source.problem([...itemPath, validatorName], error instanceof Error ? error.message : String(error)));
+        return [];
+      }
     });
     registrationAuthorities.set(name, {
       name,
@@ -139,6 +169,7 @@ export function parseConfig(file: string, text: string, registry: ValidatorRegis
       ...(ra.key_usage ? { keyUsage: ra.key_usage } : {}),
       extKeyUsage: ra.ext_key_usage,
       validators,
+      fixups,
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -56,6 +56,7 @@ const registrationAuthority = z
   .refine((ra) => (ra.valid_hours === undefined) !== (ra.validity === undefined), { message: 'give exactly one of valid_hours and validity' });
 
 export const configSchema = z.strictObject({
+  plugins: z.array(path).default([]),
   server: z.strictObject({ listen: listen.default('127.0.0.1:5016') }).default({ listen: '127.0.0.1:5016' }),
   authentication: z.record(name, z.discriminatedUnion('backend', [staticAuthentication])),
   signing_ca: z.record(name, z.discriminatedUnion('backend', [localSigningCa])),

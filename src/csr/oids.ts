@@ -47,3 +47,97 @@ export const GENERAL_NAME_KINDS: Readonly<Record<number, string>> = {
   7: 'iPAddress',
   8: 'registeredID',
 };
+
+/** Extension names the `extensions` validator accepts, RFC 5280 4.2 and common others. */
+export const EXTENSION_OIDS: Readonly<Record<string, string>> = {
+  subjectAltName: OID.subjectAltName,
+  basicConstraints: OID.basicConstraints,
+  keyUsage: OID.keyUsage,
+  extKeyUsage: OID.extKeyUsage,
+  extendedKeyUsage: OID.extKeyUsage,
+  subjectKeyIdentifier: OID.subjectKeyIdentifier,
+  authorityKeyIdentifier: OID.authorityKeyIdentifier,
+  subjectDirectoryAttributes: '2.5.29.9',
+  privateKeyUsagePeriod: '2.5.29.16',
+  issuerAltName: '2.5.29.18',
+  deltaCRLIndicator: '2.5.29.27',
+  issuingDistributionPoint: '2.5.29.28',
+  certificateIssuer: '2.5.29.29',
+  nameConstraints: '2.5.29.30',
+  cRLDistributionPoints: '2.5.29.31',
+  certificatePolicies: '2.5.29.32',
+  policyMappings: '2.5.29.33',
+  policyConstraints: '2.5.29.36',
+  inhibitAnyPolicy: '2.5.29.54',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  tlsFeature: '1.3.6.1.5.5.7.1.24',
+  nsComment: '2.16.840.1.113730.1.13',
+};
+
+/** Lower case without spaces, hyphens or underscores: how names written by hand are compared. */
+const fold = (name: string): string => name.toLowerCase().replace(/[\s_-]/g, '');
+
+// OpenSSL's (and so Anchor's) long names, beside RFC 5280's.
+const KEY_USAGE_ALIASES: Readonly<Record<string, KeyUsageName>> = {
+  contentcommitment: 'nonRepudiation',
+  certificatesign: 'keyCertSign',
+  certsign: 'keyCertSign',
+  crlsign: 'cRLSign',
+};
+const EXT_KEY_USAGE_ALIASES: Readonly<Record<string, string>> = {
+  tlswebserverauthentication: 'serverAuth',
+  tlswebclientauthentication: 'clientAuth',
+  emailprotection: 'emailProtection',
+  timestamping: 'timeStamping',
+  ocspsigning: 'OCSPSigning',
+};
+
+/** A keyUsage bit name from RFC 5280 or OpenSSL spelling ("Digital Signature"), or undefined. */
+export function keyUsageName(name: string): KeyUsageName | undefined {
+  const folded = fold(name);
+  return KEY_USAGE_BITS.find((bit) => bit.toLowerCase() === folded) ?? KEY_USAGE_ALIASES[folded];
+}
+
+/** A key purpose OID from a name (serverAuth, "TLS Web Server Authentication") or a dotted OID. */
+export function extKeyUsageOid(name: string): string | undefined {
+  if (/^\d+(\.\d+)+$/.test(name)) return name;
+  const folded = fold(name);
+  const short = Object.keys(EXT_KEY_USAGE_OIDS).find((key) => key.toLowerCase() === folded) ?? EXT_KEY_USAGE_ALIASES[folded];
+  return short && EXT_KEY_USAGE_OIDS[short];
+}
+
+/** The name of a key purpose OID, or the OID itself when it has none. */
+export function extKeyUsageLabel(oid: string): string {
+  return Object.entries(EXT_KEY_USAGE_OIDS).find(([, value]) => value === oid)?.[0] ?? oid;
+}
+
+/** An extension OID from a name or a dotted OID. */
+export function extensionOid(name: string): string | undefined {
+  if (/^\d+(\.\d+)+$/.test(name)) return name;
+  const folded = fold(name);
+  return Object.entries(EXTENSION_OIDS).find(([key]) => key.toLowerCase() === folded)?.[1];
+}
+
+/** The name of an extension OID, or the OID itself. */
+export function extensionLabel(oid: string): string {
+  return Object.entries(EXTENSION_OIDS).find(([, value]) => value === oid)?.[0] ?? oid;
+}
+
+/** Short names of subject attribute types, as OpenSSL prints them. */
+const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
+  '2.5.4.3': 'CN',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.5': 'serialNumber',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '1.2.840.113549.1.9.1': 'emailAddress',
+};
+
+/** A subject as one line of text: "CN=svc.example.com, O=Acme". */
+export function subjectText(attributes: readonly { readonly type: string; readonly value: string }[]): string {
+  return attributes.map((attribute) => `${ATTRIBUTE_NAMES[attribute.type] ?? attribute.type}=${attribute.value}`).join(', ');
+}

@@ -37,6 +37,8 @@ export function createApp(options: AppOptions): express.Express {
     if (!ra) throw new HttpError(404, 'unknown_ra', `no registration authority named ${JSON.stringify(name.slice(0, 64))}`);
     return ra;
   };
+  // The RA is looked up once, before the body is read, so a reload mid-request cannot change it.
+  const raOf = (response: Response): RegistrationAuthority => response.locals.ra as RegistrationAuthority;
 
   app.get('/v1/ca/:ra', (request, response) => {
     const ra = registrationAuthority(request);
@@ -47,12 +49,12 @@ export function createApp(options: AppOptions): express.Express {
 
   app.post(
     '/v1/sign/:ra',
-    (request, _response, next) => {
-      registrationAuthority(request); // 404 before reading a body meant for nobody
+    (request, response, next) => {
+      response.locals.ra = registrationAuthority(request); // 404 before reading a body meant for nobody
       next();
     },
     ...signRequestParsers(options.bodyLimit ?? DEFAULT_BODY_LIMIT),
-    (request, response) => signCertificate(registrationAuthority(request), request, response),
+    (request, response) => signCertificate(raOf(response), request, response),
   );
   app.all('/v1/sign/:ra', methodNotAllowed('POST'));
 

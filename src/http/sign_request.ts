@@ -8,9 +8,11 @@ export interface SignRequestFields {
   readonly credentials: Credentials;
   /** The CSR as sent: text (PEM or base64) or bytes (DER upload). */
   readonly csr: string | Uint8Array;
+  /** A shorter lifetime the requester asked for (`valid_hours`), in milliseconds. */
+  readonly validityMs?: number;
 }
 
-const FORM_FIELDS = new Set(['user', 'secret', 'encoding', 'csr']);
+const FORM_FIELDS = new Set(['user', 'secret', 'encoding', 'csr', 'valid_hours']);
 const ENCODINGS = new Set(['pem', 'der']);
 const CONTENT_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'application/json', 'application/pkcs10'];
 
@@ -63,7 +65,11 @@ export function readSignRequest(request: Request): SignRequestFields {
   const csr = file ? new Uint8Array(file.buffer.buffer, file.buffer.byteOffset, file.buffer.byteLength) : textField(body, 'csr');
   if (csr === undefined || csr.length === 0) throw new HttpError(400, 'missing_csr', 'the csr field is missing or empty');
   const credentials = user !== undefined || secret !== undefined ? { user, secret } : basic;
-  return { credentials, csr };
+  const validHours = body.valid_hours;
+  if (validHours === undefined) return { credentials, csr };
+  const hours = typeof validHours === 'number' ? validHours : typeof validHours === 'string' && /^\d+(\.\d+)?$/.test(validHours) ? Number(validHours) : NaN;
+  if (!(hours > 0)) throw new HttpError(400, 'bad_field', 'valid_hours must be a positive number of hours');
+  return { credentials, csr, validityMs: hours * 3_600_000 };
 }
 
 function textField(body: Record<string, unknown>, name: string): string | undefined {

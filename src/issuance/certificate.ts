@@ -34,10 +34,7 @@ export async function issueCertificate(
   ca: SigningCa,
   now: Date = new Date(),
 ): Promise<IssuedCertificate> {
-  const issuedAt = Math.floor(now.getTime() / 1000) * 1000;
-  const notBefore = new Date(issuedAt - profile.backdateMs);
-  // Never outlive the issuer: a client would see a chain that expires before its leaf.
-  const notAfter = new Date(Math.min(issuedAt + profile.validityMs, ca.notAfter.getTime()));
+  const { notBefore, notAfter } = validityWindow(profile, ca, now);
   const serial = randomSerialNumber();
   const tbs = sequence(
     VERSION_3,
@@ -55,6 +52,16 @@ export async function issueCertificate(
     serialNumber: Buffer.from(serial).toString('hex'),
     notBefore,
     notAfter,
+  };
+}
+
+/** RFC 5280 4.1.2.5: the validity a certificate issued at `now` gets, in whole seconds. */
+export function validityWindow(profile: CertificateProfile, ca: Pick<SigningCa, 'notAfter'>, now: Date): { notBefore: Date; notAfter: Date } {
+  const issuedAt = Math.floor(now.getTime() / 1000) * 1000;
+  return {
+    notBefore: new Date(issuedAt - profile.backdateMs),
+    // Never outlive the issuer: a client would see a chain that expires before its leaf.
+    notAfter: new Date(Math.min(issuedAt + profile.validityMs, ca.notAfter.getTime())),
   };
 }
 

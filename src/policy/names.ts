@@ -61,6 +61,76 @@ export function inNetworks(address: ipaddr.IPv4 | ipaddr.IPv6, networks: readonl
   });
 }
 
+/** A name from a request, classified once: a DNS name (normalised), an IP address, or unusable. */
+export type Identifier =
+  | { readonly kind: 'dns'; readonly raw: string; readonly name: string; readonly wildcard: boolean }
+  | { readonly kind: 'ip'; readonly raw: string; readonly address: ipaddr.IPv4 | ipaddr.IPv6 }
+  | { readonly kind: 'invalid'; readonly raw: string; readonly problem: string };
+
+/** Classifies a CN or dNSName. An IP written as a DNS name is treated as the IP it is. */
+export function classifyName(raw: string): Identifier {
+  const address = parseIpAddress(raw);
+  if (address) return { kind: 'ip', raw, address };
+  const normalized = normalizeDnsName(raw);
+  if ('problem' in normalized) return { kind: 'invalid', raw, problem: normalized.problem };
+  const wildcard = wildcardProblem(normalized.name);
+  if (wildcard) return { kind: 'invalid', raw, problem: wildcard };
+  return { kind: 'dns', raw, name: normalized.name, wildcard: isWildcard(normalized.name) };
+}
+
+/** Where an identifier came from, for reasons: "common name", "DNS name", "IP address". */
+export interface SourcedIdentifier {
+  readonly source: 'common name' | 'DNS name' | 'IP address';
+  readonly identifier: Identifier;
+}
+
+/** Every identifier the certificate would carry: the CNs, the DNS and the IP subjectAltNames. */
+export function requestIdentifiers(commonNames: readonly string[], names: { readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] }): SourcedIdentifier[] {
+  return [
+    ...commonNames.map((raw) => ({ source: 'common name' as const, identifier: classifyName(raw) })),
+    ...names.dnsNames.map((raw) => ({ source: 'DNS name' as const, identifier: classifyName(raw) })),
+    ...names.ipAddresses.map((raw) => ({ source: 'IP address' as const, identifier: classifyName(raw) })),
+  ];
+}
+
+/** The reasons a domain-list validator gives for one DNS identifier, or none when it is allowed. */
+export function domainReasons(
+  source: string,
+  identifier: Extract<Identifier, { kind: 'dns' }>,
+  allowedDomains: readonly string[],
+  allowWildcard: boolean,
+): string[] {
+  if (identifier.wildcard && !allowWildcard) return [`${source} '${identifier.raw}' is a wildcard, which this RA does not allow`];
+  if (!inAllowedDomains(identifier.name, allowedDomains)) return [`${source} '${identifier.raw}' is outside the allowed domains [${allowedDomains.join(', ')}]`];
+  return [];
+}
+
+/** The reason an address is refused by a network list, or none. */
+export function networkReasons(source: string, address: ipaddr.IPv4 | ipaddr.IPv6, allowedNetworks: readonly string[]): string[] {
+  return inNetworks(address, allowedNetworks) ? [] : [`${source} ${address} is outside the allowed networks [${allowedNetworks.join(', ')}]`];
+}
+
+/**
+ * The reasons to refuse a request's subjectAltNames: DNS names outside the domains, IPs outside the
+ * networks (every IP, when `allowedNetworks` is undefined), and SAN kinds Mayfly does not issue.
+ */
+export function alternativeNameReasons(
+  request: { readonly csr: { readonly unsupportedNames: readonly { readonly kind: string }[] }; readonly names: { readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] } },
+  options: { readonly allowed_domains: readonly string[]; readonly allow_wildcard: boolean; readonly allowed_networks?: readonly string[] },
+  validator: string,
+): string[] {
+  const reasons: string[] = [];
+  for (const raw of [...request.names.dnsNames, ...request.names.ipAddresses]) {
+    const identifier = classifyName(raw);
+    if (identifier.kind === 'invalid') reasons.push(`DNS name: ${identifier.problem}`);
+    else if (identifier.kind === 'dns') reasons.push(...domainReasons('DNS name', identifier, options.allowed_domains, options.allow_wildcard));
+    else if (options.allowed_networks) reasons.push(...networkReasons('IP address', identifier.address, options.allowed_networks));
+    else reasons.push(`IP address ${identifier.address} is not allowed (${validator} takes DNS names only; use alternative_names_ip)`);
+  }
+  for (const name of request.csr.unsupportedNames) reasons.push(`subjectAltName of kind ${name.kind} is not supported`);
+  return reasons;
+}
+
 /** Whether `text` is a valid CIDR network or bare address, for option schemas. */
 export function isNetwork(text: string): boolean {
   return text.includes('/') ? ipaddr.isValidCIDR(text) : ipaddr.isValid(text);

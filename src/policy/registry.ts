@@ -1,12 +1,18 @@
 import { alwaysOnValidators, builtinValidators } from '../../validators';
+import type { Fixup } from './fixup';
+import enforceAlternativeNames from './fixups/enforce_alternative_names';
 import type { Validator } from './validator';
 
-/** Validators by YAML name: the built-ins and any plugins. One registry, no special cases. */
+const builtinFixups: readonly Fixup<any>[] = [enforceAlternativeNames]; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Validators and fixups by YAML name: the built-ins and any plugins. One registry, no special cases. */
 export class ValidatorRegistry {
   private readonly validators = new Map<string, Validator<unknown>>();
+  private readonly fixups = new Map<string, Fixup<unknown>>();
 
-  constructor(validators: readonly Validator<any>[] = builtinValidators) { // eslint-disable-line @typescript-eslint/no-explicit-any
-    for (const validator of validators) this.register(validator);
+  constructor() {
+    for (const validator of builtinValidators) this.register(validator as Validator<unknown>);
+    for (const fixup of builtinFixups) this.fixups.set(fixup.name, fixup);
   }
 
   register(validator: Validator<unknown>): void {
@@ -20,7 +26,15 @@ export class ValidatorRegistry {
     return this.validators.get(name);
   }
 
+  getFixup(name: string): Fixup<unknown> | undefined {
+    return this.fixups.get(name);
+  }
+
   get names(): string[] {
     return [...this.validators.keys()];
+  }
+
+  get fixupNames(): string[] {
+    return [...this.fixups.keys()];
   }
 }

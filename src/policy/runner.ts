@@ -1,6 +1,21 @@
-import type { Verdict } from '../types';
+import type { IssuanceNames, Verdict } from '../types';
+import type { ConfiguredFixup } from './fixup';
 import { PolicyRejection } from './rejection';
 import type { ConfiguredValidator, PolicyRequest } from './validator';
+
+/** An RA's policy: its validator chain (always-on validators first) and its fixups. */
+export interface Policy {
+  readonly validators: readonly ConfiguredValidator[];
+  readonly fixups: readonly ConfiguredFixup[];
+}
+
+export interface PolicyOutcome {
+  /** Every validator's verdict on the names that would be issued. */
+  readonly verdicts: readonly Verdict[];
+  readonly refusals: readonly Verdict[];
+  /** The names to issue: the CSR's, as the fixups changed them. */
+  readonly names: IssuanceNames;
+}
 
 /**
  * Runs every validator — none stops the others — and collects each verdict. A validator that
@@ -16,10 +31,34 @@ export function runValidators(chain: readonly ConfiguredValidator[], request: Po
   });
 }
 
-/** Runs the chain and throws a PolicyRejection listing every refusal, or returns all verdicts. */
-export function enforcePolicy(chain: readonly ConfiguredValidator[], request: PolicyRequest): Verdict[] {
-  const verdicts = runValidators(chain, request);
-  const refusals = verdicts.filter((verdict) => verdict.reasons.length > 0);
-  if (refusals.length > 0) throw new PolicyRejection(refusals, verdicts);
-  return verdicts;
+const refusalsOf = (verdicts: readonly Verdict[]): Verdict[] => verdicts.filter((verdict) => verdict.reasons.length > 0);
+
+/** Validates, applies the fixups, and validates the fixed-up names again. Never throws. */
+export function evaluatePolicy(policy: Policy, request: PolicyRequest): PolicyOutcome {
+  const verdicts = runValidators(policy.validators, request);
+  const refusals = refusalsOf(verdicts);
+  if (refusals.length > 0 || policy.fixups.length === 0) return { verdicts, refusals, names: request.names };
+  let names = request.names;
+  for (const { fixup, options } of policy.fixups) {
+    try {
+      names = fixup.apply({ ...request, names }, options);
+    } catch {
+      const failed = { validator: fixup.name, reasons: [`fixup ${fixup.name} failed; refused to be safe`] };
+      return { verdicts: [...verdicts, failed], refusals: [failed], names: request.names };
+    }
+  }
+  if (sameNames(names, request.names)) return { verdicts, refusals, names };
+  const revalidated = runValidators(policy.validators, { ...request, names });
+  return { verdicts: revalidated, refusals: refusalsOf(revalidated), names };
+}
+
+/** evaluatePolicy for the signing path: throws a PolicyRejection listing every refusal. */
+export function enforcePolicy(policy: Policy, request: PolicyRequest): PolicyOutcome {
+  const outcome = evaluatePolicy(policy, request);
+  if (outcome.refusals.length > 0) throw new PolicyRejection(outcome.refusals, outcome.verdicts);
+  return outcome;
+}
+
+function sameNames(a: IssuanceNames, b: IssuanceNames): boolean {
+  return a.dnsNames.join('\n') === b.dnsNames.join('\n') && a.ipAddresses.join('\n') === b.ipAddresses.join('\n');
 }

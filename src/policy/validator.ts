@@ -21,6 +21,17 @@ export interface Validator<Options = unknown> {
   readonly name: string;
   readonly options: z.ZodType<Options>;
   check(request: PolicyRequest, options: Options): readonly string[];
+  /**
+   * Optional, run once when the config loads: turns parsed options into what `check` reads (a file
+   * loaded, a path resolved). Throwing makes the config invalid, with the message at the item's line.
+   */
+  prepare?(options: Options, context: ValidatorContext): Options;
+}
+
+/** What a validator's `prepare` may know about the config it comes from. */
+export interface ValidatorContext {
+  /** The folder of the config file, against which relative paths resolve. */
+  readonly configDir: string;
 }
 
 /** A validator with its options already checked against its schema. */

@@ -19,15 +19,16 @@ export async function signCertificate(ra: RegistrationAuthority, request: Reques
   const requester = await ra.authenticator.authenticate(fields.credentials);
   if (!requester) throw authenticationFailed();
   const csr = parseCertificationRequest(decodeCsr(fields.csr));
-  const names = { dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses };
-  enforcePolicy(ra.validators, {
+  const { names } = enforcePolicy(ra.policy, {
     csr,
-    names,
+    names: { dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses },
     requester,
     sourceAddress: request.socket.remoteAddress ?? '',
     registrationAuthority: ra.name,
   });
-  const issued = await issueCertificate({ subject: csr.subject, publicKey: csr.publicKey, names }, ra.profile, ra.signingCa);
+  // The requester may ask for a shorter life, never a longer one.
+  const profile = fields.validityMs === undefined ? ra.profile : { ...ra.profile, validityMs: Math.min(fields.validityMs, ra.profile.validityMs) };
+  const issued = await issueCertificate({ subject: csr.subject, publicKey: csr.publicKey, names }, profile, ra.signingCa);
   const pem = certificatePem(issued.der);
   if (!wantsJson(request)) {
     response.type('text/plain').send(pem);

@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises';
+import { assembleRuntime } from '../config/assemble';
+import { loadConfig } from '../config/load';
+import { decodeCsr } from '../csr/decode';
+import { subjectText } from '../csr/oids';
+import { parseCertificationRequest } from '../csr/parse';
+import { validityWindow } from '../issuance/certificate';
+import { evaluatePolicy } from '../policy/runner';
+
+export interface PolicyTestOptions {
+  readonly config: string;
+  readonly ra: string;
+  readonly csr: string;
+  readonly sourceIp: string;
+  readonly user: string;
+  readonly groups: readonly string[];
+  readonly json: boolean;
+}
+
+export const POLICY_PASSED = 0;
+export const POLICY_REFUSED = 2;
+
+/** `mayfly policy test`: runs an RA's chain on a CSR file without signing; returns the exit code. */
+export async function policyTest(options: PolicyTestOptions, print: (line: string) => void): Promise<number> {
+  const runtime = await assembleRuntime(await loadConfig(options.config));
+  const ra = runtime.registrationAuthorities.get(options.ra);
+  if (!ra) throw new Error(`no registration authority named ${options.ra} (defined: ${[...runtime.registrationAuthorities.keys()].join(', ')})`);
+  const csr = parseCertificationRequest(decodeCsr(await readFile(options.csr)));
+  const outcome = evaluatePolicy(ra.policy, {
+    csr,
+    names: { dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses },
+    requester: { user: options.user, groups: options.groups, authentication: '(policy test)' },
+    sourceAddress: options.sourceIp,
+    registrationAuthority: ra.name,
+  });
+  const passed = outcome.refusals.length === 0;
+  const window = validityWindow(ra.profile, ra.signingCa, new Date());
+  const certificate = {
+    subject: subjectText(csr.subjectAttributes),
+    dns_names: outcome.names.dnsNames,
+    ip_addresses: outcome.names.ipAddresses,
+    not_before: window.notBefore.toISOString(),
+    not_after: window.notAfter.toISOString(),
+  };
+  if (options.json) {
+    print(JSON.stringify({
+      registration_authority: ra.name,
+      result: passed ? 'pass' : 'refused',
+      verdicts: outcome.verdicts.map((verdict) => ({ validator: verdict.validator, passed: verdict.reasons.length === 0, reasons: verdict.reasons })),
+      ...(passed ? { certificate } : {}),
+    }, null, 2));
+  } else {
+    print(`Registration authority ${ra.name}, CSR ${options.csr}:`);
+    for (const verdict of outcome.verdicts) {
+      if (verdict.reasons.length === 0) print(`  pass    ${verdict.validator}`);
+      for (const reason of verdict.reasons) print(`  REFUSE  ${verdict.validator}: ${reason}`);
+    }
+    if (passed) {
+      print('Result: pass. The certificate would be:');
+      print(`  subject:     ${certificate.subject || '(empty)'}`);
+      for (const name of certificate.dns_names) print(`  DNS:         ${name}`);
+      for (const address of certificate.ip_addresses) print(`  IP:          ${address}`);
+      print(`  not before:  ${certificate.not_before}`);
+      print(`  not after:   ${certificate.not_after}`);
+    } else {
+      print(`Result: refused by ${outcome.refusals.map((r) => r.validator).join(', ')}.`);
+    }
+  }
+  return passed ? POLICY_PASSED : POLICY_REFUSED;
+}
+
+/** `mayfly policy check`: loads and validates the config (keys included) without serving. */
+export async function policyCheck(config: string, print: (line: string) => void): Promise<void> {
+  const runtime = await assembleRuntime(await loadConfig(config));
+  print(`${runtime.config.source.file}: OK (registration authorities: ${[...runtime.registrationAuthorities.keys()].join(', ')})`);
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { OID } from '../src/csr/oids';
+import { normalizeDnsName, parseIpAddress } from '../src/policy/names';
+import { defineValidator } from '../src/policy/validator';
+
+// RFC 1035 2.3.4: labels of at most 63 octets, names of at most 253 characters in text form.
+const MAX_LABEL = 63;
+const MAX_NAME = 253;
+const WEAK_SIGNATURES: Readonly<Record<string, string>> = {
+  '1.2.840.113549.1.1.4': 'MD5',
+  '1.2.840.113549.1.1.5': 'SHA-1',
+  '1.2.840.10045.4.1': 'SHA-1',
+  '1.2.840.10040.4.3': 'SHA-1',
+};
+
+/** RFC 5280 and RFC 1035 rules a request must follow, whatever the RA's name policy. */
+export default defineValidator({
+  name: 'standards_compliance',
+  options: z.strictObject({
+    label_re: z
+      .string()
+      .default('^[a-z0-9]([a-z0-9-]*[a-z0-9])?$')
+      .transform((source, context) => {
+        try {
+          return new RegExp(source);
+        } catch {
+          context.addIssue({ code: 'custom', message: 'not a valid regular expression' });
+          return z.NEVER;
+        }
+      }),
+  }),
+  check({ csr, names }, options) {
+    const reasons: string[] = [];
+    const seen = new Set<string>();
+    for (const extension of csr.extensions) {
+      if (seen.has(extension.oid)) reasons.push(`extension ${extension.oid} is requested more than once (RFC 5280 4.2)`);
+      seen.add(extension.oid);
+    }
+    const san = csr.extensions.find((extension) => extension.oid === OID.subjectAltName);
+    if (san && !san.critical && csr.subjectAttributes.length === 0) reasons.push('the subject is empty, so subjectAltName must be critical (RFC 5280 4.2.1.6)');
+    const constraints = csr.extensions.find((extension) => extension.oid === OID.basicConstraints);
+    if (constraints && !constraints.critical) reasons.push('basicConstraints must be critical (RFC 5280 4.2.1.9)');
+    const weak = WEAK_SIGNATURES[csr.signatureAlgorithm.oid];
+    if (weak) reasons.push(`the CSR is signed with ${csr.signatureAlgorithm.name}; ${weak} is not collision resistant`);
+    // An IP written as a name is checked as an IP elsewhere, not as DNS labels.
+    for (const raw of [...csr.commonNames, ...names.dnsNames]) if (!parseIpAddress(raw)) reasons.push(...dnsNameReasons(raw, options.label_re));
+    return reasons;
+  },
+});
+
+function dnsNameReasons(raw: string, labelRe: RegExp): string[] {
+  const normalized = normalizeDnsName(raw);
+  if ('problem' in normalized) return [normalized.problem];
+  const { name } = normalized;
+  const reasons: string[] = [];
+  if (name.length > MAX_NAME) reasons.push(`name '${raw}' is longer than ${MAX_NAME} characters`);
+  name.split('.').forEach((label, index) => {
+    if (label.length > MAX_LABEL) reasons.push(`name '${raw}' has a label longer than ${MAX_LABEL} characters`);
+    if (label.includes('*')) {
+      if (label !== '*' || index !== 0) reasons.push(`name '${raw}' has a wildcard that is not the whole leftmost label`);
+    } else if (!labelRe.test(label)) {
+      reasons.push(`name '${raw}' has label '${label}' outside ${labelRe.source}`);
+    }
+  });
+  return reasons;
+}
