@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { hashSecret } from '../auth/secret_hash';
+import { errorMessage } from '../error_message';
 import { ConfigError } from '../config/load';
 import { CA_KEY_TYPES, type CaKeyType } from '../issuance/ca_bootstrap';
 import { SignerConfigError } from '../signers/signer';
@@ -16,7 +17,7 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
 function fail(error: unknown): never {
   if (error instanceof ConfigError) process.stderr.write(`mayfly: the config has errors:\n${error.message}\n`);
   else if (error instanceof SignerConfigError) process.stderr.write(`mayfly: ${error.message}\n`);
-  else process.stderr.write(`mayfly: ${error instanceof Error ? error.message : String(error)}\n`);
+  else process.stderr.write(`mayfly: ${errorMessage(error)}\n`);
   process.exit(1);
 }
 
@@ -102,7 +103,7 @@ export function buildProgram(): Command {
       try {
         anchor = JSON.parse(await readFile(file, 'utf8'));
       } catch (error) {
-        throw new Error(`${file} is not readable JSON: ${error instanceof Error ? error.message : String(error)}`);
+        throw new Error(`${file} is not readable JSON: ${errorMessage(error)}`);
       }
       const converted = await importAnchorConfig(anchor);
       if (options.out) await writeFile(options.out, converted.yaml, { mode: 0o600, flag: 'wx' });

@@ -4,6 +4,7 @@ import ipaddr from 'ipaddr.js';
 import { assembleRuntime } from '../config/assemble';
 import { ConfigError, loadConfig } from '../config/load';
 import { ConfigReloader } from '../config/reloader';
+import { errorMessage } from '../error_message';
 import { startServer, type RunningServer } from '../http/server';
 import { ValidatorRegistry } from '../policy/registry';
 import { DEV_USER, initDataDir } from './init';
@@ -80,4 +81,4 @@ function isLoopback(host: string): boolean {
   return ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback';
 }
 
-const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : errorMessage(error));

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { errorMessage } from '../error_message';
 import { dirname, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
@@ -113,7 +114,7 @@ export function parseConfig(file: string, text: string, registry: ValidatorRegis
     try {
       registry.register(loadValidatorPlugin(resolve(dirname(file), plugin)));
     } catch (error) {
-      problems.push(source.problem(['plugins', index], `the plugin cannot be loaded: ${error instanceof Error ? error.message : String(error)}`));
+      problems.push(source.problem(['plugins', index], `the plugin cannot be loaded: ${errorMessage(error)}`));
     }
   });
   const registrationAuthorities = new Map<string, RegistrationAuthorityConfig>();
@@ -156,7 +157,7 @@ export function parseConfig(file: string, text: string, registry: ValidatorRegis
       try {
         return [{ validator, options: validator.prepare ? validator.prepare(result.data, { configDir: dirname(file) }) : result.data }];
       } catch (error) {
-        problems.push(source.problem([...itemPath, validatorName], error instanceof Error ? error.message : String(error)));
+        problems.push(source.problem([...itemPath, validatorName], errorMessage(error)));
         return [];
       }
     });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Validator } from './validator';
 
 /**
@@ -6,6 +7,7 @@ import type { Validator } from './validator';
  * Re-reads the file on every load so that a config reload picks up a changed plugin.
  */
 export function loadValidatorPlugin(file: string): Validator<unknown> {
+  if (!existsSync(file)) throw new Error(`${file} does not exist`);
   delete require.cache[require.resolve(file)];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const loaded = require(file) as { default?: unknown };

@@ -1,0 +1,76 @@
+// The real `mayfly` command, run from the compiled dist/ as a user would run it.
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { join } from 'node:path';
+
+export const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
+
+/** Runs `mayfly ARGS` to completion. */
+export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd,
+    input: options.input,
+    timeout: 60_000,
+  });
+}
+
+export interface ServingCli {
+  readonly child: ChildProcess;
+  readonly url: string;
+  /** Everything printed so far, stdout and stderr. */
+  output(): string;
+  /** Resolves when the output matches `pattern`, or rejects after `timeoutMs`. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  stop(): Promise<void>;
+}
+
+/** Starts `mayfly serve ARGS` and resolves once it prints where it listens. */
+export async function serveCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ServingCli> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const append = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout.on('data', append);
+  child.stderr.on('data', append);
+  const waitFor = (pattern: RegExp, timeoutMs = 20_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const match = output.match(pattern);
+        if (match) {
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(match);
+        }
+      };
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`timed out waiting for ${pattern}; output so far:\n${output}`));
+      }, timeoutMs);
+      listeners.add(check);
+      child.once('exit', () => {
+        if (listeners.has(check)) {
+          listeners.delete(check);
+          clearTimeout(timer);
+          reject(new Error(`mayfly exited before printing ${pattern}; output:\n${output}`));
+        }
+      });
+      check();
+    });
+  const [, url] = await waitFor(/Mayfly listening on (http:\/\/\S+)/);
+  return {
+    child,
+    url,
+    output: () => output,
+    waitFor,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
