@@ -10,4 +10,6 @@ module.exports = {
     }],
   },
   testTimeout: 30000,
+  globalSetup: '<rootDir>/test/softhsm_setup.js',
+  globalTeardown: '<rootDir>/test/softhsm_teardown.js',
 };

@@ -5,8 +5,11 @@ import type { CertificateProfile } from '../issuance/profile';
 import type { KeyUsageName } from '../csr/oids';
 import type { Policy } from '../policy/runner';
 import type { ConfiguredValidator } from '../policy/validator';
+import type { X509Certificate } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { LocalSigner } from '../signers/local';
-import { SignerConfigError } from '../signers/signer';
+import { Pkcs11Signer } from '../signers/pkcs11';
+import { SignerConfigError, type Signer } from '../signers/signer';
 import { loadSigningCa, type SigningCa } from '../signers/signing_ca';
 import { alwaysOnValidators } from '../../validators';
 import { ConfigError, configPath, type ConfigProblem, type MayflyConfig } from './load';
@@ -24,6 +27,37 @@ export interface RegistrationAuthority {
 export interface Runtime {
   readonly config: MayflyConfig;
   readonly registrationAuthorities: ReadonlyMap<string, RegistrationAuthority>;
+}
+
+type SigningCaDocument = MayflyConfig['document']['signing_ca'][string];
+
+async function openSigner(config: MayflyConfig, entry: SigningCaDocument, issuing: X509Certificate, env: NodeJS.ProcessEnv): Promise<Signer> {
+  if (entry.backend === 'local') {
+    const passphrase = entry.key_passphrase_env ? env[entry.key_passphrase_env] : undefined;
+    return LocalSigner.load({ keyFile: configPath(config, entry.key), ...(passphrase ? { passphrase } : {}) });
+  }
+  const pin = entry.pin_env !== undefined ? { value: env[entry.pin_env], source: `environment variable ${entry.pin_env}` } : await readPinFile(configPath(config, entry.pin_file!));
+  if (!pin.value) throw new SignerConfigError(`the PKCS#11 PIN is missing: ${pin.source} is not set or empty`);
+  return Pkcs11Signer.open(
+    {
+      module: configPath(config, entry.module),
+      ...(entry.token_label !== undefined ? { tokenLabel: entry.token_label } : { slot: entry.slot! }),
+      ...(entry.key_label !== undefined ? { keyLabel: entry.key_label } : { keyId: entry.key_id! }),
+      pin: pin.value,
+      pinSource: pin.source,
+      ...(entry.sessions !== undefined ? { sessions: entry.sessions } : {}),
+    },
+    issuing.publicKey,
+  );
+}
+
+/** A PIN file must be private (mode 0600), like a key file; its first line is the PIN. */
+async function readPinFile(file: string): Promise<{ value: string | undefined; source: string }> {
+  const source = `file ${file}`;
+  const info = await stat(file).catch(() => undefined);
+  if (!info) return { value: undefined, source };
+  if ((info.mode & 0o077) !== 0) throw new SignerConfigError(`the PIN file ${file} is readable by others (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 on it`);
+  return { value: (await readFile(file, 'utf8')).split('\n')[0].trim(), source };
 }
 
 const ALWAYS_ON: readonly ConfiguredValidator[] = alwaysOnValidators.map((validator) => ({ validator, options: {} }));
@@ -47,9 +81,7 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
   const signingCas = new Map<string, SigningCa>();
   for (const [name, entry] of Object.entries(config.document.signing_ca)) {
     try {
-      const passphrase = entry.key_passphrase_env ? env[entry.key_passphrase_env] : undefined;
-      const signer = await LocalSigner.load({ keyFile: configPath(config, entry.key), ...(passphrase ? { passphrase } : {}) });
-      signingCas.set(name, await loadSigningCa(name, configPath(config, entry.cert), signer));
+      signingCas.set(name, await loadSigningCa(name, configPath(config, entry.cert), (issuing) => openSigner(config, entry, issuing, env)));
     } catch (error) {
       if (!(error instanceof SignerConfigError)) throw error;
       problems.push(config.source.problem(['signing_ca', name], error.message));

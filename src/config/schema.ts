@@ -11,7 +11,7 @@ const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expec
 
 const refusePlaintextSecret = z
   .unknown()
-  .refine((value) => value === undefined, { message: 'plaintext secrets are not accepted; store the output of `mayfly hash-secret` as secret_hash, or use secret_env' })
+  .refine((value) => value === undefined, { message: 'plaintext secrets are not accepted in the config; use secret_hash (from `mayfly hash-secret`) or secret_env, and pin_env or pin_file for PINs' })
   .optional();
 
 const staticAuthentication = z
@@ -33,6 +33,26 @@ const localSigningCa = z.strictObject({
   key: path,
   key_passphrase_env: z.string().optional(),
 });
+
+const exactlyOne = (keys: readonly string[]) => (entry: Record<string, unknown>) => keys.filter((key) => entry[key] !== undefined).length === 1;
+
+const pkcs11SigningCa = z
+  .strictObject({
+    backend: z.literal('pkcs11'),
+    module: path,
+    token_label: z.string().min(1).optional(),
+    slot: z.number().int().min(0).optional(),
+    key_label: z.string().min(1).optional(),
+    key_id: z.string().regex(/^([0-9a-fA-F]{2})+$/, 'expected the key id in hex').optional(),
+    pin_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
+    pin_file: path.optional(),
+    pin: refusePlaintextSecret,
+    cert: path,
+    sessions: z.number().int().min(1).max(64).optional(),
+  })
+  .refine(exactlyOne(['token_label', 'slot']), { message: 'give exactly one of token_label and slot' })
+  .refine(exactlyOne(['key_label', 'key_id']), { message: 'give exactly one of key_label and key_id' })
+  .refine(exactlyOne(['pin_env', 'pin_file']), { message: 'give exactly one of pin_env and pin_file' });
 
 const duration = z.string().refine((text) => parseDuration(text) !== undefined, 'expected a duration such as 90m, 24h or 1h30m');
 
@@ -59,7 +79,7 @@ export const configSchema = z.strictObject({
   plugins: z.array(path).default([]),
   server: z.strictObject({ listen: listen.default('127.0.0.1:5016') }).default({ listen: '127.0.0.1:5016' }),
   authentication: z.record(name, z.discriminatedUnion('backend', [staticAuthentication])),
-  signing_ca: z.record(name, z.discriminatedUnion('backend', [localSigningCa])),
+  signing_ca: z.record(name, z.discriminatedUnion('backend', [localSigningCa, pkcs11SigningCa])),
   registration_authority: z.record(name, registrationAuthority),
 });
 

@@ -12,6 +12,7 @@ import {
   sequence,
 } from '../der';
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, OID } from '../csr/oids';
+import type { Signer } from '../signers/signer';
 import { keyIdentifier, type SigningCa } from '../signers/signing_ca';
 import type { IssuanceNames, IssuedCertificate, SubjectPublicKey } from '../types';
 import type { CertificateProfile } from './profile';
@@ -28,30 +29,53 @@ const VERSION_3 = encode(contextTag(0, true), encodeUnsignedInteger(Uint8Array.o
 const EMPTY_NAME = sequence();
 
 /** Builds the RFC 5280 certificate for `request` under `profile` and has the CA's signer sign it. */
-export async function issueCertificate(
+export function issueCertificate(
   request: IssuanceRequest,
   profile: CertificateProfile,
   ca: SigningCa,
   now: Date = new Date(),
 ): Promise<IssuedCertificate> {
-  const { notBefore, notAfter } = validityWindow(profile, ca, now);
+  return signCertificate(
+    {
+      issuer: ca.subject,
+      subject: request.subject,
+      spki: request.publicKey.spki,
+      ...validityWindow(profile, ca, now),
+      extensions: extensions(request, profile, ca),
+    },
+    ca.signer,
+  );
+}
+
+/** The fields of a v3 certificate, DER-encoded where they are structures. */
+export interface CertificateFields {
+  readonly issuer: Uint8Array;
+  readonly subject: Uint8Array;
+  readonly spki: Uint8Array;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly extensions: readonly Uint8Array[];
+}
+
+/** RFC 5280 4.1: encodes the TBSCertificate with a fresh serial and has `signer` sign it. */
+export async function signCertificate(fields: CertificateFields, signer: Signer): Promise<IssuedCertificate> {
   const serial = randomSerialNumber();
   const tbs = sequence(
     VERSION_3,
     encodeUnsignedInteger(serial),
-    ca.signer.signatureAlgorithm,
-    ca.subject,
-    sequence(encodeTime(notBefore), encodeTime(notAfter)),
-    request.subject,
-    request.publicKey.spki,
-    encode(contextTag(3, true), sequence(...extensions(request, profile, ca))),
+    signer.signatureAlgorithm,
+    fields.issuer,
+    sequence(encodeTime(fields.notBefore), encodeTime(fields.notAfter)),
+    fields.subject,
+    fields.spki,
+    encode(contextTag(3, true), sequence(...fields.extensions)),
   );
-  const signature = await ca.signer.sign(tbs);
+  const signature = await signer.sign(tbs);
   return {
-    der: sequence(tbs, ca.signer.signatureAlgorithm, encodeBitString(signature)),
+    der: sequence(tbs, signer.signatureAlgorithm, encodeBitString(signature)),
     serialNumber: Buffer.from(serial).toString('hex'),
-    notBefore,
-    notAfter,
+    notBefore: fields.notBefore,
+    notAfter: fields.notAfter,
   };
 }
 
@@ -65,7 +89,8 @@ export function validityWindow(profile: CertificateProfile, ca: Pick<SigningCa, 
   };
 }
 
-function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
+/** RFC 5280 4.1: Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue } */
+export function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
   return critical ? sequence(encodeOid(oid), encodeBoolean(true), encodeOctetString(value)) : sequence(encodeOid(oid), encodeOctetString(value));
 }
 

@@ -20,23 +20,27 @@ export interface SigningCa {
   readonly notAfter: Date;
 }
 
-/** Reads a PEM chain file (issuing certificate first) and checks that `signer` holds its key. */
-export async function loadSigningCa(name: string, certFile: string, signer: Signer): Promise<SigningCa> {
+/**
+ * Reads a PEM chain file (issuing certificate first), opens its signer (which may use the
+ * certificate's public key to check the key it holds) and checks that the signer holds its key.
+ */
+export async function loadSigningCa(name: string, certFile: string, openSigner: (issuing: X509Certificate) => Promise<Signer>): Promise<SigningCa> {
   const pem = await readFile(certFile, 'utf8').catch(() => {
-    throw new SignerConfigError(`signing_ca ${name}: the certificate file ${certFile} cannot be read`);
+    throw new SignerConfigError(`the certificate file ${certFile} cannot be read`);
   });
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new SignerConfigError(`signing_ca ${name}: ${certFile} holds no PEM certificate`);
+  if (blocks.length === 0) throw new SignerConfigError(`${certFile} holds no PEM certificate`);
   const certificates = blocks.map((block) => new X509Certificate(block));
   const issuing = certificates[0];
-  if (!issuing.ca) throw new SignerConfigError(`signing_ca ${name}: the first certificate in ${certFile} is not a CA certificate`);
+  if (!issuing.ca) throw new SignerConfigError(`the first certificate in ${certFile} is not a CA certificate`);
+  const signer = await openSigner(issuing);
   const issuingSpki = issuing.publicKey.export({ format: 'der', type: 'spki' });
   if (!issuingSpki.equals(signer.publicKey)) {
-    throw new SignerConfigError(`signing_ca ${name}: the key (${signer.description}) does not match the certificate in ${certFile}`);
+    throw new SignerConfigError(`the key (${signer.description}) does not match the certificate in ${certFile}`);
   }
   for (let i = 0; i + 1 < certificates.length; i++) {
     if (!certificates[i].checkIssued(certificates[i + 1]) || !certificates[i].verify(certificates[i + 1].publicKey)) {
-      throw new SignerConfigError(`signing_ca ${name}: certificate ${i + 1} in ${certFile} is not issued by the one after it; order the chain issuing certificate first`);
+      throw new SignerConfigError(`certificate ${i + 1} in ${certFile} is not issued by the one after it; order the chain issuing certificate first`);
     }
   }
   const der = issuing.raw;

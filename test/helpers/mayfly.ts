@@ -23,8 +23,8 @@ export interface TestCa {
 
 export interface TestCaOptions {
   readonly keyType?: CaKeyType;
-  /** Rewrites the generated mayfly.yaml before it is loaded. */
-  readonly editConfig?: (yaml: string) => string;
+  /** Rewrites the generated mayfly.yaml before it is loaded; `dir` is the data folder. */
+  readonly editConfig?: (yaml: string, dir: string) => string;
   readonly bodyLimit?: number;
 }
 
@@ -32,7 +32,7 @@ export interface TestCaOptions {
 export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> {
   const dir = mkdtempSync(join(tmpdir(), 'mayfly-ca-'));
   const created = await initDataDir(dir, options.keyType ?? 'p256');
-  if (options.editConfig) writeFileSync(created.configFile, options.editConfig(readFileSync(created.configFile, 'utf8')), { mode: 0o600 });
+  if (options.editConfig) writeFileSync(created.configFile, options.editConfig(readFileSync(created.configFile, 'utf8'), dir), { mode: 0o600 });
   const runtime = await assembleRuntime(await loadConfig(created.configFile, new ValidatorRegistry()));
   const server = await startServer({ runtime: () => runtime, ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}) }, '127.0.0.1', 0);
   return {

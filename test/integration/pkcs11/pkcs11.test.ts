@@ -1,0 +1,193 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as pkcs11js from 'pkcs11js';
+import { ConfigError } from '../../../src/config/load';
+import { runCli } from '../../helpers/cli';
+import { postForm, startTestCa, type TestCa } from '../../helpers/mayfly';
+import { makeCsr, openssl, opensslText, opensslVerify } from '../../helpers/openssl';
+import { SOFTHSM_MODULE, softHsm } from '../../helpers/softhsm';
+
+// The signers in this process read the PIN through the config's pin_env, from process.env.
+const hsm = softHsm();
+const PIN = '4711-secret-pin';
+process.env.MAYFLY_TEST_PIN = PIN;
+hsm.initToken('mayfly', PIN);
+
+const initCa = (args: string[]) => runCli(['pkcs11', 'init-ca', '--module', SOFTHSM_MODULE, '--token-label', 'mayfly', '--pin-env', 'MAYFLY_TEST_PIN', ...args], { env: { ...hsm.env, MAYFLY_TEST_PIN: PIN } });
+
+/** The YAML of a pkcs11 signing_ca entry; `overrides` replace its default lines. */
+function hsmSigningCa(name: string, cert: string, overrides: Record<string, string> = {}): string {
+  const fields = { backend: 'pkcs11', module: SOFTHSM_MODULE, token_label: 'mayfly', key_label: 'issuing-p256', pin_env: 'MAYFLY_TEST_PIN', cert, ...overrides };
+  return `  ${name}:\n${Object.entries(fields).map(([key, value]) => `    ${key}: ${JSON.stringify(value)}\n`).join('')}`;
+}
+
+/** Adds signing CAs and an RA per signing CA (named like it, with the default RA's policy). */
+function withHsm(entries: string[], ras: string[]) {
+  return (yaml: string) => {
+    const policy = yaml.slice(yaml.indexOf('    valid_hours:'));
+    return yaml.replace('signing_ca:\n', `signing_ca:\n${entries.join('')}`) + ras.map((ra) => `  ${ra}:\n    authentication: deployers\n    signing_ca: ${ra}\n${policy}`).join('');
+  };
+}
+
+describe('CA keys in a SoftHSM2 token', () => {
+  let ca: TestCa;
+  beforeAll(async () => {
+    // P-256: a key generated in the token, its CSR signed by an offline root (the dev root, with OpenSSL).
+    ca = await startTestCa({
+      editConfig: (yaml, dir) => {
+        const csr = join(dir, 'ca', 'hsm-p256.csr');
+        const generated = initCa(['--key-label', 'issuing-p256', '--key-type', 'p256', '--subject', '/CN=Mayfly HSM Issuing CA/O=Mayfly', '--csr', csr]);
+        expect(generated.stderr).toBe('');
+        const extensions = join(dir, 'ca', 'intermediate.ext');
+        writeFileSync(extensions, 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+        const certificate = openssl(['x509', '-req', '-in', csr, '-CA', join(dir, 'ca', 'root.pem'), '-CAkey', join(dir, 'ca', 'root.key'), '-days', '30', '-extfile', extensions]).toString();
+        writeFileSync(join(dir, 'ca', 'hsm-p256.pem'), certificate + readFileSync(join(dir, 'ca', 'root.pem'), 'utf8'));
+        // RSA-2048: a self-signed CA whose key lives in the token.
+        const rsa = initCa(['--key-label', 'issuing-rsa', '--key-type', 'rsa2048', '--subject', '/CN=Mayfly HSM RSA CA', '--self-signed', '--out', join(dir, 'ca', 'hsm-rsa.pem')]);
+        expect(rsa.status).toBe(0);
+        return withHsm([hsmSigningCa('hsm_p256', 'ca/hsm-p256.pem'), hsmSigningCa('hsm_rsa', 'ca/hsm-rsa.pem', { key_label: 'issuing-rsa' })], ['hsm_p256', 'hsm_rsa'])(yaml);
+      },
+    });
+  });
+  afterAll(() => ca.stop());
+
+  const sign = (ra: string) =>
+    postForm(`${ca.url}/v1/sign/${ra}`, { user: 'deployer', secret: ca.secret, encoding: 'pem', csr: makeCsr().pem }, { Accept: 'application/json' });
+
+  it('issues over HTTP from a P-256 token key; openssl verifies the chain to the root', async () => {
+    const response = await sign('hsm_p256');
+    expect(response.status).toBe(200);
+    const { certificate } = (await response.json()) as { certificate: string };
+    expect(opensslText(certificate)).toContain('Issuer: CN = Mayfly HSM Issuing CA, O = Mayfly');
+    expect(opensslText(certificate)).toContain('Signature Algorithm: ecdsa-with-SHA256');
+    expect(opensslVerify(certificate, ca.rootFile, join(ca.dir, 'ca', 'hsm-p256.pem'))).toMatchObject({ ok: true });
+  });
+
+  it('issues over HTTP from an RSA-2048 token key; openssl verifies it', async () => {
+    const response = await sign('hsm_rsa');
+    expect(response.status).toBe(200);
+    const { certificate } = (await response.json()) as { certificate: string };
+    expect(opensslText(certificate)).toContain('Signature Algorithm: sha256WithRSAEncryption');
+    const rsaCa = join(ca.dir, 'ca', 'hsm-rsa.pem');
+    expect(opensslVerify(certificate, rsaCa, rsaCa)).toMatchObject({ ok: true });
+  });
+
+  it('generated the keys sensitive and non-extractable: the token refuses to reveal them', () => {
+    const pkcs11 = new pkcs11js.PKCS11();
+    pkcs11.load(SOFTHSM_MODULE);
+    try {
+      pkcs11.C_Initialize();
+    } catch {
+      /* the signers in this process initialised it already */
+    }
+    const slot = pkcs11.C_GetSlotList(true).find((s) => pkcs11.C_GetTokenInfo(s).label.trim() === 'mayfly')!;
+    const session = pkcs11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION);
+    try {
+      pkcs11.C_Login(session, pkcs11js.CKU_USER, PIN);
+    } catch {
+      /* already logged in by the signers */
+    }
+    // The secret part of each key: CKA_VALUE for EC, CKA_PRIVATE_EXPONENT for RSA.
+    for (const [label, secret] of [['issuing-p256', pkcs11js.CKA_VALUE], ['issuing-rsa', pkcs11js.CKA_PRIVATE_EXPONENT]] as const) {
+      pkcs11.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_LABEL, value: label }]);
+      const [key] = pkcs11.C_FindObjects(session, 1);
+      pkcs11.C_FindObjectsFinal(session);
+      const [extractable, sensitive, neverExtractable] = pkcs11.C_GetAttributeValue(session, key, [
+        { type: pkcs11js.CKA_EXTRACTABLE },
+        { type: pkcs11js.CKA_SENSITIVE },
+        { type: pkcs11js.CKA_NEVER_EXTRACTABLE },
+      ]);
+      expect([extractable.value, sensitive.value, neverExtractable.value]).toEqual([Buffer.from([0]), Buffer.from([1]), Buffer.from([1])]);
+      let revealed: unknown;
+      try {
+        revealed = pkcs11.C_GetAttributeValue(session, key, [{ type: secret }]);
+      } catch (error) {
+        revealed = (error as { code?: number }).code;
+      }
+      expect(revealed).toBe(pkcs11js.CKR_ATTRIBUTE_SENSITIVE);
+    }
+    pkcs11.C_CloseSession(session);
+  });
+
+  it('answers 503 while the token is gone, signs nothing, and recovers when it returns', async () => {
+    const tokens = hsm.tokenDir;
+    renameSync(tokens, `${tokens}.away`);
+    try {
+      const response = await sign('hsm_p256');
+      expect(response.status).toBe(503);
+      const body = (await response.json()) as { error: string; message: string };
+      expect(body.error).toBe('signer_unavailable');
+      expect(body.message).toMatch(/nothing was signed, try again$/);
+      expect(response.headers.get('retry-after')).toBe('5');
+      // The local CA keeps working meanwhile.
+      const local = await sign('default');
+      expect(local.status).toBe(200);
+    } finally {
+      renameSync(`${tokens}.away`, tokens);
+    }
+    const recovered = await sign('hsm_p256');
+    expect(recovered.status).toBe(200);
+    const { certificate } = (await recovered.json()) as { certificate: string };
+    expect(opensslVerify(certificate, ca.rootFile, join(ca.dir, 'ca', 'hsm-p256.pem'))).toMatchObject({ ok: true });
+  });
+
+  describe('start-up checks, each a clear error', () => {
+    const startupError = async (entry: (yaml: string) => string): Promise<string> => {
+      const error = await startTestCa({ editConfig: entry }).then(
+        async (other) => {
+          await other.stop();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as ConfigError).message;
+      expect(message).not.toContain(PIN);
+      return message;
+    };
+    // Each start uses a fresh data folder: point at the P-256 CA certificate of the running one.
+    const certOf = () => join(ca.dir, 'ca', 'hsm-p256.pem');
+
+    it('wrong PIN', async () => {
+      process.env.MAYFLY_WRONG_PIN = '0000';
+      const message = await startupError(withHsm([hsmSigningCa('hsm', certOf(), { pin_env: 'MAYFLY_WRONG_PIN' })], []));
+      expect(message).toMatch(/signing_ca\.hsm: PKCS#11 step 3 \(log in\): login to token 'mayfly' failed: the PIN is wrong \(PIN from environment variable MAYFLY_WRONG_PIN\)/);
+    });
+
+    it('missing token', async () => {
+      const message = await startupError(withHsm([hsmSigningCa('hsm', certOf(), { token_label: 'no-such-token' })], []));
+      expect(message).toMatch(/signing_ca\.hsm: PKCS#11 step 2 \(find token\): no token 'no-such-token' \(tokens present: 'mayfly', ''\); create it/);
+    });
+
+    it('wrong key label', async () => {
+      const message = await startupError(withHsm([hsmSigningCa('hsm', certOf(), { key_label: 'no-such-key' })], []));
+      expect(message).toMatch(/signing_ca\.hsm: PKCS#11 step 4 \(find key\): no private key labelled 'no-such-key' in token 'mayfly'/);
+    });
+
+    it('certificate and key do not match', async () => {
+      const message = await startupError(withHsm([hsmSigningCa('hsm', join(ca.dir, 'ca', 'hsm-rsa.pem'))], []));
+      expect(message).toMatch(/signing_ca\.hsm: PKCS#11 step 6 \(match certificate\): the key labelled 'issuing-p256' in token 'mayfly' does not match the configured certificate/);
+    });
+
+    it('a module that cannot be loaded', async () => {
+      const message = await startupError(withHsm([hsmSigningCa('hsm', certOf(), { module: '/nonexistent/libpkcs11.so' })], []));
+      expect(message).toMatch(/signing_ca\.hsm: PKCS#11 step 1 \(load module\): \/nonexistent\/libpkcs11\.so cannot be loaded/);
+    });
+
+    it('a PIN in the config itself is refused', async () => {
+      const message = await startupError((yaml) => withHsm([hsmSigningCa('hsm', certOf()).replace('    pin_env: "MAYFLY_TEST_PIN"\n', `    pin: "${PIN}"\n`)], [])(yaml).replace(PIN, 'x'));
+      expect(message).toContain('signing_ca.hsm.pin: plaintext secrets are not accepted in the config');
+    });
+  });
+
+  it('init-ca never takes the PIN on the command line, and refuses a label in use', () => {
+    const again = initCa(['--key-label', 'issuing-p256', '--key-type', 'p256', '--subject', '/CN=x', '--csr', join(ca.dir, 'again.csr')]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain("token 'mayfly' already holds a key labelled 'issuing-p256'; pick another label");
+    const help = runCli(['pkcs11', 'init-ca', '--help']).stdout;
+    expect(help).toContain('--pin-env');
+    expect(help).not.toMatch(/--pin </);
+    expect(execFileSync('softhsm2-util', ['--show-slots'], { env: hsm.env }).toString()).toContain('mayfly');
+  });
+});
