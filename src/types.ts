@@ -51,7 +51,8 @@ export interface CertificationRequest {
   /** extKeyUsage OIDs, when requested. */
   readonly extKeyUsage?: readonly string[];
   readonly publicKey: SubjectPublicKey;
-  readonly signatureAlgorithm: { readonly oid: string; readonly name: string };
+  /** The algorithm and the digest it signs with (`sha1`, `sha256`…; null for EdDSA; undefined if unknown). */
+  readonly signatureAlgorithm: { readonly oid: string; readonly name: string; readonly digest: string | null | undefined };
   /** Whether the CSR's self-signature verifies under its own key: proof of possession. */
   readonly signatureValid: boolean;
 }

@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { normalizeDnsName, requestIdentifiers } from '../src/policy/names';
+import { coversDomain, normalizeDnsName, requestIdentifiers } from '../src/policy/names';
 import { defineValidator } from '../src/policy/validator';
 
-/** Refuses a CN or DNS subjectAltName equal to, or under, a listed domain. */
+/**
+ * Refuses a CN or DNS subjectAltName equal to, under, or a wildcard covering a listed domain. A name
+ * that cannot be read as a DNS name is refused too: a list of what is forbidden must fail closed.
+ */
 export default defineValidator({
   name: 'blacklist_names',
   options: z.strictObject({
@@ -19,8 +22,9 @@ export default defineValidator({
   }),
   check({ csr, names }, options) {
     return requestIdentifiers(csr.commonNames, names).flatMap(({ source, identifier }) => {
+      if (identifier.kind === 'invalid') return [`${source}: ${identifier.problem}`];
       if (identifier.kind !== 'dns') return [];
-      const listed = options.domains.find((domain) => identifier.name === domain || identifier.name.endsWith(`.${domain}`));
+      const listed = options.domains.find((domain) => coversDomain(identifier, domain));
       return listed ? [`${source} '${identifier.raw}' is under the blacklisted domain ${listed}`] : [];
     });
   },

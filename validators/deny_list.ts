@@ -17,13 +17,16 @@ export default defineValidator({
       throw new Error(`the deny list ${file} cannot be read`);
     }
   },
+  release: (options) => options.list?.close(),
   check({ csr, names }, options) {
     const list = options.list!;
     const reasons: string[] = [];
     const fingerprint = createHash('sha256').update(csr.publicKey.spki).digest('hex');
     if (list.hasFingerprint(fingerprint)) reasons.push(`the public key (SHA-256 ${fingerprint}) is on the deny list`);
     for (const { source, identifier } of requestIdentifiers(csr.commonNames, names)) {
-      if (list.hasName(identifier.raw)) reasons.push(`${source} '${identifier.raw}' is on the deny list`);
+      // Fail closed: a name that cannot be read cannot be shown to be off the list.
+      if (identifier.kind === 'invalid') reasons.push(`${source}: ${identifier.problem}`);
+      else if (list.covers(identifier)) reasons.push(`${source} '${identifier.raw}' is on the deny list`);
     }
     return reasons;
   },

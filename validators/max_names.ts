@@ -12,6 +12,6 @@ export default defineValidator({
         identifier.kind === 'dns' ? identifier.name : identifier.kind === 'ip' ? identifier.address.toString() : identifier.raw,
       ),
     );
-    return distinct.size > options.max ? [`the request has ${distinct.size} distinct names; at most ${options.max} are allowed`] : [];
+    return distinct.size > options.max ? [`the request has ${distinct.size} distinct names; at most ${options.max} ${options.max === 1 ? 'is' : 'are'} allowed`] : [];
   },
 });

@@ -6,12 +6,8 @@ import { defineValidator } from '../src/policy/validator';
 // RFC 1035 2.3.4: labels of at most 63 octets, names of at most 253 characters in text form.
 const MAX_LABEL = 63;
 const MAX_NAME = 253;
-const WEAK_SIGNATURES: Readonly<Record<string, string>> = {
-  '1.2.840.113549.1.1.4': 'MD5',
-  '1.2.840.113549.1.1.5': 'SHA-1',
-  '1.2.840.10045.4.1': 'SHA-1',
-  '1.2.840.10040.4.3': 'SHA-1',
-};
+// Digests that are not collision resistant, whatever the signature scheme (RSASSA-PSS included).
+const WEAK_DIGESTS: Readonly<Record<string, string>> = { md5: 'MD5', sha1: 'SHA-1' };
 
 /** RFC 5280 and RFC 1035 rules a request must follow, whatever the RA's name policy. */
 export default defineValidator({
@@ -40,7 +36,7 @@ export default defineValidator({
     if (san && !san.critical && csr.subjectAttributes.length === 0) reasons.push('the subject is empty, so subjectAltName must be critical (RFC 5280 4.2.1.6)');
     const constraints = csr.extensions.find((extension) => extension.oid === OID.basicConstraints);
     if (constraints && !constraints.critical) reasons.push('basicConstraints must be critical (RFC 5280 4.2.1.9)');
-    const weak = WEAK_SIGNATURES[csr.signatureAlgorithm.oid];
+    const weak = csr.signatureAlgorithm.digest ? WEAK_DIGESTS[csr.signatureAlgorithm.digest] : undefined;
     if (weak) reasons.push(`the CSR is signed with ${csr.signatureAlgorithm.name}; ${weak} is not collision resistant`);
     // An IP written as a name is checked as an IP elsewhere, not as DNS labels.
     for (const raw of [...csr.commonNames, ...names.dnsNames]) if (!parseIpAddress(raw)) reasons.push(...dnsNameReasons(raw, options.label_re));

@@ -105,3 +105,10 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
   }
   return { config, registrationAuthorities };
 }
+
+/** Frees what a retired runtime's validators hold (file watches), once no request can still use it. */
+export function releaseRuntime(runtime: Runtime): void {
+  for (const ra of runtime.registrationAuthorities.values()) {
+    for (const { validator, options } of ra.policy.validators) validator.release?.(options);
+  }
+}

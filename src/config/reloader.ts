@@ -1,11 +1,13 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { assembleRuntime, type Runtime } from './assemble';
+import { assembleRuntime, releaseRuntime, type Runtime } from './assemble';
 import { loadConfig } from './load';
 
 export type ReloadResult = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
 
 const DEBOUNCE_MS = 200;
+/** How long a replaced runtime stays usable for the requests that started on it (the request timeout). */
+const RETIRE_AFTER_MS = 30_000;
 
 /**
  * Holds the runtime in force and replaces it when the config changes (file watch, or `reload()`
@@ -33,7 +35,9 @@ export class ConfigReloader {
     this.pending = this.pending.then(async () => {
       let result: ReloadResult;
       try {
-        this.runtime = await assembleRuntime(await loadConfig(this.runtime.config.source.file));
+        const retired = this.runtime;
+        this.runtime = await assembleRuntime(await loadConfig(retired.config.source.file));
+        setTimeout(() => releaseRuntime(retired), RETIRE_AFTER_MS).unref();
         result = { ok: true };
       } catch (error) {
         result = { ok: false, error };

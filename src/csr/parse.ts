@@ -4,7 +4,7 @@ import { contextTag, DerError, readDer, TAG, type DerNode } from '../der';
 import type { CertificationRequest, RequestedExtension, SubjectPublicKey, UnsupportedName } from '../types';
 import { CsrParseError } from './errors';
 import { GENERAL_NAME_KINDS, KEY_USAGE_BITS, OID } from './oids';
-import { signatureAlgorithmName, verifySignature } from './signature';
+import { readSignatureAlgorithm, verifySignature } from './signature';
 
 const NIST_CURVES: Readonly<Record<string, { name: string; bits: number }>> = {
   prime256v1: { name: 'P-256', bits: 256 },
@@ -35,7 +35,7 @@ function parse(der: Uint8Array): CertificationRequest {
   const subjectAttributes = readName(subject.expect(TAG.SEQUENCE, 'subject'));
   const extensions = attributes ? requestedExtensions(attributes.expect(contextTag(0, true), 'attributes')) : [];
   const publicKey = importPublicKey(spki.expect(TAG.SEQUENCE, 'subjectPublicKeyInfo').encoded);
-  const signatureAlgorithm = { oid: algorithmOid.oid(), parameters: algorithmParameters };
+  const signatureAlgorithm = readSignatureAlgorithm(algorithmOid.oid(), algorithmParameters);
   return {
     der,
     subject: subject.encoded,
@@ -49,7 +49,7 @@ function parse(der: Uint8Array): CertificationRequest {
       extKeyUsage: node.expect(TAG.SEQUENCE, 'extKeyUsage').children().map((purpose) => purpose.oid()),
     })),
     publicKey,
-    signatureAlgorithm: { oid: signatureAlgorithm.oid, name: signatureAlgorithmName(signatureAlgorithm.oid) },
+    signatureAlgorithm,
     signatureValid: verifySignature(signatureAlgorithm, publicKey.keyObject, info.encoded, signature.bitString()),
   };
 }

@@ -33,40 +33,48 @@ const PSS_DIGESTS: Readonly<Record<string, string>> = {
   '2.16.840.1.101.3.4.2.3': 'sha512',
 };
 
-export function signatureAlgorithmName(oid: string): string {
-  return SIGNATURE_ALGORITHMS[oid]?.name ?? oid;
+/** A CSR's signature algorithm, with the digest it uses (for RSASSA-PSS, from its parameters). */
+export interface SignatureAlgorithm {
+  readonly oid: string;
+  readonly name: string;
+  /** Node's digest name; null for EdDSA, which hashes internally; undefined when unknown. */
+  readonly digest: string | null | undefined;
+  readonly saltLength?: number;
+}
+
+export function readSignatureAlgorithm(oid: string, parameters?: DerNode): SignatureAlgorithm {
+  const method = SIGNATURE_ALGORITHMS[oid];
+  if (!method) return { oid, name: oid, digest: undefined };
+  if (!method.pss) return { oid, name: method.name, digest: method.digest };
+  try {
+    const { digest, saltLength } = pssParameters(parameters);
+    return { oid, name: `${method.name} (${digest ?? 'unknown digest'})`, digest, saltLength };
+  } catch {
+    return { oid, name: method.name, digest: undefined };
+  }
 }
 
 /**
- * Checks a signature made by `key` over `signed` with the algorithm the signed object names.
- * An unknown algorithm, a key that does not fit it, or a malformed signature all verify as false.
+ * Checks a signature made by `key` over `signed`. An unknown algorithm, a key that does not fit
+ * it, or a malformed signature all verify as false.
  */
-export function verifySignature(
-  algorithm: { readonly oid: string; readonly parameters?: DerNode },
-  key: KeyObject,
-  signed: Uint8Array,
-  signature: Uint8Array,
-): boolean {
-  const method = SIGNATURE_ALGORITHMS[algorithm.oid];
-  if (!method) return false;
+export function verifySignature(algorithm: SignatureAlgorithm, key: KeyObject, signed: Uint8Array, signature: Uint8Array): boolean {
+  if (algorithm.digest === undefined) return false;
   try {
-    if (method.pss) {
-      if (!algorithm.parameters) return false;
-      const { digest, saltLength } = pssParameters(algorithm.parameters);
-      if (!digest) return false;
-      return verify(digest, signed, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
+    if (algorithm.saltLength !== undefined) {
+      return verify(algorithm.digest, signed, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.saltLength }, signature);
     }
-    return verify(method.digest, signed, key, signature);
+    return verify(algorithm.digest, signed, key, signature);
   } catch {
     return false;
   }
 }
 
 /** RFC 4055 3.1 RSASSA-PSS-params: hashAlgorithm [0] (default SHA-1), saltLength [2] (default 20). */
-function pssParameters(parameters: DerNode): { digest: string | undefined; saltLength: number } {
+function pssParameters(parameters: DerNode | undefined): { digest: string | undefined; saltLength: number } {
   let digest: string | undefined = 'sha1';
   let saltLength = 20;
-  for (const field of parameters.expect(TAG.SEQUENCE, 'RSASSA-PSS parameters').children()) {
+  for (const field of parameters?.expect(TAG.SEQUENCE, 'RSASSA-PSS parameters').children() ?? []) {
     if (field.tag === contextTag(0, true)) digest = PSS_DIGESTS[field.inner().children()[0].oid()];
     else if (field.tag === contextTag(2, true)) saltLength = field.inner().smallInteger();
   }

@@ -1,7 +1,7 @@
 import { watch, readFileSync, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { classifyName } from './names';
+import { classifyName, coversDomain, type Identifier } from './names';
 
 /**
  * A deny list file: public-key SHA-256 fingerprints (hex, colons allowed, optional `sha256:`) and
@@ -45,8 +45,12 @@ export class DenyList {
     return this.fingerprints.has(sha256Hex);
   }
 
-  hasName(name: string): boolean {
-    return this.names.has(canonical(name));
+  /** Whether the identifier is a listed name, or a wildcard that would cover one. */
+  covers(identifier: Identifier): boolean {
+    if (this.names.has(canonical(identifier.raw))) return true;
+    if (identifier.kind !== 'dns' || !identifier.wildcard) return false;
+    for (const name of this.names) if (coversDomain(identifier, name) && name !== identifier.name) return true;
+    return false;
   }
 
   close(): void {

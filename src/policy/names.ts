@@ -131,7 +131,18 @@ export function alternativeNameReasons(
   return reasons;
 }
 
+/**
+ * Whether a DNS identifier is, or may stand for, `listed` or a name under it: equal, under it, or a
+ * wildcard one label above it (`*.example.com` covers `secret.example.com`).
+ */
+export function coversDomain(identifier: Extract<Identifier, { kind: 'dns' }>, listed: string): boolean {
+  if (identifier.name === listed || identifier.name.endsWith(`.${listed}`)) return true;
+  return identifier.wildcard && listed.slice(listed.indexOf('.') + 1) === identifier.name.slice(2);
+}
+
 /** Whether `text` is a valid CIDR network or bare address, for option schemas. */
 export function isNetwork(text: string): boolean {
-  return text.includes('/') ? ipaddr.isValidCIDR(text) : ipaddr.isValid(text);
+  const [address, bits, ...rest] = text.split('/');
+  if (rest.length > 0 || parseIpAddress(address) === undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && ipaddr.isValidCIDR(text));
 }

@@ -26,6 +26,8 @@ export interface Validator<Options = unknown> {
    * loaded, a path resolved). Throwing makes the config invalid, with the message at the item's line.
    */
   prepare?(options: Options, context: ValidatorContext): Options;
+  /** Optional: frees what `prepare` opened (a file watch), when a reload retires these options. */
+  release?(options: Options): void;
 }
 
 /** What a validator's `prepare` may know about the config it comes from. */

@@ -22,8 +22,9 @@ const enforceAlternativeNames: Fixup<Record<string, never>> = {
       const key = canonical(identifier);
       if (present.has(key) || identifier.kind === 'invalid') continue;
       present.add(key);
+      // Copied in the normalised form (lower case, no trailing dot), as IPs are in canonical form.
       if (identifier.kind === 'ip') ipAddresses.push(key);
-      else dnsNames.push(commonName);
+      else dnsNames.push(key);
     }
     return { dnsNames, ipAddresses };
   },

@@ -53,7 +53,7 @@ describe('a policy of several validators, over HTTP', () => {
     const response = await sign(csr.pem);
     expect(response.status).toBe(200);
     const { certificate } = (await response.json()) as { certificate: string };
-    expect(new X509Certificate(certificate).subjectAltName).toBe('DNS:api.mayfly.test, DNS:Web.Mayfly.Test, IP Address:FD00:0:0:0:0:0:0:1');
+    expect(new X509Certificate(certificate).subjectAltName).toBe('DNS:api.mayfly.test, DNS:web.mayfly.test, IP Address:FD00:0:0:0:0:0:0:1');
     expect(opensslVerify(certificate, ca.rootFile, ca.chainFile).ok).toBe(true);
   });
 

@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { AuditEvent } from './record';
+import type { WriterOptions, WriterReply } from './writer_protocol';
+
+/** The record of a decision could not be made durable; the decision must not take effect. */
+export class AuditUnavailableError extends Error {
+  override readonly name = 'AuditUnavailableError';
+}
+
+/** Where decisions are recorded. `append` resolves once the record is durable. */
+export interface Ledger {
+  append(event: AuditEvent): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** For `audit.enabled: false` (benchmarks): records nothing. */
+export const disabledLedger: Ledger = { append: () => Promise.resolve(), close: () => Promise.resolve() };
+
+export interface AuditLedgerOptions {
+  readonly database: string;
+  readonly keyPem: string;
+  readonly checkpointEvery: number;
+  readonly checkpointIntervalMs: number;
+}
+
+/** The writer script: beside this file when compiled; from dist/ when tests run the TypeScript. */
+function writerScript(): string {
+  const compiled = join(__dirname, 'writer_worker.js');
+  if (existsSync(compiled)) return compiled;
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const built = join(dir, 'dist', 'src', 'audit', 'writer_worker.js');
+    if (existsSync(built)) return built;
+  }
+  throw new Error('the audit writer is not built; run `npm run build`');
+}
+
+/** The SQLite ledger, written by a worker thread with group commit; one hash chain per process. */
+export class AuditLedger implements Ledger {
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private failure?: string;
+  private closed?: Promise<void>;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (message: WriterReply) => this.receive(message));
+    worker.on('error', (error) => this.fail(`the audit writer failed: ${error.message}`));
+    worker.on('exit', () => this.fail('the audit writer stopped'));
+  }
+
+  static open(options: AuditLedgerOptions): Promise<AuditLedger> {
+    const chain = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const workerData: WriterOptions = { ...options, chain };
+    const worker = new Worker(writerScript(), { workerData });
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: WriterReply) => {
+        worker.off('message', onMessage);
+        if (message.type === 'ready') resolve(new AuditLedger(worker));
+        else reject(new AuditUnavailableError(message.type === 'failed' ? message.message : 'the audit writer did not start'));
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+  }
+
+  append(event: AuditEvent): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(new AuditUnavailableError(this.failure));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'append', id, body: JSON.stringify(event) });
+    });
+  }
+
+  /** Commits what is pending, writes a final checkpoint, and stops the writer. */
+  close(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      if (this.failure !== undefined) return resolve();
+      this.worker.once('exit', () => resolve());
+      this.worker.postMessage({ type: 'close' });
+    });
+    return this.closed;
+  }
+
+  private receive(message: WriterReply): void {
+    if (message.type === 'stored') {
+      for (const id of message.ids) this.settle(id)?.resolve();
+    } else if (message.type === 'rejected') {
+      for (const id of message.ids) this.settle(id)?.reject(new AuditUnavailableError(`the audit record could not be stored: ${message.message}`));
+    } else if (message.type === 'closed') {
+      this.failure = 'the audit ledger is closed';
+      void this.worker.terminate();
+    }
+  }
+
+  private settle(id: number) {
+    const waiter = this.waiting.get(id);
+    this.waiting.delete(id);
+    return waiter;
+  }
+
+  private fail(message: string): void {
+    this.failure ??= message;
+    for (const [id, waiter] of this.waiting) {
+      this.waiting.delete(id);
+      waiter.reject(new AuditUnavailableError(message));
+    }
+  }
+}

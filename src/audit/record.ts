@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+
+// One decision, as the ledger keeps it. The JSON text of `AuditEvent` is what the hash chain covers,
+// so its field order is fixed here and never re-encoded: verification hashes the stored text.
+
+export type AuditOutcome = 'issued' | 'refused' | 'error';
+
+export interface AuditEvent {
+  /** Record format version. */
+  readonly v: 1;
+  readonly time: string;
+  /** `sign`: a request that passed authentication; `auth`: one that did not. */
+  readonly event: 'sign' | 'auth';
+  readonly ra: string;
+  readonly requester: { readonly user: string; readonly groups: readonly string[]; readonly authentication: string } | null;
+  /** The name a failed authentication claimed; never the secret. */
+  readonly claimed_user?: string;
+  readonly source: string;
+  readonly csr_sha256?: string;
+  readonly subject?: string;
+  readonly dns_names?: readonly string[];
+  readonly ip_addresses?: readonly string[];
+  readonly public_key?: { readonly type: string; readonly bits?: number; readonly curve?: string; readonly spki_sha256: string };
+  readonly verdicts?: readonly { readonly validator: string; readonly reasons: readonly string[] }[];
+  readonly outcome: AuditOutcome;
+  /** Why a request was refused or failed, when no validator says it (bad CSR, signer down). */
+  readonly reason?: string;
+  readonly certificate?: {
+    readonly serial: string;
+    readonly not_before: string;
+    readonly not_after: string;
+    readonly sha256: string;
+    /** The certificate itself, base64 DER: the ledger alone can reproduce what was issued. */
+    readonly der: string;
+  };
+}
+
+/** A stored record: the event's text and its place in its writer's chain. */
+export interface AuditRecord {
+  readonly chain: string;
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+  /** The event as JSON text, exactly as hashed. */
+  readonly body: string;
+}
+
+/** The chain's first `prevHash`. */
+export const GENESIS = '0'.repeat(64);
+
+/** SHA-256 over the chain id, the sequence number, the previous hash and the event text. */
+export function recordHash(chain: string, seq: number, prevHash: string, body: string): string {
+  return createHash('sha256').update(`${chain}\n${seq}\n${prevHash}\n`).update(body).digest('hex');
+}
+
+export const sha256Hex = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');

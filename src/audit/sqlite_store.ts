@@ -1,0 +1,149 @@
+import Database from 'better-sqlite3';
+import type { AuditEvent, AuditRecord } from './record';
+
+// The embedded ledger store: SQLite in WAL mode, so readers (the CLI, GET /v1/audit) never block the
+// writer. The indexed columns are copies of fields inside `body`, kept for queries; `audit verify`
+// checks they still agree with the hashed text.
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS records (
+  chain TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  body TEXT NOT NULL,
+  time TEXT NOT NULL,
+  ra TEXT NOT NULL,
+  event TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  serial TEXT,
+  PRIMARY KEY (chain, seq)
+);
+CREATE INDEX IF NOT EXISTS records_time ON records (time);
+CREATE INDEX IF NOT EXISTS records_serial ON records (serial) WHERE serial IS NOT NULL;
+CREATE INDEX IF NOT EXISTS records_outcome_time ON records (outcome, time);
+CREATE INDEX IF NOT EXISTS records_ra_time ON records (ra, time);
+-- Names are stored reversed (com.example.svc), so a glob such as *.example.com becomes a prefix
+-- search that the index answers, even at millions of records.
+CREATE TABLE IF NOT EXISTS record_names (
+  chain TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  reversed_name TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS record_names_name ON record_names (reversed_name);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  chain TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  head_hash TEXT NOT NULL,
+  time TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  PRIMARY KEY (chain, seq)
+);
+`;
+
+export const reverseName = (name: string): string => name.toLowerCase().split('').reverse().join('');
+
+export interface Checkpoint {
+  readonly chain: string;
+  readonly seq: number;
+  readonly headHash: string;
+  readonly time: string;
+  /** Ed25519 signature, base64, over checkpointPayload(). */
+  readonly signature: string;
+}
+
+/** What a checkpoint signs: the chain's head at a sequence number, at a time. */
+export const checkpointPayload = (c: Omit<Checkpoint, 'signature'>): Buffer =>
+  Buffer.from(`mayfly-audit-checkpoint\n${c.chain}\n${c.seq}\n${c.headHash}\n${c.time}`, 'utf8');
+
+export interface AuditQuery {
+  readonly ra?: string;
+  readonly since?: string;
+  readonly until?: string;
+  /** A glob over DNS names and IPs (`*` and `?`), e.g. *.payments.example.com */
+  readonly name?: string;
+  readonly outcome?: string;
+  readonly serial?: string;
+  readonly limit?: number;
+  /** Return records after this (time, chain, seq) position, for pagination. */
+  readonly after?: { readonly time: string; readonly chain: string; readonly seq: number };
+}
+
+export class SqliteAuditStore {
+  readonly db: Database.Database;
+
+  constructor(file: string, options: { readonly readonly?: boolean } = {}) {
+    this.db = new Database(file, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
+    if (!options.readonly) {
+      this.db.pragma('journal_mode = WAL');
+      // FULL: a commit is on disk (the WAL fsynced) before the writer acknowledges it.
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(SCHEMA);
+    }
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  /** Appends records (one transaction: one fsync for the whole batch). */
+  appendAll(records: readonly AuditRecord[]): void {
+    const insert = this.db.prepare('INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const insertName = this.db.prepare('INSERT INTO record_names (chain, seq, reversed_name) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const record of records) {
+        const event = JSON.parse(record.body) as AuditEvent;
+        insert.run(record.chain, record.seq, record.prevHash, record.hash, record.body, event.time, event.ra, event.event, event.outcome, event.certificate?.serial ?? null);
+        for (const name of new Set([...(event.dns_names ?? []), ...(event.ip_addresses ?? [])])) insertName.run(record.chain, record.seq, reverseName(name));
+      }
+    })();
+  }
+
+  addCheckpoint(checkpoint: Checkpoint): void {
+    this.db.prepare('INSERT INTO checkpoints (chain, seq, head_hash, time, signature) VALUES (?, ?, ?, ?, ?)').run(checkpoint.chain, checkpoint.seq, checkpoint.headHash, checkpoint.time, checkpoint.signature);
+  }
+
+  /** Records matching every given filter, oldest first. */
+  query(filter: AuditQuery): AuditRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.ra !== undefined) (where.push('r.ra = ?'), params.push(filter.ra));
+    if (filter.since !== undefined) (where.push('r.time >= ?'), params.push(filter.since));
+    if (filter.until !== undefined) (where.push('r.time < ?'), params.push(filter.until));
+    if (filter.outcome !== undefined) (where.push('r.outcome = ?'), params.push(filter.outcome));
+    if (filter.serial !== undefined) (where.push('r.serial = ?'), params.push(filter.serial.toLowerCase().replace(/:/g, '')));
+    if (filter.name !== undefined) {
+      where.push('EXISTS (SELECT 1 FROM record_names n WHERE n.chain = r.chain AND n.seq = r.seq AND n.reversed_name GLOB ?)');
+      params.push(reverseName(filter.name));
+    }
+    if (filter.after) {
+      where.push('(r.time, r.chain, r.seq) > (?, ?, ?)');
+      params.push(filter.after.time, filter.after.chain, filter.after.seq);
+    }
+    const sql = `SELECT chain, seq, prev_hash AS prevHash, hash, body FROM records r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.time, r.chain, r.seq LIMIT ?`;
+    return this.db.prepare(sql).all(...params, filter.limit ?? -1) as AuditRecord[];
+  }
+
+  /** One record by chain position. */
+  record(chain: string, seq: number): AuditRecord | undefined {
+    return this.db.prepare('SELECT chain, seq, prev_hash AS prevHash, hash, body FROM records WHERE chain = ? AND seq = ?').get(chain, seq) as AuditRecord | undefined;
+  }
+
+  /** Records by global position (rowid order), for `audit show <seq>` across chains. */
+  chains(): string[] {
+    return (this.db.prepare('SELECT DISTINCT chain FROM records UNION SELECT DISTINCT chain FROM checkpoints ORDER BY 1').all() as { chain: string }[]).map((row) => row.chain);
+  }
+
+  /** Every record of a chain in sequence order, with its indexed columns, for verification. */
+  *walk(chain: string): Generator<AuditRecord & { readonly columns: { time: string; ra: string; event: string; outcome: string; serial: string | null } }> {
+    const rows = this.db.prepare('SELECT chain, seq, prev_hash AS prevHash, hash, body, time, ra, event, outcome, serial FROM records WHERE chain = ? ORDER BY seq').iterate(chain) as Iterable<
+      AuditRecord & { time: string; ra: string; event: string; outcome: string; serial: string | null }
+    >;
+    for (const row of rows) yield { chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, columns: { time: row.time, ra: row.ra, event: row.event, outcome: row.outcome, serial: row.serial } };
+  }
+
+  checkpoints(chain: string): Checkpoint[] {
+    return this.db.prepare('SELECT chain, seq, head_hash AS headHash, time, signature FROM checkpoints WHERE chain = ? ORDER BY seq').all(chain) as Checkpoint[];
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
