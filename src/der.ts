@@ -110,6 +110,8 @@ export class DerNode {
   smallInteger(): number {
     const content = this.expect(TAG.INTEGER, 'integer').content;
     if (content.length === 0 || content.length > 4 || (content[0] & 0x80) !== 0) throw new DerError('integer out of range');
+    // X.690 8.3.2: no leading zero octet unless the next one has its top bit set.
+    if (content.length > 1 && content[0] === 0 && (content[1] & 0x80) === 0) throw new DerError('integer is not minimally encoded');
     let value = 0;
     for (const byte of content) value = value * 256 + byte;
     return value;
@@ -126,11 +128,22 @@ export class DerNode {
   bitString(): Uint8Array {
     const content = this.expect(TAG.BIT_STRING, 'bit string').content;
     if (content.length === 0 || content[0] > 7 || (content.length === 1 && content[0] !== 0)) throw new DerError('malformed bit string');
+    // X.690 11.2.1: DER sets the unused bits to zero.
+    if (content.length > 1 && (content[content.length - 1] & ((1 << content[0]) - 1)) !== 0) throw new DerError('bit string has non-zero unused bits');
     return content.subarray(1);
   }
 
   /** The text of a character string type. */
   string(): string {
+    try {
+      return this.decodeString();
+    } catch (error) {
+      if (error instanceof DerError) throw error;
+      throw new DerError('malformed character string');
+    }
+  }
+
+  private decodeString(): string {
     const content = this.content;
     const buffer = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
     switch (this.tag) {
@@ -227,6 +240,7 @@ export function encodeOid(oid: string): Uint8Array {
 
 /** A non-negative INTEGER from its unsigned big-endian magnitude. */
 export function encodeUnsignedInteger(magnitude: Uint8Array): Uint8Array {
+  if (magnitude.length === 0) return encode(TAG.INTEGER, Uint8Array.of(0));
   let start = 0;
   while (start < magnitude.length - 1 && magnitude[start] === 0) start++;
   const trimmed = magnitude.subarray(start);
@@ -249,10 +263,10 @@ export function encodeNamedBits(bits: readonly number[]): Uint8Array {
   return encode(TAG.BIT_STRING, Uint8Array.of(7 - (highest & 7)), octets);
 }
 
-/** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; always Zulu, whole seconds. */
+/** RFC 5280 4.1.2.5: UTCTime for 1950–2049, GeneralizedTime otherwise; always Zulu, whole seconds. */
 export function encodeTime(date: Date): Uint8Array {
   const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
   const digits = iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19) + 'Z';
   const year = date.getUTCFullYear();
-  return year < 2050 ? encode(TAG.UTC_TIME, Buffer.from(digits.slice(2), 'latin1')) : encode(TAG.GENERALIZED_TIME, Buffer.from(digits, 'latin1'));
+  return year >= 1950 && year < 2050 ? encode(TAG.UTC_TIME, Buffer.from(digits.slice(2), 'latin1')) : encode(TAG.GENERALIZED_TIME, Buffer.from(digits, 'latin1'));
 }

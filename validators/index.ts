@@ -15,10 +15,11 @@ import publicKey from './public_key';
 import serverGroup from './server_group';
 import sourceCidrs from './source_cidrs';
 import standardsCompliance from './standards_compliance';
+import subjectIdentity from './subject_identity';
 import whitelistNames from './whitelist_names';
 
 /** Run before every RA's own chain; config cannot remove them. */
-export const alwaysOnValidators = [csrSignature, caStatus, criticalExtensions];
+export const alwaysOnValidators = [csrSignature, caStatus, criticalExtensions, subjectIdentity];
 
 export const builtinValidators = [
   commonName,

@@ -45,13 +45,17 @@ export default defineValidator({
 });
 
 function dnsNameReasons(raw: string, labelRe: RegExp): string[] {
+  // The lengths first, each with its own reason; then what else normalising finds wrong.
+  const name = (raw.endsWith('.') ? raw.slice(0, -1) : raw).toLowerCase();
+  const lengths = [
+    ...(name.length > MAX_NAME ? [`name '${raw}' is longer than ${MAX_NAME} characters`] : []),
+    ...(name.split('.').some((label) => label.length > MAX_LABEL) ? [`name '${raw}' has a label longer than ${MAX_LABEL} characters`] : []),
+  ];
+  if (lengths.length > 0) return lengths;
   const normalized = normalizeDnsName(raw);
   if ('problem' in normalized) return [normalized.problem];
-  const { name } = normalized;
   const reasons: string[] = [];
-  if (name.length > MAX_NAME) reasons.push(`name '${raw}' is longer than ${MAX_NAME} characters`);
-  name.split('.').forEach((label, index) => {
-    if (label.length > MAX_LABEL) reasons.push(`name '${raw}' has a label longer than ${MAX_LABEL} characters`);
+  normalized.name.split('.').forEach((label, index) => {
     if (label.includes('*')) {
       if (label !== '*' || index !== 0) reasons.push(`name '${raw}' has a wildcard that is not the whole leftmost label`);
     } else if (!labelRe.test(label)) {

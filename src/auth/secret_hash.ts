@@ -36,8 +36,8 @@ export function parseSecretHash(text: string): SecretHash | string {
   const parts = text.split('$');
   if (parts.length !== 6 || parts[0] !== PREFIX) return 'expected the form scrypt$N$r$p$salt$hash that `mayfly hash-secret` prints';
   const [N, r, p] = parts.slice(1, 4).map(Number);
-  if (![N, r, p].every(Number.isSafeInteger) || N < 2 ** 14 || (N & (N - 1)) !== 0 || r < 8 || p < 1) {
-    return 'the scrypt cost is too low or malformed (N must be a power of two ≥ 16384, r ≥ 8, p ≥ 1)';
+  if (![N, r, p].every(Number.isSafeInteger) || N < 2 ** 14 || N > 2 ** 20 || !Number.isInteger(Math.log2(N)) || r < 8 || r > 32 || p < 1 || p > 16) {
+    return 'the scrypt cost is out of range or malformed (N a power of two from 16384 to 1048576, r from 8 to 32, p from 1 to 16)';
   }
   const salt = Buffer.from(parts[4], 'base64');
   const hash = Buffer.from(parts[5], 'base64');

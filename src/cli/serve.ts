@@ -28,6 +28,8 @@ export interface Serving {
 export async function serve(options: ServeOptions, print: (line: string) => void): Promise<Serving> {
   const home = dataDir();
   const configFile = options.config ?? join(home, 'mayfly.yaml');
+  // Refuse an unsafe listen address before creating anything.
+  if (options.listen) refusePlaintext(splitListen(options.listen)[0], options);
   if (!options.config && !existsSync(configFile)) {
     const created = await initDataDir(home, 'p256');
     print(`Created a development CA and config in ${home}/ (root SHA-256 fingerprint ${created.rootFingerprintSha256}).`);
@@ -37,10 +39,8 @@ export async function serve(options: ServeOptions, print: (line: string) => void
   const config = await loadConfig(configFile, new ValidatorRegistry());
   const runtime = await assembleRuntime(config);
   const [host, port] = options.listen ? splitListen(options.listen) : [config.listen.host, config.listen.port];
+  refusePlaintext(host, options);
   const loopback = isLoopback(host);
-  if (!loopback && !options.allowPlaintext) {
-    throw new Error(`refusing to serve plain HTTP on ${host}: secrets would cross the network in clear. Listen on a loopback address, or pass --allow-plaintext behind a TLS-terminating proxy`);
-  }
   const reloader = new ConfigReloader(runtime, (result) => {
     if (result.ok) print(`Reloaded ${configFile}`);
     else console.error(`Refused the changed config; the previous one stays in force:\n${result.error instanceof ConfigError ? result.error.message : describe(result.error)}`);
@@ -65,10 +65,19 @@ function printNextSteps(print: (line: string) => void, url: string, home: string
   print('');
   print('Request a certificate:');
   print(`  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout svc.key -out svc.csr -subj "/CN=svc.mayfly.test" -addext "subjectAltName=DNS:svc.mayfly.test"`);
-  print(`  curl -sS --fail-with-body -F user=${DEV_USER} -F "secret=$(sed -n 's/^secret=//p' ${home}/dev-credentials)" -F encoding=pem -F csr=@svc.csr ${url}/v1/sign/default -o svc.pem`);
-  print(`  openssl verify -CAfile ${home}/ca/root.pem -untrusted ${home}/ca/intermediate.pem svc.pem`);
+  print(`  curl -sS --fail-with-body -F user=${DEV_USER} -F "secret=$(sed -n 's/^secret=//p' ${shellWord(join(home, 'dev-credentials'))})" -F encoding=pem -F csr=@svc.csr ${url}/v1/sign/default -o svc.pem`);
+  print(`  openssl verify -CAfile ${shellWord(join(home, 'ca', 'root.pem'))} -untrusted ${shellWord(join(home, 'ca', 'intermediate.pem'))} svc.pem`);
   print('');
 }
+
+function refusePlaintext(host: string, options: ServeOptions): void {
+  if (!isLoopback(host) && !options.allowPlaintext) {
+    throw new Error(`refusing to serve plain HTTP on ${host}: secrets would cross the network in clear. Listen on a loopback address, or pass --allow-plaintext behind a TLS-terminating proxy`);
+  }
+}
+
+/** A path as one shell word, so printed commands work when it holds spaces or quotes. */
+const shellWord = (text: string): string => (/^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
 
 function splitListen(listen: string): [string, number] {
   const match = /^\[?(.*?)\]?:(\d{1,5})$/.exec(listen);

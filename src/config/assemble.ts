@@ -12,6 +12,10 @@ import { Pkcs11Signer } from '../signers/pkcs11';
 import { SignerConfigError, type Signer } from '../signers/signer';
 import { loadSigningCa, type SigningCa } from '../signers/signing_ca';
 import { alwaysOnValidators } from '../../validators';
+import { existsSync } from 'node:fs';
+import { createAuditKey, readAuditKey } from '../audit/audit_key';
+import { AuditLedger, disabledLedger, type Ledger } from '../audit/ledger';
+import { parseDuration } from './duration';
 import { ConfigError, configPath, type ConfigProblem, type MayflyConfig } from './load';
 
 /** An RA ready to serve: who may ask, what policy says, what goes into the certificate, who signs. */
@@ -27,6 +31,14 @@ export interface RegistrationAuthority {
 export interface Runtime {
   readonly config: MayflyConfig;
   readonly registrationAuthorities: ReadonlyMap<string, RegistrationAuthority>;
+  /** Every authentication entry, for routes that belong to no RA (GET /v1/audit). */
+  readonly authenticators: readonly AuthenticationEntry[];
+}
+
+export interface AuthenticationEntry {
+  readonly authenticator: Authenticator;
+  /** Requesters in any of these groups may read the audit ledger. */
+  readonly auditAdminGroups: readonly string[];
 }
 
 type SigningCaDocument = MayflyConfig['document']['signing_ca'][string];
@@ -103,8 +115,33 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
       signingCa: signingCas.get(ra.signingCa)!,
     });
   }
-  return { config, registrationAuthorities };
+  const entries = Object.entries(config.document.authentication).map(([name, entry]) => ({ authenticator: authenticators.get(name)!, auditAdminGroups: entry.audit_admin_groups }));
+  return { config, registrationAuthorities, authenticators: entries };
 }
+
+/**
+ * Opens the audit ledger the config describes (or the disabled one). The audit key is created
+ * beside the config when missing: checkpoints made with a new key still verify, and a key that was
+ * replaced to hide a rewrite shows up as old checkpoints that no longer verify.
+ */
+export async function openLedger(config: MayflyConfig, print: (line: string) => void = () => {}): Promise<Ledger> {
+  const audit = config.document.audit;
+  if (!audit.enabled) return disabledLedger;
+  const keyFile = configPath(config, audit.key);
+  if (!existsSync(keyFile)) {
+    await createAuditKey(keyFile, auditPublicKeyFile(keyFile));
+    print(`Created the audit checkpoint key ${keyFile} (public key ${auditPublicKeyFile(keyFile)}).`);
+  }
+  return AuditLedger.open({
+    database: configPath(config, audit.database),
+    keyPem: await readAuditKey(keyFile),
+    checkpointEvery: audit.checkpoint_every,
+    checkpointIntervalMs: parseDuration(audit.checkpoint_interval)!,
+  });
+}
+
+/** audit.key → audit.pub */
+export const auditPublicKeyFile = (keyFile: string): string => keyFile.replace(/(\.key)?$/, '.pub');
 
 /** Frees what a retired runtime's validators hold (file watches), once no request can still use it. */
 export function releaseRuntime(runtime: Runtime): void {

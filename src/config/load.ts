@@ -51,9 +51,15 @@ export class ConfigSource {
         break;
       }
     }
-    const { line, col } = this.lineCounter.linePos(offset);
+    const { line, column } = this.position(offset);
     const key = [...path, ...(unknownKey === undefined ? [] : [unknownKey])].map((part) => (typeof part === 'number' ? `[${part}]` : part)).join('.').replace(/\.\[/g, '[');
-    return { file: this.file, line, column: col, key, message };
+    return { file: this.file, line, column, key, message };
+  }
+
+  /** Line and column (both from 1) of a character offset. */
+  position(offset: number): { line: number; column: number } {
+    const { line, col } = this.lineCounter.linePos(offset);
+    return { line, column: col };
   }
 }
 
@@ -97,13 +103,7 @@ export function parseConfig(file: string, text: string, registry: ValidatorRegis
   const source = new ConfigSource(file, text);
   if (source.document.errors.length > 0) {
     throw new ConfigError(
-      source.document.errors.map((error) => ({
-        file,
-        line: error.linePos?.[0].line ?? 1,
-        column: error.linePos?.[0].col ?? 1,
-        key: '',
-        message: `YAML: ${error.message.split('\n')[0]}`,
-      })),
+      source.document.errors.map((error) => ({ ...source.position(error.pos[0]), file, key: '', message: `YAML: ${error.message.split('\n')[0]}` })),
     );
   }
   const parsed = configSchema.safeParse(source.document.toJS() ?? {});

@@ -7,7 +7,10 @@ import { parseDuration } from './duration';
 const name = z.string().min(1);
 const path = z.string().min(1);
 
-const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:5016');
+const listen = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:5016')
+  .refine((text) => Number(text.slice(text.lastIndexOf(':') + 1)) <= 65535, 'the port must be at most 65535');
 
 const refusePlaintextSecret = z
   .unknown()
@@ -22,6 +25,8 @@ const staticAuthentication = z
     secret_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
     secret: refusePlaintextSecret,
     groups: z.array(name).default([]),
+    /** Requesters in any of these groups may read the audit ledger over HTTP. */
+    audit_admin_groups: z.array(name).default([]),
   })
   .refine((entry) => (entry.secret_hash === undefined) !== (entry.secret_env === undefined), {
     message: 'give exactly one of secret_hash and secret_env',
@@ -75,8 +80,18 @@ const registrationAuthority = z
   })
   .refine((ra) => (ra.valid_hours === undefined) !== (ra.validity === undefined), { message: 'give exactly one of valid_hours and validity' });
 
+const audit = z.strictObject({
+  enabled: z.boolean().default(true),
+  database: path.default('audit.db'),
+  /** Ed25519 key for checkpoints; the public half is <key without .key>.pub. Created when missing. */
+  key: path.default('audit.key'),
+  checkpoint_every: z.number().int().min(1).default(1000),
+  checkpoint_interval: duration.default('1m'),
+});
+
 export const configSchema = z.strictObject({
   plugins: z.array(path).default([]),
+  audit: audit.default({ enabled: true, database: 'audit.db', key: 'audit.key', checkpoint_every: 1000, checkpoint_interval: '1m' }),
   server: z.strictObject({ listen: listen.default('127.0.0.1:5016') }).default({ listen: '127.0.0.1:5016' }),
   authentication: z.record(name, z.discriminatedUnion('backend', [staticAuthentication])),
   signing_ca: z.record(name, z.discriminatedUnion('backend', [localSigningCa, pkcs11SigningCa])),

@@ -32,6 +32,7 @@ function parse(der: Uint8Array): CertificationRequest {
   if (!spki || rest.length > 0) throw new CsrParseError('the certificationRequestInfo is malformed');
   if (version.smallInteger() !== 0) throw new CsrParseError('the CSR version is not v1 (0)');
   const [algorithmOid, algorithmParameters] = algorithm.expect(TAG.SEQUENCE, 'signatureAlgorithm').children();
+  if (!algorithmOid) throw new CsrParseError('the signatureAlgorithm is empty');
   const subjectAttributes = readName(subject.expect(TAG.SEQUENCE, 'subject'));
   const extensions = attributes ? requestedExtensions(attributes.expect(contextTag(0, true), 'attributes')) : [];
   const publicKey = importPublicKey(spki.expect(TAG.SEQUENCE, 'subjectPublicKeyInfo').encoded);

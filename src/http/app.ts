@@ -2,12 +2,18 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { RegistrationAuthority, Runtime } from '../config/assemble';
 import { describeError, HttpError } from './errors';
 import { wantsJson } from './negotiate';
+import { disabledLedger, type Ledger } from '../audit/ledger';
+import type { SqliteAuditStore } from '../audit/sqlite_store';
 import { signCertificate } from './routes/sign';
 import { signRequestParsers } from './sign_request';
 
 export interface AppOptions {
   /** The runtime in force; read once per request, so a reload never changes a request in flight. */
   readonly runtime: () => Runtime;
+  /** Where every decision is recorded; the disabled ledger records nothing. */
+  readonly ledger?: Ledger;
+  /** Reads the ledger for GET /v1/audit; absent when the ledger is disabled. */
+  readonly auditReader?: SqliteAuditStore;
   /** Largest accepted request body, bytes. */
   readonly bodyLimit?: number;
   /** Where internal faults are reported (never to the client). */
@@ -54,7 +60,7 @@ export function createApp(options: AppOptions): express.Express {
       next();
     },
     ...signRequestParsers(options.bodyLimit ?? DEFAULT_BODY_LIMIT),
-    (request, response) => signCertificate(raOf(response), request, response),
+    (request, response) => signCertificate(raOf(response), options.ledger ?? disabledLedger, request, response),
   );
   app.all('/v1/sign/:ra', methodNotAllowed('POST'));
 

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import multer from 'multer';
 import type { Credentials } from '../auth/authenticator';
 import { HttpError } from './errors';
+import { parseMultipart } from './multipart';
 
 /** What a sign request carries once its body is read, whatever form it came in. */
 export interface SignRequestFields {
@@ -12,19 +12,23 @@ export interface SignRequestFields {
   readonly validityMs?: number;
 }
 
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The csr field when it was uploaded as a file (multipart). */
+    files?: { readonly fieldname: string; readonly buffer: Buffer }[];
+  }
+}
+
 const FORM_FIELDS = new Set(['user', 'secret', 'encoding', 'csr', 'valid_hours']);
 const ENCODINGS = new Set(['pem', 'der']);
 const CONTENT_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'application/json', 'application/pkcs10'];
 
 /**
- * Body parsers for the sign route, each bounded by `limit` bytes. The Content-Length check
- * refuses an oversized body before a byte of it is read.
+ * Body parsers for the sign route. Every body is read whole under one limit of `limit` bytes —
+ * a Content-Length over it is refused before a byte is read, a chunked body once it passes it —
+ * and only then parsed, multipart included.
  */
 export function signRequestParsers(limit: number): RequestHandler[] {
-  const upload = multer({
-    storage: multer.memoryStorage(),
-    limits: { fieldSize: limit, fileSize: limit, files: 1, fields: FORM_FIELDS.size, parts: FORM_FIELDS.size, fieldNameSize: 64 },
-  });
   return [
     (request: Request, _response: Response, next: NextFunction) => {
       const length = Number(request.headers['content-length'] ?? 0);
@@ -36,8 +40,25 @@ export function signRequestParsers(limit: number): RequestHandler[] {
     },
     express.urlencoded({ extended: false, limit, parameterLimit: FORM_FIELDS.size * 2 }),
     express.json({ limit, strict: true }),
-    express.raw({ type: 'application/pkcs10', limit }),
-    upload.any(),
+    express.raw({ type: ['application/pkcs10', 'multipart/form-data'], limit }),
+    async (request: Request, _response: Response, next: NextFunction) => {
+      if (!request.is('multipart/form-data')) return next();
+      try {
+        const { fields, files } = await parseMultipart(request.body as Buffer, request.headers);
+        const body: Record<string, string | string[]> = {};
+        // A field given twice, as text or as a file, is ambiguous: which one would be signed?
+        for (const { name, value } of [...fields, ...files.map((f) => ({ name: f.name, value: f.data }))]) {
+          if (name in body || (name === 'csr' && request.files)) throw new HttpError(400, 'bad_field', `the ${name.slice(0, 64)} field is given more than once`);
+          if (typeof value === 'string') body[name] = value;
+          else if (name === 'csr') request.files = [{ fieldname: name, buffer: value }];
+          else throw new HttpError(400, 'unknown_field', 'only the csr field may be a file');
+        }
+        request.body = body;
+        next();
+      } catch (error) {
+        next(error);
+      }
+    },
   ];
 }
 
@@ -59,9 +80,7 @@ export function readSignRequest(request: Request): SignRequestFields {
   const secret = textField(body, 'secret');
   const encoding = textField(body, 'encoding');
   if (encoding !== undefined && !ENCODINGS.has(encoding.toLowerCase())) throw new HttpError(400, 'bad_field', 'the encoding field must be pem');
-  const files = Array.isArray(request.files) ? request.files : [];
-  const file = files.find((f) => f.fieldname === 'csr');
-  if (files.some((f) => f.fieldname !== 'csr')) throw new HttpError(400, 'unknown_field', 'only the csr field may be a file');
+  const file = request.files?.[0];
   const csr = file ? new Uint8Array(file.buffer.buffer, file.buffer.byteOffset, file.buffer.byteLength) : textField(body, 'csr');
   if (csr === undefined || csr.length === 0) throw new HttpError(400, 'missing_csr', 'the csr field is missing or empty');
   const credentials = user !== undefined || secret !== undefined ? { user, secret } : basic;

@@ -12,7 +12,7 @@ import {
   sequence,
 } from '../der';
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, OID } from '../csr/oids';
-import type { Signer } from '../signers/signer';
+import { SignerUnavailableError, type Signer } from '../signers/signer';
 import { keyIdentifier, type SigningCa } from '../signers/signing_ca';
 import type { IssuanceNames, IssuedCertificate, SubjectPublicKey } from '../types';
 import type { CertificateProfile } from './profile';
@@ -35,14 +35,16 @@ export function issueCertificate(
   ca: SigningCa,
   now: Date = new Date(),
 ): Promise<IssuedCertificate> {
+  // RFC 5280 4.1.2.6; subject_identity refuses this in policy, so reaching here is a fault.
+  if (Buffer.compare(request.subject, EMPTY_NAME) === 0 && request.names.dnsNames.length + request.names.ipAddresses.length === 0) {
+    return Promise.reject(new Error('refusing to issue a certificate with an empty subject and no subjectAltName'));
+  }
+  const window = validityWindow(profile, ca, now);
+  if (window.notAfter.getTime() <= now.getTime()) {
+    return Promise.reject(new SignerUnavailableError(`the issuing CA certificate expired at ${ca.notAfter.toISOString()}; nothing was signed`));
+  }
   return signCertificate(
-    {
-      issuer: ca.subject,
-      subject: request.subject,
-      spki: request.publicKey.spki,
-      ...validityWindow(profile, ca, now),
-      extensions: extensions(request, profile, ca),
-    },
+    { issuer: ca.subject, subject: request.subject, spki: request.publicKey.spki, ...window, extensions: extensions(request, profile, ca) },
     ca.signer,
   );
 }

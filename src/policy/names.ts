@@ -17,6 +17,8 @@ export function normalizeDnsName(raw: string): NormalizedName {
   if (/[^\u0000-\u007f]/.test(raw)) return { problem: `name ${JSON.stringify(raw)} is not ASCII; send internationalised names as A-labels (xn--)` };
   const name = (raw.endsWith('.') ? raw.slice(0, -1) : raw).toLowerCase();
   if (name.length === 0 || name.split('.').some((label) => label.length === 0)) return { problem: `name ${JSON.stringify(raw)} has an empty label` };
+  // RFC 1035 2.3.4: labels of at most 63 octets, names of at most 253 characters.
+  if (name.length > 253 || name.split('.').some((label) => label.length > 63)) return { problem: `name ${JSON.stringify(raw)} is longer than DNS allows` };
   if (!name.split('.').every((label) => A_LABEL_TEXT.test(label))) return { problem: `name ${JSON.stringify(raw)} contains characters not allowed in a DNS name` };
   return { name };
 }
@@ -45,9 +47,17 @@ export function inAllowedDomains(name: string, allowedDomains: readonly string[]
 
 /** An IP address in text, or undefined if `text` is not one. IPv4-mapped IPv6 becomes IPv4. */
 export function parseIpAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
-  if (!ipaddr.isValid(text)) return undefined;
-  // ipaddr.js also takes "0x7f.1" and "127.1"; only the plain dotted-quad and IPv6 forms are IPs here.
-  if (!ipaddr.IPv6.isValid(text) && !ipaddr.IPv4.isValidFourPartDecimal(text)) return undefined;
+  // ipaddr.js also takes "0x7f.1", "127.1" and octal "0177.0.0.1", which other software reads
+  // differently; only the plain dotted quad is an IPv4 address here.
+  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text);
+  // Zone ids (fe80::1%eth0) name an interface, not an address a certificate can carry.
+  if (text.includes('%') || !ipaddr.IPv6.isValid(text)) return undefined;
+  // An embedded IPv4 part only in the mapped form ::ffff:a.b.c.d, and only as a plain dotted quad:
+  // ipaddr.js would also read the deprecated ::a.b.c.d, and hex or octal parts, as mapped addresses.
+  if (text.includes('.')) {
+    const mapped = /^::ffff:([^:]+)$/i.exec(text);
+    if (!mapped || !ipaddr.IPv4.isValidFourPartDecimal(mapped[1])) return undefined;
+  }
   return ipaddr.process(text);
 }
 

@@ -33,6 +33,7 @@ export async function loadSigningCa(name: string, certFile: string, openSigner: 
   const certificates = blocks.map((block) => new X509Certificate(block));
   const issuing = certificates[0];
   if (!issuing.ca) throw new SignerConfigError(`the first certificate in ${certFile} is not a CA certificate`);
+  if (new Date(issuing.validTo).getTime() <= Date.now()) throw new SignerConfigError(`the issuing certificate in ${certFile} expired on ${new Date(issuing.validTo).toISOString()}; rotate it`);
   const signer = await openSigner(issuing);
   const issuingSpki = issuing.publicKey.export({ format: 'der', type: 'spki' });
   if (!issuingSpki.equals(signer.publicKey)) {

@@ -1,34 +1,36 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
+import { authFailureEvent, signEvent, type RequestContext, type SignDecision } from '../../audit/events';
+import type { Ledger } from '../../audit/ledger';
 import type { RegistrationAuthority } from '../../config/assemble';
 import { decodeCsr } from '../../csr/decode';
+import { errorMessage } from '../../error_message';
+import { CsrParseError } from '../../csr/errors';
 import { parseCertificationRequest } from '../../csr/parse';
 import { issueCertificate } from '../../issuance/certificate';
-import { enforcePolicy } from '../../policy/runner';
-import { authenticationFailed } from '../errors';
+import { PolicyRejection } from '../../policy/rejection';
+import { evaluatePolicy } from '../../policy/runner';
+import type { Requester } from '../../types';
+import { authenticationFailed, HttpError } from '../errors';
 import { wantsJson } from '../negotiate';
 import { certificatePem } from '../pem';
 import { readSignRequest } from '../sign_request';
 
 /**
- * POST /v1/sign/<ra>: auth → csr → policy → issuance. Each stage throws a typed error that
- * errors.ts turns into a status; nothing is signed unless every stage before the signer passed.
+ * POST /v1/sign/<ra>: auth → csr → policy → issuance → audit. Each stage throws a typed error that
+ * errors.ts turns into a status. Every decision after authentication is recorded, and a certificate
+ * leaves only once its record is durable: nothing is signed unless policy allowed it, nothing issued
+ * goes unrecorded.
  */
-export async function signCertificate(ra: RegistrationAuthority, request: Request, response: Response): Promise<void> {
+export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger, request: Request, response: Response): Promise<void> {
   const fields = readSignRequest(request);
+  const context: RequestContext = { ra: ra.name, source: request.socket.remoteAddress ?? '' };
   const requester = await ra.authenticator.authenticate(fields.credentials);
-  if (!requester) throw authenticationFailed();
-  const csr = parseCertificationRequest(decodeCsr(fields.csr));
-  const { names } = enforcePolicy(ra.policy, {
-    csr,
-    names: { dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses },
-    requester,
-    sourceAddress: request.socket.remoteAddress ?? '',
-    registrationAuthority: ra.name,
-  });
-  // The requester may ask for a shorter life, never a longer one.
-  const profile = fields.validityMs === undefined ? ra.profile : { ...ra.profile, validityMs: Math.min(fields.validityMs, ra.profile.validityMs) };
-  const issued = await issueCertificate({ subject: csr.subject, publicKey: csr.publicKey, names }, profile, ra.signingCa);
+  if (!requester) {
+    await ledger.append(authFailureEvent(context, fields.credentials.user));
+    throw authenticationFailed();
+  }
+  const issued = await decide(ra, ledger, context, requester, fields.csr, fields.validityMs);
   const pem = certificatePem(issued.der);
   if (!wantsJson(request)) {
     response.type('text/plain').send(pem);
@@ -42,4 +44,26 @@ export async function signCertificate(ra: RegistrationAuthority, request: Reques
     not_after: issued.notAfter.toISOString(),
     fingerprint_sha256: createHash('sha256').update(issued.der).digest('hex'),
   });
+}
+
+async function decide(ra: RegistrationAuthority, ledger: Ledger, context: RequestContext, requester: Requester, sent: string | Uint8Array, validityMs: number | undefined) {
+  let decision: Omit<SignDecision, 'outcome'> = { requester, ...(typeof sent === 'string' ? {} : { csrBytes: sent }) };
+  try {
+    const csr = parseCertificationRequest(decodeCsr(sent));
+    const outcome = evaluatePolicy(ra.policy, { csr, names: { dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses }, requester, sourceAddress: context.source, registrationAuthority: ra.name });
+    decision = { ...decision, csr, names: outcome.names, verdicts: outcome.verdicts };
+    if (outcome.refusals.length > 0) throw new PolicyRejection(outcome.refusals, outcome.verdicts);
+    // The requester may ask for a shorter life, never a longer one.
+    const profile = validityMs === undefined ? ra.profile : { ...ra.profile, validityMs: Math.min(validityMs, ra.profile.validityMs) };
+    const issued = await issueCertificate({ subject: csr.subject, publicKey: csr.publicKey, names: outcome.names }, profile, ra.signingCa);
+    await ledger.append(signEvent(context, { ...decision, outcome: 'issued', issued }));
+    return issued;
+  } catch (error) {
+    if (error instanceof PolicyRejection) await ledger.append(signEvent(context, { ...decision, outcome: 'refused' }));
+    else if (error instanceof CsrParseError || error instanceof HttpError) await ledger.append(signEvent(context, { ...decision, outcome: 'refused', reason: error.message }));
+    // A signer that is down, a record that could not be stored, a fault: no certificate left Mayfly.
+    // Recording that is best effort; the client's answer (503, 500) does not depend on it.
+    else await ledger.append(signEvent(context, { ...decision, outcome: 'error', reason: errorMessage(error) })).catch(() => undefined);
+    throw error;
+  }
 }

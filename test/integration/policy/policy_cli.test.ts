@@ -73,6 +73,7 @@ describe('mayfly policy and config commands', () => {
       ['csr_signature', true],
       ['ca_status', true],
       ['critical_extensions', true],
+      ['subject_identity', true],
       ['common_name', false],
       ['alternative_names', false],
       ['public_key', false],

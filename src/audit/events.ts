@@ -1,0 +1,78 @@
+import { subjectText } from '../csr/oids';
+import type { CertificationRequest, IssuanceNames, IssuedCertificate, Requester, Verdict } from '../types';
+import { sha256Hex, type AuditEvent, type AuditOutcome } from './record';
+
+/** Where a request came from and where it went: the part every record shares. */
+export interface RequestContext {
+  readonly ra: string;
+  readonly source: string;
+  readonly time?: Date;
+}
+
+/** A failed authentication: who it claimed to be, never the secret. */
+export function authFailureEvent(context: RequestContext, claimedUser: string | undefined): AuditEvent {
+  return {
+    v: 1,
+    time: (context.time ?? new Date()).toISOString(),
+    event: 'auth',
+    ra: context.ra,
+    requester: null,
+    ...(claimedUser !== undefined ? { claimed_user: claimedUser.slice(0, 256) } : {}),
+    source: context.source,
+    outcome: 'refused',
+    reason: 'authentication failed',
+  };
+}
+
+export interface SignDecision {
+  readonly requester: Requester;
+  /** The raw CSR bytes as received, when the request got that far. */
+  readonly csrBytes?: Uint8Array;
+  readonly csr?: CertificationRequest;
+  readonly names?: IssuanceNames;
+  readonly verdicts?: readonly Verdict[];
+  readonly outcome: AuditOutcome;
+  readonly reason?: string;
+  readonly issued?: IssuedCertificate;
+}
+
+/** An authenticated sign request, whatever became of it. */
+export function signEvent(context: RequestContext, decision: SignDecision): AuditEvent {
+  const { csr, issued } = decision;
+  const names = decision.names ?? (csr ? { dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses } : undefined);
+  return {
+    v: 1,
+    time: (context.time ?? new Date()).toISOString(),
+    event: 'sign',
+    ra: context.ra,
+    requester: { user: decision.requester.user, groups: decision.requester.groups, authentication: decision.requester.authentication },
+    source: context.source,
+    ...(csr ? { csr_sha256: sha256Hex(csr.der) } : decision.csrBytes ? { csr_sha256: sha256Hex(decision.csrBytes) } : {}),
+    ...(csr ? { subject: subjectText(csr.subjectAttributes) } : {}),
+    ...(names ? { dns_names: names.dnsNames, ip_addresses: names.ipAddresses } : {}),
+    ...(csr
+      ? {
+          public_key: {
+            type: csr.publicKey.type,
+            ...(csr.publicKey.bits !== undefined ? { bits: csr.publicKey.bits } : {}),
+            ...(csr.publicKey.curve !== undefined ? { curve: csr.publicKey.curve } : {}),
+            spki_sha256: sha256Hex(csr.publicKey.spki),
+          },
+        }
+      : {}),
+    ...(decision.verdicts ? { verdicts: decision.verdicts.map((v) => ({ validator: v.validator, reasons: v.reasons })) } : {}),
+    outcome: decision.outcome,
+    ...(decision.reason !== undefined ? { reason: decision.reason } : {}),
+    ...(issued
+      ? {
+          certificate: {
+            serial: issued.serialNumber,
+            not_before: issued.notBefore.toISOString(),
+            not_after: issued.notAfter.toISOString(),
+            sha256: sha256Hex(issued.der),
+            der: Buffer.from(issued.der.buffer, issued.der.byteOffset, issued.der.byteLength).toString('base64'),
+          },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,54 @@
+import { createSecretHash, parseSecretHash, hashSecret, type SecretHash } from '../../src/auth/secret_hash';
+import { StaticAuthenticator } from '../../src/auth/static';
+
+describe('StaticAuthenticator', () => {
+  let hash: SecretHash;
+  let authenticator: StaticAuthenticator;
+  beforeAll(async () => {
+    const stored = parseSecretHash(await hashSecret('s3cret'));
+    if (typeof stored === 'string') throw new Error(stored);
+    hash = stored;
+    authenticator = new StaticAuthenticator('deployers', 'deployer', hash, ['ops', 'web']);
+  });
+
+  it('accepts the user with its secret, returning the user, its groups and the entry name', async () => {
+    await expect(authenticator.authenticate({ user: 'deployer', secret: 's3cret' })).resolves.toEqual({ user: 'deployer', groups: ['ops', 'web'], authentication: 'deployers' });
+  });
+
+  it('keeps its name', () => {
+    expect(authenticator.name).toBe('deployers');
+  });
+
+  it('returns no groups when none were configured', async () => {
+    const plain = new StaticAuthenticator('plain', 'deployer', hash);
+    await expect(plain.authenticate({ user: 'deployer', secret: 's3cret' })).resolves.toEqual({ user: 'deployer', groups: [], authentication: 'plain' });
+  });
+
+  it.each([
+    ['a wrong secret', { user: 'deployer', secret: 'wrong' }],
+    ['an unknown user with the right secret', { user: 'intruder', secret: 's3cret' }],
+    ['the user name in another case', { user: 'Deployer', secret: 's3cret' }],
+    ['the user name with a trailing space', { user: 'deployer ', secret: 's3cret' }],
+    ['no user', { secret: 's3cret' }],
+    ['no secret', { user: 'deployer' }],
+    ['an empty secret', { user: 'deployer', secret: '' }],
+    ['nothing', {}],
+  ])('refuses %s', async (_, credentials) => {
+    await expect(authenticator.authenticate(credentials)).resolves.toBeUndefined();
+  });
+
+  describe('when the hashed secret is empty', () => {
+    let emptyHashed: StaticAuthenticator;
+    beforeAll(async () => {
+      emptyHashed = new StaticAuthenticator('empty', 'deployer', await createSecretHash(''));
+    });
+
+    it('still refuses an empty secret', async () => {
+      await expect(emptyHashed.authenticate({ user: 'deployer', secret: '' })).resolves.toBeUndefined();
+    });
+
+    it('still refuses a missing secret', async () => {
+      await expect(emptyHashed.authenticate({ user: 'deployer' })).resolves.toBeUndefined();
+    });
+  });
+});

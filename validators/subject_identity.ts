@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { defineValidator } from '../src/policy/validator';
+
+/**
+ * Always on: RFC 5280 4.1.2.6 — a certificate with an empty subject must carry its identity in the
+ * subjectAltName. Whatever validators an RA configures, a certificate that names no one is refused.
+ */
+export default defineValidator({
+  name: 'subject_identity',
+  options: z.strictObject({}),
+  check({ csr, names }) {
+    const empty = csr.subjectAttributes.length === 0 && names.dnsNames.length === 0 && names.ipAddresses.length === 0;
+    return empty ? ['the request has an empty subject and no subjectAltName: the certificate would name no one'] : [];
+  },
+});
