@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { createAuditKey } from '../audit/audit_key';
 import { hashSecret } from '../auth/secret_hash';
 import { createCaHierarchy, type CaKeyType } from '../issuance/ca_bootstrap';
 
@@ -39,5 +40,6 @@ export async function initDataDir(dir: string, keyType: CaKeyType, listen = '127
   await write('ca/intermediate.pem', ca.intermediate.certificate + ca.root.certificate, 0o644);
   await write('dev-credentials', `user=${DEV_USER}\nsecret=${secret}\n`, 0o600);
   await write('mayfly.yaml', config, 0o600);
+  await createAuditKey(join(dir, 'audit.key'), join(dir, 'audit.pub'));
   return { configFile: join(dir, 'mayfly.yaml'), secret, rootFingerprintSha256: ca.root.fingerprintSha256 };
 }

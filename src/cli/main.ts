@@ -11,6 +11,8 @@ import { initDataDir } from './init';
 import { TOKEN_KEY_TYPES, type TokenKeyType } from '../signers/pkcs11';
 import { pkcs11InitCa } from './pkcs11';
 import { policyCheck, policyTest } from './policy';
+import { auditExport, auditList, auditShow, auditVerify } from './audit';
+import type { AuditQuery } from '../audit/sqlite_store';
 import { dataDir, serve } from './serve';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -39,6 +41,7 @@ export function buildProgram(): Command {
     .option('--allow-plaintext', 'allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy)')
     .action(async (options: { config?: string; listen?: string; allowPlaintext?: boolean }) => {
       const serving = await serve(options, print);
+      // Stopping writes a last checkpoint, so the ledger's head at shutdown is signed.
       const stop = () => void serving.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
@@ -82,6 +85,47 @@ export function buildProgram(): Command {
     .option('--days <n>', 'validity of the self-signed certificate', (value) => Number(value), 3650)
     .action(async (options: { module: string; tokenLabel: string; keyLabel: string; keyType: TokenKeyType; subject: string; pinEnv?: string; pinFile?: string; selfSigned?: boolean; out?: string; csr?: string; days: number }) =>
       pkcs11InitCa(options, print),
+    );
+  const defaultConfig = () => join(dataDir(), 'mayfly.yaml');
+  const audit = program.command('audit').description('query and verify the audit ledger');
+  const withFilters = (command: Command) =>
+    command
+      .option('--config <file>', 'config file (default: $MAYFLY_HOME/mayfly.yaml)')
+      .option('--ra <name>', 'registration authority')
+      .option('--since <time>', 'from this time (ISO 8601, e.g. 2026-11-23 or 2026-11-23T10:00:00Z)')
+      .option('--until <time>', 'before this time')
+      .option('--name <glob>', 'a DNS name or IP, * and ? allowed, e.g. "*.payments.example.com"')
+      .addOption(new Option('--outcome <outcome>').choices(['issued', 'refused', 'error']))
+      .option('--serial <serial>', 'certificate serial, hex');
+  const queryOf = (options: { ra?: string; since?: string; until?: string; name?: string; outcome?: string; serial?: string }): AuditQuery => ({
+    ...(options.ra !== undefined ? { ra: options.ra } : {}),
+    ...(options.since !== undefined ? { since: isoTime(options.since) } : {}),
+    ...(options.until !== undefined ? { until: isoTime(options.until) } : {}),
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.outcome !== undefined ? { outcome: options.outcome } : {}),
+    ...(options.serial !== undefined ? { serial: options.serial } : {}),
+  });
+  withFilters(audit.command('list').description('list decisions, oldest first'))
+    .option('--json', 'machine-readable output')
+    .action(async (options: { config?: string; json?: boolean } & Parameters<typeof queryOf>[0]) => auditList(options.config ?? defaultConfig(), queryOf(options), options.json === true, print));
+  audit
+    .command('show <which>')
+    .description('one record in full, by certificate serial, sequence number, or chain:seq; the certificate decoded')
+    .option('--config <file>', 'config file (default: $MAYFLY_HOME/mayfly.yaml)')
+    .action(async (which: string, options: { config?: string }) => {
+      if (!(await auditShow(options.config ?? defaultConfig(), which, print))) process.exitCode = 1;
+    });
+  audit
+    .command('verify')
+    .description('walk every chain and checkpoint; exit 1 naming the first bad record')
+    .option('--config <file>', 'config file (default: $MAYFLY_HOME/mayfly.yaml)')
+    .action(async (options: { config?: string }) => {
+      if (!(await auditVerify(options.config ?? defaultConfig(), print))) process.exitCode = 1;
+    });
+  withFilters(audit.command('export').description('export records'))
+    .addOption(new Option('--format <format>').choices(['jsonl', 'csv', 'cadf']).default('jsonl'))
+    .action(async (options: { config?: string; format: 'jsonl' | 'csv' | 'cadf' } & Parameters<typeof queryOf>[0]) =>
+      auditExport(options.config ?? defaultConfig(), options.format, queryOf(options), print),
     );
   const policy = program.command('policy').description('check and try out policy without serving');
   policy
@@ -132,6 +176,13 @@ export function buildProgram(): Command {
       for (const line of converted.unconverted) process.stderr.write(`not converted: ${line}\n`);
     });
   return program;
+}
+
+/** A date or time as the ledger's ISO form (UTC); refuses what is not one. */
+function isoTime(text: string): string {
+  const time = Date.parse(text);
+  if (Number.isNaN(time)) throw new Error(`${JSON.stringify(text)} is not a date or time (use ISO 8601, e.g. 2026-11-23T10:00:00Z)`);
+  return new Date(time).toISOString();
 }
 
 /** Runs the command line; the `mayfly` bin and `npm start` both come here. */

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ipaddr from 'ipaddr.js';
-import { assembleRuntime } from '../config/assemble';
-import { ConfigError, loadConfig } from '../config/load';
+import { SqliteAuditStore } from '../audit/sqlite_store';
+import { assembleRuntime, openLedger } from '../config/assemble';
+import { ConfigError, configPath, loadConfig } from '../config/load';
 import { ConfigReloader } from '../config/reloader';
 import { errorMessage } from '../error_message';
 import { startServer, type RunningServer } from '../http/server';
@@ -46,7 +47,13 @@ export async function serve(options: ServeOptions, print: (line: string) => void
     else console.error(`Refused the changed config; the previous one stays in force:\n${result.error instanceof ConfigError ? result.error.message : describe(result.error)}`);
   });
   reloader.watchFile();
-  const running = await startServer({ runtime: reloader.current, logError: (error) => console.error(`internal error: ${describe(error)}`) }, host, port);
+  const ledger = await openLedger(config, print);
+  const auditReader = config.document.audit.enabled ? new SqliteAuditStore(configPath(config, config.document.audit.database), { readonly: true }) : undefined;
+  const running = await startServer(
+    { runtime: reloader.current, ledger, ...(auditReader ? { auditReader } : {}), logError: (error) => console.error(`internal error: ${describe(error)}`) },
+    host,
+    port,
+  );
   print(`Mayfly listening on ${running.url} (registration authorities: ${[...runtime.registrationAuthorities.keys()].join(', ')})`);
   if (!loopback) print(`WARNING: plain HTTP on a non-loopback address (${host}); credentials travel in clear unless a proxy terminates TLS`);
   const credentials = join(home, 'dev-credentials');
@@ -57,6 +64,8 @@ export async function serve(options: ServeOptions, print: (line: string) => void
     async close() {
       reloader.close();
       await running.close();
+      await ledger.close();
+      auditReader?.close();
     },
   };
 }

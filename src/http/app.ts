@@ -4,6 +4,7 @@ import { describeError, HttpError } from './errors';
 import { wantsJson } from './negotiate';
 import { disabledLedger, type Ledger } from '../audit/ledger';
 import type { SqliteAuditStore } from '../audit/sqlite_store';
+import { listAudit } from './routes/audit';
 import { signCertificate } from './routes/sign';
 import { signRequestParsers } from './sign_request';
 
@@ -52,6 +53,9 @@ export function createApp(options: AppOptions): express.Express {
     else response.type('text/plain').send(ra.signingCa.chainPem);
   });
   app.all('/v1/ca/:ra', methodNotAllowed('GET, HEAD'));
+
+  app.get('/v1/audit', (request, response) => listAudit(options.runtime(), options.auditReader, request, response));
+  app.all('/v1/audit', methodNotAllowed('GET, HEAD'));
 
   app.post(
     '/v1/sign/:ra',

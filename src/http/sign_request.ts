@@ -98,8 +98,8 @@ function textField(body: Record<string, unknown>, name: string): string | undefi
   return value;
 }
 
-// RFC 7617: Authorization: Basic base64(user ":" secret)
-function basicCredentials(request: Request): Credentials {
+/** RFC 7617: Authorization: Basic base64(user ":" secret) */
+export function basicCredentials(request: Request): Credentials {
   const header = request.headers.authorization;
   const match = header ? /^Basic\s+([A-Za-z0-9+/]+=*)\s*$/i.exec(header) : null;
   if (!match) return {};

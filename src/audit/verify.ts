@@ -1,0 +1,66 @@
+import { verify, type KeyObject } from 'node:crypto';
+import { GENESIS, recordHash, type AuditEvent } from './record';
+import { checkpointPayload, type SqliteAuditStore } from './sqlite_store';
+
+export interface ChainReport {
+  readonly chain: string;
+  readonly records: number;
+  readonly checkpoints: number;
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly chains: readonly ChainReport[];
+  /** The first problem found, naming the record and what is wrong with it. */
+  readonly problem?: string;
+}
+
+/**
+ * Walks every chain: sequence numbers without gaps, each record's hash over its own text, each
+ * link to the record before, the query columns against the hashed text, and every checkpoint's
+ * signature and head. Stops at the first problem, which names the record and what is wrong.
+ */
+export function verifyLedger(store: SqliteAuditStore, auditPublicKey: KeyObject): VerifyReport {
+  const chains: ChainReport[] = [];
+  for (const chain of store.chains()) {
+    const heads = new Map<number, string>();
+    let expectedSeq = 1;
+    let prevHash = GENESIS;
+    const fail = (problem: string): VerifyReport => ({ ok: false, chains, problem: `chain ${chain}: ${problem}` });
+    for (const record of store.walk(chain)) {
+      if (record.seq > expectedSeq) return fail(`record ${expectedSeq}${record.seq - expectedSeq > 1 ? `–${record.seq - 1}` : ''} deleted (the next record is ${record.seq})`);
+      if (recordHash(chain, record.seq, record.prevHash, record.body) !== record.hash) return fail(`record ${record.seq} edited: its contents no longer match its hash`);
+      if (record.prevHash !== prevHash) return fail(`record ${record.seq} out of place: it does not follow record ${record.seq - 1} (reordered, or a record before it was replaced)`);
+      const columns = columnsProblem(record.body, record.columns);
+      if (columns) return fail(`record ${record.seq} edited: its ${columns} column differs from its hashed contents`);
+      heads.set(record.seq, record.hash);
+      prevHash = record.hash;
+      expectedSeq = record.seq + 1;
+    }
+    const checkpoints = store.checkpoints(chain);
+    for (const checkpoint of checkpoints) {
+      const signed = verify(null, checkpointPayload(checkpoint), auditPublicKey, Buffer.from(checkpoint.signature, 'base64'));
+      if (!signed) return fail(`checkpoint at record ${checkpoint.seq}: bad signature (not made with the audit key, or altered)`);
+      const head = heads.get(checkpoint.seq);
+      if (head === undefined) return fail(`checkpoint at record ${checkpoint.seq}: the record it signed is missing (deleted or truncated)`);
+      if (head !== checkpoint.headHash) return fail(`checkpoint at record ${checkpoint.seq}: the chain was rewritten up to here (head hash differs from the signed one)`);
+    }
+    chains.push({ chain, records: expectedSeq - 1, checkpoints: checkpoints.length });
+  }
+  return { ok: true, chains };
+}
+
+function columnsProblem(body: string, columns: { time: string; ra: string; event: string; outcome: string; serial: string | null }): string | undefined {
+  let event: AuditEvent;
+  try {
+    event = JSON.parse(body) as AuditEvent;
+  } catch {
+    return 'body';
+  }
+  if (event.time !== columns.time) return 'time';
+  if (event.ra !== columns.ra) return 'ra';
+  if (event.event !== columns.event) return 'event';
+  if (event.outcome !== columns.outcome) return 'outcome';
+  if ((event.certificate?.serial ?? null) !== columns.serial) return 'serial';
+  return undefined;
+}

@@ -1,0 +1,98 @@
+import { X509Certificate } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readAuditPublicKey } from '../audit/audit_key';
+import { exportHeader, exportRecord, recordReasons, recordUser, type ExportFormat } from '../audit/export';
+import type { AuditEvent, AuditRecord } from '../audit/record';
+import { SqliteAuditStore, type AuditQuery } from '../audit/sqlite_store';
+import { verifyLedger } from '../audit/verify';
+import { auditPublicKeyFile } from '../config/assemble';
+import { configPath, loadConfig } from '../config/load';
+
+/** The ledger of a config, opened read-only: the CLI never writes it. */
+async function openStore(configFile: string): Promise<{ store: SqliteAuditStore; keyFile: string }> {
+  const config = await loadConfig(configFile);
+  const database = configPath(config, config.document.audit.database);
+  if (!existsSync(database)) throw new Error(`there is no audit ledger at ${database} yet`);
+  return { store: new SqliteAuditStore(database, { readonly: true }), keyFile: configPath(config, config.document.audit.key) };
+}
+
+const parse = (record: AuditRecord): AuditEvent => JSON.parse(record.body) as AuditEvent;
+
+/** `mayfly audit list`: a readable table, or JSON. */
+export async function auditList(configFile: string, query: AuditQuery, json: boolean, print: (line: string) => void): Promise<void> {
+  const { store } = await openStore(configFile);
+  try {
+    const records = store.query(query);
+    if (json) {
+      print(JSON.stringify(records.map((record) => ({ chain: record.chain, seq: record.seq, hash: record.hash, event: parse(record) })), null, 2));
+      return;
+    }
+    print(['TIME', 'RA', 'USER', 'OUTCOME', 'SERIAL', 'NAMES / REASONS'].join('\t'));
+    for (const record of records) {
+      const event = parse(record);
+      const names = [...(event.dns_names ?? []), ...(event.ip_addresses ?? [])].join(' ');
+      const detail = event.outcome === 'issued' ? names : `${names}${names ? ' — ' : ''}${recordReasons(event).join('; ')}`;
+      print([event.time, event.ra, recordUser(event) || '-', event.outcome, event.certificate?.serial ?? '-', detail].join('\t'));
+    }
+    print(`${records.length} record(s)`);
+  } finally {
+    store.close();
+  }
+}
+
+/** `mayfly audit show <serial | seq | chain:seq>`: the whole record, and the certificate decoded. */
+export async function auditShow(configFile: string, which: string, print: (line: string) => void): Promise<boolean> {
+  const { store } = await openStore(configFile);
+  try {
+    const position = /^(?:(.+):)?(\d+)$/.exec(which);
+    const records = position
+      ? store.chains().filter((chain) => position[1] === undefined || chain === position[1]).flatMap((chain) => store.record(chain, Number(position[2])) ?? [])
+      : store.query({ serial: which });
+    for (const record of records) {
+      const event = parse(record);
+      print(`record ${record.chain}:${record.seq}  hash ${record.hash}`);
+      print(JSON.stringify({ ...event, certificate: event.certificate ? { ...event.certificate, der: `(${Buffer.from(event.certificate.der, 'base64').length} bytes)` } : undefined }, null, 2));
+      if (event.certificate) {
+        const certificate = new X509Certificate(Buffer.from(event.certificate.der, 'base64'));
+        print('certificate:');
+        print(`  subject:   ${certificate.subject.replace(/\n/g, ', ')}`);
+        print(`  issuer:    ${certificate.issuer.replace(/\n/g, ', ')}`);
+        print(`  serial:    ${certificate.serialNumber.toLowerCase()}`);
+        print(`  validity:  ${certificate.validFrom} — ${certificate.validTo}`);
+        print(`  SAN:       ${certificate.subjectAltName ?? '(none)'}`);
+        print(`  SHA-256:   ${certificate.fingerprint256}`);
+        print(certificate.toString().trimEnd());
+      }
+    }
+    if (records.length === 0) print(`no record matches ${which}`);
+    return records.length > 0;
+  } finally {
+    store.close();
+  }
+}
+
+/** `mayfly audit verify`: true when every chain and checkpoint holds. */
+export async function auditVerify(configFile: string, print: (line: string) => void): Promise<boolean> {
+  const { store, keyFile } = await openStore(configFile);
+  try {
+    const report = verifyLedger(store, await readAuditPublicKey(auditPublicKeyFile(keyFile), keyFile));
+    for (const chain of report.chains) print(`chain ${chain.chain}: ${chain.records} record(s), ${chain.checkpoints} checkpoint(s), intact`);
+    if (!report.ok) print(`TAMPERED: ${report.problem}`);
+    else print(`OK: ${report.chains.length} chain(s) verified`);
+    return report.ok;
+  } finally {
+    store.close();
+  }
+}
+
+/** `mayfly audit export`: every record matching the filters, oldest first. */
+export async function auditExport(configFile: string, format: ExportFormat, query: AuditQuery, write: (line: string) => void): Promise<void> {
+  const { store } = await openStore(configFile);
+  try {
+    const header = exportHeader(format);
+    if (header) write(header);
+    for (const record of store.query(query)) write(exportRecord(record, format));
+  } finally {
+    store.close();
+  }
+}

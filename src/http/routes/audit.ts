@@ -1,0 +1,65 @@
+import type { Request, Response } from 'express';
+import type { AuditEvent } from '../../audit/record';
+import type { AuditQuery, SqliteAuditStore } from '../../audit/sqlite_store';
+import type { Runtime } from '../../config/assemble';
+import { authenticationFailed, HttpError } from '../errors';
+import { basicCredentials } from '../sign_request';
+
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+const OUTCOMES = new Set(['issued', 'refused', 'error']);
+
+/** GET /v1/audit: the ledger, filtered and paginated, for requesters in an audit admin group. */
+export async function listAudit(runtime: Runtime, store: SqliteAuditStore | undefined, request: Request, response: Response): Promise<void> {
+  const credentials = basicCredentials(request);
+  let admin: boolean | undefined;
+  for (const entry of runtime.authenticators) {
+    const requester = await entry.authenticator.authenticate(credentials);
+    if (!requester) continue;
+    admin = requester.groups.some((group) => entry.auditAdminGroups.includes(group));
+    if (admin) break;
+  }
+  if (admin === undefined) throw authenticationFailed();
+  if (!admin) throw new HttpError(403, 'forbidden', 'reading the audit ledger needs an audit admin group');
+  if (!store) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');
+  const query = auditQuery(request.query as Record<string, unknown>);
+  const records = store.query({ ...query, limit: (query.limit ?? DEFAULT_PAGE) + 1 });
+  const page = records.slice(0, query.limit ?? DEFAULT_PAGE);
+  const last = page[page.length - 1];
+  const next = records.length > page.length && last ? Buffer.from(JSON.stringify({ time: (JSON.parse(last.body) as AuditEvent).time, chain: last.chain, seq: last.seq })).toString('base64url') : null;
+  response.json({ records: page.map((record) => ({ chain: record.chain, seq: record.seq, hash: record.hash, event: JSON.parse(record.body) as AuditEvent })), next });
+}
+
+function auditQuery(params: Record<string, unknown>): AuditQuery {
+  const text = (name: string): string | undefined => {
+    const value = params[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value.length === 0 || value.length > 256) throw new HttpError(400, 'bad_query', `the ${name} parameter must be given once, as text`);
+    return value;
+  };
+  const time = (name: string): string | undefined => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    const parsed = Date.parse(value);
+    if (Number.isNaN(parsed)) throw new HttpError(400, 'bad_query', `the ${name} parameter is not a date or time`);
+    return new Date(parsed).toISOString();
+  };
+  const outcome = text('outcome');
+  if (outcome !== undefined && !OUTCOMES.has(outcome)) throw new HttpError(400, 'bad_query', 'outcome must be issued, refused or error');
+  const limitText = text('limit');
+  const limit = limitText === undefined ? undefined : Number(limitText);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= MAX_PAGE)) throw new HttpError(400, 'bad_query', `limit must be a whole number from 1 to ${MAX_PAGE}`);
+  const after = text('after');
+  let cursor: AuditQuery['after'];
+  if (after !== undefined) {
+    try {
+      const decoded = JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as { time: unknown; chain: unknown; seq: unknown };
+      if (typeof decoded.time !== 'string' || typeof decoded.chain !== 'string' || typeof decoded.seq !== 'number') throw new Error();
+      cursor = { time: decoded.time, chain: decoded.chain, seq: decoded.seq };
+    } catch {
+      throw new HttpError(400, 'bad_query', 'after is not a cursor this server gave out');
+    }
+  }
+  const fields = { ra: text('ra'), since: time('since'), until: time('until'), name: text('name'), outcome, serial: text('serial'), limit, after: cursor };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as AuditQuery;
+}
