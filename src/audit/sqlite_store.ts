@@ -110,7 +110,8 @@ export class SqliteAuditStore {
     if (filter.outcome !== undefined) (where.push('r.outcome = ?'), params.push(filter.outcome));
     if (filter.serial !== undefined) (where.push('r.serial = ?'), params.push(filter.serial.toLowerCase().replace(/:/g, '')));
     if (filter.name !== undefined) {
-      where.push('EXISTS (SELECT 1 FROM record_names n WHERE n.chain = r.chain AND n.seq = r.seq AND n.reversed_name GLOB ?)');
+      // Driven from the name index: a prefix range of reversed names, then those records.
+      where.push('(r.chain, r.seq) IN (SELECT n.chain, n.seq FROM record_names n WHERE n.reversed_name GLOB ?)');
       params.push(reverseName(filter.name));
     }
     if (filter.after) {

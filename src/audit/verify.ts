@@ -29,7 +29,10 @@ export function verifyLedger(store: SqliteAuditStore, auditPublicKey: KeyObject)
     const fail = (problem: string): VerifyReport => ({ ok: false, chains, problem: `chain ${chain}: ${problem}` });
     for (const record of store.walk(chain)) {
       if (record.seq > expectedSeq) return fail(`record ${expectedSeq}${record.seq - expectedSeq > 1 ? `–${record.seq - 1}` : ''} deleted (the next record is ${record.seq})`);
-      if (recordHash(chain, record.seq, record.prevHash, record.body) !== record.hash) return fail(`record ${record.seq} edited: its contents no longer match its hash`);
+      if (recordHash(chain, record.seq, record.prevHash, record.body) !== record.hash) {
+        const original = originalPosition(chain, record);
+        return fail(original === undefined ? `record ${record.seq} edited: its contents no longer match its hash` : `record ${record.seq} reordered: it was written as record ${original}`);
+      }
       if (record.prevHash !== prevHash) return fail(`record ${record.seq} out of place: it does not follow record ${record.seq - 1} (reordered, or a record before it was replaced)`);
       const columns = columnsProblem(record.body, record.columns);
       if (columns) return fail(`record ${record.seq} edited: its ${columns} column differs from its hashed contents`);
@@ -48,6 +51,15 @@ export function verifyLedger(store: SqliteAuditStore, auditPublicKey: KeyObject)
     chains.push({ chain, records: expectedSeq - 1, checkpoints: checkpoints.length });
   }
   return { ok: true, chains };
+}
+
+/** The sequence number a moved record was written with, searched near where it stands now. */
+function originalPosition(chain: string, record: { seq: number; prevHash: string; hash: string; body: string }): number | undefined {
+  const SEARCH = 1000;
+  for (let seq = Math.max(1, record.seq - SEARCH); seq <= record.seq + SEARCH; seq++) {
+    if (seq !== record.seq && recordHash(chain, seq, record.prevHash, record.body) === record.hash) return seq;
+  }
+  return undefined;
 }
 
 function columnsProblem(body: string, columns: { time: string; ra: string; event: string; outcome: string; serial: string | null }): string | undefined {
