@@ -28,9 +28,10 @@ CREATE INDEX IF NOT EXISTS records_ra_time ON records (ra, time);
 CREATE TABLE IF NOT EXISTS record_names (
   chain TEXT NOT NULL,
   seq INTEGER NOT NULL,
-  reversed_name TEXT NOT NULL
+  reversed_name TEXT NOT NULL,
+  time TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS record_names_name ON record_names (reversed_name);
+CREATE INDEX IF NOT EXISTS record_names_name_time ON record_names (reversed_name, time);
 CREATE TABLE IF NOT EXISTS checkpoints (
   chain TEXT NOT NULL,
   seq INTEGER NOT NULL,
@@ -86,12 +87,12 @@ export class SqliteAuditStore {
   /** Appends records (one transaction: one fsync for the whole batch). */
   appendAll(records: readonly AuditRecord[]): void {
     const insert = this.db.prepare('INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    const insertName = this.db.prepare('INSERT INTO record_names (chain, seq, reversed_name) VALUES (?, ?, ?)');
+    const insertName = this.db.prepare('INSERT INTO record_names (chain, seq, reversed_name, time) VALUES (?, ?, ?, ?)');
     this.db.transaction(() => {
       for (const record of records) {
         const event = JSON.parse(record.body) as AuditEvent;
         insert.run(record.chain, record.seq, record.prevHash, record.hash, record.body, event.time, event.ra, event.event, event.outcome, event.certificate?.serial ?? null);
-        for (const name of new Set([...(event.dns_names ?? []), ...(event.ip_addresses ?? [])])) insertName.run(record.chain, record.seq, reverseName(name));
+        for (const name of new Set([...(event.dns_names ?? []), ...(event.ip_addresses ?? [])])) insertName.run(record.chain, record.seq, reverseName(name), event.time);
       }
     })();
   }
@@ -110,9 +111,11 @@ export class SqliteAuditStore {
     if (filter.outcome !== undefined) (where.push('r.outcome = ?'), params.push(filter.outcome));
     if (filter.serial !== undefined) (where.push('r.serial = ?'), params.push(filter.serial.toLowerCase().replace(/:/g, '')));
     if (filter.name !== undefined) {
-      // Driven from the name index: a prefix range of reversed names, then those records.
-      where.push('(r.chain, r.seq) IN (SELECT n.chain, n.seq FROM record_names n WHERE n.reversed_name GLOB ?)');
-      params.push(reverseName(filter.name));
+      // Driven from the (reversed name, time) index: a prefix range of names within the time range
+      // gives the set of records, which the time-ordered scan then probes.
+      const range = [...(filter.since !== undefined ? ['n.time >= ?'] : []), ...(filter.until !== undefined ? ['n.time < ?'] : [])];
+      where.push(`(r.chain, r.seq) IN (SELECT n.chain, n.seq FROM record_names n WHERE n.reversed_name GLOB ?${range.map((c) => ` AND ${c}`).join('')})`);
+      params.push(reverseName(filter.name), ...(filter.since !== undefined ? [filter.since] : []), ...(filter.until !== undefined ? [filter.until] : []));
     }
     if (filter.after) {
       where.push('(r.time, r.chain, r.seq) > (?, ?, ?)');

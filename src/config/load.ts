@@ -126,38 +126,29 @@ export function parseConfig(file: string, text: string, registry: ValidatorRegis
     if (!document.signing_ca[ra.signing_ca]) {
       problems.push(source.problem([...at, 'signing_ca'], `no signing_ca named ${JSON.stringify(ra.signing_ca)} (defined: ${Object.keys(document.signing_ca).join(', ') || 'none'})`));
     }
-    const fixups = ra.fixups.flatMap((item, index) => {
-      const [fixupName, options] = Object.entries(item)[0];
-      const fixup = registry.getFixup(fixupName);
-      const itemPath = [...at, 'fixups', index];
-      if (!fixup) {
-        problems.push(source.problem(itemPath, `unknown fixup ${JSON.stringify(fixupName)} (known: ${registry.fixupNames.join(', ')})`, fixupName));
-        return [];
-      }
-      const result = fixup.options.safeParse(options ?? {});
-      if (!result.success) {
-        problems.push(...result.error.issues.flatMap((issue) => zodProblems(source, [...itemPath, fixupName], issue)));
-        return [];
-      }
-      return [{ fixup, options: result.data }];
-    });
-    const validators = ra.validators.flatMap((item, index) => {
-      const [validatorName, options] = Object.entries(item)[0];
-      const validator = registry.get(validatorName);
-      const itemPath = [...at, 'validators', index];
-      if (!validator) {
-        problems.push(source.problem(itemPath, `unknown validator ${JSON.stringify(validatorName)} (known: ${registry.names.join(', ')})`, validatorName));
-        return [];
-      }
-      const result = validator.options.safeParse(options ?? {});
-      if (!result.success) {
-        problems.push(...result.error.issues.flatMap((issue) => zodProblems(source, [...itemPath, validatorName], issue)));
-        return [];
-      }
+    // Each item is {name: options}: the name looked up in the registry, the options parsed by its schema.
+    const configure = <T extends { readonly options: z.ZodType<unknown> }>(items: readonly Record<string, unknown>[], list: 'validators' | 'fixups', lookup: (name: string) => T | undefined, known: readonly string[]) =>
+      items.flatMap((item, index) => {
+        const [itemName, options] = Object.entries(item)[0];
+        const itemPath = [...at, list, index];
+        const found = lookup(itemName);
+        if (!found) {
+          problems.push(source.problem(itemPath, `unknown ${list.slice(0, -1)} ${JSON.stringify(itemName)} (known: ${known.join(', ')})`, itemName));
+          return [];
+        }
+        const result = found.options.safeParse(options ?? {});
+        if (!result.success) {
+          problems.push(...result.error.issues.flatMap((issue) => zodProblems(source, [...itemPath, itemName], issue)));
+          return [];
+        }
+        return [{ found, options: result.data, path: [...itemPath, itemName] }];
+      });
+    const fixups = configure(ra.fixups, 'fixups', (n) => registry.getFixup(n), registry.fixupNames).map(({ found, options }) => ({ fixup: found, options }));
+    const validators = configure(ra.validators, 'validators', (n) => registry.get(n), registry.names).flatMap(({ found: validator, options, path }) => {
       try {
-        return [{ validator, options: validator.prepare ? validator.prepare(result.data, { configDir: dirname(file) }) : result.data }];
+        return [{ validator, options: validator.prepare ? validator.prepare(options, { configDir: dirname(file) }) : options }];
       } catch (error) {
-        problems.push(source.problem([...itemPath, validatorName], errorMessage(error)));
+        problems.push(source.problem(path, errorMessage(error)));
         return [];
       }
     });
