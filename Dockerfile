@@ -23,4 +23,4 @@ USER mayfly
 VOLUME ["/var/lib/mayfly"]
 EXPOSE 5016
 ENTRYPOINT ["node", "/app/bin/mayfly"]
-CMD ["serve", "--listen", "0.0.0.0:5016", "--allow-plaintext"]
+CMD ["serve", "--listen", "0.0.0.0:5016"]

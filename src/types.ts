@@ -63,6 +63,8 @@ export interface Requester {
   readonly groups: readonly string[];
   /** The authentication entry (config name) that accepted the request. */
   readonly authentication: string;
+  /** When set (a certificate renewing itself), the only names this requester may ask for. */
+  readonly boundNames?: readonly string[];
 }
 
 /** One validator's answer: no reasons means it passed. */

@@ -12,6 +12,7 @@ import extensions from './extensions';
 import keyUsage from './key_usage';
 import maxNames from './max_names';
 import publicKey from './public_key';
+import renewalScope from './renewal_scope';
 import serverGroup from './server_group';
 import sourceCidrs from './source_cidrs';
 import standardsCompliance from './standards_compliance';
@@ -19,7 +20,7 @@ import subjectIdentity from './subject_identity';
 import whitelistNames from './whitelist_names';
 
 /** Run before every RA's own chain; config cannot remove them. */
-export const alwaysOnValidators = [csrSignature, caStatus, criticalExtensions, subjectIdentity];
+export const alwaysOnValidators = [csrSignature, caStatus, criticalExtensions, subjectIdentity, renewalScope];
 
 export const builtinValidators = [
   commonName,

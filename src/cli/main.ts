@@ -1,8 +1,12 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { hashSecret } from '../auth/secret_hash';
 import { errorMessage } from '../error_message';
-import { ConfigError } from '../config/load';
+import { createToken } from '../auth/token';
+import { parseDuration } from '../config/duration';
+import { ConfigError, configPath, loadConfig } from '../config/load';
 import { CA_KEY_TYPES, type CaKeyType } from '../issuance/ca_bootstrap';
 import { SignerConfigError } from '../signers/signer';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -13,7 +17,7 @@ import { pkcs11InitCa } from './pkcs11';
 import { policyCheck, policyTest } from './policy';
 import { auditExport, auditList, auditShow, auditVerify } from './audit';
 import type { AuditQuery } from '../audit/sqlite_store';
-import { dataDir, serve } from './serve';
+import { dataDir, prepareDataDir, serve } from './serve';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -38,9 +42,13 @@ export function buildProgram(): Command {
     .description('serve the API (on a fresh machine, first creates a development CA and config)')
     .option('--config <file>', 'config file (default: $MAYFLY_HOME/mayfly.yaml, created if missing)')
     .option('--listen <host:port>', 'listen address, overriding server.listen')
-    .option('--allow-plaintext', 'allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy)')
-    .action(async (options: { config?: string; listen?: string; allowPlaintext?: boolean }) => {
-      const serving = await serve(options, print);
+    .option('--workers <n>', 'processes sharing the port: a number, or "auto" for one per core', '1')
+    .action(async (options: { config?: string; listen?: string; workers: string }) => {
+      const workers = options.workers === 'auto' ? availableParallelism() : Number(options.workers);
+      if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a whole number ≥ 1, or auto');
+      if (workers > 1 && cluster.isPrimary) return superviseWorkers(options, workers);
+      const worker = Number(process.env.MAYFLY_WORKER ?? 0);
+      const serving = await serve(options, print, worker > 0);
       // Stopping writes a last checkpoint, so the ledger's head at shutdown is signed.
       const stop = () => void serving.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
@@ -87,6 +95,30 @@ export function buildProgram(): Command {
       pkcs11InitCa(options, print),
     );
   const defaultConfig = () => join(dataDir(), 'mayfly.yaml');
+  program
+    .command('token')
+    .description('bearer tokens for the token backend')
+    .command('create')
+    .description('create a bearer token, print it once, and keep only its hash in the tokens file')
+    .requiredOption('--auth <name>', 'the authentication entry (backend: token)')
+    .option('--config <file>', 'config file (default: $MAYFLY_HOME/mayfly.yaml)')
+    .option('--name <name>', 'who the token is for (shown as the requester)')
+    .option('--groups <a,b>', 'groups, comma-separated', '')
+    .option('--ttl <duration>', 'lifetime, e.g. 30d or 12h (default: no expiry)')
+    .action(async (options: { auth: string; config?: string; name?: string; groups: string; ttl?: string }) => {
+      const config = await loadConfig(options.config ?? defaultConfig());
+      const entry = config.document.authentication[options.auth];
+      if (!entry || entry.backend !== 'token') throw new Error(`authentication ${options.auth} is not a token backend in ${config.source.file}`);
+      const ttlMs = options.ttl === undefined ? undefined : parseDuration(options.ttl);
+      if (options.ttl !== undefined && ttlMs === undefined) throw new Error(`--ttl ${options.ttl} is not a duration such as 30d or 12h`);
+      const { token, entry: created } = await createToken(configPath(config, entry.tokens_file), {
+        ...(options.name ? { name: options.name } : {}),
+        groups: options.groups.split(',').map((g) => g.trim()).filter(Boolean),
+        ...(ttlMs !== undefined ? { ttlMs } : {}),
+      });
+      print(token);
+      process.stderr.write(`Token ${created.id} for ${created.name}${created.expires ? `, expires ${created.expires}` : ''}. It is shown only now; the file keeps its hash.\n`);
+    });
   const audit = program.command('audit').description('query and verify the audit ledger');
   const withFilters = (command: Command) =>
     command
@@ -176,6 +208,41 @@ export function buildProgram(): Command {
       for (const line of converted.unconverted) process.stderr.write(`not converted: ${line}\n`);
     });
   return program;
+}
+
+/**
+ * The primary of `serve --workers N`: prepares the data folder once, then runs N workers that share
+ * the port (each its own ledger chain). It passes SIGHUP on, replaces a worker that dies, and on
+ * SIGTERM stops them all, each writing its last checkpoint.
+ */
+async function superviseWorkers(options: { config?: string; listen?: string }, workers: number): Promise<void> {
+  await prepareDataDir(options, print);
+  let stopping = false;
+  const start = (index: number) => {
+    const worker = cluster.fork({ MAYFLY_WORKER: String(index) });
+    worker.on('exit', (code, signal) => {
+      if (stopping) return;
+      process.stderr.write(`mayfly: worker ${index} stopped (${signal ?? `exit ${code}`}); starting another\n`);
+      setTimeout(() => start(index), 1000).unref();
+    });
+  };
+  for (let index = 0; index < workers; index++) start(index);
+  process.on('SIGHUP', () => Object.values(cluster.workers ?? {}).forEach((worker) => worker?.process.kill('SIGHUP')));
+  const stop = () => {
+    stopping = true;
+    const running = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+    if (running.length === 0) process.exit(0);
+    let left = running.length;
+    for (const worker of running) {
+      worker.once('exit', () => {
+        left -= 1;
+        if (left === 0) process.exit(0);
+      });
+      worker.process.kill('SIGTERM');
+    }
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }
 
 /** A date or time as the ledger's ISO form (UTC); refuses what is not one. */

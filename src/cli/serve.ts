@@ -1,47 +1,57 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { SqliteAuditStore } from '../audit/sqlite_store';
-import { assembleRuntime, openLedger } from '../config/assemble';
-import { ConfigError, configPath, loadConfig } from '../config/load';
+import { assembleRuntime, openLedger, type Runtime } from '../config/assemble';
+import { parseDuration } from '../config/duration';
+import { ConfigError, configPath, loadConfig, type MayflyConfig } from '../config/load';
 import { ConfigReloader } from '../config/reloader';
 import { errorMessage } from '../error_message';
-import { startServer, type RunningServer } from '../http/server';
+import { issueServerCertificate, renewalDelay, serverNames } from '../http/server_certificate';
+import { startServer, type RunningServer, type TlsCredentials } from '../http/server';
 import { ValidatorRegistry } from '../policy/registry';
 import { DEV_USER, initDataDir } from './init';
 
 export interface ServeOptions {
   readonly config?: string;
   readonly listen?: string;
-  readonly allowPlaintext?: boolean;
 }
 
 /** The data folder: MAYFLY_HOME, or ./mayfly-data. */
 export const dataDir = (): string => process.env.MAYFLY_HOME ?? 'mayfly-data';
 
-/** Loads (or, on a fresh machine, creates) the config and serves until the process is stopped. */
 export interface Serving {
   readonly server: RunningServer;
   readonly reloader: ConfigReloader;
   close(): Promise<void>;
 }
 
-export async function serve(options: ServeOptions, print: (line: string) => void): Promise<Serving> {
+/** On a fresh machine (no --config, no config in the data folder), creates the development CA. */
+export async function prepareDataDir(options: ServeOptions, print: (line: string) => void): Promise<void> {
+  const home = dataDir();
+  if (options.config || existsSync(join(home, 'mayfly.yaml'))) return;
+  const created = await initDataDir(home, 'p256');
+  print(`Created a development CA and config in ${home}/ (root SHA-256 fingerprint ${created.rootFingerprintSha256}).`);
+  print(`The secret of user "${DEV_USER}" is shown once: ${created.secret}`);
+  print(`It is also in ${join(home, 'dev-credentials')} (mode 0600); the config holds only its hash.`);
+}
+
+/** Loads (or, on a fresh machine, creates) the config and serves until the process is stopped. */
+export async function serve(options: ServeOptions, print: (line: string) => void, quiet = false): Promise<Serving> {
+  await prepareDataDir(options, print);
   const home = dataDir();
   const configFile = options.config ?? join(home, 'mayfly.yaml');
-  // Refuse an unsafe listen address before creating anything.
-  if (options.listen) refusePlaintext(splitListen(options.listen)[0], options);
-  if (!options.config && !existsSync(configFile)) {
-    const created = await initDataDir(home, 'p256');
-    print(`Created a development CA and config in ${home}/ (root SHA-256 fingerprint ${created.rootFingerprintSha256}).`);
-    print(`The secret of user "${DEV_USER}" is shown once: ${created.secret}`);
-    print(`It is also in ${join(home, 'dev-credentials')} (mode 0600); the config holds only its hash.`);
-  }
   const config = await loadConfig(configFile, new ValidatorRegistry());
   const runtime = await assembleRuntime(config);
+  const server = config.document.server;
   const [host, port] = options.listen ? splitListen(options.listen) : [config.listen.host, config.listen.port];
-  refusePlaintext(host, options);
   const loopback = isLoopback(host);
+  // Anchor's form API carries secrets: never serve it in clear by accident.
+  if (server.tls === 'off' && !loopback && !server.allow_plaintext) {
+    throw new Error(`refusing to serve plain HTTP on ${host}: secrets would cross the network in clear. Remove server.tls: off to serve HTTPS, or set server.allow_plaintext: true behind a TLS-terminating proxy`);
+  }
+  const tls = server.tls === 'off' ? undefined : await serverCredentials(config, runtime, host);
   const reloader = new ConfigReloader(runtime, (result) => {
     if (result.ok) print(`Reloaded ${configFile}`);
     else console.error(`Refused the changed config; the previous one stays in force:\n${result.error instanceof ConfigError ? result.error.message : describe(result.error)}`);
@@ -49,19 +59,40 @@ export async function serve(options: ServeOptions, print: (line: string) => void
   reloader.watchFile();
   const ledger = await openLedger(config, print);
   const auditReader = config.document.audit.enabled ? new SqliteAuditStore(configPath(config, config.document.audit.database), { readonly: true }) : undefined;
+  const limits = server.limits;
   const running = await startServer(
-    { runtime: reloader.current, ledger, ...(auditReader ? { auditReader } : {}), logError: (error) => console.error(`internal error: ${describe(error)}`) },
+    {
+      runtime: reloader.current,
+      ledger,
+      ...(auditReader ? { auditReader } : {}),
+      bodyLimit: limits.body_bytes,
+      trustedProxies: server.trusted_proxies,
+      limits: {
+        requestsPerMinutePerIdentity: limits.requests_per_minute_per_identity,
+        requestsPerMinutePerSource: limits.requests_per_minute_per_source,
+        authFailuresBeforeBackoff: limits.auth_failures_before_backoff,
+        authFailureWindowMs: parseDuration(limits.auth_failure_window)!,
+        authBackoffMs: parseDuration(limits.auth_backoff)!,
+        maxConcurrentSigning: limits.max_concurrent_signing,
+      },
+      logError: (error) => console.error(`internal error: ${describe(error)}`),
+    },
     host,
     port,
+    tls,
+    { headersTimeoutMs: parseDuration(limits.header_timeout)!, requestTimeoutMs: parseDuration(limits.request_timeout)! },
   );
-  print(`Mayfly listening on ${running.url} (registration authorities: ${[...runtime.registrationAuthorities.keys()].join(', ')})`);
-  if (!loopback) print(`WARNING: plain HTTP on a non-loopback address (${host}); credentials travel in clear unless a proxy terminates TLS`);
-  const credentials = join(home, 'dev-credentials');
-  if (!options.config && existsSync(credentials)) printNextSteps(print, running.url, relative(process.cwd(), home) || '.');
+  const renewal = tls?.renew?.(running);
+  if (!quiet) {
+    print(`Mayfly listening on ${running.url} (registration authorities: ${[...runtime.registrationAuthorities.keys()].join(', ')})`);
+    if (!tls) print(`WARNING: serving plain HTTP (server.tls: off)${loopback ? ' on loopback only' : ` on ${host}: credentials travel in clear unless a proxy terminates TLS`}`);
+    if (!options.config && existsSync(join(home, 'dev-credentials'))) printNextSteps(print, running.url, relative(process.cwd(), home) || '.', Boolean(tls));
+  }
   return {
     server: running,
     reloader,
     async close() {
+      renewal?.stop();
       reloader.close();
       await running.close();
       await ledger.close();
@@ -70,19 +101,50 @@ export async function serve(options: ServeOptions, print: (line: string) => void
   };
 }
 
-function printNextSteps(print: (line: string) => void, url: string, home: string): void {
+type Credentials = TlsCredentials & { renew?: (running: RunningServer) => { stop(): void } };
+
+/** The server's TLS key and chain: the files configured, or a certificate Mayfly issues itself and renews. */
+async function serverCredentials(config: MayflyConfig, runtime: Runtime, host: string): Promise<Credentials> {
+  const server = config.document.server;
+  if (server.tls !== undefined && server.tls !== 'off') {
+    return { key: await readFile(configPath(config, server.tls.key), 'utf8'), cert: await readFile(configPath(config, server.tls.cert), 'utf8') };
+  }
+  const caName = server.tls_signing_ca ?? Object.keys(config.document.signing_ca)[0];
+  const ca = runtime.signingCas.get(caName);
+  if (!ca) throw new ConfigError([config.source.problem(['server', 'tls_signing_ca'], `no signing_ca named ${JSON.stringify(caName)} to issue the server certificate`)]);
+  const names = serverNames(host, server.names);
+  const first = await issueServerCertificate(ca, names);
+  return {
+    ...first,
+    renew(running) {
+      let timer: NodeJS.Timeout;
+      const schedule = (notAfter: Date) => {
+        timer = setTimeout(async () => {
+          try {
+            const renewed = await issueServerCertificate(ca, names);
+            running.updateCredentials(renewed);
+            schedule(renewed.notAfter);
+          } catch (error) {
+            console.error(`could not renew the server certificate (${describe(error)}); trying again in a minute`);
+            schedule(new Date(Date.now() + 60_000 + 24 * 3_600_000));
+          }
+        }, renewalDelay(notAfter));
+        timer.unref();
+      };
+      schedule(first.notAfter);
+      return { stop: () => clearTimeout(timer) };
+    },
+  };
+}
+
+function printNextSteps(print: (line: string) => void, url: string, home: string, tls: boolean): void {
+  const trust = tls ? `--cacert ${shellWord(join(home, 'ca', 'root.pem'))} ` : '';
   print('');
   print('Request a certificate:');
   print(`  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout svc.key -out svc.csr -subj "/CN=svc.mayfly.test" -addext "subjectAltName=DNS:svc.mayfly.test"`);
-  print(`  curl -sS --fail-with-body -F user=${DEV_USER} -F "secret=$(sed -n 's/^secret=//p' ${shellWord(join(home, 'dev-credentials'))})" -F encoding=pem -F csr=@svc.csr ${url}/v1/sign/default -o svc.pem`);
+  print(`  curl -sS --fail-with-body ${trust}-F user=${DEV_USER} -F "secret=$(sed -n 's/^secret=//p' ${shellWord(join(home, 'dev-credentials'))})" -F encoding=pem -F csr=@svc.csr ${url}/v1/sign/default -o svc.pem`);
   print(`  openssl verify -CAfile ${shellWord(join(home, 'ca', 'root.pem'))} -untrusted ${shellWord(join(home, 'ca', 'intermediate.pem'))} svc.pem`);
   print('');
-}
-
-function refusePlaintext(host: string, options: ServeOptions): void {
-  if (!isLoopback(host) && !options.allowPlaintext) {
-    throw new Error(`refusing to serve plain HTTP on ${host}: secrets would cross the network in clear. Listen on a loopback address, or pass --allow-plaintext behind a TLS-terminating proxy`);
-  }
 }
 
 /** A path as one shell word, so printed commands work when it holds spaces or quotes. */

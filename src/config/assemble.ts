@@ -1,11 +1,15 @@
 import type { Authenticator } from '../auth/authenticator';
 import { createSecretHash, parseSecretHash } from '../auth/secret_hash';
+import { LdapAuthenticator, LdapConfigError } from '../auth/ldap';
+import { MtlsAuthenticator } from '../auth/mtls';
 import { StaticAuthenticator } from '../auth/static';
+import { TokenAuthenticator } from '../auth/token';
+import { errorMessage } from '../error_message';
 import type { CertificateProfile } from '../issuance/profile';
 import type { KeyUsageName } from '../csr/oids';
 import type { Policy } from '../policy/runner';
 import type { ConfiguredValidator } from '../policy/validator';
-import type { X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { LocalSigner } from '../signers/local';
 import { Pkcs11Signer } from '../signers/pkcs11';
@@ -33,12 +37,76 @@ export interface Runtime {
   readonly registrationAuthorities: ReadonlyMap<string, RegistrationAuthority>;
   /** Every authentication entry, for routes that belong to no RA (GET /v1/audit). */
   readonly authenticators: readonly AuthenticationEntry[];
+  readonly signingCas: ReadonlyMap<string, SigningCa>;
 }
 
 export interface AuthenticationEntry {
   readonly authenticator: Authenticator;
   /** Requesters in any of these groups may read the audit ledger. */
   readonly auditAdminGroups: readonly string[];
+}
+
+type AuthenticationDocument = MayflyConfig['document']['authentication'][string];
+
+/** A problem with one key of an authentication entry. */
+class AuthenticationConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function openAuthenticator(config: MayflyConfig, name: string, entry: AuthenticationDocument, signingCas: ReadonlyMap<string, SigningCa>, env: NodeJS.ProcessEnv): Promise<Authenticator> {
+  switch (entry.backend) {
+    case 'static': {
+      if (entry.secret_hash !== undefined) {
+        const parsed = parseSecretHash(entry.secret_hash);
+        if (typeof parsed === 'string') throw new AuthenticationConfigError('secret_hash', parsed);
+        return new StaticAuthenticator(name, entry.user, parsed, entry.groups);
+      }
+      const secret = env[entry.secret_env!];
+      if (!secret) throw new AuthenticationConfigError('secret_env', `the environment variable ${entry.secret_env} is not set or empty`);
+      return new StaticAuthenticator(name, entry.user, await createSecretHash(secret), entry.groups);
+    }
+    case 'token': {
+      const file = configPath(config, entry.tokens_file);
+      try {
+        return new TokenAuthenticator(name, file);
+      } catch (error) {
+        throw new AuthenticationConfigError('tokens_file', `${file} cannot be read as a tokens file (${errorMessage(error)}); create it with \`mayfly token create --auth ${name}\``);
+      }
+    }
+    case 'mtls': {
+      let trusted: X509Certificate[];
+      if (entry.ca !== undefined) {
+        const file = configPath(config, entry.ca);
+        const pem = await readFile(file, 'utf8').catch(() => '');
+        trusted = (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
+        if (trusted.length === 0) throw new AuthenticationConfigError('ca', `${file} holds no PEM certificate`);
+      } else {
+        trusted = [...signingCas.values()].flatMap((ca) => ca.chain.map((der) => new X509Certificate(der)));
+      }
+      return new MtlsAuthenticator(name, { trusted, graceMs: parseDuration(entry.renewal_grace) ?? 0 });
+    }
+    case 'ldap':
+      try {
+        return new LdapAuthenticator(name, {
+          url: entry.url,
+          bindDnTemplate: entry.bind_dn_template,
+          groupSearchBase: entry.group_search_base,
+          ...(entry.group_filter !== undefined ? { groupFilter: entry.group_filter } : {}),
+          ...(entry.group_attribute !== undefined ? { groupAttribute: entry.group_attribute } : {}),
+          timeoutMs: parseDuration(entry.timeout)!,
+          ...(entry.tls_ca_file !== undefined ? { tlsCaFile: configPath(config, entry.tls_ca_file) } : {}),
+          startTls: entry.start_tls,
+        });
+      } catch (error) {
+        if (error instanceof LdapConfigError) throw new AuthenticationConfigError(error.option, error.reason);
+        throw error;
+      }
+  }
 }
 
 type SigningCaDocument = MayflyConfig['document']['signing_ca'][string];
@@ -78,18 +146,6 @@ const ALWAYS_ON: readonly ConfiguredValidator[] = alwaysOnValidators.map((valida
 export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
   const problems: ConfigProblem[] = [];
   const authenticators = new Map<string, Authenticator>();
-  for (const [name, entry] of Object.entries(config.document.authentication)) {
-    const at = ['authentication', name];
-    if (entry.secret_hash !== undefined) {
-      const parsed = parseSecretHash(entry.secret_hash);
-      if (typeof parsed === 'string') problems.push(config.source.problem([...at, 'secret_hash'], parsed));
-      else authenticators.set(name, new StaticAuthenticator(name, entry.user, parsed, entry.groups));
-    } else {
-      const secret = env[entry.secret_env!];
-      if (!secret) problems.push(config.source.problem([...at, 'secret_env'], `the environment variable ${entry.secret_env} is not set or empty`));
-      else authenticators.set(name, new StaticAuthenticator(name, entry.user, await createSecretHash(secret), entry.groups));
-    }
-  }
   const signingCas = new Map<string, SigningCa>();
   for (const [name, entry] of Object.entries(config.document.signing_ca)) {
     try {
@@ -97,6 +153,15 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
     } catch (error) {
       if (!(error instanceof SignerConfigError)) throw error;
       problems.push(config.source.problem(['signing_ca', name], error.message));
+    }
+  }
+  for (const [name, entry] of Object.entries(config.document.authentication)) {
+    const at = ['authentication', name];
+    try {
+      authenticators.set(name, await openAuthenticator(config, name, entry, signingCas, env));
+    } catch (error) {
+      if (!(error instanceof AuthenticationConfigError)) throw error;
+      problems.push(config.source.problem([...at, error.key], error.message));
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -116,7 +181,7 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
     });
   }
   const entries = Object.entries(config.document.authentication).map(([name, entry]) => ({ authenticator: authenticators.get(name)!, auditAdminGroups: entry.audit_admin_groups }));
-  return { config, registrationAuthorities, authenticators: entries };
+  return { config, registrationAuthorities, authenticators: entries, signingCas };
 }
 
 /**
@@ -143,8 +208,9 @@ export async function openLedger(config: MayflyConfig, print: (line: string) => 
 /** audit.key → audit.pub */
 export const auditPublicKeyFile = (keyFile: string): string => keyFile.replace(/(\.key)?$/, '.pub');
 
-/** Frees what a retired runtime's validators hold (file watches), once no request can still use it. */
+/** Frees what a retired runtime's authenticators and validators hold (file watches), once no request can still use it. */
 export function releaseRuntime(runtime: Runtime): void {
+  for (const entry of runtime.authenticators) entry.authenticator.close?.();
   for (const ra of runtime.registrationAuthorities.values()) {
     for (const { validator, options } of ra.policy.validators) validator.release?.(options);
   }

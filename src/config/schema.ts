@@ -1,16 +1,21 @@
 import { z } from 'zod';
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS } from '../csr/oids';
+import { isNetwork } from '../policy/names';
 import { parseDuration } from './duration';
 
 // The YAML shape of mayfly.yaml. It is a contract other tools rely on: change it only by adding.
 
 const name = z.string().min(1);
 const path = z.string().min(1);
+const duration = z.string().refine((text) => parseDuration(text) !== undefined, 'expected a duration such as 90m, 24h or 1h30m');
 
 const listen = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:5016')
   .refine((text) => Number(text.slice(text.lastIndexOf(':') + 1)) <= 65535, 'the port must be at most 65535');
+
+/** Requesters in any of these groups may read the audit ledger over HTTP. */
+const auditAdminGroups = z.array(name).default([]);
 
 const refusePlaintextSecret = z
   .unknown()
@@ -25,11 +30,44 @@ const staticAuthentication = z
     secret_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
     secret: refusePlaintextSecret,
     groups: z.array(name).default([]),
-    /** Requesters in any of these groups may read the audit ledger over HTTP. */
-    audit_admin_groups: z.array(name).default([]),
+    audit_admin_groups: auditAdminGroups,
   })
   .refine((entry) => (entry.secret_hash === undefined) !== (entry.secret_env === undefined), {
     message: 'give exactly one of secret_hash and secret_env',
+  });
+
+const tokenAuthentication = z.strictObject({
+  backend: z.literal('token'),
+  /** Written by `mayfly token create`; holds only hashes; read again when it changes. */
+  tokens_file: path,
+  audit_admin_groups: auditAdminGroups,
+});
+
+const mtlsAuthentication = z.strictObject({
+  backend: z.literal('mtls'),
+  /** PEM file of CA certificates a client certificate must chain to; default: Mayfly's own issuing chains. */
+  ca: path.optional(),
+  /** How long after expiry a certificate may still renew itself; off unless set. */
+  renewal_grace: z.union([z.literal('0'), duration]).default('0'),
+  audit_admin_groups: auditAdminGroups,
+});
+
+const ldapAuthentication = z
+  .strictObject({
+    backend: z.literal('ldap'),
+    url: z.string().regex(/^ldaps?:\/\/[^/\s]+$/i, 'expected ldap://host[:port] or ldaps://host[:port]'),
+    bind_dn_template: z.string().min(1),
+    group_search_base: z.string().min(1),
+    group_filter: z.string().min(1).optional(),
+    group_attribute: z.string().min(1).optional(),
+    timeout: duration.default('5s'),
+    tls_ca_file: path.optional(),
+    start_tls: z.boolean().default(false),
+    audit_admin_groups: auditAdminGroups,
+  })
+  // Passwords cross to the directory: only over TLS, unless the directory is on this host.
+  .refine((entry) => entry.start_tls || /^ldaps:/i.test(entry.url) || /^ldap:\/\/(127\.[\d.]+|localhost|\[::1\])(:\d+)?$/i.test(entry.url), {
+    message: 'ldap:// to another host would send passwords in clear: use ldaps:// or start_tls: true',
   });
 
 const localSigningCa = z.strictObject({
@@ -59,7 +97,6 @@ const pkcs11SigningCa = z
   .refine(exactlyOne(['key_label', 'key_id']), { message: 'give exactly one of key_label and key_id' })
   .refine(exactlyOne(['pin_env', 'pin_file']), { message: 'give exactly one of pin_env and pin_file' });
 
-const duration = z.string().refine((text) => parseDuration(text) !== undefined, 'expected a duration such as 90m, 24h or 1h30m');
 
 /** One item of an RA's validator list: `{name: options}`; the options are checked by the validator itself. */
 const validatorItem = z
@@ -80,6 +117,41 @@ const registrationAuthority = z
   })
   .refine((ra) => (ra.valid_hours === undefined) !== (ra.validity === undefined), { message: 'give exactly one of valid_hours and validity' });
 
+const limits = z.strictObject({
+  /** Largest request body, bytes. */
+  body_bytes: z.number().int().min(1024).max(1024 * 1024).default(64 * 1024),
+  /** Sign requests a minute, per authenticated identity and per client address; 0 turns one off. */
+  requests_per_minute_per_identity: z.number().int().min(0).default(600),
+  requests_per_minute_per_source: z.number().int().min(0).default(1200),
+  /** After this many failed authentications from one address in `auth_failure_window`, it waits `auth_backoff`. */
+  auth_failures_before_backoff: z.number().int().min(1).default(10),
+  auth_failure_window: duration.default('5m'),
+  auth_backoff: duration.default('5m'),
+  /** Signing requests in progress at once; beyond it, fast 503s instead of a growing queue. */
+  max_concurrent_signing: z.number().int().min(1).default(256),
+  header_timeout: duration.default('10s'),
+  request_timeout: duration.default('30s'),
+});
+
+const tlsFiles = z.strictObject({ cert: path, key: path });
+
+const server = z.strictObject({
+  listen: listen.default('127.0.0.1:5016'),
+  /**
+   * HTTPS by default: absent, Mayfly issues its own server certificate from `tls_signing_ca` (or the
+   * first signing_ca) and renews it before expiry. `{cert, key}` uses yours; `off` serves plain HTTP.
+   */
+  tls: z.union([z.literal('off'), tlsFiles]).optional(),
+  tls_signing_ca: name.optional(),
+  /** Extra DNS names and IPs for the server certificate, beside the listen address. */
+  names: z.array(z.string().min(1)).default([]),
+  /** Plain HTTP on a non-loopback address; only with tls: off, behind a TLS-terminating proxy. */
+  allow_plaintext: z.boolean().default(false),
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed; nobody's by default. */
+  trusted_proxies: z.array(z.string().refine(isNetwork, 'not an IP address or network in CIDR form')).default([]),
+  limits: limits.default(limits.parse({})),
+});
+
 const audit = z.strictObject({
   enabled: z.boolean().default(true),
   database: path.default('audit.db'),
@@ -92,8 +164,8 @@ const audit = z.strictObject({
 export const configSchema = z.strictObject({
   plugins: z.array(path).default([]),
   audit: audit.default({ enabled: true, database: 'audit.db', key: 'audit.key', checkpoint_every: 1000, checkpoint_interval: '1m' }),
-  server: z.strictObject({ listen: listen.default('127.0.0.1:5016') }).default({ listen: '127.0.0.1:5016' }),
-  authentication: z.record(name, z.discriminatedUnion('backend', [staticAuthentication])),
+  server: server.default(server.parse({})),
+  authentication: z.record(name, z.discriminatedUnion('backend', [staticAuthentication, tokenAuthentication, mtlsAuthentication, ldapAuthentication])),
   signing_ca: z.record(name, z.discriminatedUnion('backend', [localSigningCa, pkcs11SigningCa])),
   registration_authority: z.record(name, registrationAuthority),
 });

@@ -4,6 +4,8 @@ import { describeError, HttpError } from './errors';
 import { wantsJson } from './negotiate';
 import { disabledLedger, type Ledger } from '../audit/ledger';
 import type { SqliteAuditStore } from '../audit/sqlite_store';
+import helmet from 'helmet';
+import { RequestLimits, type LimitOptions } from './limits';
 import { listAudit } from './routes/audit';
 import { signCertificate } from './routes/sign';
 import { signRequestParsers } from './sign_request';
@@ -19,6 +21,9 @@ export interface AppOptions {
   readonly bodyLimit?: number;
   /** Where internal faults are reported (never to the client). */
   readonly logError?: (error: unknown) => void;
+  /** Proxies whose X-Forwarded-For is believed (it becomes the client address); none by default. */
+  readonly trustedProxies?: readonly string[];
+  readonly limits?: LimitOptions;
 }
 
 const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -26,11 +31,15 @@ const DEFAULT_BODY_LIMIT = 64 * 1024;
 /** The HTTP API: Anchor's routes and their JSON twins. Only speaks HTTP; the stages decide. */
 export function createApp(options: AppOptions): express.Express {
   const app = express();
+  const limits = new RequestLimits(options.limits);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // request.ip is the socket's address unless the socket is a trusted proxy.
+  app.set('trust proxy', options.trustedProxies && options.trustedProxies.length > 0 ? [...options.trustedProxies] : false);
+  app.use(helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } }));
   app.use((_request, response, next) => {
-    response.set({ 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
+    response.set('Cache-Control', 'no-store');
     next();
   });
 
@@ -54,17 +63,24 @@ export function createApp(options: AppOptions): express.Express {
   });
   app.all('/v1/ca/:ra', methodNotAllowed('GET, HEAD'));
 
-  app.get('/v1/audit', (request, response) => listAudit(options.runtime(), options.auditReader, request, response));
+  app.get('/v1/audit', async (request, response) => {
+    await limits.admitSource(request.ip ?? '');
+    await listAudit(options.runtime(), options.auditReader, limits, request, response);
+  });
   app.all('/v1/audit', methodNotAllowed('GET, HEAD'));
 
   app.post(
     '/v1/sign/:ra',
-    (request, response, next) => {
+    async (request, response, next) => {
       response.locals.ra = registrationAuthority(request); // 404 before reading a body meant for nobody
+      await limits.admitSource(request.ip ?? '');
+      // Overload turns into a fast 503 here, before the body is read or any work is done.
+      const leave = limits.enter();
+      response.once('close', leave);
       next();
     },
     ...signRequestParsers(options.bodyLimit ?? DEFAULT_BODY_LIMIT),
-    (request, response) => signCertificate(raOf(response), options.ledger ?? disabledLedger, request, response),
+    (request, response) => signCertificate(raOf(response), options.ledger ?? disabledLedger, limits, request, response),
   );
   app.all('/v1/sign/:ra', methodNotAllowed('POST'));
 

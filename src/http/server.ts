@@ -1,21 +1,40 @@
-import { createServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppOptions } from './app';
 
 export interface RunningServer {
   readonly server: Server;
-  /** e.g. http://127.0.0.1:5016 */
+  /** e.g. https://127.0.0.1:5016 */
   readonly url: string;
+  /** Swaps in a renewed server certificate; connections already open keep theirs. */
+  updateCredentials(credentials: TlsCredentials): void;
   close(): Promise<void>;
 }
 
-// Slow-loris bounds: a client gets this long to send headers and a whole request.
-const HEADERS_TIMEOUT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 30_000;
+export interface TlsCredentials {
+  readonly key: string;
+  readonly cert: string;
+}
 
-/** Serves the API on host:port (port 0 picks a free one) and resolves once it listens. */
-export function startServer(options: AppOptions, host: string, port: number): Promise<RunningServer> {
-  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, createApp(options));
+export interface ServerTimeouts {
+  /** Slow-loris bounds: how long a client has to send its headers, and its whole request. */
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+const DEFAULT_TIMEOUTS: ServerTimeouts = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 };
+
+/**
+ * Serves the API on host:port (port 0 picks a free one) and resolves once it listens: HTTPS when
+ * given credentials. A client certificate is asked for but not required, for the mtls backend.
+ */
+export function startServer(options: AppOptions, host: string, port: number, tls?: TlsCredentials, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS): Promise<RunningServer> {
+  const app = createApp(options);
+  const common = { headersTimeout: timeouts.headersTimeoutMs, requestTimeout: timeouts.requestTimeoutMs };
+  const server: Server = tls
+    ? createHttpsServer({ ...common, key: tls.key, cert: tls.cert, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, app)
+    : createHttpServer(common, app);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -24,11 +43,15 @@ export function startServer(options: AppOptions, host: string, port: number): Pr
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       resolve({
         server,
-        url: `http://${shownHost}:${address.port}`,
-        close: () => new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections();
-        }),
+        url: `${tls ? 'https' : 'http'}://${shownHost}:${address.port}`,
+        updateCredentials(credentials) {
+          (server as unknown as { setSecureContext(options: TlsCredentials): void }).setSecureContext({ key: credentials.key, cert: credentials.cert });
+        },
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
       });
     });
   });

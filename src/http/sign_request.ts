@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { TLSSocket, type DetailedPeerCertificate } from 'node:tls';
 import type { Credentials } from '../auth/authenticator';
 import { HttpError } from './errors';
 import { parseMultipart } from './multipart';
@@ -64,7 +65,7 @@ export function signRequestParsers(limit: number): RequestHandler[] {
 
 /** Reads the CSR and credentials out of a parsed body: form fields, or JSON/PKCS#10 with HTTP Basic. */
 export function readSignRequest(request: Request): SignRequestFields {
-  const basic = basicCredentials(request);
+  const basic = headerCredentials(request);
   if (request.is('application/pkcs10')) {
     if (!Buffer.isBuffer(request.body) || request.body.length === 0) throw new HttpError(400, 'missing_csr', 'the request body is empty; send the CSR');
     return { credentials: basic, csr: request.body };
@@ -83,7 +84,7 @@ export function readSignRequest(request: Request): SignRequestFields {
   const file = request.files?.[0];
   const csr = file ? new Uint8Array(file.buffer.buffer, file.buffer.byteOffset, file.buffer.byteLength) : textField(body, 'csr');
   if (csr === undefined || csr.length === 0) throw new HttpError(400, 'missing_csr', 'the csr field is missing or empty');
-  const credentials = user !== undefined || secret !== undefined ? { user, secret } : basic;
+  const credentials = user !== undefined || secret !== undefined ? { ...basic, user, secret } : basic;
   const validHours = body.valid_hours;
   if (validHours === undefined) return { credentials, csr };
   const hours = typeof validHours === 'number' ? validHours : typeof validHours === 'string' && /^\d+(\.\d+)?$/.test(validHours) ? Number(validHours) : NaN;
@@ -98,12 +99,32 @@ function textField(body: Record<string, unknown>, name: string): string | undefi
   return value;
 }
 
-/** RFC 7617: Authorization: Basic base64(user ":" secret) */
-export function basicCredentials(request: Request): Credentials {
-  const header = request.headers.authorization;
-  const match = header ? /^Basic\s+([A-Za-z0-9+/]+=*)\s*$/i.exec(header) : null;
-  if (!match) return {};
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+/**
+ * What the request carries outside its body: HTTP Basic (RFC 7617) or a bearer token (RFC 6750)
+ * in Authorization, and the TLS client certificate chain, if any.
+ */
+export function headerCredentials(request: Request): Credentials {
+  const header = request.headers.authorization ?? '';
+  const clientCertificates = peerCertificates(request.socket);
+  const certificates = clientCertificates.length > 0 ? { clientCertificates } : {};
+  const bearer = /^Bearer\s+([\x21-\x7e]+)\s*$/i.exec(header);
+  if (bearer) return { bearer: bearer[1], ...certificates };
+  const basic = /^Basic\s+([A-Za-z0-9+/]+=*)\s*$/i.exec(header);
+  if (!basic) return certificates;
+  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  return colon < 0 ? {} : { user: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+  return colon < 0 ? certificates : { user: decoded.slice(0, colon), secret: decoded.slice(colon + 1), ...certificates };
+}
+
+/** The client's certificate chain as sent in the handshake, its own first (empty over plain HTTP). */
+function peerCertificates(socket: Request['socket']): Uint8Array[] {
+  if (!(socket instanceof TLSSocket)) return [];
+  const chain: Uint8Array[] = [];
+  let certificate = socket.getPeerCertificate(true) as DetailedPeerCertificate | Record<string, never>;
+  while (certificate && 'raw' in certificate && certificate.raw && chain.length < 8) {
+    chain.push(certificate.raw);
+    if (!certificate.issuerCertificate || certificate.issuerCertificate === certificate) break;
+    certificate = certificate.issuerCertificate;
+  }
+  return chain;
 }

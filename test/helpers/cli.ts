@@ -1,5 +1,6 @@
 // The real `mayfly` command, run from the compiled dist/ as a user would run it.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
@@ -60,7 +61,7 @@ export async function serveCli(args: readonly string[], options: { env?: NodeJS.
       });
       check();
     });
-  const [, url] = await waitFor(/Mayfly listening on (http:\/\/\S+)/);
+  const [, url] = await waitFor(/Mayfly listening on (https?:\/\/\S+)/);
   return {
     child,
     url,
@@ -73,4 +74,10 @@ export async function serveCli(args: readonly string[], options: { env?: NodeJS.
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** Turns HTTPS off in a config (loopback only), for tests about something else than TLS. */
+export function servePlainHttp(configFile: string): void {
+  const yaml = readFileSync(configFile, 'utf8');
+  writeFileSync(configFile, yaml.replace(/^server:\n/m, 'server:\n  tls: off\n'), { mode: 0o600 });
 }

@@ -1,5 +1,6 @@
 // A real Mayfly CA in a temporary data folder, served over loopback on an ephemeral port.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequestRaw } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initDataDir } from '../../src/cli/init';
@@ -7,7 +8,9 @@ import type { Ledger } from '../../src/audit/ledger';
 import { SqliteAuditStore } from '../../src/audit/sqlite_store';
 import { assembleRuntime, openLedger, type Runtime } from '../../src/config/assemble';
 import { loadConfig } from '../../src/config/load';
+import { DEFAULT_LIMITS, type LimitOptions } from '../../src/http/limits';
 import { startServer, type RunningServer } from '../../src/http/server';
+import { issueServerCertificate, serverNames } from '../../src/http/server_certificate';
 import type { CaKeyType } from '../../src/issuance/ca_bootstrap';
 import { ValidatorRegistry } from '../../src/policy/registry';
 
@@ -33,6 +36,10 @@ export interface TestCaOptions {
   readonly bodyLimit?: number;
   /** Record every decision in the config's audit ledger (audit.db in the data folder). */
   readonly audit?: boolean;
+  /** Serve HTTPS with a server certificate from the first signing CA (clients trust `rootFile`). */
+  readonly tls?: boolean;
+  readonly limits?: Partial<LimitOptions>;
+  readonly trustedProxies?: readonly string[];
 }
 
 /** `mayfly init` into a temp folder, then load, assemble and serve it on 127.0.0.1:0. */
@@ -45,10 +52,19 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
   const ledger = options.audit ? await openLedger(config) : undefined;
   const auditDatabase = join(dir, 'audit.db');
   const auditReader = ledger ? new SqliteAuditStore(auditDatabase, { readonly: true }) : undefined;
+  const tls = options.tls ? await issueServerCertificate([...runtime.signingCas.values()][0], serverNames('127.0.0.1', [])) : undefined;
   const server = await startServer(
-    { runtime: () => runtime, ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}), ...(ledger ? { ledger } : {}), ...(auditReader ? { auditReader } : {}) },
+    {
+      runtime: () => runtime,
+      ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+      ...(ledger ? { ledger } : {}),
+      ...(auditReader ? { auditReader } : {}),
+      ...(options.limits ? { limits: { ...DEFAULT_LIMITS, ...options.limits } } : {}),
+      ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
+    },
     '127.0.0.1',
     0,
+    tls,
   );
   return {
     dir,
@@ -73,4 +89,31 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
 /** POSTs Anchor's form fields, urlencoded. */
 export function postForm(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, { method: 'POST', body: new URLSearchParams(fields), headers });
+}
+
+export interface HttpsAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+/** One HTTPS request with Node's client: trusting `ca`, optionally presenting a client certificate. */
+export function httpsRequest(
+  url: string,
+  options: { ca: string; cert?: string; key?: string; method?: string; headers?: Record<string, string>; body?: string },
+): Promise<HttpsAnswer> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequestRaw(
+      url,
+      { method: options.method ?? 'GET', ca: options.ca, ...(options.cert ? { cert: options.cert, key: options.key } : {}), headers: options.headers ?? {}, agent: false },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+      },
+    );
+    request.on('error', reject);
+    request.end(options.body);
+  });
 }

@@ -6,7 +6,7 @@ import { scrypt } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, serveCli, type ServingCli } from '../helpers/cli';
+import { CLI, serveCli, servePlainHttp, type ServingCli } from '../helpers/cli';
 import { opensslVerify } from '../helpers/openssl';
 import { viewCertificate } from './support';
 
@@ -78,7 +78,8 @@ interface NextSteps {
 async function nextSteps(serving: ServingCli): Promise<NextSteps> {
   await serving.waitFor(/\n {2}openssl verify [^\n]*\n/);
   const output = serving.output();
-  const url = /Mayfly listening on (http:\/\/127\.0\.0\.1:\d+) /.exec(output)![1];
+  // HTTPS by default: the printed curl trusts the development root it was just given.
+  const url = /Mayfly listening on (https:\/\/127\.0\.0\.1:\d+) /.exec(output)![1];
   const block = output.slice(output.indexOf('Request a certificate:'));
   const commands = block.split('\n').slice(1).filter((line) => line.startsWith('  ')).map((line) => line.trim());
   expect(commands).toHaveLength(3);
@@ -87,6 +88,7 @@ async function nextSteps(serving: ServingCli): Promise<NextSteps> {
   expect(curl).toMatch(/^curl /);
   expect(verify).toMatch(/^openssl verify /);
   expect(curl).toContain(`${url}/v1/sign/default`);
+  expect(curl).toMatch(/ --cacert ('[^']*\/ca\/root\.pem'|\S*ca\/root\.pem) /);
   return { url, request, curl, verify };
 }
 
@@ -201,13 +203,18 @@ describe('mayfly serve on a fresh machine', () => {
     }
   });
 
-  it('refuses --listen 0.0.0.0:0 without --allow-plaintext, exiting non-zero with a clear message', async () => {
-    const result = await runToExit(['serve', '--listen', '0.0.0.0:0'], { MAYFLY_HOME: 'mayfly-data' }, work);
-    expect(result.code).not.toBe(0);
-    expect(result.code).not.toBeNull();
-    expect(result.stderr).toMatch(/^mayfly: refusing to serve plain HTTP on 0\.0\.0\.0/m);
-    expect(result.stderr).toContain('--allow-plaintext');
+  it('serves HTTPS by default, and refuses plain HTTP on a non-loopback address at start', async () => {
+    const home = join(work, 'plain-refused');
+    const init = await runToExit(['init', '--dir', home], {}, work);
+    expect(init.code).toBe(0);
+    const config = join(home, 'mayfly.yaml');
+    servePlainHttp(config);
+    const result = await runToExit(['serve', '--config', config, '--listen', '0.0.0.0:0'], {}, work);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^mayfly: refusing to serve plain HTTP on 0\.0\.0\.0: secrets would cross the network in clear\./m);
+    expect(result.stderr).toContain('server.allow_plaintext: true');
     expect(result.stderr).not.toMatch(/^\s+at /m);
     expect(result.stdout).not.toContain('listening on');
   });
+
 });

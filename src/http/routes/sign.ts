@@ -12,6 +12,7 @@ import { PolicyRejection } from '../../policy/rejection';
 import { evaluatePolicy } from '../../policy/runner';
 import type { Requester } from '../../types';
 import { authenticationFailed, HttpError } from '../errors';
+import type { RequestLimits } from '../limits';
 import { wantsJson } from '../negotiate';
 import { certificatePem } from '../pem';
 import { readSignRequest } from '../sign_request';
@@ -22,14 +23,16 @@ import { readSignRequest } from '../sign_request';
  * leaves only once its record is durable: nothing is signed unless policy allowed it, nothing issued
  * goes unrecorded.
  */
-export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger, request: Request, response: Response): Promise<void> {
+export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger, limits: RequestLimits, request: Request, response: Response): Promise<void> {
   const fields = readSignRequest(request);
-  const context: RequestContext = { ra: ra.name, source: request.socket.remoteAddress ?? '' };
+  const context: RequestContext = { ra: ra.name, source: request.ip ?? '' };
   const requester = await ra.authenticator.authenticate(fields.credentials);
   if (!requester) {
+    await limits.authenticationFailed(context.source);
     await ledger.append(authFailureEvent(context, fields.credentials.user));
     throw authenticationFailed();
   }
+  await limits.admitIdentity(`${requester.authentication}\u0000${requester.user}`);
   const issued = await decide(ra, ledger, context, requester, fields.csr, fields.validityMs);
   const pem = certificatePem(issued.der);
   if (!wantsJson(request)) {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
-import { runCli, serveCli } from '../../helpers/cli';
+import { runCli, serveCli, servePlainHttp } from '../../helpers/cli';
 import { makeCsr } from '../../helpers/openssl';
 
 describe('a crash under load loses nothing a client received', () => {
@@ -13,6 +13,7 @@ describe('a crash under load loses nothing a client received', () => {
   it('kill -9 mid-load: the ledger verifies and holds every certificate handed out', async () => {
     expect(runCli(['init', '--dir', dir]).status).toBe(0);
     const config = join(dir, 'mayfly.yaml');
+    servePlainHttp(config);
     const secret = /secret=(.*)/.exec(readFileSync(join(dir, 'dev-credentials'), 'utf8'))![1];
     const csrs = Array.from({ length: 24 }, () => makeCsr().pem);
     const mayfly = await serveCli(['--config', config, '--listen', '127.0.0.1:0']);

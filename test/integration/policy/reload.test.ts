@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, serveCli, type ServingCli } from '../../helpers/cli';
+import { runCli, serveCli, servePlainHttp, type ServingCli } from '../../helpers/cli';
 import { makeCsr } from '../../helpers/openssl';
 
 describe('hot reload of the config', () => {
@@ -13,6 +13,7 @@ describe('hot reload of the config', () => {
     dir = mkdtempSync(join(tmpdir(), 'mayfly-reload-'));
     expect(runCli(['init', '--dir', dir]).status).toBe(0);
     config = join(dir, 'mayfly.yaml');
+    servePlainHttp(config);
     secret = /secret=(.*)/.exec(readFileSync(join(dir, 'dev-credentials'), 'utf8'))![1];
     mayfly = await serveCli(['--config', config, '--listen', '127.0.0.1:0']);
   });

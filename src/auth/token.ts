@@ -1,0 +1,79 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { writeFile, readFile, rename } from 'node:fs/promises';
+import { parse, stringify } from 'yaml';
+import { z } from 'zod';
+import type { Requester } from '../types';
+import { WatchedFile } from '../watched_file';
+import type { Authenticator, Credentials } from './authenticator';
+
+// Bearer tokens: "mfy_<id>_<secret>". The tokens file keeps, per id, only the SHA-256 of the secret
+// (the secret has 256 bits of entropy, so a fast hash is enough), the groups and the expiry.
+
+const TOKEN = /^mfy_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+
+const tokenEntry = z.strictObject({
+  id: z.string().regex(/^[0-9a-f]{16}$/),
+  name: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  groups: z.array(z.string().min(1)).default([]),
+  created: z.string(),
+  expires: z.string().nullable().default(null),
+});
+const tokensFile = z.strictObject({ tokens: z.array(tokenEntry).default([]) });
+export type TokenEntry = z.infer<typeof tokenEntry>;
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+function parseTokens(text: string): ReadonlyMap<string, TokenEntry> {
+  const parsed = tokensFile.parse(parse(text) ?? {});
+  return new Map(parsed.tokens.map((entry) => [entry.id, entry]));
+}
+
+/** The `token` backend: bearer tokens from a file that is read again when it changes. */
+export class TokenAuthenticator implements Authenticator {
+  private readonly tokens: WatchedFile<ReadonlyMap<string, TokenEntry>>;
+
+  constructor(
+    readonly name: string,
+    file: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.tokens = new WatchedFile(file, parseTokens);
+  }
+
+  async authenticate(credentials: Credentials): Promise<Requester | undefined> {
+    const match = credentials.bearer ? TOKEN.exec(credentials.bearer) : null;
+    // Unknown, malformed and wrong tokens all cost one hash and one comparison.
+    const entry = match ? this.tokens.value.get(match[1]) : undefined;
+    const presented = sha256(match?.[2] ?? '');
+    const stored = entry ? Buffer.from(entry.sha256, 'hex') : Buffer.alloc(32);
+    const matches = timingSafeEqual(presented, stored) && entry !== undefined;
+    if (!matches || (entry.expires !== null && Date.parse(entry.expires) <= this.now().getTime())) return undefined;
+    return { user: entry.name, groups: entry.groups, authentication: this.name };
+  }
+
+  close(): void {
+    this.tokens.close();
+  }
+}
+
+/** Adds a token to the file (created 0600 if missing) and returns it: the only time it is shown. */
+export async function createToken(file: string, options: { name?: string; groups: readonly string[]; ttlMs?: number; now?: Date }): Promise<{ token: string; entry: TokenEntry }> {
+  const now = options.now ?? new Date();
+  const existing = await readFile(file, 'utf8').then((text) => tokensFile.parse(parse(text) ?? {}).tokens, () => []);
+  const id = randomBytes(8).toString('hex');
+  const secret = randomBytes(32).toString('base64url');
+  const entry: TokenEntry = {
+    id,
+    name: options.name ?? `token-${id}`,
+    sha256: sha256(secret).toString('hex'),
+    groups: [...options.groups],
+    created: now.toISOString(),
+    expires: options.ttlMs !== undefined ? new Date(now.getTime() + options.ttlMs).toISOString() : null,
+  };
+  // Write beside, then rename: a server watching the file never reads half of it.
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, `# Mayfly bearer tokens: only hashes. Create with \`mayfly token create\`.\n${stringify({ tokens: [...existing, entry] })}`, { mode: 0o600 });
+  await rename(temporary, file);
+  return { token: `mfy_${id}_${secret}`, entry };
+}

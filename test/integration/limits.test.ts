@@ -1,0 +1,121 @@
+import { connect } from 'node:net';
+import { postForm, startTestCa, type TestCa } from '../helpers/mayfly';
+import { makeCsr } from '../helpers/openssl';
+
+const csr = makeCsr().pem;
+
+describe('rate limits over HTTP', () => {
+  let ca: TestCa;
+  beforeAll(async () => {
+    ca = await startTestCa({ limits: { requestsPerMinutePerIdentity: 3, requestsPerMinutePerSource: 1000, authFailuresBeforeBackoff: 3 } });
+  });
+  afterAll(() => ca.stop());
+
+  const sign = (secret: string) => postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret, csr }, { Accept: 'application/json' });
+
+  it('gives an identity its rate, then 429 with Retry-After', async () => {
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await sign(ca.secret)).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const limited = await sign(ca.secret);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(((await limited.json()) as { error: string }).error).toBe('rate_limited');
+  });
+
+  it('backs an address off after repeated authentication failures, even with the right secret', async () => {
+    const other = await startTestCa({ limits: { authFailuresBeforeBackoff: 3, authBackoffMs: 60_000 } });
+    try {
+      const attempt = (secret: string) => postForm(`${other.url}/v1/sign/default`, { user: 'deployer', secret, csr });
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await attempt('wrong')).status);
+      expect(statuses).toEqual([401, 401, 401, 401]);
+      const blocked = await attempt(other.secret);
+      expect(blocked.status).toBe(429);
+      expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(50);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('limits by client address', async () => {
+    const other = await startTestCa({ limits: { requestsPerMinutePerSource: 2 } });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await postForm(`${other.url}/v1/sign/default`, { user: 'deployer', secret: other.secret, csr })).status);
+      expect(statuses).toEqual([200, 200, 429]);
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
+describe('overload', () => {
+  it('answers a fast 503 beyond the concurrent-signing cap instead of queueing, and recovers', async () => {
+    const ca = await startTestCa({ limits: { maxConcurrentSigning: 2 } });
+    const { port } = new URL(ca.url);
+    // Two requests that hold their slots: headers and half a body, then nothing.
+    const holders = [0, 1].map(
+      () =>
+        new Promise<import('node:net').Socket>((resolve) => {
+          const socket = connect(Number(port), '127.0.0.1', () => {
+            socket.write('POST /v1/sign/default HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nuser=deployer');
+            resolve(socket);
+          });
+        }),
+    );
+    const sockets = await Promise.all(holders);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const started = Date.now();
+      const refused = await postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret: ca.secret, csr }, { Accept: 'application/json' });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(((await refused.json()) as { error: string }).error).toBe('overloaded');
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret: ca.secret, csr })).status).toBe(200);
+    await ca.stop();
+  });
+});
+
+describe('trusted proxies', () => {
+  const withSourceCidrs = (yaml: string) => yaml.replace('    validators:\n', '    validators:\n      - source_cidrs: { cidrs: ["10.1.0.0/16"] }\n');
+
+  it('believes X-Forwarded-For only from a listed proxy', async () => {
+    const trusting = await startTestCa({ trustedProxies: ['127.0.0.1'], editConfig: withSourceCidrs });
+    const distrusting = await startTestCa({ editConfig: withSourceCidrs });
+    try {
+      const forwarded = { 'X-Forwarded-For': '10.1.2.3', Accept: 'application/json' };
+      expect((await postForm(`${trusting.url}/v1/sign/default`, { user: 'deployer', secret: trusting.secret, csr }, forwarded)).status).toBe(200);
+      const refused = await postForm(`${distrusting.url}/v1/sign/default`, { user: 'deployer', secret: distrusting.secret, csr }, forwarded);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { reasons: unknown[] }).reasons).toEqual([
+        { validator: 'source_cidrs', reason: 'the client address 127.0.0.1 is outside the allowed networks [10.1.0.0/16]' },
+      ]);
+    } finally {
+      await trusting.stop();
+      await distrusting.stop();
+    }
+  });
+});
+
+describe('security headers', () => {
+  it('sends them on every answer', async () => {
+    const ca = await startTestCa();
+    try {
+      const response = await fetch(`${ca.url}/robots.txt`);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
+      expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('x-powered-by')).toBeNull();
+    } finally {
+      await ca.stop();
+    }
+  });
+});
