@@ -18,6 +18,7 @@ export const TAG = {
   NULL: 0x05,
   OID: 0x06,
   UTF8_STRING: 0x0c,
+  NUMERIC_STRING: 0x12,
   PRINTABLE_STRING: 0x13,
   T61_STRING: 0x14,
   IA5_STRING: 0x16,
@@ -106,14 +107,21 @@ export class DerNode {
     return arcs.join('.');
   }
 
-  /** A small non-negative INTEGER (versions, path lengths, salt lengths). */
+  /** A small non-negative INTEGER (versions, salt lengths). */
   smallInteger(): number {
+    const value = this.unsignedInteger();
+    if (value > 0x7fffffffn) throw new DerError('integer out of range');
+    return Number(value);
+  }
+
+  /** A non-negative INTEGER of any size (RFC 5280 allows path lengths beyond 2^31). */
+  unsignedInteger(): bigint {
     const content = this.expect(TAG.INTEGER, 'integer').content;
-    if (content.length === 0 || content.length > 4 || (content[0] & 0x80) !== 0) throw new DerError('integer out of range');
+    if (content.length === 0 || (content[0] & 0x80) !== 0) throw new DerError('integer out of range');
     // X.690 8.3.2: no leading zero octet unless the next one has its top bit set.
     if (content.length > 1 && content[0] === 0 && (content[1] & 0x80) === 0) throw new DerError('integer is not minimally encoded');
-    let value = 0;
-    for (const byte of content) value = value * 256 + byte;
+    let value = 0n;
+    for (const byte of content) value = (value << 8n) | BigInt(byte);
     return value;
   }
 
@@ -149,6 +157,7 @@ export class DerNode {
     switch (this.tag) {
       case TAG.UTF8_STRING:
         return new TextDecoder('utf-8', { fatal: true }).decode(content);
+      case TAG.NUMERIC_STRING:
       case TAG.PRINTABLE_STRING:
       case TAG.IA5_STRING:
       case TAG.VISIBLE_STRING:
@@ -225,15 +234,24 @@ export function encode(tag: number, ...parts: readonly Uint8Array[]): Uint8Array
 
 export const sequence = (...parts: readonly Uint8Array[]): Uint8Array => encode(TAG.SEQUENCE, ...parts);
 
+/** Whether `text` is a dotted OID that X.660 allows: first arc 0–2, second arc < 40 under 0 and 1. */
+export function isValidOid(text: string): boolean {
+  if (!/^[0-2](\.(0|[1-9]\d*))+$/.test(text)) return false;
+  const [first, second] = text.split('.');
+  return first === '2' || BigInt(second) < 40n;
+}
+
+/** X.690 8.19: arcs in base 128, any size (BigInt: long arcs such as UUID OIDs stay exact). */
 export function encodeOid(oid: string): Uint8Array {
-  const arcs = oid.split('.').map(Number);
+  if (!isValidOid(oid)) throw new DerError(`${JSON.stringify(oid)} is not a valid object identifier`);
+  const arcs = oid.split('.').map(BigInt);
   const out: number[] = [];
-  const push = (value: number) => {
-    const septets = [value & 0x7f];
-    for (let v = Math.floor(value / 128); v > 0; v = Math.floor(v / 128)) septets.unshift(0x80 | (v & 0x7f));
+  const push = (value: bigint) => {
+    const septets = [Number(value & 0x7fn)];
+    for (let v = value >> 7n; v > 0n; v >>= 7n) septets.unshift(0x80 | Number(v & 0x7fn));
     out.push(...septets);
   };
-  push(arcs[0] * 40 + arcs[1]);
+  push(arcs[0] * 40n + arcs[1]);
   for (const arc of arcs.slice(2)) push(arc);
   return encode(TAG.OID, Uint8Array.from(out));
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS } from '../csr/oids';
+import { isValidOid } from '../der';
 import { isNetwork } from '../policy/names';
 import { parseDuration } from './duration';
 
@@ -110,8 +111,12 @@ const registrationAuthority = z
     valid_hours: z.number().positive().optional(),
     validity: duration.optional(),
     backdate_minutes: z.number().min(0).max(24 * 60).default(5),
-    key_usage: z.array(z.enum(KEY_USAGE_BITS)).optional(),
-    ext_key_usage: z.array(z.union([z.enum(Object.keys(EXT_KEY_USAGE_OIDS) as [string, ...string[]]), z.string().regex(/^\d+(\.\d+)+$/, 'expected a key purpose name or a dotted OID')])).default(['serverAuth', 'clientAuth']),
+    // RFC 5280 4.2.1.3: at least one bit; keyCertSign and cRLSign belong to CAs, and Mayfly issues leaves.
+    key_usage: z
+      .array(z.enum(KEY_USAGE_BITS).refine((bit) => bit !== 'keyCertSign' && bit !== 'cRLSign', 'keyCertSign and cRLSign are for CA certificates; Mayfly issues leaf certificates'))
+      .min(1, 'give at least one key usage, or leave key_usage out for the default')
+      .optional(),
+    ext_key_usage: z.array(z.union([z.enum(Object.keys(EXT_KEY_USAGE_OIDS) as [string, ...string[]]), z.string().refine(isValidOid, 'expected a key purpose name or a valid dotted OID')])).default(['serverAuth', 'clientAuth']),
     validators: z.array(validatorItem).default([]),
     fixups: z.array(validatorItem).default([]),
   })

@@ -1,3 +1,4 @@
+import { isValidOid } from '../der';
 // Object identifiers the csr stage reads, with the names reasons and audit records use.
 
 export const OID = {
@@ -100,7 +101,7 @@ export function keyUsageName(name: string): KeyUsageName | undefined {
 
 /** A key purpose OID from a name (serverAuth, "TLS Web Server Authentication") or a dotted OID. */
 export function extKeyUsageOid(name: string): string | undefined {
-  if (/^\d+(\.\d+)+$/.test(name)) return name;
+  if (/^\d+(\.\d+)+$/.test(name)) return isValidOid(name) ? name : undefined;
   const folded = fold(name);
   const short = Object.keys(EXT_KEY_USAGE_OIDS).find((key) => key.toLowerCase() === folded) ?? EXT_KEY_USAGE_ALIASES[folded];
   return short && EXT_KEY_USAGE_OIDS[short];
@@ -113,7 +114,7 @@ export function extKeyUsageLabel(oid: string): string {
 
 /** An extension OID from a name or a dotted OID. */
 export function extensionOid(name: string): string | undefined {
-  if (/^\d+(\.\d+)+$/.test(name)) return name;
+  if (/^\d+(\.\d+)+$/.test(name)) return isValidOid(name) ? name : undefined;
   const folded = fold(name);
   return Object.entries(EXTENSION_OIDS).find(([key]) => key.toLowerCase() === folded)?.[1];
 }

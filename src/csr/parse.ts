@@ -62,6 +62,9 @@ function readName(name: DerNode): { type: string; value: string }[] {
       const [type, value] = attribute.expect(TAG.SEQUENCE, 'AttributeTypeAndValue').children();
       if (!value) throw new CsrParseError('a subject attribute has no value');
       const oid = type.oid();
+      // RFC 5280 A.1: VisibleString is no DirectoryString; copied into a certificate, it makes one
+      // that common software (OpenSSL, Node) cannot load.
+      if (value.tag === TAG.VISIBLE_STRING) throw new CsrParseError(`subject attribute ${oid} is a VisibleString, which RFC 5280 does not allow in a name`);
       return { type: oid, value: readText(value, `subject attribute ${oid}`) };
     }),
   );
@@ -155,7 +158,7 @@ function readBasicConstraints(node: DerNode): { ca: boolean; pathLength?: number
   let pathLength: number | undefined;
   for (const field of node.expect(TAG.SEQUENCE, 'basicConstraints').children()) {
     if (field.tag === TAG.BOOLEAN) ca = field.boolean();
-    else pathLength = field.smallInteger();
+    else pathLength = Number(field.unsignedInteger() > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : field.unsignedInteger());
   }
   return pathLength === undefined ? { ca } : { ca, pathLength };
 }

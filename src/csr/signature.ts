@@ -1,29 +1,35 @@
 import { constants, verify, type KeyObject } from 'node:crypto';
 import { contextTag, TAG, type DerNode } from '../der';
 
-/** How Node verifies one signature algorithm: the digest (null for EdDSA) and, for PSS, the padding. */
+/** How Node verifies one signature algorithm: the digest (null for EdDSA), the key types it fits, PSS. */
 interface VerifyMethod {
   readonly name: string;
   readonly digest: string | null;
+  /** Node's asymmetricKeyType values this algorithm may be used with. */
+  readonly keys: readonly string[];
   readonly pss?: true;
 }
 
+const EC = ['ec'];
+// RFC 4055 1.2: an RSASSA-PSS key (id-RSASSA-PSS) must not sign PKCS#1 v1.5.
+const RSA = ['rsa'];
+
 // RFC 3279, RFC 4055, RFC 5758, RFC 8410 signature algorithm identifiers.
 const SIGNATURE_ALGORITHMS: Readonly<Record<string, VerifyMethod>> = {
-  '1.2.840.10045.4.1': { name: 'ecdsa-with-SHA1', digest: 'sha1' },
-  '1.2.840.10045.4.3.1': { name: 'ecdsa-with-SHA224', digest: 'sha224' },
-  '1.2.840.10045.4.3.2': { name: 'ecdsa-with-SHA256', digest: 'sha256' },
-  '1.2.840.10045.4.3.3': { name: 'ecdsa-with-SHA384', digest: 'sha384' },
-  '1.2.840.10045.4.3.4': { name: 'ecdsa-with-SHA512', digest: 'sha512' },
-  '1.2.840.113549.1.1.4': { name: 'md5WithRSAEncryption', digest: 'md5' },
-  '1.2.840.113549.1.1.5': { name: 'sha1WithRSAEncryption', digest: 'sha1' },
-  '1.2.840.113549.1.1.14': { name: 'sha224WithRSAEncryption', digest: 'sha224' },
-  '1.2.840.113549.1.1.11': { name: 'sha256WithRSAEncryption', digest: 'sha256' },
-  '1.2.840.113549.1.1.12': { name: 'sha384WithRSAEncryption', digest: 'sha384' },
-  '1.2.840.113549.1.1.13': { name: 'sha512WithRSAEncryption', digest: 'sha512' },
-  '1.2.840.113549.1.1.10': { name: 'RSASSA-PSS', digest: null, pss: true },
-  '1.3.101.112': { name: 'Ed25519', digest: null },
-  '1.3.101.113': { name: 'Ed448', digest: null },
+  '1.2.840.10045.4.1': { name: 'ecdsa-with-SHA1', digest: 'sha1', keys: EC },
+  '1.2.840.10045.4.3.1': { name: 'ecdsa-with-SHA224', digest: 'sha224', keys: EC },
+  '1.2.840.10045.4.3.2': { name: 'ecdsa-with-SHA256', digest: 'sha256', keys: EC },
+  '1.2.840.10045.4.3.3': { name: 'ecdsa-with-SHA384', digest: 'sha384', keys: EC },
+  '1.2.840.10045.4.3.4': { name: 'ecdsa-with-SHA512', digest: 'sha512', keys: EC },
+  '1.2.840.113549.1.1.4': { name: 'md5WithRSAEncryption', digest: 'md5', keys: RSA },
+  '1.2.840.113549.1.1.5': { name: 'sha1WithRSAEncryption', digest: 'sha1', keys: RSA },
+  '1.2.840.113549.1.1.14': { name: 'sha224WithRSAEncryption', digest: 'sha224', keys: RSA },
+  '1.2.840.113549.1.1.11': { name: 'sha256WithRSAEncryption', digest: 'sha256', keys: RSA },
+  '1.2.840.113549.1.1.12': { name: 'sha384WithRSAEncryption', digest: 'sha384', keys: RSA },
+  '1.2.840.113549.1.1.13': { name: 'sha512WithRSAEncryption', digest: 'sha512', keys: RSA },
+  '1.2.840.113549.1.1.10': { name: 'RSASSA-PSS', digest: null, keys: ['rsa', 'rsa-pss'], pss: true },
+  '1.3.101.112': { name: 'Ed25519', digest: null, keys: ['ed25519'] },
+  '1.3.101.113': { name: 'Ed448', digest: null, keys: ['ed448'] },
 };
 
 const PSS_DIGESTS: Readonly<Record<string, string>> = {
@@ -39,18 +45,20 @@ export interface SignatureAlgorithm {
   readonly name: string;
   /** Node's digest name; null for EdDSA, which hashes internally; undefined when unknown. */
   readonly digest: string | null | undefined;
+  /** The key types the algorithm fits (empty when it cannot be verified). */
+  readonly keys: readonly string[];
   readonly saltLength?: number;
 }
 
 export function readSignatureAlgorithm(oid: string, parameters?: DerNode): SignatureAlgorithm {
   const method = SIGNATURE_ALGORITHMS[oid];
-  if (!method) return { oid, name: oid, digest: undefined };
-  if (!method.pss) return { oid, name: method.name, digest: method.digest };
+  if (!method) return { oid, name: oid, digest: undefined, keys: [] };
+  if (!method.pss) return { oid, name: method.name, digest: method.digest, keys: method.keys };
   try {
     const { digest, saltLength } = pssParameters(parameters);
-    return { oid, name: `${method.name} (${digest ?? 'unknown digest'})`, digest, saltLength };
+    return { oid, name: `${method.name} (${digest ?? 'unsupported parameters'})`, digest, keys: method.keys, saltLength };
   } catch {
-    return { oid, name: method.name, digest: undefined };
+    return { oid, name: `${method.name} (malformed parameters)`, digest: undefined, keys: [] };
   }
 }
 
@@ -59,7 +67,8 @@ export function readSignatureAlgorithm(oid: string, parameters?: DerNode): Signa
  * it, or a malformed signature all verify as false.
  */
 export function verifySignature(algorithm: SignatureAlgorithm, key: KeyObject, signed: Uint8Array, signature: Uint8Array): boolean {
-  if (algorithm.digest === undefined) return false;
+  // Node picks the scheme from the key, so an algorithm that does not fit the key must fail here.
+  if (algorithm.digest === undefined || !algorithm.keys.includes(key.asymmetricKeyType ?? '')) return false;
   try {
     if (algorithm.saltLength !== undefined) {
       return verify(algorithm.digest, signed, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.saltLength }, signature);
@@ -70,13 +79,26 @@ export function verifySignature(algorithm: SignatureAlgorithm, key: KeyObject, s
   }
 }
 
-/** RFC 4055 3.1 RSASSA-PSS-params: hashAlgorithm [0] (default SHA-1), saltLength [2] (default 20). */
+const MGF1 = '1.2.840.113549.1.1.8';
+
+/**
+ * RFC 4055 3.1 RSASSA-PSS-params, which MUST be present: hashAlgorithm [0] (default SHA-1),
+ * maskGenAlgorithm [1] (default MGF1 with SHA-1), saltLength [2] (default 20), trailerField [3] (1).
+ * Node verifies with MGF1 over the message digest only, so a different mask digest is unsupported
+ * (undefined digest: the signature does not verify) rather than checked wrongly.
+ */
 function pssParameters(parameters: DerNode | undefined): { digest: string | undefined; saltLength: number } {
+  if (!parameters) return { digest: undefined, saltLength: 0 };
   let digest: string | undefined = 'sha1';
+  let maskDigest: string | undefined = 'sha1';
   let saltLength = 20;
-  for (const field of parameters?.expect(TAG.SEQUENCE, 'RSASSA-PSS parameters').children() ?? []) {
+  for (const field of parameters.expect(TAG.SEQUENCE, 'RSASSA-PSS parameters').children()) {
     if (field.tag === contextTag(0, true)) digest = PSS_DIGESTS[field.inner().children()[0].oid()];
-    else if (field.tag === contextTag(2, true)) saltLength = field.inner().smallInteger();
+    else if (field.tag === contextTag(1, true)) {
+      const [mgf, hash] = field.inner().children();
+      maskDigest = mgf.oid() === MGF1 && hash ? PSS_DIGESTS[hash.children()[0].oid()] : undefined;
+    } else if (field.tag === contextTag(2, true)) saltLength = field.inner().smallInteger();
+    else if (field.tag === contextTag(3, true) && field.inner().smallInteger() !== 1) return { digest: undefined, saltLength };
   }
-  return { digest, saltLength };
+  return { digest: digest === maskDigest ? digest : undefined, saltLength };
 }

@@ -29,7 +29,7 @@ const VERSION_3 = encode(contextTag(0, true), encodeUnsignedInteger(Uint8Array.o
 const EMPTY_NAME = sequence();
 
 /** Builds the RFC 5280 certificate for `request` under `profile` and has the CA's signer sign it. */
-export function issueCertificate(
+export async function issueCertificate(
   request: IssuanceRequest,
   profile: CertificateProfile,
   ca: SigningCa,
@@ -37,11 +37,11 @@ export function issueCertificate(
 ): Promise<IssuedCertificate> {
   // RFC 5280 4.1.2.6; subject_identity refuses this in policy, so reaching here is a fault.
   if (Buffer.compare(request.subject, EMPTY_NAME) === 0 && request.names.dnsNames.length + request.names.ipAddresses.length === 0) {
-    return Promise.reject(new Error('refusing to issue a certificate with an empty subject and no subjectAltName'));
+    throw new Error('refusing to issue a certificate with an empty subject and no subjectAltName');
   }
   const window = validityWindow(profile, ca, now);
   if (window.notAfter.getTime() <= now.getTime()) {
-    return Promise.reject(new SignerUnavailableError(`the issuing CA certificate expired at ${ca.notAfter.toISOString()}; nothing was signed`));
+    throw new SignerUnavailableError(`the issuing CA certificate expired at ${ca.notAfter.toISOString()}; nothing was signed`);
   }
   return signCertificate(
     { issuer: ca.subject, subject: request.subject, spki: request.publicKey.spki, ...window, extensions: extensions(request, profile, ca) },
@@ -98,6 +98,10 @@ export function extension(oid: string, critical: boolean, value: Uint8Array): Ui
 
 function extensions(request: IssuanceRequest, profile: CertificateProfile, ca: SigningCa): Uint8Array[] {
   const keyUsage = profile.keyUsage ?? (request.publicKey.type === 'RSA' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature']);
+  // RFC 5280 4.2.1.3: at least one bit, and the CA bits only with cA TRUE (never, for a leaf).
+  if (keyUsage.length === 0 || keyUsage.some((usage) => usage === 'keyCertSign' || usage === 'cRLSign')) {
+    throw new Error(`a leaf certificate profile needs at least one key usage and no CA key usage (got [${keyUsage.join(', ')}])`);
+  }
   const list = [
     // RFC 5280 4.2.1.9: CA:FALSE is the DEFAULT, so an empty SEQUENCE; critical so no one reads it as a CA.
     extension(OID.basicConstraints, true, sequence()),

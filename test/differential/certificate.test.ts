@@ -122,7 +122,7 @@ function plan(r: Prng, parsed: CertificationRequest, openssl: boolean): Pick<Iss
 
   // keyCertSign needs cA TRUE (RFC 5280 4.2.1.3), which a leaf never has, and cRLSign a non-empty
   // subject (4.1.2.6): Mayfly does not stop either, so they are edge tests below, not corpus material.
-  const keyUsage = r.chance(0.4) ? undefined : (KEY_USAGE_NAMES.filter((name) => name !== 'keyCertSign' && !(subjectEmpty && name === 'cRLSign') && r.chance(0.35)) as KeyUsageName[]);
+  const keyUsage = r.chance(0.4) ? undefined : (KEY_USAGE_NAMES.filter((name) => name !== 'keyCertSign' && name !== 'cRLSign' && r.chance(0.35)) as KeyUsageName[]);
   const purposes = [...Object.keys(KEY_PURPOSES), '1.3.6.1.5.5.7.3.17', `1.3.6.1.4.1.55555.1.${r.int(0, 99999)}`, `2.999.${r.int(0, 5000)}`];
   const profile: CertificateProfile = {
     validityMs: openssl ? r.pick([HOUR, DAY, 90 * DAY]) : r.pick([SECOND, MINUTE, HOUR, DAY, 90 * DAY, 397 * DAY, 800 * DAY]),

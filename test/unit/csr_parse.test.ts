@@ -181,7 +181,7 @@ describe('parseCertificationRequest: names', () => {
 
     it('reads an unknown signature algorithm as an invalid signature, named by its OID', () => {
       const request = parseCertificationRequest(buildCsr({ spki, keyPem, algorithm: tlv(0x30, hex('06032a0304')) }));
-      expect(request.signatureAlgorithm).toEqual({ oid: '1.2.3.4', name: '1.2.3.4' });
+      expect(request.signatureAlgorithm).toEqual({ oid: '1.2.3.4', name: '1.2.3.4', digest: undefined, keys: [] });
       expect(request.signatureValid).toBe(false);
     });
   });

@@ -155,6 +155,9 @@ function signatureValid(algorithm: AlgorithmIdentifier, keyType: string, key: Ke
     if (pkcs1Hash) return keyType === 'RSA' && verify(pkcs1Hash, signed, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
     if (oid === OIDS.rsassaPss) {
       const parameters = pssParameters(algorithm.parameters);
+      // Mayfly's documented limit: Node verifies PSS with MGF1 over the message hash only, so a
+      // signature whose mask hash differs is refused (never checked wrongly). The library verifies it.
+      if (parameters && parameters.hash !== parameters.mgfHash) return false;
       return (keyType === 'RSA' || keyType === 'RSA-PSS') && parameters !== undefined && verifyPss(rsaKey!, signed, signature, parameters);
     }
     if (oid === ED25519_OID) return keyType === 'Ed25519' && verify(null, signed, key, signature);
@@ -175,6 +178,13 @@ export function libraryFields(der: Uint8Array): CsrFields {
   const infoParts = childrenOf(infoRaw, tlvAt(infoRaw, 0));
   const subjectDer = slice(infoRaw, infoParts[1]);
   const spki = slice(infoRaw, infoParts[2]);
+  // Mayfly's stricter rule, by design: RFC 5280 A.1 has no VisibleString in a Name (a certificate
+  // carrying one is one OpenSSL and Node cannot load), so such a request is refused at parse.
+  for (const rdn of childrenOf(subjectDer, tlvAt(subjectDer, 0))) {
+    for (const atv of childrenOf(subjectDer, rdn)) {
+      if (subjectDer[childrenOf(subjectDer, atv)[1].start] === 0x1a) throw new Error('a VisibleString in the subject');
+    }
+  }
 
   // The library's SEQUENCE OF / SET OF types subclass Array, so map() and filter() on them would
   // build library classes; spreading first keeps this plain data.

@@ -3,7 +3,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createToken } from '../../../src/auth/token';
 import { runCli } from '../../helpers/cli';
-import { httpsRequest, postForm, startTestCa, type TestCa } from '../../helpers/mayfly';
+import { httpsRequest, startTestCa, type TestCa } from '../../helpers/mayfly';
 import { makeCsr, openssl } from '../../helpers/openssl';
 
 /** RAs beside `default`: one per backend, with default's policy. */
@@ -69,7 +69,7 @@ describe('token and mTLS authentication', () => {
       const altered = good.slice(0, -1) + (good.endsWith('A') ? 'B' : 'A');
       const unknown = `mfy_0123456789abcdef_${'A'.repeat(43)}`;
       const bodies = new Set<string>();
-      for (const headers of [{ Authorization: `Bearer ${expired}` }, { Authorization: `Bearer ${altered}` }, { Authorization: `Bearer ${unknown}` }, {}]) {
+      for (const headers of [{ Authorization: `Bearer ${expired}` }, { Authorization: `Bearer ${altered}` }, { Authorization: `Bearer ${unknown}` }, {}] as Record<string, string>[]) {
         const answer = await sign('by_token', makeCsr().pem, { headers });
         expect(answer.status).toBe(401);
         bodies.add(answer.body);
