@@ -52,3 +52,23 @@ describe('StaticAuthenticator', () => {
     });
   });
 });
+
+describe('StaticAuthenticator remembers a verified secret', () => {
+  it('recognises the right secret without scrypt within the window, and never a wrong one', async () => {
+    const { createSecretHash } = await import('../../src/auth/secret_hash');
+    const { StaticAuthenticator } = await import('../../src/auth/static');
+    const stored = await createSecretHash('s3cret-value');
+    let now = 1_000_000;
+    const auth = new StaticAuthenticator('deployers', 'deployer', stored, ['g'], () => now);
+    expect(await auth.authenticate({ user: 'deployer', secret: 's3cret-value' })).toEqual({ user: 'deployer', groups: ['g'], authentication: 'deployers' });
+    // Spoil the stored hash: from now on scrypt would refuse everything, so a pass proves the memory.
+    stored.hash.fill(0);
+    expect(await auth.authenticate({ user: 'deployer', secret: 's3cret-value' })).toBeDefined();
+    expect(await auth.authenticate({ user: 'deployer', secret: 's3cret-valuf' })).toBeUndefined();
+    expect(await auth.authenticate({ user: 'intruder', secret: 's3cret-value' })).toBeUndefined();
+    expect(await auth.authenticate({ user: 'deployer', secret: '' })).toBeUndefined();
+    // After the window the secret goes through scrypt again, which now refuses it.
+    now += 5 * 60_000 + 1;
+    expect(await auth.authenticate({ user: 'deployer', secret: 's3cret-value' })).toBeUndefined();
+  });
+});
