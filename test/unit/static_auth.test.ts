@@ -55,8 +55,6 @@ describe('StaticAuthenticator', () => {
 
 describe('StaticAuthenticator remembers a verified secret', () => {
   it('recognises the right secret without scrypt within the window, and never a wrong one', async () => {
-    const { createSecretHash } = await import('../../src/auth/secret_hash');
-    const { StaticAuthenticator } = await import('../../src/auth/static');
     const stored = await createSecretHash('s3cret-value');
     let now = 1_000_000;
     const auth = new StaticAuthenticator('deployers', 'deployer', stored, ['g'], () => now);
