@@ -80,6 +80,28 @@ export class DerNode {
     return nodes;
   }
 
+  /**
+   * Reads every constructed node below this one, so that the whole subtree is known to be DER.
+   * For structures copied byte for byte into a certificate (the subject, the public key).
+   */
+  validate(): this {
+    if (this.constructed) for (const child of this.children()) child.validate();
+    else if (this.tag === TAG.OID) this.oid();
+    else if (this.tag === TAG.BOOLEAN) this.boolean();
+    else if (this.tag === TAG.INTEGER) this.minimalInteger();
+    return this;
+  }
+
+  /** X.690 8.3.2: an INTEGER has contents, and no leading octet that only repeats the sign. */
+  private minimalInteger(): Uint8Array {
+    const content = this.content;
+    if (content.length === 0) throw new DerError('integer out of range');
+    if (content.length > 1 && ((content[0] === 0 && (content[1] & 0x80) === 0) || (content[0] === 0xff && (content[1] & 0x80) !== 0))) {
+      throw new DerError('integer is not minimally encoded');
+    }
+    return content;
+  }
+
   /** The only child of an EXPLICIT wrapper or an OCTET STRING holding DER. */
   inner(): DerNode {
     const start = this.contentStart;
@@ -116,10 +138,8 @@ export class DerNode {
 
   /** A non-negative INTEGER of any size (RFC 5280 allows path lengths beyond 2^31). */
   unsignedInteger(): bigint {
-    const content = this.expect(TAG.INTEGER, 'integer').content;
-    if (content.length === 0 || (content[0] & 0x80) !== 0) throw new DerError('integer out of range');
-    // X.690 8.3.2: no leading zero octet unless the next one has its top bit set.
-    if (content.length > 1 && content[0] === 0 && (content[1] & 0x80) === 0) throw new DerError('integer is not minimally encoded');
+    const content = this.expect(TAG.INTEGER, 'integer').minimalInteger();
+    if ((content[0] & 0x80) !== 0) throw new DerError('integer out of range');
     let value = 0n;
     for (const byte of content) value = (value << 8n) | BigInt(byte);
     return value;

@@ -27,11 +27,6 @@ export default defineValidator({
   }),
   check({ csr, names }, options) {
     const reasons: string[] = [];
-    const seen = new Set<string>();
-    for (const extension of csr.extensions) {
-      if (seen.has(extension.oid)) reasons.push(`extension ${extension.oid} is requested more than once (RFC 5280 4.2)`);
-      seen.add(extension.oid);
-    }
     const san = csr.extensions.find((extension) => extension.oid === OID.subjectAltName);
     if (san && !san.critical && csr.subjectAttributes.length === 0) reasons.push('the subject is empty, so subjectAltName must be critical (RFC 5280 4.2.1.6)');
     const constraints = csr.extensions.find((extension) => extension.oid === OID.basicConstraints);

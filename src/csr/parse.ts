@@ -31,12 +31,14 @@ function parse(der: Uint8Array): CertificationRequest {
   const [version, subject, spki, attributes, ...rest] = info.expect(TAG.SEQUENCE, 'certificationRequestInfo').children();
   if (!spki || rest.length > 0) throw new CsrParseError('the certificationRequestInfo is malformed');
   if (version.smallInteger() !== 0) throw new CsrParseError('the CSR version is not v1 (0)');
-  const [algorithmOid, algorithmParameters] = algorithm.expect(TAG.SEQUENCE, 'signatureAlgorithm').children();
-  if (!algorithmOid) throw new CsrParseError('the signatureAlgorithm is empty');
-  const subjectAttributes = readName(subject.expect(TAG.SEQUENCE, 'subject'));
+  const [algorithmOid, algorithmParameters, ...algorithmExtra] = algorithm.expect(TAG.SEQUENCE, 'signatureAlgorithm').children();
+  if (!algorithmOid || algorithmExtra.length > 0) throw new CsrParseError('the signatureAlgorithm is malformed');
+  // The subject and the key are copied byte for byte into the certificate: all of them must be DER.
+  const subjectAttributes = readName(subject.expect(TAG.SEQUENCE, 'subject').validate());
   const extensions = attributes ? requestedExtensions(attributes.expect(contextTag(0, true), 'attributes')) : [];
-  const publicKey = importPublicKey(spki.expect(TAG.SEQUENCE, 'subjectPublicKeyInfo').encoded);
+  const publicKey = importPublicKey(spki.expect(TAG.SEQUENCE, 'subjectPublicKeyInfo').validate().encoded);
   const signatureAlgorithm = readSignatureAlgorithm(algorithmOid.oid(), algorithmParameters);
+  if (!signatureAlgorithm.parametersValid) throw new CsrParseError(`the parameters of the signature algorithm ${signatureAlgorithm.name} are malformed`);
   return {
     der,
     subject: subject.encoded,
@@ -59,8 +61,8 @@ function parse(der: Uint8Array): CertificationRequest {
 function readName(name: DerNode): { type: string; value: string }[] {
   return name.children().flatMap((rdn) =>
     rdn.expect(TAG.SET, 'RelativeDistinguishedName').children().map((attribute) => {
-      const [type, value] = attribute.expect(TAG.SEQUENCE, 'AttributeTypeAndValue').children();
-      if (!value) throw new CsrParseError('a subject attribute has no value');
+      const [type, value, ...extra] = attribute.expect(TAG.SEQUENCE, 'AttributeTypeAndValue').children();
+      if (!value || extra.length > 0) throw new CsrParseError('a subject attribute is not a type and one value');
       const oid = type.oid();
       // RFC 5280 A.1: VisibleString is no DirectoryString; copied into a certificate, it makes one
       // that common software (OpenSSL, Node) cannot load.
@@ -79,19 +81,25 @@ function readText(node: DerNode, what: string): string {
 }
 
 // RFC 2986 4.1 attributes [0] IMPLICIT SET OF Attribute; PKCS#9 extensionRequest holds Extensions.
+// RFC 2986 4.1: Attribute ::= SEQUENCE { type, values SET SIZE(1..MAX) }. PKCS#9 (RFC 2985 5.4.2):
+// extensionRequest is single-valued. RFC 5280 4.2: no extension twice, or one could contradict
+// another (basicConstraints {} and then CA:TRUE) and a check reading the first would be fooled.
 function requestedExtensions(attributes: DerNode): RequestedExtension[] {
   const extensions: RequestedExtension[] = [];
-  for (const attribute of attributes.children()) {
-    const [type, values] = attribute.expect(TAG.SEQUENCE, 'Attribute').children();
-    if (!values || type.oid() !== OID.extensionRequest) continue;
-    for (const value of values.expect(TAG.SET, 'attribute values').children()) {
-      for (const extension of value.expect(TAG.SEQUENCE, 'Extensions').children()) {
-        const fields = extension.expect(TAG.SEQUENCE, 'Extension').children();
-        const critical = fields.length === 3 ? fields[1].boolean() : false;
-        const extnValue = fields[fields.length - 1];
-        if (fields.length < 2 || fields.length > 3) throw new CsrParseError('a requested extension is malformed');
-        extensions.push({ oid: fields[0].oid(), critical, value: extnValue.expect(TAG.OCTET_STRING, 'extnValue').content });
-      }
+  for (const attribute of attributes.validate().children()) {
+    const [type, values, ...extra] = attribute.expect(TAG.SEQUENCE, 'Attribute').children();
+    if (!values || extra.length > 0 || values.expect(TAG.SET, 'attribute values').children().length === 0) throw new CsrParseError('a CSR attribute is not a type and a set of values');
+    if (type.oid() !== OID.extensionRequest) continue;
+    const [value, ...more] = values.children();
+    if (more.length > 0 || extensions.length > 0) throw new CsrParseError('the extensionRequest attribute must have exactly one value');
+    for (const extension of value.expect(TAG.SEQUENCE, 'Extensions').children()) {
+      const fields = extension.expect(TAG.SEQUENCE, 'Extension').children();
+      if (fields.length < 2 || fields.length > 3) throw new CsrParseError('a requested extension is malformed');
+      // X.690 11.5: a DEFAULT value is not encoded, so an explicit FALSE is not DER.
+      if (fields.length === 3 && !fields[1].boolean()) throw new CsrParseError('a requested extension encodes critical FALSE, which DER leaves out');
+      const oid = fields[0].oid();
+      if (extensions.some((known) => known.oid === oid)) throw new CsrParseError(`extension ${oid} is requested more than once (RFC 5280 4.2)`);
+      extensions.push({ oid, critical: fields.length === 3, value: fields[fields.length - 1].expect(TAG.OCTET_STRING, 'extnValue').content });
     }
   }
   return extensions;
@@ -154,12 +162,23 @@ function ipAddressName(octets: Uint8Array): string {
 
 // RFC 5280 4.2.1.9: BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }
 function readBasicConstraints(node: DerNode): { ca: boolean; pathLength?: number } {
+  const fields = node.expect(TAG.SEQUENCE, 'basicConstraints').children();
+  const malformed = () => new CsrParseError('the requested basicConstraints extension is malformed');
+  let index = 0;
   let ca = false;
-  let pathLength: number | undefined;
-  for (const field of node.expect(TAG.SEQUENCE, 'basicConstraints').children()) {
-    if (field.tag === TAG.BOOLEAN) ca = field.boolean();
-    else pathLength = Number(field.unsignedInteger() > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : field.unsignedInteger());
+  if (fields[index]?.tag === TAG.BOOLEAN) {
+    // cA FALSE is the DEFAULT, which DER never encodes.
+    if (!fields[index].boolean()) throw malformed();
+    ca = true;
+    index += 1;
   }
+  let pathLength: number | undefined;
+  if (fields[index]?.tag === TAG.INTEGER) {
+    const length = fields[index].unsignedInteger();
+    pathLength = length > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(length);
+    index += 1;
+  }
+  if (index !== fields.length) throw malformed();
   return pathLength === undefined ? { ca } : { ca, pathLength };
 }
 

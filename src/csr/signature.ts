@@ -48,17 +48,32 @@ export interface SignatureAlgorithm {
   /** The key types the algorithm fits (empty when it cannot be verified). */
   readonly keys: readonly string[];
   readonly saltLength?: number;
+  /** Whether the parameters have the form the algorithm's RFC gives them. */
+  readonly parametersValid: boolean;
+}
+
+const NULL_PARAMETERS = Uint8Array.of(0x05, 0x00);
+
+/**
+ * RFC 5758 3.2 (ECDSA) and RFC 8410 3 (EdDSA): parameters absent. RFC 4055 5 (PKCS#1 v1.5): NULL,
+ * which some older tools leave out. RSASSA-PSS: a SEQUENCE, read by pssParameters.
+ */
+function parametersFit(method: VerifyMethod, parameters: DerNode | undefined): boolean {
+  if (method.pss) return true; // absent or malformed PSS parameters make the signature invalid instead
+  if (method.keys === RSA) return parameters === undefined || Buffer.compare(parameters.encoded, NULL_PARAMETERS) === 0;
+  return parameters === undefined;
 }
 
 export function readSignatureAlgorithm(oid: string, parameters?: DerNode): SignatureAlgorithm {
   const method = SIGNATURE_ALGORITHMS[oid];
-  if (!method) return { oid, name: oid, digest: undefined, keys: [] };
-  if (!method.pss) return { oid, name: method.name, digest: method.digest, keys: method.keys };
+  if (!method) return { oid, name: oid, digest: undefined, keys: [], parametersValid: true };
+  const parametersValid = parametersFit(method, parameters);
+  if (!method.pss) return { oid, name: method.name, digest: method.digest, keys: method.keys, parametersValid };
   try {
     const { digest, saltLength } = pssParameters(parameters);
-    return { oid, name: `${method.name} (${digest ?? 'unsupported parameters'})`, digest, keys: method.keys, saltLength };
+    return { oid, name: `${method.name} (${digest ?? 'unsupported parameters'})`, digest, keys: method.keys, saltLength, parametersValid };
   } catch {
-    return { oid, name: `${method.name} (malformed parameters)`, digest: undefined, keys: [] };
+    return { oid, name: `${method.name} (malformed parameters)`, digest: undefined, keys: [], parametersValid: false };
   }
 }
 

@@ -65,6 +65,12 @@ export function describeError(error: unknown): ErrorBody {
 
 function bodyError(error: unknown): [number, string, string] | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { type } = error as { type?: string };
-  return type ? BODY_ERRORS[type] : undefined;
+  // A path whose percent-encoding does not decode (the router's URIError).
+  if (error instanceof URIError) return [400, 'bad_path', 'the request path is not valid percent-encoding'];
+  const { type, status, expose } = error as { type?: string; status?: number; expose?: boolean };
+  if (type && BODY_ERRORS[type]) return BODY_ERRORS[type];
+  // Other client errors from Express's own parts (a path that does not decode, say) carry a 4xx
+  // status marked safe to expose; their text is not, so a generic message stands in.
+  if (expose === true && typeof status === 'number' && status >= 400 && status < 500) return [status, 'bad_request', 'the request is malformed'];
+  return undefined;
 }

@@ -26,15 +26,18 @@ export function parseMultipart(body: Buffer, headers: IncomingHttpHeaders): Prom
     const files: { name: string; data: Buffer }[] = [];
     const tooMany = () => reject(new HttpError(400, 'bad_body', `the multipart body has more than ${MAX_PARTS} parts`));
     parser.on('field', (name, value) => fields.push({ name, value }));
+    const malformed = () => reject(new HttpError(400, 'bad_body', 'the multipart body is malformed'));
     parser.on('file', (name, stream) => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => files.push({ name, data: Buffer.concat(chunks) }));
+      // A body cut off inside a file part errors on the part's stream, not the parser's.
+      stream.on('error', malformed);
     });
     parser.on('partsLimit', tooMany);
     parser.on('filesLimit', tooMany);
     parser.on('fieldsLimit', tooMany);
-    parser.on('error', () => reject(new HttpError(400, 'bad_body', 'the multipart body is malformed')));
+    parser.on('error', malformed);
     parser.on('close', () => resolve({ fields, files }));
     parser.end(body);
   });

@@ -39,9 +39,10 @@ export function signRequestParsers(limit: number): RequestHandler[] {
       }
       next();
     },
-    express.urlencoded({ extended: false, limit, parameterLimit: FORM_FIELDS.size * 2 }),
-    express.json({ limit, strict: true }),
-    express.raw({ type: ['application/pkcs10', 'multipart/form-data'], limit }),
+    // inflate: false — a compressed body is refused (415), never expanded past the limit.
+    express.urlencoded({ extended: false, limit, parameterLimit: FORM_FIELDS.size * 2, inflate: false }),
+    express.json({ limit, strict: true, inflate: false }),
+    express.raw({ type: ['application/pkcs10', 'multipart/form-data'], limit, inflate: false }),
     async (request: Request, _response: Response, next: NextFunction) => {
       if (!request.is('multipart/form-data')) return next();
       try {
@@ -88,7 +89,8 @@ export function readSignRequest(request: Request): SignRequestFields {
   const validHours = body.valid_hours;
   if (validHours === undefined) return { credentials, csr };
   const hours = typeof validHours === 'number' ? validHours : typeof validHours === 'string' && /^\d+(\.\d+)?$/.test(validHours) ? Number(validHours) : NaN;
-  if (!(hours > 0)) throw new HttpError(400, 'bad_field', 'valid_hours must be a positive number of hours');
+  // At least a minute: a certificate must outlive the second it is issued in.
+  if (!(hours * 60 >= 1)) throw new HttpError(400, 'bad_field', 'valid_hours must be a number of hours, at least 1 minute (0.0167)');
   return { credentials, csr, validityMs: hours * 3_600_000 };
 }
 

@@ -40,7 +40,7 @@ export async function issueCertificate(
     throw new Error('refusing to issue a certificate with an empty subject and no subjectAltName');
   }
   const window = validityWindow(profile, ca, now);
-  if (window.notAfter.getTime() <= now.getTime()) {
+  if (ca.notAfter.getTime() <= now.getTime()) {
     throw new SignerUnavailableError(`the issuing CA certificate expired at ${ca.notAfter.toISOString()}; nothing was signed`);
   }
   return signCertificate(

@@ -45,9 +45,10 @@ const OPENSSL_SAMPLE = 24;
 const FUZZ_LIMITS: LimitOptions = { ...DEFAULT_LIMITS, requestsPerMinutePerIdentity: 0, requestsPerMinutePerSource: 0, authFailuresBeforeBackoff: 1_000_000_000 };
 
 /**
- * Authentication is a pure function of the credentials; each check is an scrypt of about 0.2 s,
- * which would cap the run at a few requests a second. So each distinct set of credentials is checked
- * by the real authenticator once, and its answer reused. Wrong credentials still fail, for real.
+ * Authentication is a pure function of the credentials, and a wrong secret costs a full scrypt
+ * (about 0.2 s here) every time; the fuzzer sends the same few wrong ones thousands of times. So each
+ * distinct set of credentials is checked by the real authenticator once and its answer reused:
+ * wrong credentials still fail, for real, and the run is not capped at a few requests a second.
  */
 function rememberAuthentication(authenticator: Authenticator): void {
   const check = authenticator.authenticate.bind(authenticator);
@@ -204,16 +205,17 @@ describe('fuzzing the sign API over HTTP', () => {
   };
 
   /** Everything wrong with the answer to `fuzz`; empty when it is acceptable. */
-  async function problemsWith(fuzz: FuzzCase, answer: Answer, stats: Stats, began = 0): Promise<string[]> {
+  async function problemsWith(fuzz: FuzzCase, answer: Answer, stats: Stats, began = 0, answered = Infinity): Promise<string[]> {
     if (answer.unsendable) return [];
     if (answer.error === 'timeout') return [`hang: no answer within ${REQUEST_TIMEOUT_MS} ms`];
     if (fuzz.request.type === 'http' && answer.statuses.length === 0) return [`no answer: the connection ended (${answer.error ?? 'closed'}) without a response`];
     const problems: string[] = [];
     for (const status of answer.statuses) {
       if (status < 500) continue;
-      // What the server logged while this request was in flight (with 8 in flight, maybe another's).
-      const errors = [...new Set(logged.filter((entry) => entry.at >= began).map(({ error }) => (error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error))))];
-      problems.push(`${status} ${errorMessageIn(answer)}${errors.length > 0 ? ` [server logged ${errors.slice(0, 2).join('; ')}]` : ''}`);
+      // The last internal error the server logged before this answer (with 8 in flight, rarely another's).
+      const last = logged.filter((entry) => entry.at >= began && entry.at <= answered).pop();
+      const cause = last && (last.error instanceof Error ? `${last.error.name}: ${last.error.message.split('\n')[0]}` : String(last.error));
+      problems.push(`${status} ${errorMessageIn(answer)}${cause ? ` [server logged ${cause}]` : ''}`);
     }
     if (fuzz.mustIssue && answer.statuses[0] !== 200) problems.push(`the known-good request got ${answer.statuses[0]}: ${answer.body.toString('utf8').slice(0, 300)}`);
     if (!fuzz.sign || !answer.statuses.includes(200)) return problems;
@@ -316,9 +318,10 @@ describe('fuzzing the sign API over HTTP', () => {
         }
         inFlight.set(index, `${fuzz.family}: ${fuzz.description.slice(0, 80)}`);
         const answer = await send(target, agent, fuzz.request, REQUEST_TIMEOUT_MS);
+        const answered = performance.now();
         inFlight.delete(index);
         if (answer.unsendable) stats.unsendable++;
-        const problems = await problemsWith(fuzz, answer, stats, began);
+        const problems = await problemsWith(fuzz, answer, stats, began, answered);
         stats.record(fuzz, answer, outcomeOf(answer), performance.now() - began);
         if (problems.length > 0) fail(fuzz, answer, problems);
       }

@@ -168,12 +168,47 @@ function signatureValid(algorithm: AlgorithmIdentifier, keyType: string, key: Ke
   }
 }
 
+/**
+ * Mayfly's stricter rules, by design, which the library does not apply: each throws as Mayfly
+ * refuses the request (RFC 5280 4.2 no extension twice; X.690 11.5 no encoded DEFAULT; RFC 2985
+ * 5.4.2 one extensionRequest value; RFC 2986 4.1 attributes have values; RFC 5758 3.2 and RFC 8410
+ * 3 absent ECDSA/EdDSA parameters, RFC 4055 5 NULL or absent for PKCS#1 v1.5).
+ */
+function refuseAsMayflyDoes(request: CertificationRequest, infoRaw: Buffer): void {
+  const oid = request.signatureAlgorithm.algorithm;
+  const parameters = request.signatureAlgorithm.parameters;
+  const absent = parameters === null || parameters === undefined;
+  if ((byOid(ECDSA_OIDS, oid) || oid === ED25519_OID || oid === ED448_OID) && !absent) throw new Error('signature algorithm parameters where none belong');
+  if (byOid(RSA_PKCS1_OIDS, oid) && !absent && toHex(Buffer.from(parameters)) !== '0500') throw new Error('PKCS#1 v1.5 parameters other than NULL');
+  const info = childrenOf(infoRaw, tlvAt(infoRaw, 0));
+  const attributes = info[3];
+  if (!attributes) return;
+  let extensionRequests = 0;
+  const seen = new Set<string>();
+  for (const attribute of childrenOf(infoRaw, attributes)) {
+    const [type, values] = childrenOf(infoRaw, attribute);
+    const valueList = values ? childrenOf(infoRaw, values) : [];
+    if (valueList.length === 0) throw new Error('an attribute without values');
+    if (toHex(slice(infoRaw, type)) !== '06092a864886f70d01090e') continue;
+    extensionRequests += 1;
+    if (extensionRequests > 1 || valueList.length !== 1) throw new Error('extensionRequest not single-valued');
+    for (const extension of childrenOf(infoRaw, valueList[0])) {
+      const fields = childrenOf(infoRaw, extension);
+      const extensionOid = toHex(slice(infoRaw, fields[0]));
+      if (seen.has(extensionOid)) throw new Error('an extension requested twice');
+      seen.add(extensionOid);
+      if (fields.length === 3 && infoRaw[fields[1].contentStart] === 0x00) throw new Error('critical FALSE encoded');
+    }
+  }
+}
+
 /** The library's reading of a DER request. */
 export function libraryFields(der: Uint8Array): CsrFields {
   const request = AsnConvert.parse(der, CertificationRequest);
   const info = request.certificationRequestInfo;
   if (!request.certificationRequestInfoRaw) throw new Error('the library kept no raw certificationRequestInfo');
   const infoRaw = Buffer.from(request.certificationRequestInfoRaw);
+  refuseAsMayflyDoes(request, infoRaw);
   // Raw subject and SPKI octets, found with the test's own TLV splitter inside the library's raw info.
   const infoParts = childrenOf(infoRaw, tlvAt(infoRaw, 0));
   const subjectDer = slice(infoRaw, infoParts[1]);
