@@ -251,7 +251,8 @@ function loadModule(options: Pkcs11Options): pkcs11js.PKCS11 {
 
 function initialize(pkcs11: pkcs11js.PKCS11, options: Pkcs11Options): void {
   try {
-    pkcs11.C_Initialize();
+    // OS locking: signatures run on several libuv threads at once, so the module must lock itself.
+    pkcs11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
   } catch (error) {
     if ((error as { code?: number }).code !== pkcs11js.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
       throw new SignerConfigError(`PKCS#11 step 1 (initialise module): ${options.module}: ${errorMessage(error)}`);

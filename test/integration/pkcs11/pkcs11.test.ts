@@ -64,6 +64,13 @@ describe('CA keys in a SoftHSM2 token', () => {
     expect(opensslVerify(certificate, ca.rootFile, join(ca.dir, 'ca', 'hsm-p256.pem'))).toMatchObject({ ok: true });
   });
 
+  it('signs many requests at once on its pooled sessions (the module locks across threads)', async () => {
+    const answers = await Promise.all(Array.from({ length: 48 }, () => sign('hsm_p256')));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(48).fill(200));
+    const serials = await Promise.all(answers.map(async (answer) => ((await answer.json()) as { serial_number: string }).serial_number));
+    expect(new Set(serials).size).toBe(48);
+  });
+
   it('issues over HTTP from an RSA-2048 token key; openssl verifies it', async () => {
     const response = await sign('hsm_rsa');
     expect(response.status).toBe(200);
