@@ -27,6 +27,8 @@ export interface CaseRun {
   readonly processes: readonly ProcessUsage[];
   /** Sum of each server process's VmHWM. */
   readonly peakRssMiB: number;
+  /** A server process died (crashed) during the run. */
+  readonly serverDied: boolean;
   /** Client connections each process held halfway through the run. */
   readonly connectionsPerProcess: Readonly<Record<string, number>>;
   readonly loadGeneratorCores: number;
@@ -48,6 +50,8 @@ export interface CaseResult {
     readonly p50Ms: number;
     readonly p99Ms: number;
     readonly errors: number;
+    /** Runs in which a server process died. */
+    readonly crashedRuns: number;
     readonly serverCores: number;
     readonly cpuMsPerCertificate: number;
     readonly mainThreadShare: number;
@@ -121,6 +125,7 @@ export function summarize(runs: readonly CaseRun[]): CaseResult['summary'] {
     p50Ms: of((r) => r.load.p50Ms, 2),
     p99Ms: of((r) => r.load.p99Ms, 2),
     errors: runs.reduce((sum, r) => sum + r.load.errors, 0),
+    crashedRuns: runs.filter((r) => r.serverDied).length,
     serverCores: of((r) => r.serverCores, 2),
     cpuMsPerCertificate: of((r) => r.cpuMsPerCertificate, 3),
     mainThreadShare: of((r) => r.mainThreadShare, 2),
@@ -145,10 +150,11 @@ export function judgeTargets(cases: readonly CaseResult[], soak: SoakResult | un
       return;
     }
     const value = pick(a) / pick(b);
-    const errorsFree = a.errors === 0;
+    const errorsFree = a.errors === 0 && a.crashedRuns === 0;
+    const trouble = [a.errors > 0 ? `${a.errors} errors` : '', a.crashedRuns > 0 ? `a worker crashed in ${a.crashedRuns} run(s)` : ''].filter(Boolean).join(' and ');
     targets.push({
       target,
-      measured: `${value.toFixed(2)}× (${pick(a)} / ${pick(b)})${errorsFree ? '' : `, but ${a.errors} errors`}`,
+      measured: `${value.toFixed(2)}× (${pick(a)} / ${pick(b)})${errorsFree ? '' : `, but ${trouble}`}`,
       needed: `${lowerIsBetter ? '≤' : '≥'} ${needed}×`,
       pass: (lowerIsBetter ? value <= needed : value >= needed) && errorsFree,
       mayflyCases,
@@ -244,7 +250,7 @@ export function renderMarkdown(report: BenchReport): string {
         continue;
       }
       lines.push(
-        `${head} | ${cell(summary.certificatesPerSecond)} | ${cell(summary.p50Ms, 1)} | ${cell(summary.p99Ms, 1)} | ${summary.errors} | ${cell(summary.serverCores, 2)} | ${cell(summary.cpuMsPerCertificate, 2)} | ${spec.server === 'mayfly' ? `${cell(summary.mainThreadShare * 100)} %` : '–'} | ${cell(summary.peakRssMiB)} | ${cell(summary.loadGeneratorCores, 2)} | ${cell(summary.otherCores, 2)} |`,
+        `${head} | ${cell(summary.certificatesPerSecond)} | ${cell(summary.p50Ms, 1)} | ${cell(summary.p99Ms, 1)} | ${summary.errors}${summary.crashedRuns > 0 ? ` (+ crash in ${summary.crashedRuns} run${summary.crashedRuns > 1 ? 's' : ''})` : ''} | ${cell(summary.serverCores, 2)} | ${cell(summary.cpuMsPerCertificate, 2)} | ${spec.server === 'mayfly' ? `${cell(summary.mainThreadShare * 100)} %` : '–'} | ${cell(summary.peakRssMiB)} | ${cell(summary.loadGeneratorCores, 2)} | ${cell(summary.otherCores, 2)} |`,
       );
     }
     lines.push('');

@@ -49,7 +49,7 @@ interface Options {
 
 const USAGE = `npm run bench -- [options]
   (none)            the full run: every case, 3 rounds of 15 s after 5 s of warm-up (about 12 min)
-  --quick           every case once, 5 s after 3 s of warm-up (under 2 min)
+  --quick           every case once, 5 s after 2 s of warm-up (under 2 min)
   --soak            RSS of Mayfly (P-256, audit on) sampled every 30 s over 10 min of load
   --profile         every case once, then a CPU profile of mayfly-p256-form (or of the Mayfly cases in --cases)
   --workers N       mayfly serve --workers N (default: the number of cores, ${availableParallelism()})
@@ -89,7 +89,7 @@ function parseOptions(argv: readonly string[]): Options {
     workers: value('--workers') ?? availableParallelism(),
     connections: value('--connections') ?? 32,
     wrkThreads: 1,
-    warmupSeconds: value('--warmup') ?? (mode === 'soak' ? 30 : quick ? 3 : 5),
+    warmupSeconds: value('--warmup') ?? (mode === 'soak' ? 30 : quick ? 2 : 5),
     durationSeconds: value('--duration') ?? (quick ? 5 : 15),
     rounds: value('--rounds') ?? (quick ? 1 : 3),
     csrs,
@@ -360,7 +360,10 @@ async function runCase(fixture: Fixture, spec: CaseSpec, options: Options, round
     let connections = new Map<number, number>();
     const census = setTimeout(() => (connections = connectionsByProcess(pids, port)), (options.durationSeconds * 1000) / 2);
     const measured = await load(server, target, options, options.durationSeconds).finally(() => clearTimeout(census));
-    const after = snapshot(pids);
+    // Workers started during the run (the cluster replaces one that dies) count from their start.
+    const replacements = processTree(server.pid).filter((pid) => !pids.includes(pid));
+    replacements.forEach((pid) => server.roles.set(pid, 'worker (replacement)'));
+    const after = snapshot([...pids, ...replacements]);
     const self = process.cpuUsage(selfBefore);
     const processes = usageBetween(before, after, server.roles);
     const serverCpu = processes.reduce((sum, p) => sum + p.cpuSeconds, 0);
@@ -368,10 +371,11 @@ async function runCase(fixture: Fixture, spec: CaseSpec, options: Options, round
     const seconds = (after.at - before.at) / 1000;
     const other = after.machineBusy - before.machineBusy - serverCpu - measured.loadGeneratorCpuSeconds - (self.user + self.system) / 1e6;
     const notes: string[] = [];
-    if (warm.errors > 0) notes.push(`warm-up: ${warm.errors} errors (${warm.firstErrors[0] ?? ''})`);
+    if (warm.errors > 0) notes.push(`warm-up: ${warm.errors} errors (${describeErrors(warm)}) ${warm.firstErrors[0] ?? ''}`.trim());
     if (measured.errors > 0) notes.push(`${measured.errors} errors (${describeErrors(measured)}): ${measured.firstErrors.join(' / ').slice(0, 500)}`);
     const died = pids.filter((pid) => !after.processes.has(pid));
-    if (died.length > 0 || server.exited) {
+    const serverDied = died.length > 0 || server.exited;
+    if (serverDied) {
       const crashes = readFileSync(server.logFile, 'utf8').split('\n').filter((line) => /stopped|SIG[A-Z]+|detected|Error/.test(line)).slice(0, 6);
       notes.push(`${server.exited ? 'the server exited' : `${died.map((pid) => server.roles.get(pid)).join(', ')} died`} during the run; its log says: ${crashes.join(' | ') || '(nothing)'}`);
     }
@@ -392,6 +396,7 @@ async function runCase(fixture: Fixture, spec: CaseSpec, options: Options, round
       mainThreadShare: serverCpu > 0 ? round(mainThreadCpu / serverCpu, 2) : 0,
       processes,
       peakRssMiB: round(processes.reduce((sum, p) => sum + p.peakRssMiB, 0), 1),
+      serverDied,
       connectionsPerProcess: Object.fromEntries([...connections].map(([pid, count]) => [server.roles.get(pid) ?? String(pid), count])),
       loadGeneratorCores: round(measured.loadGeneratorCpuSeconds / seconds, 2),
       otherCores: round(Math.max(0, other) / seconds, 2),
