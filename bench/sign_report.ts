@@ -192,7 +192,7 @@ function profileSection(profile: ProfileResult): string[] {
     '|---|---:|---:|',
     ...profile.threadCpu.map((t) => `| ${t.role} | ${t.mainThreadSeconds} | ${t.otherThreadsSeconds} |`),
     '',
-    `Workers' main threads, merged (${summary.files} profiles): ${summary.busyMs} ms busy, ${summary.idleMs} ms idle.`,
+    `Workers' main threads, merged (${summary.files} profiles): ${summary.busyMs} ms busy, ${summary.idleMs} ms idle. V8 samples wall time: when other work on the machine keeps a thread waiting for a core, its busy time exceeds its CPU time above, and every function's share grows alike.`,
     '',
     '| top self time | ms | % of busy |',
     '|---|---:|---:|',

@@ -502,7 +502,7 @@ async function profileCase(fixture: Fixture, spec: CaseSpec, options: Options): 
 // ---------------------------------------------------------------------------------------------
 // Main
 
-function machineFacts(): Record<string, string | number> {
+function machineFacts(loadAtStart: readonly number[]): Record<string, string | number> {
   const git = (args: string[]) => {
     try {
       return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', timeout: 10_000 }).trim();
@@ -523,7 +523,7 @@ function machineFacts(): Record<string, string | number> {
     cfssl: cfsslVersion,
     commit: git(['rev-parse', '--short', 'HEAD']),
     'src changes not committed': dirty === '' ? 0 : dirty.split('\n').length,
-    'load average at start': loadAverage().join(' '),
+    'load average at start': loadAtStart.join(' '),
   };
 }
 
@@ -544,6 +544,7 @@ function writeResults(report: BenchReport): string[] {
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   const date = new Date().toISOString();
+  const loadAtStart = loadAverage();
   // Every phase is bounded; this bounds the whole, whatever hangs.
   const limitMinutes = options.mode === 'soak' ? options.soakMinutes + 10 : options.mode === 'full' ? 30 : 6;
   setTimeout(() => {
@@ -652,7 +653,7 @@ async function main(): Promise<number> {
     for (const c of cases) if (c.failure) notes.push(`${c.spec.id} could not run: ${c.failure}`);
     if (hsmFailure) notes.push(`SoftHSM2 could not be set up: ${hsmFailure}`);
 
-    const machine = { ...machineFacts(), 'load average at end': loadAverage().join(' ') };
+    const machine = { ...machineFacts(loadAtStart), 'load average at end': loadAverage().join(' ') };
     const report: BenchReport = {
       date,
       mode: options.mode,

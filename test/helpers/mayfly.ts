@@ -42,6 +42,12 @@ export interface TestCaOptions {
   readonly trustedProxies?: readonly string[];
 }
 
+/**
+ * Tests send many requests, and many deliberately bad ones, from 127.0.0.1 to one server: the rate
+ * limits and the authentication back-off are lifted unless a test sets them (test/integration/limits.test.ts).
+ */
+const TEST_LIMITS: LimitOptions = { ...DEFAULT_LIMITS, requestsPerMinutePerIdentity: 0, requestsPerMinutePerSource: 0, authFailuresBeforeBackoff: 1_000_000 };
+
 /** `mayfly init` into a temp folder, then load, assemble and serve it on 127.0.0.1:0. */
 export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> {
   const dir = mkdtempSync(join(tmpdir(), 'mayfly-ca-'));
@@ -59,7 +65,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
       ...(ledger ? { ledger } : {}),
       ...(auditReader ? { auditReader } : {}),
-      ...(options.limits ? { limits: { ...DEFAULT_LIMITS, ...options.limits } } : {}),
+      limits: { ...TEST_LIMITS, ...options.limits },
       ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
     },
     '127.0.0.1',

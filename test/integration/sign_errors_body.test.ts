@@ -71,7 +71,7 @@ const CASES: readonly ErrorCase[] = [
   { name: 'an unknown file field (multipart)', status: 400, error: 'unknown_field', message: /only the csr field may be a file/, send: h.multipart(h.creds, () => [{ name: 'certificate', content: h.goodCsr().pem, filename: 'svc.csr' }]) },
   { name: 'an unknown field (JSON)', status: 400, error: 'unknown_field', message: /^unknown field "colour"/, send: h.json(() => JSON.stringify({ csr: h.goodCsr().pem, colour: 'blue' }), h.goodBasic) },
   { name: 'a bad encoding field', status: 400, error: 'bad_field', message: /encoding field must be pem/, send: h.form(() => [['user', DEV_USER], ['secret', h.ca.secret], ['encoding', 'base85'], ['csr', h.goodCsr().pem]]) },
-  { name: 'a valid_hours field that is not a number', status: 400, error: 'bad_field', message: /^valid_hours must be a positive number of hours$/, send: h.form(() => [...h.withCsr(h.goodCsr().pem), ['valid_hours', 'forever']]) },
+  { name: 'a valid_hours field that is not a number', status: 400, error: 'bad_field', message: /^valid_hours must be a number of hours, at least 1 minute \(0\.0167\)$/, send: h.form(() => [...h.withCsr(h.goodCsr().pem), ['valid_hours', 'forever']]) },
   { name: 'an empty csr field', status: 400, error: 'missing_csr', message: /^the csr field is missing or empty$/, send: h.form(() => h.withCsr('')) },
   { name: 'no csr field', status: 400, error: 'missing_csr', message: /^the csr field is missing or empty$/, send: h.form(h.creds) },
   { name: 'an empty application/pkcs10 body', status: 400, error: 'missing_csr', message: /body is empty/, send: h.pkcs10(() => new Uint8Array(0), h.goodBasic) },

@@ -74,6 +74,7 @@ describe('mayfly policy and config commands', () => {
       ['ca_status', true],
       ['critical_extensions', true],
       ['subject_identity', true],
+      ['renewal_scope', true],
       ['common_name', false],
       ['alternative_names', false],
       ['public_key', false],

@@ -79,6 +79,6 @@ describe('a policy of several validators, over HTTP', () => {
 
     const bad = await sign(makeCsr().pem, { valid_hours: '-1' });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { message: string }).message).toBe('valid_hours must be a positive number of hours');
+    expect(((await bad.json()) as { message: string }).message).toBe('valid_hours must be a number of hours, at least 1 minute (0.0167)');
   });
 });
