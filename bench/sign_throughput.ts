@@ -102,8 +102,7 @@ function parseOptions(argv: readonly string[]): Options {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The cases, in the order a round runs them: Mayfly and cfssl alternate, so a change in the
-// machine's background load during a round falls on both.
+// The cases, as the table lists them.
 
 const CASES: readonly CaseSpec[] = [
   { id: 'mayfly-p256-form', server: 'mayfly', ca: 'p256', api: 'form', audit: true },
@@ -114,6 +113,21 @@ const CASES: readonly CaseSpec[] = [
   { id: 'mayfly-rsa2048-form', server: 'mayfly', ca: 'rsa2048', api: 'form', audit: true },
   { id: 'cfssl-rsa2048', server: 'cfssl', ca: 'rsa2048', api: 'cfssl', audit: false },
   { id: 'mayfly-rsa2048-json', server: 'mayfly', ca: 'rsa2048', api: 'json', audit: true },
+];
+
+/**
+ * The order a round runs them: each Mayfly case next to what a target compares it with (cfssl, audit
+ * off), so that a change in the machine's other load during a round falls on both.
+ */
+const RUN_ORDER = [
+  'mayfly-p256-form-audit-off',
+  'mayfly-p256-form',
+  'cfssl-p256',
+  'mayfly-p256-json',
+  'mayfly-hsm-p256-form',
+  'mayfly-rsa2048-form',
+  'cfssl-rsa2048',
+  'mayfly-rsa2048-json',
 ];
 
 const HSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
@@ -596,7 +610,8 @@ async function main(): Promise<number> {
     } else {
       for (let roundNumber = 1; roundNumber <= options.rounds; roundNumber++) {
         // Every other round runs backwards, so a steady drift in background load evens out.
-        const order = roundNumber % 2 === 1 ? selected : [...selected].reverse();
+        const inOrder = [...selected].sort((a, b) => RUN_ORDER.indexOf(a.id) - RUN_ORDER.indexOf(b.id));
+        const order = roundNumber % 2 === 1 ? inOrder : inOrder.reverse();
         for (const spec of order) {
           const entry = results.get(spec.id)!;
           if (entry.failure) continue;
