@@ -48,7 +48,7 @@ interface Options {
 }
 
 const USAGE = `npm run bench -- [options]
-  (none)            the full run: every case, 3 rounds of 15 s after 5 s of warm-up (about 12 min)
+  (none)            the full run: every case, 3 rounds of 15 s after 5 s of warm-up (about 10 min)
   --quick           every case once, 5 s after 2 s of warm-up (under 2 min)
   --soak            RSS of Mayfly (P-256, audit on) sampled every 30 s over 10 min of load
   --profile         every case once, then a CPU profile of mayfly-p256-form (or of the Mayfly cases in --cases)
