@@ -7,6 +7,8 @@ const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8
 
 /** How long a secret that passed scrypt is recognised without running scrypt again. */
 const VERIFIED_FOR_MS = 5 * 60_000;
+/** A remembered secret used with less than this left is re-verified in the background, once. */
+const RENEW_BEFORE_MS = 60_000;
 
 /**
  * Anchor's `static` backend: one user and the scrypt hash of its secret. The user name is compared
@@ -17,11 +19,17 @@ const VERIFIED_FOR_MS = 5 * 60_000;
  * times a minute. So a secret that passed is remembered, for a few minutes, as an HMAC under a key
  * made at start and kept only in memory: the right secret is then recognised in microseconds,
  * while every wrong one still pays the full scrypt.
+ *
+ * Requests that arrive together with the same unverified secret share one scrypt (a fleet at boot, or
+ * every connection when the memory lapses, would otherwise run thousands at 32 MiB each), and a
+ * secret in use is re-verified shortly before its memory lapses, so a steady load never finds it lapsed.
  */
 export class StaticAuthenticator implements Authenticator {
   private readonly userDigest: Buffer;
   private readonly memoryKey = randomBytes(32);
   private verified?: { readonly mac: Buffer; readonly until: number };
+  /** scrypt runs in progress, by the hex HMAC of the secret they check. */
+  private readonly pending = new Map<string, Promise<boolean>>();
 
   constructor(
     readonly name: string,
@@ -38,11 +46,28 @@ export class StaticAuthenticator implements Authenticator {
     const secret = credentials.secret ?? '';
     const userMatches = timingSafeEqual(digest(user), this.userDigest);
     const mac = createHmac('sha256', this.memoryKey).update(secret, 'utf8').digest();
-    const remembered = this.verified !== undefined && this.verified.until > this.now() && timingSafeEqual(mac, this.verified.mac);
-    const secretMatches = remembered || (await verifySecret(secret, this.secretHash));
+    const now = this.now();
+    const remembered = this.verified !== undefined && this.verified.until > now && timingSafeEqual(mac, this.verified.mac);
+    if (remembered && this.verified!.until - now < RENEW_BEFORE_MS) this.verify(secret, mac).catch(() => undefined); // the next request sees a failure
+    const secretMatches = remembered || (await this.verify(secret, mac));
     // An empty secret never authenticates, whatever was hashed (Anchor's LDAP hole, closed everywhere).
     if (!userMatches || !secretMatches || !secret) return undefined;
-    if (!remembered) this.verified = { mac, until: this.now() + VERIFIED_FOR_MS };
     return { user, groups: this.groups, authentication: this.name };
+  }
+
+  /** One scrypt per distinct secret at a time; a secret that passes is remembered. */
+  private verify(secret: string, mac: Buffer): Promise<boolean> {
+    const key = mac.toString('hex');
+    let running = this.pending.get(key);
+    if (!running) {
+      running = verifySecret(secret, this.secretHash)
+        .then((matches) => {
+          if (matches && secret) this.verified = { mac, until: this.now() + VERIFIED_FOR_MS };
+          return matches;
+        })
+        .finally(() => this.pending.delete(key));
+      this.pending.set(key, running);
+    }
+    return running;
   }
 }

@@ -70,3 +70,61 @@ describe('StaticAuthenticator remembers a verified secret', () => {
     expect(await auth.authenticate({ user: 'deployer', secret: 's3cret-value' })).toBeUndefined();
   });
 });
+
+describe('StaticAuthenticator runs scrypt once for requests that arrive together', () => {
+  /** The stored hash, counting how often scrypt reads its salt: once per scrypt run. */
+  function counted(stored: SecretHash): { hash: SecretHash; runs: () => number } {
+    let reads = 0;
+    const hash = { ...stored };
+    Object.defineProperty(hash, 'salt', { enumerable: false, get: () => ((reads += 1), stored.salt) });
+    return { hash, runs: () => reads };
+  }
+
+  it('shares one scrypt among concurrent requests with the same secret, and still refuses wrong ones', async () => {
+    const { hash, runs } = counted(await createSecretHash('fleet-secret'));
+    const auth = new StaticAuthenticator('deployers', 'deployer', hash);
+    const results = await Promise.all([
+      ...Array.from({ length: 20 }, () => auth.authenticate({ user: 'deployer', secret: 'fleet-secret' })),
+      auth.authenticate({ user: 'deployer', secret: 'fleet-secreT' }),
+    ]);
+    expect(results.slice(0, 20).every((r) => r?.user === 'deployer')).toBe(true);
+    expect(results[20]).toBeUndefined();
+    expect(runs()).toBe(2); // one for the right secret, one for the wrong one
+  });
+
+  it('re-verifies a secret in use shortly before its memory lapses, so it never lapses under load', async () => {
+    const stored = await createSecretHash('fleet-secret');
+    const { hash, runs } = counted(stored);
+    let now = 1_000_000;
+    const auth = new StaticAuthenticator('deployers', 'deployer', hash, [], () => now);
+    await auth.authenticate({ user: 'deployer', secret: 'fleet-secret' });
+    expect(runs()).toBe(1);
+    now += 3 * 60_000; // two minutes left: remembered, no scrypt
+    await auth.authenticate({ user: 'deployer', secret: 'fleet-secret' });
+    expect(runs()).toBe(1);
+    now += 90_000; // 30 s left: answered from memory at once, and one background scrypt renews it
+    const [first, second] = await Promise.all([auth.authenticate({ user: 'deployer', secret: 'fleet-secret' }), auth.authenticate({ user: 'deployer', secret: 'fleet-secret' })]);
+    expect(first?.user).toBe('deployer');
+    expect(second?.user).toBe('deployer');
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the background scrypt (~50 ms) settles
+    expect(runs()).toBe(2);
+    // Past the first memory's end: recognised from the renewed memory without scrypt, even with the hash spoiled.
+    now += 60_000;
+    stored.hash.fill(0);
+    expect(await auth.authenticate({ user: 'deployer', secret: 'fleet-secret' })).toBeDefined();
+    expect(runs()).toBe(2);
+  });
+
+  it('lets the memory lapse when the background re-verification fails', async () => {
+    const stored = await createSecretHash('fleet-secret');
+    let now = 1_000_000;
+    const auth = new StaticAuthenticator('deployers', 'deployer', stored, [], () => now);
+    await auth.authenticate({ user: 'deployer', secret: 'fleet-secret' });
+    stored.hash.fill(0); // from now on scrypt refuses
+    now += 4 * 60_000 + 30_000;
+    expect(await auth.authenticate({ user: 'deployer', secret: 'fleet-secret' })).toBeDefined(); // still in memory
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    now += 31_000;
+    expect(await auth.authenticate({ user: 'deployer', secret: 'fleet-secret' })).toBeUndefined();
+  });
+});
