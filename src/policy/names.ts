@@ -49,7 +49,9 @@ export function inAllowedDomains(name: string, allowedDomains: readonly string[]
 export function parseIpAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   // ipaddr.js also takes "0x7f.1", "127.1" and octal "0177.0.0.1", which other software reads
   // differently; only the plain dotted quad is an IPv4 address here.
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text);
+  // The shape tests first: ipaddr.js throws (and builds a stack) for every DNS name it is shown.
+  if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(text)) return ipaddr.IPv4.isValidFourPartDecimal(text) ? ipaddr.IPv4.parse(text) : undefined;
+  if (!text.includes(':')) return undefined;
   // Zone ids (fe80::1%eth0) name an interface, not an address a certificate can carry.
   if (text.includes('%') || !ipaddr.IPv6.isValid(text)) return undefined;
   // An embedded IPv4 part only in the mapped form ::ffff:a.b.c.d, and only as a plain dotted quad:

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { CsrParseError } from '../../src/csr/errors';
 import { parseCertificationRequest } from '../../src/csr/parse';
@@ -170,6 +171,30 @@ describe('parseCertificationRequest: names', () => {
     it('refuses a public key of an unknown type', () => {
       const unknownKey = tlv(0x30, tlv(0x30, hex('06032a0304')), tlv(0x03, hex('00'), Buffer.alloc(32, 7)));
       expect(refusal(buildCsr({ spki: unknownKey }))).toBe("the CSR's public key is of an unknown type or malformed");
+    });
+
+    it('refuses an EC public key whose point is not on the curve', () => {
+      const offCurve = Buffer.from(spki);
+      offCurve[offCurve.length - 1] ^= 1; // the last octet of y
+      expect(refusal(buildCsr({ spki: offCurve }))).toBe("the CSR's public key is of an unknown type or malformed");
+    });
+
+    it('refuses an EC public key whose BIT STRING declares unused bits', () => {
+      const point = spki.subarray(spki.length - 65);
+      const unusedBits = tlv(0x30, spki.subarray(2, 2 + 2 + spki[3]), tlv(0x03, hex('01'), point));
+      expect(refusal(buildCsr({ spki: unusedBits }))).toBe("the CSR's public key is of an unknown type or malformed");
+    });
+
+    it('reads a compressed EC point as the same P-256 key', () => {
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const uncompressed = publicKey.export({ format: 'der', type: 'spki' });
+      const point = uncompressed.subarray(uncompressed.length - 65);
+      const compressedPoint = Buffer.concat([Buffer.of(0x02 | (point[64] & 1)), point.subarray(1, 33)]);
+      const compressed = tlv(0x30, uncompressed.subarray(2, 2 + 2 + uncompressed[3]), tlv(0x03, hex('00'), compressedPoint));
+      const request = parseCertificationRequest(buildCsr({ spki: compressed, keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }));
+      expect(request.publicKey.curve).toBe('P-256');
+      expect(request.publicKey.keyObject.export({ format: 'jwk' })).toEqual(publicKey.export({ format: 'jwk' }));
+      expect(request.signatureValid).toBe(true);
     });
 
     it('refuses an empty signatureAlgorithm with a CsrParseError', () => {
