@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { GENESIS, recordHash, type AuditEvent, type AuditRecord } from '../src/audit/record';
+import { GENESIS, recordColumns, recordHash, type AuditEvent, type IndexedRecord } from '../src/audit/record';
 import { SqliteAuditStore, type AuditQuery } from '../src/audit/sqlite_store';
 
 const records = Number(process.argv[process.argv.indexOf('--records') + 1]) || 1_000_000;
@@ -46,11 +46,12 @@ try {
   let head = GENESIS;
   const BATCH = 20_000;
   for (let first = 1; first <= records; first += BATCH) {
-    const batch: AuditRecord[] = [];
+    const batch: IndexedRecord[] = [];
     for (let seq = first; seq < Math.min(first + BATCH, records + 1); seq++) {
-      const body = JSON.stringify(event(seq));
+      const recorded = event(seq);
+      const body = JSON.stringify(recorded);
       const hash = recordHash('bench', seq, head, body);
-      batch.push({ chain: 'bench', seq, prevHash: head, hash, body });
+      batch.push({ chain: 'bench', seq, prevHash: head, hash, body, columns: recordColumns(recorded) });
       head = hash;
     }
     store.appendAll(batch);

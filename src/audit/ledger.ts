@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { AuditEvent } from './record';
-import type { WriterOptions, WriterReply } from './writer_protocol';
+import { recordColumns, type AuditEvent } from './record';
+import type { WriterEntry, WriterOptions, WriterReply } from './writer_protocol';
 
 /** The record of a decision could not be made durable; the decision must not take effect. */
 export class AuditUnavailableError extends Error {
@@ -44,6 +44,8 @@ export class AuditLedger implements Ledger {
   private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   private failure?: string;
   private closed?: Promise<void>;
+  /** Appends of this event-loop turn, posted to the writer together (one message, one copy). */
+  private outgoing: WriterEntry[] = [];
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (message: WriterReply) => this.receive(message));
@@ -71,8 +73,16 @@ export class AuditLedger implements Ledger {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'append', id, body: JSON.stringify(event) });
+      if (this.outgoing.length === 0) setImmediate(() => this.post());
+      this.outgoing.push({ id, body: JSON.stringify(event), columns: recordColumns(event) });
     });
+  }
+
+  private post(): void {
+    const entries = this.outgoing;
+    if (entries.length === 0) return; // close() posted them already
+    this.outgoing = [];
+    this.worker.postMessage({ type: 'append', entries });
   }
 
   /** Commits what is pending, writes a final checkpoint, and stops the writer. */
@@ -80,6 +90,7 @@ export class AuditLedger implements Ledger {
     this.closed ??= new Promise<void>((resolve) => {
       if (this.failure !== undefined) return resolve();
       this.worker.once('exit', () => resolve());
+      if (this.outgoing.length > 0) this.post();
       this.worker.postMessage({ type: 'close' });
     });
     return this.closed;

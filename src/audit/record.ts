@@ -45,6 +45,30 @@ export interface AuditRecord {
   readonly body: string;
 }
 
+/** Copies of an event's fields that the store indexes for queries (`audit verify` checks they agree). */
+export interface RecordColumns {
+  readonly time: string;
+  readonly ra: string;
+  readonly event: string;
+  readonly outcome: string;
+  readonly serial: string | null;
+  /** DNS names and IP addresses, each once. */
+  readonly names: readonly string[];
+}
+
+/** A record with its columns, as the writer stores it. */
+export type IndexedRecord = AuditRecord & { readonly columns: RecordColumns };
+
+/** Taken from the event where it is made, so the writer never parses the JSON text back. */
+export const recordColumns = (event: AuditEvent): RecordColumns => ({
+  time: event.time,
+  ra: event.ra,
+  event: event.event,
+  outcome: event.outcome,
+  serial: event.certificate?.serial ?? null,
+  names: [...new Set([...(event.dns_names ?? []), ...(event.ip_addresses ?? [])])],
+});
+
 /** The chain's first `prevHash`. */
 export const GENESIS = '0'.repeat(64);
 

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { AuditEvent, AuditRecord } from './record';
+import type { AuditRecord, IndexedRecord } from './record';
 
 // The embedded ledger store: SQLite in WAL mode, so readers (the CLI, GET /v1/audit) never block the
 // writer. The indexed columns are copies of fields inside `body`, kept for queries; `audit verify`
@@ -72,6 +72,7 @@ export interface AuditQuery {
 
 export class SqliteAuditStore {
   readonly db: Database.Database;
+  private appendStatements?: { readonly record: Database.Statement; readonly name: Database.Statement; readonly batch: (records: readonly IndexedRecord[]) => void };
 
   constructor(file: string, options: { readonly readonly?: boolean } = {}) {
     this.db = new Database(file, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
@@ -85,16 +86,21 @@ export class SqliteAuditStore {
   }
 
   /** Appends records (one transaction: one fsync for the whole batch). */
-  appendAll(records: readonly AuditRecord[]): void {
-    const insert = this.db.prepare('INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    const insertName = this.db.prepare('INSERT INTO record_names (chain, seq, reversed_name, time) VALUES (?, ?, ?, ?)');
-    this.db.transaction(() => {
-      for (const record of records) {
-        const event = JSON.parse(record.body) as AuditEvent;
-        insert.run(record.chain, record.seq, record.prevHash, record.hash, record.body, event.time, event.ra, event.event, event.outcome, event.certificate?.serial ?? null);
-        for (const name of new Set([...(event.dns_names ?? []), ...(event.ip_addresses ?? [])])) insertName.run(record.chain, record.seq, reverseName(name), event.time);
+  appendAll(records: readonly IndexedRecord[]): void {
+    this.appendStatements ??= this.prepareAppend();
+    this.appendStatements.batch(records);
+  }
+
+  private prepareAppend(): NonNullable<SqliteAuditStore['appendStatements']> {
+    const record = this.db.prepare('INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const name = this.db.prepare('INSERT INTO record_names (chain, seq, reversed_name, time) VALUES (?, ?, ?, ?)');
+    const batch = this.db.transaction((records: readonly IndexedRecord[]) => {
+      for (const { chain, seq, prevHash, hash, body, columns } of records) {
+        record.run(chain, seq, prevHash, hash, body, columns.time, columns.ra, columns.event, columns.outcome, columns.serial);
+        for (const recordName of columns.names) name.run(chain, seq, reverseName(recordName), columns.time);
       }
-    })();
+    });
+    return { record, name, batch };
   }
 
   addCheckpoint(checkpoint: Checkpoint): void {

@@ -1,3 +1,4 @@
+import type { RecordColumns } from './record';
 // Messages between the ledger (main thread) and its writer thread.
 
 export interface WriterOptions {
@@ -10,11 +11,20 @@ export interface WriterOptions {
   readonly checkpointIntervalMs: number;
 }
 
-export type WriterMessage = { readonly type: 'append'; readonly id: number; readonly body: string } | { readonly type: 'close' };
+/** One record to append: the event's JSON text (what the chain hashes) and its query columns. */
+export interface WriterEntry {
+  readonly id: number;
+  readonly body: string;
+  readonly columns: RecordColumns;
+}
+
+/** Appends are sent in batches, one message per event-loop turn. */
+export type WriterMessage = { readonly type: 'append'; readonly entries: readonly WriterEntry[] } | { readonly type: 'close' };
 
 export type WriterReply =
   | { readonly type: 'ready' }
   | { readonly type: 'failed'; readonly message: string }
-  | { readonly type: 'stored'; readonly ids: readonly number[]; readonly seqs: readonly number[] }
+  /** `commitSeconds`: how long the batch's transaction (and its fsync) took. */
+  | { readonly type: 'stored'; readonly ids: readonly number[]; readonly seqs: readonly number[]; readonly commitSeconds: number }
   | { readonly type: 'rejected'; readonly ids: readonly number[]; readonly message: string }
   | { readonly type: 'closed' };

@@ -3,9 +3,9 @@
 // (group commit); each is acknowledged only once its transaction is on disk.
 import { createPrivateKey, sign } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { GENESIS, recordHash, type AuditRecord } from './record';
+import { GENESIS, recordHash, type IndexedRecord } from './record';
 import { checkpointPayload, SqliteAuditStore } from './sqlite_store';
-import type { WriterMessage, WriterOptions, WriterReply } from './writer_protocol';
+import type { WriterEntry, WriterMessage, WriterOptions, WriterReply } from './writer_protocol';
 
 const options = workerData as WriterOptions;
 const port = parentPort!;
@@ -22,7 +22,7 @@ const key = createPrivateKey(options.keyPem);
 let seq = 0;
 let head = GENESIS;
 let sinceCheckpoint = 0;
-let pending: { id: number; body: string }[] = [];
+let pending: WriterEntry[] = [];
 let scheduled = false;
 
 function flush(): void {
@@ -30,12 +30,13 @@ function flush(): void {
   const batch = pending;
   pending = [];
   if (batch.length === 0) return;
-  const records: AuditRecord[] = batch.map(({ body }) => {
+  const records: IndexedRecord[] = batch.map(({ body, columns }) => {
     const prevHash = head;
     seq += 1;
     head = recordHash(options.chain, seq, prevHash, body);
-    return { chain: options.chain, seq, prevHash, hash: head, body };
+    return { chain: options.chain, seq, prevHash, hash: head, body, columns };
   });
+  const started = performance.now();
   try {
     store.appendAll(records);
   } catch (error) {
@@ -47,7 +48,7 @@ function flush(): void {
     return;
   }
   sinceCheckpoint += records.length;
-  reply({ type: 'stored', ids: batch.map((b) => b.id), seqs: records.map((r) => r.seq) });
+  reply({ type: 'stored', ids: batch.map((b) => b.id), seqs: records.map((r) => r.seq), commitSeconds: (performance.now() - started) / 1000 });
   if (sinceCheckpoint >= options.checkpointEvery) checkpoint();
 }
 
@@ -67,7 +68,7 @@ setInterval(checkpoint, options.checkpointIntervalMs).unref();
 
 port.on('message', (message: WriterMessage) => {
   if (message.type === 'append') {
-    pending.push({ id: message.id, body: message.body });
+    for (const entry of message.entries) pending.push(entry);
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);
