@@ -86,4 +86,6 @@ export interface IssuedCertificate {
   readonly serialNumber: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
+  /** How long the signer took over the signature, for the signing latency metric. */
+  readonly signatureSeconds: number;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -11,14 +12,20 @@ export class AuditUnavailableError extends Error {
   override readonly name = 'AuditUnavailableError';
 }
 
+/** Called after each commit: how many records it held and how long it took. */
+export type CommitListener = (records: number, seconds: number) => void;
+
 /** Where decisions are recorded. `append` resolves once the record is durable. */
 export interface Ledger {
   append(event: AuditEvent): Promise<void>;
+  /** Why the ledger cannot record now (for /readyz), or undefined when it can. */
+  problem(): Promise<string | undefined>;
+  onCommit(listener: CommitListener): void;
   close(): Promise<void>;
 }
 
 /** For `audit.enabled: false` (benchmarks): records nothing. */
-export const disabledLedger: Ledger = { append: () => Promise.resolve(), close: () => Promise.resolve() };
+export const disabledLedger: Ledger = { append: () => Promise.resolve(), problem: () => Promise.resolve(undefined), onCommit: () => {}, close: () => Promise.resolve() };
 
 export interface AuditLedgerOptions {
   readonly database: string;
@@ -46,8 +53,12 @@ export class AuditLedger implements Ledger {
   private closed?: Promise<void>;
   /** Appends of this event-loop turn, posted to the writer together (one message, one copy). */
   private outgoing: WriterEntry[] = [];
+  private readonly commitListeners: CommitListener[] = [];
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly database: string,
+  ) {
     worker.on('message', (message: WriterReply) => this.receive(message));
     worker.on('error', (error) => this.fail(`the audit writer failed: ${error.message}`));
     worker.on('exit', () => this.fail('the audit writer stopped'));
@@ -60,7 +71,7 @@ export class AuditLedger implements Ledger {
     return new Promise((resolve, reject) => {
       const onMessage = (message: WriterReply) => {
         worker.off('message', onMessage);
-        if (message.type === 'ready') resolve(new AuditLedger(worker));
+        if (message.type === 'ready') resolve(new AuditLedger(worker, options.database));
         else reject(new AuditUnavailableError(message.type === 'failed' ? message.message : 'the audit writer did not start'));
       };
       worker.on('message', onMessage);
@@ -85,6 +96,27 @@ export class AuditLedger implements Ledger {
     this.worker.postMessage({ type: 'append', entries });
   }
 
+  onCommit(listener: CommitListener): void {
+    this.commitListeners.push(listener);
+  }
+
+  /**
+   * The writer has stopped or failed, or the database file is no longer writable: an open SQLite
+   * connection would go on writing a file made read-only (and root ignores the mode), so the file's
+   * mode is read as what the operator means.
+   */
+  async problem(): Promise<string | undefined> {
+    if (this.failure !== undefined) return this.failure;
+    try {
+      const info = await stat(this.database);
+      if ((info.mode & 0o200) === 0) return `the audit ledger ${this.database} is read-only`;
+      await access(this.database, constants.W_OK);
+    } catch (error) {
+      return `the audit ledger ${this.database} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+    }
+    return undefined;
+  }
+
   /** Commits what is pending, writes a final checkpoint, and stops the writer. */
   close(): Promise<void> {
     this.closed ??= new Promise<void>((resolve) => {
@@ -99,6 +131,7 @@ export class AuditLedger implements Ledger {
   private receive(message: WriterReply): void {
     if (message.type === 'stored') {
       for (const id of message.ids) this.settle(id)?.resolve();
+      for (const listener of this.commitListeners) listener(message.ids.length, message.commitSeconds);
     } else if (message.type === 'rejected') {
       for (const id of message.ids) this.settle(id)?.reject(new AuditUnavailableError(`the audit record could not be stored: ${message.message}`));
     } else if (message.type === 'closed') {

@@ -14,6 +14,7 @@ import { importAnchorConfig } from '../config/import_anchor';
 import { initDataDir } from './init';
 import { TOKEN_KEY_TYPES, type TokenKeyType } from '../signers/pkcs11';
 import { pkcs11InitCa } from './pkcs11';
+import { rotateSigningCa } from './ca';
 import { policyCheck, policyTest } from './policy';
 import { auditExport, auditList, auditShow, auditVerify } from './audit';
 import type { AuditQuery } from '../audit/sqlite_store';
@@ -159,6 +160,26 @@ export function buildProgram(): Command {
     .action(async (options: { config?: string; format: 'jsonl' | 'csv' | 'cadf' } & Parameters<typeof queryOf>[0]) =>
       auditExport(options.config ?? defaultConfig(), options.format, queryOf(options), print),
     );
+  program
+    .command('ca')
+    .description('the issuing CAs')
+    .command('rotate')
+    .description('create a new issuing CA under the same root, beside the old one, and switch the config to it; the old chain stays served and trusted until its certificates have expired')
+    .requiredOption('--signing-ca <name>', 'the signing_ca entry to rotate')
+    .option('--config <file>', 'config file (default: $MAYFLY_HOME/mayfly.yaml)')
+    .addOption(new Option('--key-type <type>', 'new key type (default: that of the key it replaces)').choices(CA_KEY_TYPES))
+    .option('--subject <dn>', 'subject, e.g. "/CN=Acme Issuing CA 2/O=Acme" (default: the current one, its CN dated today)')
+    .option('--days <n>', 'validity of the new CA certificate, never past the root\'s', (value) => Number(value), 365)
+    .option('--root-cert <file>', 'the root certificate (default: ca/root.pem beside the config)')
+    .option('--root-key <file>', 'the root key, mode 0600 (default: ca/root.key beside the config)')
+    .option('--root-passphrase-env <VAR>', 'environment variable holding the passphrase of an encrypted root key')
+    .option('--out <prefix>', 'write PREFIX.pem (and PREFIX.key) (default: beside the current certificate, dated today)')
+    .option('--key-label <label>', 'pkcs11: label of the new key in the token (default: the current label, dated today)')
+    .option('--no-edit-config', 'write only the new key and certificate, and print the config change to make')
+    .action(async (options: { signingCa: string; config?: string; keyType?: CaKeyType; subject?: string; days: number; rootCert?: string; rootKey?: string; rootPassphraseEnv?: string; out?: string; keyLabel?: string; editConfig: boolean }) => {
+      if (!Number.isInteger(options.days) || options.days < 1) throw new Error('--days must be a whole number ≥ 1');
+      await rotateSigningCa({ ...options, config: options.config ?? defaultConfig() }, print);
+    });
   const policy = program.command('policy').description('check and try out policy without serving');
   policy
     .command('check')
@@ -254,6 +275,8 @@ function isoTime(text: string): string {
 
 /** Runs the command line; the `mayfly` bin and `npm start` both come here. */
 export function main(argv: readonly string[]): void {
+  // `mayfly audit export | head`: the reader has what it wanted; stop quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? process.exit(0) : fail(error)));
   buildProgram().parseAsync([...argv]).catch(fail);
 }
 

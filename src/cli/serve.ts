@@ -9,7 +9,10 @@ import { ConfigError, configPath, loadConfig, type MayflyConfig } from '../confi
 import { ConfigReloader } from '../config/reloader';
 import { errorMessage } from '../error_message';
 import { issueServerCertificate, renewalDelay, serverNames } from '../http/server_certificate';
-import { startServer, type RunningServer, type TlsCredentials } from '../http/server';
+import { startOpsServer, startServer, type RunningServer, type TlsCredentials } from '../http/server';
+import { MayflyMetrics } from '../http/metrics';
+import { Readiness } from '../http/readiness';
+import { createLogger } from './logger';
 import { ValidatorRegistry } from '../policy/registry';
 import { DEV_USER, initDataDir } from './init';
 
@@ -52,6 +55,8 @@ export async function serve(options: ServeOptions, print: (line: string) => void
     throw new Error(`refusing to serve plain HTTP on ${host}: secrets would cross the network in clear. Remove server.tls: off to serve HTTPS, or set server.allow_plaintext: true behind a TLS-terminating proxy`);
   }
   const tls = server.tls === 'off' ? undefined : await serverCredentials(config, runtime, host);
+  const logger = createLogger(server.log_level);
+  // Start-up and reload messages are for the operator, in plain text; the request log is JSON.
   const reloader = new ConfigReloader(runtime, (result) => {
     if (result.ok) print(`Reloaded ${configFile}`);
     else console.error(`Refused the changed config; the previous one stays in force:\n${result.error instanceof ConfigError ? result.error.message : describe(result.error)}`);
@@ -60,6 +65,10 @@ export async function serve(options: ServeOptions, print: (line: string) => void
   const ledger = await openLedger(config, print);
   const auditReader = config.document.audit.enabled ? new SqliteAuditStore(configPath(config, config.document.audit.database), { readonly: true }) : undefined;
   const limits = server.limits;
+  const metrics = new MayflyMetrics(reloader.current);
+  metrics.watchLedger(ledger);
+  const opsListen = server.metrics_listen ? splitListen(server.metrics_listen) : undefined;
+  const ops = opsListen ? await startOpsServer({ metrics, readiness: new Readiness(reloader.current, ledger), serveMetrics: true }, ...opsListen) : undefined;
   const running = await startServer(
     {
       runtime: reloader.current,
@@ -75,16 +84,20 @@ export async function serve(options: ServeOptions, print: (line: string) => void
         authBackoffMs: parseDuration(limits.auth_backoff)!,
         maxConcurrentSigning: limits.max_concurrent_signing,
       },
-      logError: (error) => console.error(`internal error: ${describe(error)}`),
+      logError: (error) => logger.error({ error: describe(error) }, 'internal error'),
+      logger,
+      metrics,
+      serveMetrics: ops === undefined,
     },
     host,
     port,
     tls,
     { headersTimeoutMs: parseDuration(limits.header_timeout)!, requestTimeoutMs: parseDuration(limits.request_timeout)! },
   );
-  const renewal = tls?.renew?.(running);
+  const renewal = tls?.renew?.(running, reloader.current);
   if (!quiet) {
     print(`Mayfly listening on ${running.url} (registration authorities: ${[...runtime.registrationAuthorities.keys()].join(', ')})`);
+    if (ops) print(`Metrics and health on ${ops.url}/metrics, /healthz, /readyz`);
     if (!tls) print(`WARNING: serving plain HTTP (server.tls: off)${loopback ? ' on loopback only' : ` on ${host}: credentials travel in clear unless a proxy terminates TLS`}`);
     if (!options.config && existsSync(join(home, 'dev-credentials'))) printNextSteps(print, running.url, relative(process.cwd(), home) || '.', Boolean(tls));
   }
@@ -95,13 +108,15 @@ export async function serve(options: ServeOptions, print: (line: string) => void
       renewal?.stop();
       reloader.close();
       await running.close();
+      await ops?.close();
       await ledger.close();
       auditReader?.close();
+      await new Promise<void>((done) => logger.flush(() => done()));
     },
   };
 }
 
-type Credentials = TlsCredentials & { renew?: (running: RunningServer) => { stop(): void } };
+type Credentials = TlsCredentials & { renew?: (running: RunningServer, current: () => Runtime) => { stop(): void } };
 
 /** The server's TLS key and chain: the files configured, or a certificate Mayfly issues itself and renews. */
 async function serverCredentials(config: MayflyConfig, runtime: Runtime, host: string): Promise<Credentials> {
@@ -116,22 +131,23 @@ async function serverCredentials(config: MayflyConfig, runtime: Runtime, host: s
   const first = await issueServerCertificate(ca, names);
   return {
     ...first,
-    renew(running) {
+    renew(running, current) {
       let timer: NodeJS.Timeout;
-      const schedule = (notAfter: Date) => {
+      const schedule = (delayMs: number) => {
         timer = setTimeout(async () => {
           try {
-            const renewed = await issueServerCertificate(ca, names);
+            // The CA in force now: after a rotation (and reload) the new issuing CA signs it.
+            const renewed = await issueServerCertificate(current().signingCas.get(caName) ?? ca, names);
             running.updateCredentials(renewed);
-            schedule(renewed.notAfter);
+            schedule(renewalDelay(renewed.notAfter));
           } catch (error) {
             console.error(`could not renew the server certificate (${describe(error)}); trying again in a minute`);
-            schedule(new Date(Date.now() + 60_000 + 24 * 3_600_000));
+            schedule(60_000);
           }
-        }, renewalDelay(notAfter));
+        }, delayMs);
         timer.unref();
       };
-      schedule(first.notAfter);
+      schedule(renewalDelay(first.notAfter));
       return { stop: () => clearTimeout(timer) };
     },
   };

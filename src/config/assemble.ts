@@ -14,7 +14,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { LocalSigner } from '../signers/local';
 import { Pkcs11Signer } from '../signers/pkcs11';
 import { SignerConfigError, type Signer } from '../signers/signer';
-import { loadSigningCa, type SigningCa } from '../signers/signing_ca';
+import { loadPreviousChain, loadSigningCa, type PreviousChain, type SigningCa } from '../signers/signing_ca';
 import { alwaysOnValidators } from '../../validators';
 import { existsSync } from 'node:fs';
 import { createAuditKey, readAuditKey } from '../audit/audit_key';
@@ -86,7 +86,8 @@ async function openAuthenticator(config: MayflyConfig, name: string, entry: Auth
         trusted = (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
         if (trusted.length === 0) throw new AuthenticationConfigError('ca', `${file} holds no PEM certificate`);
       } else {
-        trusted = [...signingCas.values()].flatMap((ca) => ca.chain.map((der) => new X509Certificate(der)));
+        // Chains from before a rotation too, so that certificates they issued can renew during the overlap.
+        trusted = [...signingCas.values()].flatMap((ca) => [ca.chain, ...ca.previousChains.map((previous) => previous.chain)].flat().map((der) => new X509Certificate(der)));
       }
       return new MtlsAuthenticator(name, { trusted, graceMs: parseDuration(entry.renewal_grace) ?? 0 });
     }
@@ -132,7 +133,7 @@ async function openSigner(config: MayflyConfig, entry: SigningCaDocument, issuin
 }
 
 /** A PIN file must be private (mode 0600), like a key file; its first line is the PIN. */
-async function readPinFile(file: string): Promise<{ value: string | undefined; source: string }> {
+export async function readPinFile(file: string): Promise<{ value: string | undefined; source: string }> {
   const source = `file ${file}`;
   const info = await stat(file).catch(() => undefined);
   if (!info) return { value: undefined, source };
@@ -148,8 +149,18 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
   const authenticators = new Map<string, Authenticator>();
   const signingCas = new Map<string, SigningCa>();
   for (const [name, entry] of Object.entries(config.document.signing_ca)) {
+    const previousChains: PreviousChain[] = [];
+    for (const [index, file] of entry.previous_certs.entries()) {
+      try {
+        const previous = await loadPreviousChain(configPath(config, file));
+        if (previous) previousChains.push(previous);
+      } catch (error) {
+        if (!(error instanceof SignerConfigError)) throw error;
+        problems.push(config.source.problem(['signing_ca', name, 'previous_certs', index], error.message));
+      }
+    }
     try {
-      signingCas.set(name, await loadSigningCa(name, configPath(config, entry.cert), (issuing) => openSigner(config, entry, issuing, env)));
+      signingCas.set(name, await loadSigningCa(name, configPath(config, entry.cert), (issuing) => openSigner(config, entry, issuing, env), previousChains));
     } catch (error) {
       if (!(error instanceof SignerConfigError)) throw error;
       problems.push(config.source.problem(['signing_ca', name], error.message));

@@ -71,11 +71,19 @@ const ldapAuthentication = z
     message: 'ldap:// to another host would send passwords in clear: use ldaps:// or start_tls: true',
   });
 
+/**
+ * Chain files of the issuing certificates this CA replaced (`mayfly ca rotate`), newest first:
+ * served by GET /v1/ca after the chain and trusted for mTLS renewal, never used to sign. Remove an
+ * entry once the longest certificate lifetime has passed since the rotation.
+ */
+const previousCerts = z.array(path).default([]);
+
 const localSigningCa = z.strictObject({
   backend: z.literal('local'),
   cert: path,
   key: path,
   key_passphrase_env: z.string().optional(),
+  previous_certs: previousCerts,
 });
 
 const exactlyOne = (keys: readonly string[]) => (entry: Record<string, unknown>) => keys.filter((key) => entry[key] !== undefined).length === 1;
@@ -92,6 +100,7 @@ const pkcs11SigningCa = z
     pin_file: path.optional(),
     pin: refusePlaintextSecret,
     cert: path,
+    previous_certs: previousCerts,
     sessions: z.number().int().min(1).max(64).optional(),
   })
   .refine(exactlyOne(['token_label', 'slot']), { message: 'give exactly one of token_label and slot' })
@@ -155,6 +164,13 @@ const server = z.strictObject({
   /** Proxies (addresses or CIDRs) whose X-Forwarded-For is believed; nobody's by default. */
   trusted_proxies: z.array(z.string().refine(isNetwork, 'not an IP address or network in CIDR form')).default([]),
   limits: limits.default(limits.parse({})),
+  /**
+   * A second, plain-HTTP address for /metrics, /healthz and /readyz (for Prometheus and probes);
+   * when set, /metrics is no longer served with the API. Nothing secret is served there.
+   */
+  metrics_listen: listen.optional(),
+  /** JSON log lines at this level and above, on stdout. */
+  log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
 const audit = z.strictObject({

@@ -9,6 +9,12 @@ import { RequestLimits, type LimitOptions } from './limits';
 import { listAudit } from './routes/audit';
 import { signCertificate } from './routes/sign';
 import { signRequestParsers } from './sign_request';
+import pino, { type Logger } from 'pino';
+import { MayflyMetrics } from './metrics';
+import { Readiness } from './readiness';
+import { requestLog, type RequestOutcome } from './request_log';
+import { mountOpsRoutes } from './routes/ops';
+import { RateLimitError } from './limits';
 
 export interface AppOptions {
   /** The runtime in force; read once per request, so a reload never changes a request in flight. */
@@ -24,6 +30,12 @@ export interface AppOptions {
   /** Proxies whose X-Forwarded-For is believed (it becomes the client address); none by default. */
   readonly trustedProxies?: readonly string[];
   readonly limits?: LimitOptions;
+  /** One line per request goes here; silent when absent. */
+  readonly logger?: Logger;
+  /** The process's metrics, shared with a separate metrics listener; the app makes its own when absent. */
+  readonly metrics?: MayflyMetrics;
+  /** Whether /metrics is served here (not when server.metrics_listen serves it elsewhere). */
+  readonly serveMetrics?: boolean;
 }
 
 const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -32,6 +44,8 @@ const DEFAULT_BODY_LIMIT = 64 * 1024;
 export function createApp(options: AppOptions): express.Express {
   const app = express();
   const limits = new RequestLimits(options.limits);
+  const ledger = options.ledger ?? disabledLedger;
+  const metrics = options.metrics ?? new MayflyMetrics(options.runtime);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
@@ -42,24 +56,29 @@ export function createApp(options: AppOptions): express.Express {
     response.set('Cache-Control', 'no-store');
     next();
   });
+  app.use(requestLog(options.logger ?? pino({ enabled: false }), metrics));
+  mountOpsRoutes(app, { metrics, readiness: new Readiness(options.runtime, ledger), serveMetrics: options.serveMetrics ?? true });
 
   app.get('/robots.txt', (_request, response) => {
     response.type('text/plain').send('User-agent: *\nDisallow: /\n');
   });
 
-  const registrationAuthority = (request: Request): RegistrationAuthority => {
+  const registrationAuthority = (request: Request, response: Response): RegistrationAuthority => {
     const name = String(request.params.ra);
     const ra = options.runtime().registrationAuthorities.get(name);
     if (!ra) throw new HttpError(404, 'unknown_ra', `no registration authority named ${JSON.stringify(name.slice(0, 64))}`);
+    (response.locals as RequestOutcome).raName = ra.name;
     return ra;
   };
   // The RA is looked up once, before the body is read, so a reload mid-request cannot change it.
   const raOf = (response: Response): RegistrationAuthority => response.locals.ra as RegistrationAuthority;
 
   app.get('/v1/ca/:ra', (request, response) => {
-    const ra = registrationAuthority(request);
-    if (wantsJson(request)) response.json({ chain: ra.signingCa.chainPem.match(/-----BEGIN[\s\S]+?-----END CERTIFICATE-----\n?/g) });
-    else response.type('text/plain').send(ra.signingCa.chainPem);
+    const ra = registrationAuthority(request, response);
+    // After a rotation the chains it replaced follow, until their certificates have expired.
+    if (wantsJson(request)) {
+      response.json({ chain: ra.signingCa.chainPem.match(/-----BEGIN[\s\S]+?-----END CERTIFICATE-----\n?/g), previous_chains: ra.signingCa.previousChains.map((previous) => previous.pems) });
+    } else response.type('text/plain').send(ra.signingCa.servedChainPem);
   });
   app.all('/v1/ca/:ra', methodNotAllowed('GET, HEAD'));
 
@@ -72,7 +91,7 @@ export function createApp(options: AppOptions): express.Express {
   app.post(
     '/v1/sign/:ra',
     async (request, response, next) => {
-      response.locals.ra = registrationAuthority(request); // 404 before reading a body meant for nobody
+      response.locals.ra = registrationAuthority(request, response); // 404 before reading a body meant for nobody
       await limits.admitSource(request.ip ?? '');
       // Overload turns into a fast 503 here, before the body is read or any work is done.
       const leave = limits.enter();
@@ -80,7 +99,7 @@ export function createApp(options: AppOptions): express.Express {
       next();
     },
     ...signRequestParsers(options.bodyLimit ?? DEFAULT_BODY_LIMIT),
-    (request, response) => signCertificate(raOf(response), options.ledger ?? disabledLedger, limits, request, response),
+    (request, response) => signCertificate(raOf(response), ledger, limits, metrics, request, response),
   );
   app.all('/v1/sign/:ra', methodNotAllowed('POST'));
 
@@ -88,6 +107,11 @@ export function createApp(options: AppOptions): express.Express {
   app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
     const described = describeError(error);
     if (described.status >= 500 && described.status !== 503) options.logError?.(error);
+    const outcome = response.locals as RequestOutcome;
+    outcome.errorCode = described.error;
+    outcome.reasons = described.reasons;
+    if (error instanceof RateLimitError) metrics.limited(error.limit);
+    else if (described.error === 'overloaded') metrics.limited('concurrency');
     response.status(described.status).set(described.headers);
     if (wantsJson(request)) {
       response.json({ error: described.error, message: described.message, reasons: described.reasons });

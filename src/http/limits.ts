@@ -20,8 +20,16 @@ export const DEFAULT_LIMITS: LimitOptions = {
   maxConcurrentSigning: 256,
 };
 
-const tooMany = (what: string, msBeforeNext: number): HttpError =>
-  new HttpError(429, 'rate_limited', `too many ${what}; try again in ${Math.ceil(msBeforeNext / 1000)} s`, { 'Retry-After': String(Math.max(1, Math.ceil(msBeforeNext / 1000))) });
+/** A 429 from one of the rate limits, which it names for metrics. */
+export class RateLimitError extends HttpError {
+  constructor(
+    readonly limit: 'source' | 'identity' | 'auth_backoff',
+    what: string,
+    msBeforeNext: number,
+  ) {
+    super(429, 'rate_limited', `too many ${what}; try again in ${Math.ceil(msBeforeNext / 1000)} s`, { 'Retry-After': String(Math.max(1, Math.ceil(msBeforeNext / 1000))) });
+  }
+}
 
 /**
  * The front door's limits, per process: request rates per client address and per identity, a
@@ -60,12 +68,12 @@ export class RequestLimits {
   /** Counts a request from `source`; refuses with 429 when the address is over its rate or backing off. */
   async admitSource(source: string): Promise<void> {
     const backoff = await this.authFailures.get(source);
-    if (backoff && backoff.consumedPoints > this.options.authFailuresBeforeBackoff) throw tooMany('failed authentications from this address', backoff.msBeforeNext);
-    await consume(this.perSource, source, 'requests from this address');
+    if (backoff && backoff.consumedPoints > this.options.authFailuresBeforeBackoff) throw new RateLimitError('auth_backoff', 'failed authentications from this address', backoff.msBeforeNext);
+    await consume(this.perSource, source, 'source', 'requests from this address');
   }
 
   async admitIdentity(identity: string): Promise<void> {
-    await consume(this.perIdentity, identity, 'requests for this identity');
+    await consume(this.perIdentity, identity, 'identity', 'requests for this identity');
   }
 
   /** Counts a failed authentication; past the threshold the address waits out the back-off. */
@@ -75,12 +83,12 @@ export class RequestLimits {
   }
 }
 
-async function consume(limiter: RateLimiterMemory | undefined, key: string, what: string): Promise<void> {
+async function consume(limiter: RateLimiterMemory | undefined, key: string, limit: RateLimitError['limit'], what: string): Promise<void> {
   if (!limiter) return;
   try {
     await limiter.consume(key);
   } catch (rejection) {
-    if (rejection instanceof RateLimiterRes) throw tooMany(what, rejection.msBeforeNext);
+    if (rejection instanceof RateLimiterRes) throw new RateLimitError(limit, what, rejection.msBeforeNext);
     throw rejection;
   }
 }

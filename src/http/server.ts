@@ -1,7 +1,9 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import express from 'express';
 import { createApp, type AppOptions } from './app';
+import { mountOpsRoutes, type OpsEndpoints } from './routes/ops';
 
 export interface RunningServer {
   readonly server: Server;
@@ -35,24 +37,41 @@ export function startServer(options: AppOptions, host: string, port: number, tls
   const server: Server = tls
     ? createHttpsServer({ ...common, key: tls.key, cert: tls.cert, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, app)
     : createHttpServer(common, app);
+  return listen(server, host, port, tls ? 'https' : 'http').then((url) => ({
+    server,
+    url,
+    updateCredentials(credentials: TlsCredentials) {
+      (server as unknown as { setSecureContext(options: TlsCredentials): void }).setSecureContext({ key: credentials.key, cert: credentials.cert });
+    },
+    close: () => closeServer(server),
+  }));
+}
+
+/** Listens on host:port and resolves with the URL of the address it got. */
+function listen(server: Server, host: string, port: number, scheme: 'http' | 'https'): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
       const address = server.address() as AddressInfo;
-      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      resolve({
-        server,
-        url: `${tls ? 'https' : 'http'}://${shownHost}:${address.port}`,
-        updateCredentials(credentials) {
-          (server as unknown as { setSecureContext(options: TlsCredentials): void }).setSecureContext({ key: credentials.key, cert: credentials.cert });
-        },
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
+      resolve(`${scheme}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`);
     });
   });
+}
+
+/** Stops listening and ends every open connection, idle or not. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((done) => {
+    server.close(() => done());
+    server.closeAllConnections();
+  });
+}
+
+/** The plain-HTTP listener of server.metrics_listen: /metrics, /healthz and /readyz only. */
+export function startOpsServer(ops: OpsEndpoints, host: string, port: number): Promise<{ readonly url: string; close(): Promise<void> }> {
+  const app = express();
+  app.disable('x-powered-by');
+  mountOpsRoutes(app, ops);
+  const server = createHttpServer({ headersTimeout: DEFAULT_TIMEOUTS.headersTimeoutMs, requestTimeout: DEFAULT_TIMEOUTS.requestTimeoutMs }, app);
+  return listen(server, host, port, 'http').then((url) => ({ url, close: () => closeServer(server) }));
 }

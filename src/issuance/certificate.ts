@@ -72,8 +72,10 @@ export async function signCertificate(fields: CertificateFields, signer: Signer)
     fields.spki,
     encode(contextTag(3, true), sequence(...fields.extensions)),
   );
+  const signing = performance.now();
   const signature = await signer.sign(tbs);
   return {
+    signatureSeconds: (performance.now() - signing) / 1000,
     der: sequence(tbs, signer.signatureAlgorithm, encodeBitString(signature)),
     serialNumber: Buffer.from(serial).toString('hex'),
     notBefore: fields.notBefore,

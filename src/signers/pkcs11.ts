@@ -55,6 +55,7 @@ export class Pkcs11Signer implements Signer {
   private ecdsa = false;
   private connection?: Connection;
   private connecting?: Promise<Connection>;
+  readonly tokenEvents = { errors: 0, logins: 0 };
 
   private constructor(
     private readonly pkcs11: pkcs11js.PKCS11,
@@ -112,6 +113,7 @@ export class Pkcs11Signer implements Signer {
       } catch (error) {
         // The session, the login or the token is gone: drop the connection and reconnect once at
         // once (an expired login needs no restart); if that fails too, say so with a 503.
+        this.tokenEvents.errors += 1;
         this.drop(connection);
         if (attempt > 0) throw new SignerUnavailableError(`the signing key is unavailable (${errorMessage(error)}); nothing was signed, try again`);
       }
@@ -139,6 +141,7 @@ export class Pkcs11Signer implements Signer {
     try {
       return await this.connecting;
     } catch (error) {
+      this.tokenEvents.errors += 1;
       throw new SignerUnavailableError(`the PKCS#11 token is unavailable (${errorMessage(error)}); nothing was signed, try again`);
     }
   }
@@ -159,6 +162,7 @@ export class Pkcs11Signer implements Signer {
       initialize(pkcs11, options);
     }
     const sessions = openSessions(pkcs11, options, options.sessions ?? DEFAULT_SESSIONS, pkcs11js.CKF_SERIAL_SESSION, fail);
+    this.tokenEvents.logins += 1;
     const key = this.findObject(sessions[0], pkcs11js.CKO_PRIVATE_KEY);
     if (!key) fail('step 4 (find key)', `no private key ${describeKey(options)} in ${describeToken(options)}; generate one with \`mayfly pkcs11 init-ca\` or fix key_label/key_id`);
     const publicKeyHandle = this.findObject(sessions[0], pkcs11js.CKO_PUBLIC_KEY);

@@ -6,8 +6,15 @@ export interface Signer {
   readonly publicKey: Uint8Array;
   /** A short description for logs and errors, e.g. "local EC P-256". */
   readonly description: string;
+  /** A token's running counts (PKCS#11): failed operations and logins, for metrics. */
+  readonly tokenEvents?: TokenEvents;
   /** The signature over `tbs`, in the encoding X.509 uses (DER for ECDSA). */
   sign(tbs: Uint8Array): Promise<Uint8Array>;
+}
+
+export interface TokenEvents {
+  readonly errors: number;
+  readonly logins: number;
 }
 
 /** The signer could not sign right now (a token gone, a session lost): the request may be retried. */

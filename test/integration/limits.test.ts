@@ -4,6 +4,13 @@ import { makeCsr } from '../helpers/openssl';
 
 const csr = makeCsr().pem;
 
+/** mayfly_rate_limited_total{limit} from the server's /metrics. */
+async function limitedCount(url: string, limit: string): Promise<number | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`mayfly_rate_limited_total{limit="${limit}"} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
+
 describe('rate limits over HTTP', () => {
   let ca: TestCa;
   beforeAll(async () => {
@@ -22,6 +29,8 @@ describe('rate limits over HTTP', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
     expect(((await limited.json()) as { error: string }).error).toBe('rate_limited');
+    expect(await limitedCount(ca.url, 'identity')).toBe(2);
+    expect(await limitedCount(ca.url, 'source')).toBeUndefined();
   });
 
   it('backs an address off after repeated authentication failures, even with the right secret', async () => {
@@ -34,6 +43,7 @@ describe('rate limits over HTTP', () => {
       const blocked = await attempt(other.secret);
       expect(blocked.status).toBe(429);
       expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(50);
+      expect(await limitedCount(other.url, 'auth_backoff')).toBe(1);
     } finally {
       await other.stop();
     }
@@ -45,6 +55,7 @@ describe('rate limits over HTTP', () => {
       const statuses = [];
       for (let i = 0; i < 3; i++) statuses.push((await postForm(`${other.url}/v1/sign/default`, { user: 'deployer', secret: other.secret, csr })).status);
       expect(statuses).toEqual([200, 200, 429]);
+      expect(await limitedCount(other.url, 'source')).toBe(1);
     } finally {
       await other.stop();
     }
@@ -74,6 +85,7 @@ describe('overload', () => {
       expect(refused.headers.get('retry-after')).toBe('1');
       expect(((await refused.json()) as { error: string }).error).toBe('overloaded');
       expect(Date.now() - started).toBeLessThan(2000);
+      expect(await limitedCount(ca.url, 'concurrency')).toBe(1);
     } finally {
       for (const socket of sockets) socket.destroy();
     }

@@ -13,6 +13,8 @@ import { evaluatePolicy } from '../../policy/runner';
 import type { Requester } from '../../types';
 import { authenticationFailed, HttpError } from '../errors';
 import type { RequestLimits } from '../limits';
+import type { MayflyMetrics } from '../metrics';
+import type { RequestOutcome } from '../request_log';
 import { wantsJson } from '../negotiate';
 import { certificatePem } from '../pem';
 import { readSignRequest } from '../sign_request';
@@ -23,7 +25,7 @@ import { readSignRequest } from '../sign_request';
  * leaves only once its record is durable: nothing is signed unless policy allowed it, nothing issued
  * goes unrecorded.
  */
-export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger, limits: RequestLimits, request: Request, response: Response): Promise<void> {
+export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger, limits: RequestLimits, metrics: MayflyMetrics, request: Request, response: Response): Promise<void> {
   const fields = readSignRequest(request);
   const context: RequestContext = { ra: ra.name, source: request.ip ?? '' };
   const requester = await ra.authenticator.authenticate(fields.credentials);
@@ -33,7 +35,12 @@ export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger,
     throw authenticationFailed();
   }
   await limits.admitIdentity(`${requester.authentication}\u0000${requester.user}`);
-  const issued = await decide(ra, ledger, context, requester, fields.csr, fields.validityMs);
+  const issued = await decide(ra, ledger, context, requester, fields.csr, fields.validityMs).catch((error: unknown) => {
+    if (error instanceof PolicyRejection) metrics.refused(ra.name, error.refusals.map((verdict) => verdict.validator));
+    throw error;
+  });
+  metrics.certificateIssued(ra.name, ra.signingCa.name, issued.signatureSeconds);
+  (response.locals as RequestOutcome).serial = issued.serialNumber;
   const pem = certificatePem(issued.der);
   if (!wantsJson(request)) {
     response.type('text/plain').send(pem);

@@ -1,0 +1,10 @@
+import pino, { type Logger } from 'pino';
+
+/**
+ * The server's log: JSON lines on stdout for collectors, or readable lines when a person watches
+ * stdout in a terminal. Written asynchronously so that a slow pipe never holds up a request.
+ */
+export function createLogger(level: string): Logger {
+  if (process.stdout.isTTY) return pino({ level, transport: { target: 'pino-pretty', options: { destination: 1, translateTime: 'SYS:HH:MM:ss.l' } } });
+  return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: 1, sync: false }));
+}

@@ -1,0 +1,26 @@
+import type { Express } from 'express';
+import type { MayflyMetrics } from '../metrics';
+import type { Readiness } from '../readiness';
+
+export interface OpsEndpoints {
+  readonly metrics: MayflyMetrics;
+  readonly readiness: Readiness;
+  /** false when /metrics is served on its own address (server.metrics_listen) instead. */
+  readonly serveMetrics: boolean;
+}
+
+/** /healthz (the process answers), /readyz (it can issue: 503 names what cannot) and /metrics. */
+export function mountOpsRoutes(app: Express, ops: OpsEndpoints): void {
+  app.get('/healthz', (_request, response) => {
+    response.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_request, response) => {
+    const report = await ops.readiness.check();
+    response.status(report.ready ? 200 : 503).json(report);
+  });
+  if (ops.serveMetrics) {
+    app.get('/metrics', async (_request, response) => {
+      response.type(ops.metrics.registry.contentType).send(await ops.metrics.registry.metrics());
+    });
+  }
+}
