@@ -19,6 +19,10 @@ import { policyCheck, policyTest } from './policy';
 import { auditExport, auditList, auditShow, auditVerify } from './audit';
 import type { AuditQuery } from '../audit/sqlite_store';
 import { dataDir, prepareDataDir, serve } from './serve';
+import { runRequest, type RequestOptions } from './request';
+import { runAgent, type AgentCliOptions } from './agent';
+import { CLIENT_KEY_TYPES } from '../client/key_pair';
+import { EXIT_CODE_HELP, EXIT_CODES } from '../client/errors';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -227,6 +231,45 @@ export function buildProgram(): Command {
       if (options.out) await writeFile(options.out, converted.yaml, { mode: 0o600, flag: 'wx' });
       else process.stdout.write(converted.yaml);
       for (const line of converted.unconverted) process.stderr.write(`not converted: ${line}\n`);
+    });
+  // request and agent exit with documented codes; a usage error is 2 there, as in their --help.
+  const usageExit = (error: { exitCode: number }) => process.exit(error.exitCode === 0 ? 0 : EXIT_CODES.usage);
+  program
+    .command('request')
+    .description('get a certificate now: make a key here (it never leaves the host), send its CSR, check the answer, write key and certificate atomically')
+    .requiredOption('--server <url>', 'the Mayfly server, e.g. https://ca.example.com:5016')
+    .requiredOption('--ra <name>', 'registration authority')
+    .requiredOption('--cn <name>', 'common name; also the DNS or IP subjectAltName when no --san is given')
+    .option('--san <DNS:name|IP:address>', 'a subjectAltName (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .addOption(new Option('--key-type <type>', 'key type').choices(CLIENT_KEY_TYPES).default('p256'))
+    .requiredOption('--cert <file>', 'where the certificate goes')
+    .requiredOption('--key <file>', 'where the private key goes (mode 0600)')
+    .option('--chain <file>', 'where the issuing chain goes (intermediates, without the root)')
+    .option('--fullchain <file>', 'where the certificate followed by the issuing chain goes')
+    .option('--user <name>', 'static credentials: user, with --secret-env')
+    .option('--secret-env <VAR>', 'environment variable holding the secret (never the secret itself)')
+    .option('--token-env <VAR>', 'environment variable holding a bearer token')
+    .option('--mtls-cert <file>', 'authenticate with this client certificate (with --mtls-key)')
+    .option('--mtls-key <file>', 'the client certificate\'s key')
+    .option('--root-fingerprint <SHA256:hex>', 'trust the root with this SHA-256 fingerprint (as `mayfly init` prints it)')
+    .option('--cacert <file>', 'trust the root(s) in this PEM file')
+    .option('--timeout <duration>', 'how long to wait for the server', '30s')
+    .addHelpText('after', `\n${EXIT_CODE_HELP}`)
+    .exitOverride(usageExit)
+    .action(async (options: RequestOptions) => {
+      process.exitCode = await runRequest(options, print, (line) => process.stderr.write(`${line}\n`));
+    });
+  program
+    .command('agent')
+    .description('keep certificates fresh: renew at about 2/3 of their life, retry with back-off, run hooks after each renewal')
+    .requiredOption('--config <file>', 'agent config (see config/examples/agent/agent.yaml)')
+    .option('--once', 'get every certificate that is missing, unusable or due, then exit: 0 when all are in place (codes as for request)')
+    .option('--timeout <duration>', 'with --once: how long to keep retrying an unreachable or busy server', '5m')
+    .addHelpText('after', `\nWith --once, the exit codes are those of \`mayfly request\` (0 when every certificate is in place).`)
+    .exitOverride(usageExit)
+    .action(async (options: AgentCliOptions) => {
+      const code = await runAgent(options, (line) => process.stderr.write(`${line}\n`));
+      if (code !== undefined) process.exitCode = code;
     });
   return program;
 }

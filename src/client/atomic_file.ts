@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Replaces `path` with `content` so that a reader sees the old file or the new one, never a part:
+ * a temporary file in the same folder (same file system, so rename is atomic), created with `mode`
+ * from the start (a key is never readable by others, not even for a moment), written, fsynced, then
+ * renamed over the old one; the folder is fsynced so the rename survives a crash. A reader that
+ * already has the old file open keeps reading the old content.
+ */
+export async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
+  const folder = dirname(path);
+  const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temporary, 'wx', mode);
+  try {
+    try {
+      await handle.writeFile(content, 'utf8');
+      // The umask may have taken bits away from `mode`; the file gets exactly `mode`.
+      await handle.chmod(mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  await syncFolder(folder);
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await open(folder, 'r').catch(() => undefined);
+  if (!handle) return;
+  // Some file systems refuse fsync on a folder; the rename has happened either way.
+  await handle.sync().catch(() => undefined);
+  await handle.close();
+}
