@@ -37,5 +37,29 @@ export async function runAgent(options: AgentCliOptions, printError: (line: stri
   const stop = () => void agent.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // SIGHUP (systemctl reload): read the config again; a broken one leaves the running agent as it is.
+  // One reload at a time, so two agents never renew the same files.
+  let reloads = Promise.resolve();
+  process.on('SIGHUP', () => {
+    reloads = reloads.then(async () => {
+      let next: RenewalAgent;
+      try {
+        next = new RenewalAgent(await loadAgentConfig(options.config), lineLog());
+      } catch (error) {
+        printError(`mayfly: kept the running agent; ${options.config} has errors:\n${error instanceof ConfigError ? error.message : errorMessage(error)}`);
+        return;
+      }
+      await agent.stop();
+      agent = next;
+      try {
+        await agent.start();
+      } catch (error) {
+        // The old agent is stopped: exit, so the supervisor (systemd, Docker) starts a clean one.
+        printError(`mayfly: the reloaded agent could not start: ${errorMessage(error)}`);
+        process.exit(exitCodeOf(error) || 1);
+      }
+      printError(`mayfly: reloaded ${options.config}`);
+    });
+  });
   return undefined;
 }

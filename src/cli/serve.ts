@@ -68,7 +68,8 @@ export async function serve(options: ServeOptions, print: (line: string) => void
   const metrics = new MayflyMetrics(reloader.current);
   metrics.watchLedger(ledger);
   const opsListen = server.metrics_listen ? splitListen(server.metrics_listen) : undefined;
-  const ops = opsListen ? await startOpsServer({ metrics, readiness: new Readiness(reloader.current, ledger), serveMetrics: true }, ...opsListen) : undefined;
+  const readiness = new Readiness(reloader.current, ledger);
+  const ops = opsListen ? await startOpsServer({ metrics, readiness, serveMetrics: true, readinessReasons: true }, ...opsListen) : undefined;
   const running = await startServer(
     {
       runtime: reloader.current,
@@ -87,6 +88,7 @@ export async function serve(options: ServeOptions, print: (line: string) => void
       logError: (error) => logger.error({ error: describe(error) }, 'internal error'),
       logger,
       metrics,
+      readiness,
       serveMetrics: ops === undefined,
     },
     host,

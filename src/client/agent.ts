@@ -166,9 +166,7 @@ export class RenewalAgent {
 
 /** The agent's environment without the variables its credentials are read from: a hook needs none of them. */
 function withoutSecrets(env: NodeJS.ProcessEnv, config: AgentConfig): NodeJS.ProcessEnv {
-  const secret = new Set(
-    config.certificates.flatMap(({ credentials }) => (credentials?.kind === 'static' ? [credentials.secretEnv] : credentials?.kind === 'token' ? [credentials.tokenEnv] : [])),
-  );
+  const secret = new Set(config.secretVariables);
   return Object.fromEntries(Object.entries(env).filter(([name]) => !secret.has(name)));
 }
 

@@ -146,7 +146,12 @@ export interface AgentConfig {
   readonly requestTimeoutMs: number;
   readonly renewal: RenewalSettings;
   readonly certificates: readonly ManagedCertificate[];
+  /** Every environment variable a secret or token is read from, the top level's included: hooks never see them. */
+  readonly secretVariables: readonly string[];
 }
+
+const secretVariable = (source: CredentialSource | undefined): string[] =>
+  source?.kind === 'static' && source.secretEnv ? [source.secretEnv] : source?.kind === 'token' && source.tokenEnv ? [source.tokenEnv] : [];
 
 /** Reads and checks agent.yaml; throws ConfigError listing every problem with its file and line. */
 export async function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<AgentConfig> {
@@ -173,6 +178,7 @@ export function parseAgentConfig(file: string, text: string, env: NodeJS.Process
   try {
     server = new URL(document.server);
     if (server.protocol !== 'https:') at(['server'], 'the server URL must be https:// (credentials never travel in clear)');
+    if (server.username || server.password) at(['server'], 'the server URL must not hold a user name or password; use credentials');
   } catch {
     at(['server'], 'expected a URL such as https://ca.example.com:5016');
   }
@@ -257,6 +263,7 @@ export function parseAgentConfig(file: string, text: string, env: NodeJS.Process
       checkIntervalMs: parseDuration(settings.check_interval)!,
     },
     certificates,
+    secretVariables: [...new Set([defaultCredentials, ...certificates.map((entry) => entry.credentials)].flatMap(secretVariable))],
   };
 }
 

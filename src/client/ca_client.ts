@@ -35,6 +35,8 @@ export class CaClient {
     private readonly timeoutMs: number = 30_000,
   ) {
     if (server.protocol !== 'https:') throw new ClientUsageError(`the server URL must be https:// (credentials never travel in clear): ${server.href}`);
+    // Node would send user:password from the URL as Basic authentication, even on the pinning request.
+    if (server.username || server.password) throw new ClientUsageError('the server URL must not hold a user name or password; give credentials with --user/--secret-env or the config');
     if (trust.kind === 'anchors') this.anchors = trust.anchors;
   }
 
@@ -81,8 +83,9 @@ export class CaClient {
       const [certificate] = parseCertificates(body.certificate, 'the answer');
       if (!certificate) throw new Error('no certificate');
       return { certificate, certificatePem: certificate.toString(), chain: body.chain.flatMap((pem: string) => parseCertificates(pem, 'the answer\'s chain')) };
-    } catch (error) {
-      throw error instanceof TrustError ? error : new ServerError('the server answered 200 with a certificate that cannot be parsed');
+    } catch {
+      // An unreadable answer is the server's fault (exit 6, retried), not a failure of trust.
+      throw new ServerError('the server answered 200 with a certificate that cannot be parsed');
     }
   }
 

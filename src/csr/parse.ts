@@ -213,9 +213,13 @@ function ecPointJwk(spki: DerNode): { kty: 'EC'; crv: string; x: string; y: stri
 
 function importPublicKey(spkiNode: DerNode): SubjectPublicKey {
   const spki = spkiNode.encoded;
-  // Every key type's subjectPublicKey is whole octets (RFC 5480 2.2, RFC 3279 2.3.1, RFC 8410 4).
-  const subjectPublicKey = spkiNode.children()[1];
-  if (subjectPublicKey?.tag !== TAG.BIT_STRING || subjectPublicKey.content[0] !== 0) throw new CsrParseError("the CSR's public key is of an unknown type or malformed");
+  // RFC 5280 4.1: SubjectPublicKeyInfo ::= SEQUENCE { algorithm, subjectPublicKey } and nothing more (its
+  // bytes go into the certificate as sent); every key type's subjectPublicKey is whole octets
+  // (RFC 5480 2.2, RFC 3279 2.3.1, RFC 8410 4).
+  const [algorithm, subjectPublicKey, ...extra] = spkiNode.children();
+  if (algorithm?.tag !== TAG.SEQUENCE || subjectPublicKey?.tag !== TAG.BIT_STRING || subjectPublicKey.content[0] !== 0 || extra.length > 0) {
+    throw new CsrParseError("the CSR's public key is of an unknown type or malformed");
+  }
   let keyObject: KeyObject;
   try {
     const jwk = ecPointJwk(spkiNode);

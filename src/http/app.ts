@@ -5,7 +5,7 @@ import { wantsJson } from './negotiate';
 import { disabledLedger, type Ledger } from '../audit/ledger';
 import type { SqliteAuditStore } from '../audit/sqlite_store';
 import helmet from 'helmet';
-import { RequestLimits, type LimitOptions } from './limits';
+import { RateLimitError, RequestLimits, type LimitOptions } from './limits';
 import { listAudit } from './routes/audit';
 import { signCertificate } from './routes/sign';
 import { signRequestParsers } from './sign_request';
@@ -14,7 +14,6 @@ import { MayflyMetrics } from './metrics';
 import { Readiness } from './readiness';
 import { requestLog, type RequestOutcome } from './request_log';
 import { mountOpsRoutes } from './routes/ops';
-import { RateLimitError } from './limits';
 
 export interface AppOptions {
   /** The runtime in force; read once per request, so a reload never changes a request in flight. */
@@ -36,6 +35,8 @@ export interface AppOptions {
   readonly metrics?: MayflyMetrics;
   /** Whether /metrics is served here (not when server.metrics_listen serves it elsewhere). */
   readonly serveMetrics?: boolean;
+  /** The process's readiness probe, shared with a separate metrics listener; made here when absent. */
+  readonly readiness?: Readiness;
 }
 
 const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -57,7 +58,7 @@ export function createApp(options: AppOptions): express.Express {
     next();
   });
   app.use(requestLog(options.logger ?? pino({ enabled: false }), metrics));
-  mountOpsRoutes(app, { metrics, readiness: new Readiness(options.runtime, ledger), serveMetrics: options.serveMetrics ?? true });
+  mountOpsRoutes(app, { metrics, readiness: options.readiness ?? new Readiness(options.runtime, ledger), serveMetrics: options.serveMetrics ?? true, readinessReasons: false });
 
   app.get('/robots.txt', (_request, response) => {
     response.type('text/plain').send('User-agent: *\nDisallow: /\n');

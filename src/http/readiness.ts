@@ -23,30 +23,35 @@ const REUSE_MS = 1000;
  * under its certificate's key, and the audit ledger can be written.
  */
 export class Readiness {
-  private last?: { readonly at: number; readonly report: Promise<ReadinessReport> };
+  private last?: { readonly report: Promise<ReadinessReport>; settledAt?: number };
 
   constructor(
     private readonly runtime: () => Runtime,
     private readonly ledger: Ledger,
   ) {}
 
+  /** The probe in progress, or one that ended under REUSE_MS ago, else a new one. */
   check(): Promise<ReadinessReport> {
-    if (this.last && Date.now() - this.last.at < REUSE_MS) return this.last.report;
+    const last = this.last;
+    if (last && (last.settledAt === undefined || Date.now() - last.settledAt < REUSE_MS)) return last.report;
     const report = this.probe();
-    this.last = { at: Date.now(), report };
+    const current: { readonly report: Promise<ReadinessReport>; settledAt?: number } = { report };
+    void report.then(() => (current.settledAt = Date.now()));
+    this.last = current;
     return report;
   }
 
   private async probe(): Promise<ReadinessReport> {
     const runtime = this.runtime();
-    const entries: [string, Promise<string | undefined>][] = [
+    // Every probe runs at once, each with its failure caught where it starts (none left unhandled).
+    const problems: [string, Promise<string | undefined>][] = [
       ['config', Promise.resolve(runtime.registrationAuthorities.size > 0 ? undefined : 'no registration authority is configured')],
       ...[...runtime.signingCas.values()].map((ca): [string, Promise<string | undefined>] => [`signer ${ca.name}`, withTimeout(signerProblem(ca))]),
       ['ledger', withTimeout(this.ledger.problem())],
     ];
-    const checks: Record<string, string> = {};
-    for (const [name, problem] of entries) checks[name] = (await problem.catch((error: unknown) => errorMessage(error))) ?? 'ok';
-    const failing = Object.keys(checks).filter((name) => checks[name] !== 'ok');
+    const settled = await Promise.all(problems.map(async ([name, problem]) => [name, (await problem) ?? 'ok'] as const));
+    const checks = Object.fromEntries(settled);
+    const failing = settled.filter(([, result]) => result !== 'ok').map(([name]) => name);
     return { ready: failing.length === 0, checks, failing };
   }
 }
@@ -58,7 +63,9 @@ async function signerProblem(ca: SigningCa): Promise<string | undefined> {
   return verify(signatureSchemeFor(publicKey).digest, digest, { key: publicKey, dsaEncoding: 'der' }, signature) ? undefined : 'the test signature does not verify';
 }
 
-function withTimeout(problem: Promise<string | undefined>): Promise<string | undefined> {
+/** The problem, or why the probe failed, or that it gave no answer in time; never a rejection. */
+function withTimeout(probe: Promise<string | undefined>): Promise<string | undefined> {
+  const problem = probe.catch((error: unknown) => errorMessage(error));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`), PROBE_TIMEOUT_MS);

@@ -28,10 +28,11 @@ export function requestLog(logger: Logger, metrics: MayflyMetrics) {
     const sent = request.headers['x-request-id'];
     const id = typeof sent === 'string' && CLIENT_REQUEST_ID.test(sent) ? sent : randomUUID();
     response.setHeader('X-Request-Id', id);
-    response.once('finish', () => {
+    // 'close' comes for every request, also one whose client left before the answer ('finish' only then).
+    response.once('close', () => {
       const outcome = response.locals as RequestOutcome;
       const route = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      const result = response.statusCode < 400 ? 'ok' : (outcome.errorCode ?? String(response.statusCode));
+      const result = !response.writableFinished ? 'aborted' : response.statusCode < 400 ? 'ok' : (outcome.errorCode ?? String(response.statusCode));
       metrics.request(outcome.raName ?? '', route, result);
       // Probes and scrapes come every few seconds: worth a line only when debugging.
       const level = OPS_ROUTES.has(route) && response.statusCode < 400 ? 'debug' : 'info';
@@ -41,7 +42,7 @@ export function requestLog(logger: Logger, metrics: MayflyMetrics) {
           method: request.method,
           route,
           ...(outcome.raName ? { ra: outcome.raName } : {}),
-          status: response.statusCode,
+          status: response.writableFinished ? response.statusCode : null,
           outcome: result,
           ...(outcome.serial ? { serial: outcome.serial } : {}),
           ...(outcome.reasons?.length ? { reasons: outcome.reasons } : {}),

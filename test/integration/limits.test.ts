@@ -91,7 +91,10 @@ describe('overload', () => {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret: ca.secret, csr })).status).toBe(200);
+    // The two held requests whose clients left with half a body are counted too.
+    const metrics = await (await fetch(`${ca.url}/metrics`)).text();
     await ca.stop();
+    expect(metrics).toContain('mayfly_requests_total{ra="default",route="/v1/sign/:ra",outcome="bad_body"} 2');
   });
 });
 

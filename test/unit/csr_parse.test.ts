@@ -185,6 +185,11 @@ describe('parseCertificationRequest: names', () => {
       expect(refusal(buildCsr({ spki: unusedBits }))).toBe("the CSR's public key is of an unknown type or malformed");
     });
 
+    it('refuses a SubjectPublicKeyInfo with anything after the key', () => {
+      const padded = tlv(0x30, spki.subarray(2), hex('0500'));
+      expect(refusal(buildCsr({ spki: padded, keyPem }))).toBe("the CSR's public key is of an unknown type or malformed");
+    });
+
     it('reads a compressed EC point as the same P-256 key', () => {
       const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const uncompressed = publicKey.export({ format: 'der', type: 'spki' });

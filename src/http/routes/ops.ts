@@ -7,6 +7,11 @@ export interface OpsEndpoints {
   readonly readiness: Readiness;
   /** false when /metrics is served on its own address (server.metrics_listen) instead. */
   readonly serveMetrics: boolean;
+  /**
+   * Whether /readyz says what is wrong (module paths, token labels, files) or only which part: the
+   * reasons go only to the ops address, not to whoever can reach the API.
+   */
+  readonly readinessReasons: boolean;
 }
 
 /** /healthz (the process answers), /readyz (it can issue: 503 names what cannot) and /metrics. */
@@ -16,7 +21,8 @@ export function mountOpsRoutes(app: Express, ops: OpsEndpoints): void {
   });
   app.get('/readyz', async (_request, response) => {
     const report = await ops.readiness.check();
-    response.status(report.ready ? 200 : 503).json(report);
+    const checks = ops.readinessReasons ? report.checks : Object.fromEntries(Object.entries(report.checks).map(([name, result]) => [name, result === 'ok' ? 'ok' : 'failing']));
+    response.status(report.ready ? 200 : 503).json({ ...report, checks });
   });
   if (ops.serveMetrics) {
     app.get('/metrics', async (_request, response) => {

@@ -200,6 +200,23 @@ certificates:
     await until(() => serviceOutput.includes(`reloaded ${recovered}`), 'the service to reload after recovery');
   }, 120_000);
 
+  it('on SIGHUP keeps running when the config is broken, and takes it up once it is fixed', async () => {
+    const running = agent!;
+    const file = path('agent.yaml');
+    const good = readFileSync(file, 'utf8');
+    writeFileSync(file, `${good}bogus_key: 1\n`);
+    running.child.kill('SIGHUP');
+    await running.waitForCount(/kept the running agent; .*agent\.yaml has errors:\n.*agent\.yaml:\d+:\d+: bogus_key/g, 1, 10_000);
+    expect(running.child.exitCode).toBeNull();
+    writeFileSync(file, good);
+    running.child.kill('SIGHUP');
+    await running.waitForCount(/mayfly: reloaded .*agent\.yaml/g, 1, 10_000);
+    expect(running.child.exitCode).toBeNull();
+    // The reloaded agent goes on renewing.
+    const before = [...running.output().matchAll(RENEWED)].length;
+    await running.waitForCount(RENEWED, before + 1, 45_000);
+  }, 60_000);
+
   it('stops on SIGTERM with exit 0', async () => {
     expect(await agent!.stop()).toBe(0);
     agent = undefined;

@@ -189,6 +189,12 @@ describe('observability of a running Mayfly: metrics, health, readiness and logs
         expect(body.failing).toEqual(['ledger']);
         expect(body.checks.ledger).toMatch(/audit\.db is read-only$/);
         expect(body.checks['signer local']).toBe('ok');
+        // The API's /readyz names the failing part, never the file behind it.
+        const api = await fetch(`${serving.url}/readyz`);
+        expect(api.status).toBe(503);
+        const apiText = await api.text();
+        expect(JSON.parse(apiText)).toMatchObject({ ready: false, failing: ['ledger'], checks: { ledger: 'failing', 'signer local': 'ok' } });
+        expect(apiText).not.toContain('audit.db');
       } finally {
         chmodSync(database, 0o600);
       }

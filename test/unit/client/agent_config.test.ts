@@ -141,6 +141,19 @@ certificates:
     ]);
   });
 
+  it('names every variable a secret comes from, the top level\'s too when each certificate has its own', () => {
+    const yaml = `${minimal}    credentials:\n      token_env: WEB_TOKEN\n`;
+    const config = parseAgentConfig(FILE, yaml, { ...ENV, WEB_TOKEN: 't0ken' });
+    expect(config.certificates[0].credentials).toEqual({ kind: 'token', tokenEnv: 'WEB_TOKEN' });
+    expect([...config.secretVariables].sort()).toEqual(['MAYFLY_SECRET', 'WEB_TOKEN']);
+  });
+
+  it('refuses a server URL holding a user name or password', () => {
+    expect(problems(minimal.replace('server: https://ca.mayfly.test:5016', 'server: https://deployer:s3cret@ca.mayfly.test:5016'))).toEqual([
+      '1:9: server: the server URL must not hold a user name or password; use credentials',
+    ]);
+  });
+
   it('wants exactly one of root_fingerprint and cacert, and reads cacert at load', () => {
     const neither = minimal.replace(/^root_fingerprint:.*\n/m, '');
     expect(problems(neither)).toEqual(['1:1: : give exactly one of root_fingerprint and cacert']);

@@ -193,5 +193,7 @@ describe('CaClient', () => {
     const order = { ra: 'default', names: requestedNames('svc.mayfly.test', []), keyType: 'p256' as const };
     await expect(requestCertificate(new CaClient(new URL(`https://127.0.0.1:${free}`), { kind: 'anchors', anchors: anchors() }), order, secret)).rejects.toThrow(ServerUnreachableError);
     expect(() => new CaClient(new URL('http://127.0.0.1:5016'), { kind: 'anchors', anchors: anchors() })).toThrow(/must be https/);
+    // Node would send these as Basic authentication, before the server is verified.
+    expect(() => new CaClient(new URL('https://deployer:s3cret@127.0.0.1:5016'), { kind: 'anchors', anchors: anchors() })).toThrow(/must not hold a user name or password/);
   });
 });

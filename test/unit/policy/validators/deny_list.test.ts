@@ -1,5 +1,5 @@
 import { classifyName } from '../../../../src/policy/names';
-import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,6 +7,8 @@ import type { DenyList } from '../../../../src/policy/deny_list';
 import type { PolicyRequest } from '../../../../src/policy/validator';
 import validator from '../../../../validators/deny_list';
 import { makeCsr } from '../../../helpers/openssl';
+import { hex, tlv } from '../../support/asn1';
+import { buildCsr as buildRawCsr } from '../../support/csr';
 import { buildCsr, OIDS, optionIssues, requestFromCsr, subjectAltNameValue } from '../policy_request';
 
 const FIXTURES = resolve(__dirname, '../../../fixtures/policy');
@@ -86,6 +88,18 @@ describe('deny_list', () => {
       const other = spkiSha256(makeCsr().keyPem);
       const options = prepared(writeList(`${other}\n`));
       expect(validator.check(request, options)).toEqual([]);
+    });
+
+    it('refuses a listed key sent as a compressed EC point', () => {
+      const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const uncompressed = publicKey.export({ format: 'der', type: 'spki' });
+      const point = uncompressed.subarray(uncompressed.length - 65);
+      const compressed = tlv(0x30, uncompressed.subarray(2, 4 + uncompressed[3]), tlv(0x03, hex('00'), Buffer.concat([Buffer.of(0x02 | (point[64] & 1)), point.subarray(1, 33)])));
+      const parsed = requestFromCsr(buildRawCsr({ spki: compressed, keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }));
+      expect(parsed.csr.publicKey.spki.length).toBe(59); // the point as sent: 33 octets
+      const listed = createHash('sha256').update(uncompressed).digest('hex');
+      const options = prepared(writeList(`${listed}\n`, 'compressed.txt'));
+      expect(validator.check(parsed, options)).toEqual([`the public key (SHA-256 ${listed}) is on the deny list`]);
     });
 
     it('handles RSA and Ed25519 keys too', () => {
