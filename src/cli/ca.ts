@@ -1,13 +1,14 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, stringify, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
 import { readPinFile } from '../config/assemble';
 import { errorMessage } from '../error_message';
 import { parseDuration } from '../config/duration';
 import { configPath, loadConfig, parseConfig, type MayflyConfig } from '../config/load';
-import { certificatePem } from '../http/pem';
+import { certificatePem } from '../pem';
+import { writeFileAtomic, writeNewFile } from '../atomic_file';
 import { caKeyTypeOf, generateCaKey, issueIntermediateCertificate, withCommonName, type CaKeyType } from '../issuance/ca_bootstrap';
 import { encodeName } from '../issuance/name';
 import { LocalSigner } from '../signers/local';
@@ -134,12 +135,12 @@ export async function rotateSigningCa(options: RotateOptions, print: (line: stri
   try {
     if (!token) {
       const key = await generateCaKey(keyType, passphrase);
-      await writeFile(keyFile!, key.privateKeyPem, { mode: 0o600, flag: 'wx' });
+      await writeNewFile(keyFile!, key.privateKeyPem, 0o600);
       written.push(keyFile!);
       spki = key.spki;
     }
     const issued = await issueIntermediateCertificate(root, spki!, subject, options.days * DAY_MS, now);
-    await writeFile(certFile, certificatePem(issued.der) + root.chainPem, { mode: 0o644, flag: 'wx' });
+    await writeNewFile(certFile, certificatePem(issued.der) + root.chainPem, 0o644);
     written.push(certFile);
     // Loaded as `mayfly serve` will load it: the key opens and matches, the chain verifies.
     const rotated = await loadSigningCa(name, certFile, (issuing) =>
@@ -147,13 +148,12 @@ export async function rotateSigningCa(options: RotateOptions, print: (line: stri
     );
     if (rotated.signer instanceof Pkcs11Signer) rotated.signer.close();
     if (edited !== undefined) {
-      await writeFile(backupFile!, text, { mode: 0o600, flag: 'wx' });
+      await writeNewFile(backupFile!, text, 0o600);
       written.push(backupFile!);
-      // A rename, as editors save: a running server sees one complete file change.
-      const temporary = join(configDir, `.${basename(config.source.file)}.${process.pid}.tmp`);
-      written.push(temporary);
-      await writeFile(temporary, edited, { mode: 0o600 });
-      await rename(temporary, config.source.file);
+      // A rename, as editors save: a running server sees one complete file change. The config keeps
+      // its mode and owner, so a server running as another user can still read it.
+      const { mode, uid, gid } = await stat(config.source.file);
+      await writeFileAtomic(config.source.file, edited, mode & 0o777, { uid, gid });
     }
     const issuing = new X509Certificate(rotated.chain[0]);
     print(`Created the issuing CA "${issuing.subject.replace(/\n/g, ', ')}" (${rotated.signer.description}, serial ${issued.serialNumber}, valid until ${seconds(rotated.notAfter)}), signed by the root ${root.rootFile}:`);

@@ -1,5 +1,5 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { certificatePem } from '../http/pem';
+import { certificatePem } from '../pem';
 import { caCertificationRequest, selfSignedCaCertificate } from '../issuance/ca_request';
 import { encodeName } from '../issuance/name';
 import { generateTokenKey, Pkcs11Signer, type Pkcs11Options, type TokenKeyType } from '../signers/pkcs11';

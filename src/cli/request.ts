@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { CaClient, type ClientCredentials, type TrustSource } from '../client/ca_client';
+import { resolveCredentials, type CredentialSource } from '../client/credentials';
 import { writeCertificateFiles } from '../client/certificate_files';
 import { ClientUsageError, exitCodeOf, PolicyRefusedError, EXIT_CODES } from '../client/errors';
 import type { ClientKeyType } from '../client/key_pair';
@@ -66,7 +67,9 @@ async function prepare(options: RequestOptions, env: NodeJS.ProcessEnv) {
   if ((options.rootFingerprint === undefined) === (options.cacert === undefined)) throw usage('give exactly one of --root-fingerprint and --cacert');
   const trust: TrustSource = options.rootFingerprint !== undefined
     ? { kind: 'fingerprint', fingerprint: parseRootFingerprint(options.rootFingerprint) }
-    : { kind: 'anchors', anchors: TrustAnchors.fromPem(await readText(options.cacert!, '--cacert'), options.cacert!) };
+    : { kind: 'anchors', anchors: TrustAnchors.fromPem(await readFile(options.cacert!, 'utf8').catch(() => {
+        throw new ClientUsageError(`--cacert ${options.cacert} cannot be read`);
+      }), options.cacert!) };
 
   const credentials = await chooseCredentials(options, env);
   const order = { ra: options.ra, names: requestedNames(options.cn, options.san), keyType: options.keyType };
@@ -90,22 +93,8 @@ async function prepare(options: RequestOptions, env: NodeJS.ProcessEnv) {
 async function chooseCredentials(options: RequestOptions, env: NodeJS.ProcessEnv): Promise<ClientCredentials> {
   const kinds = [options.user !== undefined || options.secretEnv !== undefined, options.tokenEnv !== undefined, options.mtlsCert !== undefined || options.mtlsKey !== undefined];
   if (kinds.filter(Boolean).length !== 1) throw new ClientUsageError('give one kind of credentials: --user with --secret-env, --token-env, or --mtls-cert with --mtls-key');
-  const fromEnv = (variable: string, flag: string) => {
-    const value = env[variable];
-    if (value === undefined || value === '') throw new ClientUsageError(`${flag} ${variable}: the environment variable is not set`);
-    return value;
-  };
-  if (kinds[0]) {
-    if (options.user === undefined || options.secretEnv === undefined) throw new ClientUsageError('--user and --secret-env go together');
-    return { kind: 'static', user: options.user, secret: fromEnv(options.secretEnv, '--secret-env') };
-  }
-  if (kinds[1]) return { kind: 'token', token: fromEnv(options.tokenEnv!, '--token-env') };
-  if (options.mtlsCert === undefined || options.mtlsKey === undefined) throw new ClientUsageError('--mtls-cert and --mtls-key go together');
-  return { kind: 'mtls', cert: await readText(options.mtlsCert, '--mtls-cert'), key: await readText(options.mtlsKey, '--mtls-key') };
-}
-
-async function readText(file: string, flag: string): Promise<string> {
-  return readFile(file, 'utf8').catch(() => {
-    throw new ClientUsageError(`${flag} ${file} cannot be read`);
-  });
+  if (kinds[0] && (options.user === undefined || options.secretEnv === undefined)) throw new ClientUsageError('--user and --secret-env go together');
+  if (kinds[2] && (options.mtlsCert === undefined || options.mtlsKey === undefined)) throw new ClientUsageError('--mtls-cert and --mtls-key go together');
+  const source: CredentialSource = kinds[0] ? { kind: 'static', user: options.user!, secretEnv: options.secretEnv! } : kinds[1] ? { kind: 'token', tokenEnv: options.tokenEnv! } : { kind: 'mtls', certFile: options.mtlsCert!, keyFile: options.mtlsKey! };
+  return resolveCredentials(source, env);
 }

@@ -1,5 +1,6 @@
 import { errorMessage } from '../error_message';
-import { resolveCredentials, type AgentConfig, type ManagedCertificate } from './agent_config';
+import type { AgentConfig, ManagedCertificate } from './agent_config';
+import { resolveCredentials } from './credentials';
 import type { AgentLog } from './agent_log';
 import { CaClient, type ClientCredentials } from './ca_client';
 import { readCurrentCertificate, writeCertificateFiles, type CurrentCertificate } from './certificate_files';

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { parseDuration } from '../config/duration';
 import { ConfigError, ConfigSource, type ConfigProblem } from '../config/load';
 import { errorMessage } from '../error_message';
-import type { ClientCredentials } from './ca_client';
+import type { TrustSource } from './ca_client';
+import type { CredentialSource } from './credentials';
 import { ClientUsageError } from './errors';
 import type { Hook } from './hooks';
 import { CLIENT_KEY_TYPES } from './key_pair';
@@ -118,12 +119,6 @@ const agentSchema = z.strictObject({
 
 type CredentialsDocument = z.infer<typeof credentials>;
 
-/** Where credentials come from; read at each attempt, so a rotated secret or token file is picked up. */
-export type CredentialSource =
-  | { readonly kind: 'static'; readonly user: string; readonly secretEnv?: string; readonly secretFile?: string }
-  | { readonly kind: 'token'; readonly tokenEnv?: string; readonly tokenFile?: string }
-  | { readonly kind: 'mtls'; readonly certFile: string; readonly keyFile: string };
-
 export type RenewWith = 'auto' | 'mtls' | 'credentials';
 
 export interface ManagedCertificate {
@@ -137,12 +132,10 @@ export interface ManagedCertificate {
   readonly hooks: readonly Hook[];
 }
 
-export type AgentTrust = { readonly kind: 'fingerprint'; readonly fingerprint: string } | { readonly kind: 'anchors'; readonly anchors: TrustAnchors };
-
 export interface AgentConfig {
   readonly file: string;
   readonly server: URL;
-  readonly trust: AgentTrust;
+  readonly trust: TrustSource;
   readonly requestTimeoutMs: number;
   readonly renewal: RenewalSettings;
   readonly certificates: readonly ManagedCertificate[];
@@ -183,7 +176,7 @@ export function parseAgentConfig(file: string, text: string, env: NodeJS.Process
     at(['server'], 'expected a URL such as https://ca.example.com:5016');
   }
 
-  let trust: AgentTrust | undefined;
+  let trust: TrustSource | undefined;
   if ((document.root_fingerprint === undefined) === (document.cacert === undefined)) at([], 'give exactly one of root_fingerprint and cacert');
   else if (document.root_fingerprint !== undefined) {
     try {
@@ -271,22 +264,4 @@ function issueProblems(source: ConfigSource, issue: z.core.$ZodIssue): ConfigPro
   const path = issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part));
   if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => source.problem(path, 'unknown key', key));
   return [source.problem(path, issue.message)];
-}
-
-/** The credentials to send now, read from the environment or their files. */
-export async function resolveCredentials(source: CredentialSource, env: NodeJS.ProcessEnv = process.env): Promise<ClientCredentials> {
-  const read = async (file: string, what: string) => {
-    const text = await readFile(file, 'utf8').catch(() => {
-      throw new ClientUsageError(`the ${what} file ${file} cannot be read`);
-    });
-    return text.replace(/\r?\n$/, '');
-  };
-  const fromEnv = (variable: string) => {
-    const value = env[variable];
-    if (value === undefined || value === '') throw new ClientUsageError(`the environment variable ${variable} is not set`);
-    return value;
-  };
-  if (source.kind === 'static') return { kind: 'static', user: source.user, secret: source.secretEnv ? fromEnv(source.secretEnv) : await read(source.secretFile!, 'secret') };
-  if (source.kind === 'token') return { kind: 'token', token: source.tokenEnv ? fromEnv(source.tokenEnv) : await read(source.tokenFile!, 'token') };
-  return { kind: 'mtls', cert: await read(source.certFile, 'client certificate'), key: await read(source.keyFile, 'client key') };
 }

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic_file';
+import { writeFileAtomic } from '../atomic_file';
 import { certificateMatchesKey } from './key_pair';
 import type { IssuedCredentials } from './request_certificate';
 

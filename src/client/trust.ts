@@ -1,11 +1,11 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { ClientUsageError, TrustError } from './errors';
+import { pemCertificateBlocks } from '../pem';
 
 // Which root a client trusts. A new host needs only the root's SHA-256 fingerprint (what `mayfly
 // init` prints): it reads the server's public chain once, keeps the root with that fingerprint, and
 // from then on verifies every connection and every issued certificate against it alone.
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const MAX_PATH = 4;
 
 /** `SHA256:ab12…`, `ab:12:…`, `AB12…` → 64 lowercase hex digits. */
@@ -19,7 +19,7 @@ export const sha256Fingerprint = (certificate: X509Certificate): string => creat
 
 /** Every certificate in a PEM text, in order. */
 export function parseCertificates(pem: string, origin: string): X509Certificate[] {
-  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  const blocks = pemCertificateBlocks(pem);
   try {
     return blocks.map((block) => new X509Certificate(block));
   } catch {
@@ -41,7 +41,7 @@ export class TrustAnchors {
 
   /** Roots from a PEM file's text (`--cacert`). */
   static fromPem(pem: string, origin: string): TrustAnchors {
-    const roots = pem.match(PEM_CERTIFICATE) === null ? [] : parseCertificates(pem, origin);
+    const roots = parseCertificates(pem, origin);
     if (roots.length === 0) throw new ClientUsageError(`${origin} holds no PEM certificate`);
     return new TrustAnchors(roots);
   }

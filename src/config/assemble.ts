@@ -21,6 +21,7 @@ import { createAuditKey, readAuditKey } from '../audit/audit_key';
 import { AuditLedger, disabledLedger, type Ledger } from '../audit/ledger';
 import { parseDuration } from './duration';
 import { ConfigError, configPath, type ConfigProblem, type MayflyConfig } from './load';
+import { pemCertificateBlocks } from '../pem';
 
 /** An RA ready to serve: who may ask, what policy says, what goes into the certificate, who signs. */
 export interface RegistrationAuthority {
@@ -83,7 +84,7 @@ async function openAuthenticator(config: MayflyConfig, name: string, entry: Auth
       if (entry.ca !== undefined) {
         const file = configPath(config, entry.ca);
         const pem = await readFile(file, 'utf8').catch(() => '');
-        trusted = (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
+        trusted = pemCertificateBlocks(pem).map((block) => new X509Certificate(block));
         if (trusted.length === 0) throw new AuthenticationConfigError('ca', `${file} holds no PEM certificate`);
       } else {
         // Chains from before a rotation too, so that certificates they issued can renew during the overlap.

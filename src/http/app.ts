@@ -14,6 +14,7 @@ import { MayflyMetrics } from './metrics';
 import { Readiness } from './readiness';
 import { requestLog, type RequestOutcome } from './request_log';
 import { mountOpsRoutes } from './routes/ops';
+import { certificatePem } from '../pem';
 
 export interface AppOptions {
   /** The runtime in force; read once per request, so a reload never changes a request in flight. */
@@ -78,7 +79,7 @@ export function createApp(options: AppOptions): express.Express {
     const ra = registrationAuthority(request, response);
     // After a rotation the chains it replaced follow, until their certificates have expired.
     if (wantsJson(request)) {
-      response.json({ chain: ra.signingCa.chainPem.match(/-----BEGIN[\s\S]+?-----END CERTIFICATE-----\n?/g), previous_chains: ra.signingCa.previousChains.map((previous) => previous.pems) });
+      response.json({ chain: ra.signingCa.chain.map(certificatePem), previous_chains: ra.signingCa.previousChains.map((previous) => previous.pems) });
     } else response.type('text/plain').send(ra.signingCa.servedChainPem);
   });
   app.all('/v1/ca/:ra', methodNotAllowed('GET, HEAD'));

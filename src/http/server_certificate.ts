@@ -5,7 +5,7 @@ import ipaddr from 'ipaddr.js';
 import { issueCertificate } from '../issuance/certificate';
 import { encodeName } from '../issuance/name';
 import type { SigningCa } from '../signers/signing_ca';
-import { certificatePem } from './pem';
+import { certificatePem } from '../pem';
 
 /** The key and chain a TLS server presents. */
 export interface ServerCredentials {

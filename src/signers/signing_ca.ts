@@ -2,6 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { contextTag, readDer, TAG } from '../der';
 import { SignerConfigError, type Signer } from './signer';
+import { pemCertificateBlocks } from '../pem';
 
 const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
 
@@ -41,7 +42,7 @@ export async function readCertificateChain(certFile: string): Promise<X509Certif
   const pem = await readFile(certFile, 'utf8').catch(() => {
     throw new SignerConfigError(`the certificate file ${certFile} cannot be read`);
   });
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const blocks = pemCertificateBlocks(pem);
   if (blocks.length === 0) throw new SignerConfigError(`${certFile} holds no PEM certificate`);
   const certificates = blocks.map((block) => new X509Certificate(block));
   if (!certificates[0].ca) throw new SignerConfigError(`the first certificate in ${certFile} is not a CA certificate`);

@@ -16,7 +16,7 @@ import type { RequestLimits } from '../limits';
 import type { MayflyMetrics } from '../metrics';
 import type { RequestOutcome } from '../request_log';
 import { wantsJson } from '../negotiate';
-import { certificatePem } from '../pem';
+import { certificatePem } from '../../pem';
 import { readSignRequest } from '../sign_request';
 
 /**

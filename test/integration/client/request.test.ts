@@ -190,7 +190,7 @@ describe('mayfly request', () => {
       [[...bySecret, ...byFingerprint(), '--cacert', ca.rootFile, ...outputs], /give exactly one of --root-fingerprint and --cacert/],
       [[...byFingerprint(), ...outputs], /give one kind of credentials/],
       [[...bySecret, '--token-env', 'MAYFLY_SECRET', ...byFingerprint(), ...outputs], /give one kind of credentials/],
-      [['--user', 'deployer', '--secret-env', 'UNSET_VARIABLE', ...byFingerprint(), ...outputs], /--secret-env UNSET_VARIABLE: the environment variable is not set/],
+      [['--user', 'deployer', '--secret-env', 'UNSET_VARIABLE', ...byFingerprint(), ...outputs], /the environment variable UNSET_VARIABLE is not set/],
       [[...bySecret, '--root-fingerprint', 'SHA256:abc', ...outputs], /is not a SHA-256 fingerprint/],
       [[...bySecret, ...byFingerprint(), '--san', 'svc.mayfly.test', ...outputs], /must be DNS:<name> or IP:<address>/],
       [[...bySecret, ...byFingerprint(), '--cert', 'svc.pem', '--key', join(work, 'missing', 'svc.key')], /does not exist or is not writable/],

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadAgentConfig, parseAgentConfig, resolveCredentials } from '../../../src/client/agent_config';
+import { loadAgentConfig, parseAgentConfig } from '../../../src/client/agent_config';
+import { resolveCredentials } from '../../../src/client/credentials';
 import { ConfigError } from '../../../src/config/load';
 
 const FINGERPRINT = 'e4bf76abdcdbd840dbb1e116b0c0348b22427628c7aebe2ccada01de2692e9c7';
@@ -183,6 +184,8 @@ certificates:
       expect(await resolveCredentials({ kind: 'static', user: 'deployer', secretEnv: 'S' }, { S: 'x' })).toEqual({ kind: 'static', user: 'deployer', secret: 'x' });
       await expect(resolveCredentials({ kind: 'static', user: 'deployer', secretEnv: 'S' }, {})).rejects.toThrow('the environment variable S is not set');
       await expect(resolveCredentials({ kind: 'token', tokenFile: join(dir, 'missing') })).rejects.toThrow(/cannot be read/);
+      writeFileSync(join(dir, 'loose'), 'mfy_0123456789abcdef_secret\n', { mode: 0o644 });
+      await expect(resolveCredentials({ kind: 'token', tokenFile: join(dir, 'loose') })).rejects.toThrow(/loose is readable by others \(mode 644\); run chmod 600 on it/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../../src/client/atomic_file';
+import { writeFileAtomic } from '../../../src/atomic_file';
 import { readCurrentCertificate, writeCertificateFiles } from '../../../src/client/certificate_files';
 import type { IssuedCredentials } from '../../../src/client/request_certificate';
 import { createTestPki, type TestPki } from '../../helpers/test_pki';

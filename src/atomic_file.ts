@@ -9,25 +9,42 @@ import { basename, dirname, join } from 'node:path';
  * renamed over the old one; the folder is fsynced so the rename survives a crash. A reader that
  * already has the old file open keeps reading the old content.
  */
-export async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
+export async function writeFileAtomic(path: string, content: string, mode: number, owner?: FileOwner): Promise<void> {
   const folder = dirname(path);
   const temporary = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temporary, 'wx', mode);
   try {
-    try {
-      await handle.writeFile(content, 'utf8');
-      // The umask may have taken bits away from `mode`; the file gets exactly `mode`.
-      await handle.chmod(mode);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeSynced(temporary, content, mode, owner);
     await rename(temporary, path);
   } catch (error) {
     await unlink(temporary).catch(() => undefined);
     throw error;
   }
   await syncFolder(folder);
+}
+
+/** The file's owner to keep when root rewrites a file another user reads (a server's config). */
+export interface FileOwner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** Creates `path`, which must not exist yet, and makes it durable (file and folder fsynced). */
+export async function writeNewFile(path: string, content: string, mode: number): Promise<void> {
+  await writeSynced(path, content, mode);
+  await syncFolder(dirname(path));
+}
+
+async function writeSynced(path: string, content: string, mode: number, owner?: FileOwner): Promise<void> {
+  const handle = await open(path, 'wx', mode);
+  try {
+    await handle.writeFile(content, 'utf8');
+    // The umask may have taken bits away from `mode`; the file gets exactly `mode`.
+    await handle.chmod(mode);
+    if (owner) await handle.chown(owner.uid, owner.gid);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 async function syncFolder(folder: string): Promise<void> {
