@@ -18,7 +18,8 @@ import { rotateSigningCa } from './ca';
 import { policyCheck, policyTest } from './policy';
 import { auditExport, auditList, auditShow, auditVerify } from './audit';
 import type { AuditQuery } from '../audit/sqlite_store';
-import { dataDir, prepareDataDir, serve } from './serve';
+import { dataDir, prepareDataDir, serve, splitListen } from './serve';
+import { startClusterOpsServer } from './cluster_ops';
 import { runRequest, type RequestOptions } from './request';
 import { runAgent, type AgentCliOptions } from './agent';
 import { CLIENT_KEY_TYPES } from '../client/key_pair';
@@ -281,6 +282,11 @@ export function buildProgram(): Command {
  */
 async function superviseWorkers(options: { config?: string; listen?: string }, workers: number): Promise<void> {
   await prepareDataDir(options, print);
+  const metricsListen = (await loadConfig(options.config ?? join(dataDir(), 'mayfly.yaml'))).document.server.metrics_listen;
+  if (metricsListen) {
+    const ops = await startClusterOpsServer(...splitListen(metricsListen));
+    print(`Metrics and health of all ${workers} workers on ${ops.url}/metrics, /healthz, /readyz`);
+  }
   let stopping = false;
   const start = (index: number) => {
     const worker = cluster.fork({ MAYFLY_WORKER: String(index) });

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -13,6 +14,7 @@ import { startOpsServer, startServer, type RunningServer, type TlsCredentials } 
 import { MayflyMetrics } from '../http/metrics';
 import { Readiness } from '../http/readiness';
 import { createLogger } from './logger';
+import { joinClusterOps } from './cluster_ops';
 import { ValidatorRegistry } from '../policy/registry';
 import { DEV_USER, initDataDir } from './init';
 
@@ -69,7 +71,9 @@ export async function serve(options: ServeOptions, print: (line: string) => void
   metrics.watchLedger(ledger);
   const opsListen = server.metrics_listen ? splitListen(server.metrics_listen) : undefined;
   const readiness = new Readiness(reloader.current, ledger);
-  const ops = opsListen ? await startOpsServer({ metrics, readiness, serveMetrics: true, readinessReasons: true }, ...opsListen) : undefined;
+  // A worker of `serve --workers` leaves metrics_listen to the primary, which asks every worker.
+  if (cluster.isWorker) joinClusterOps(metrics, readiness);
+  const ops = opsListen && !cluster.isWorker ? await startOpsServer({ metrics: metrics.registry, readiness, serveMetrics: true, readinessReasons: true }, ...opsListen) : undefined;
   const running = await startServer(
     {
       runtime: reloader.current,
@@ -89,7 +93,7 @@ export async function serve(options: ServeOptions, print: (line: string) => void
       logger,
       metrics,
       readiness,
-      serveMetrics: ops === undefined,
+      serveMetrics: opsListen === undefined,
     },
     host,
     port,
@@ -168,7 +172,7 @@ function printNextSteps(print: (line: string) => void, url: string, home: string
 /** A path as one shell word, so printed commands work when it holds spaces or quotes. */
 const shellWord = (text: string): string => (/^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
 
-function splitListen(listen: string): [string, number] {
+export function splitListen(listen: string): [string, number] {
   const match = /^\[?(.*?)\]?:(\d{1,5})$/.exec(listen);
   if (!match) throw new Error(`--listen must be HOST:PORT, got ${JSON.stringify(listen)}`);
   return [match[1], Number(match[2])];

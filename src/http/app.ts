@@ -59,7 +59,7 @@ export function createApp(options: AppOptions): express.Express {
     next();
   });
   app.use(requestLog(options.logger ?? pino({ enabled: false }), metrics));
-  mountOpsRoutes(app, { metrics, readiness: options.readiness ?? new Readiness(options.runtime, ledger), serveMetrics: options.serveMetrics ?? true, readinessReasons: false });
+  mountOpsRoutes(app, { metrics: metrics.registry, readiness: options.readiness ?? new Readiness(options.runtime, ledger), serveMetrics: options.serveMetrics ?? true, readinessReasons: false });
 
   app.get('/robots.txt', (_request, response) => {
     response.type('text/plain').send('User-agent: *\nDisallow: /\n');

@@ -72,6 +72,10 @@ export function startOpsServer(ops: OpsEndpoints, host: string, port: number): P
   const app = express();
   app.disable('x-powered-by');
   mountOpsRoutes(app, ops);
+  // Express's default error page would show a stack: a metric that cannot be gathered is a bare 503.
+  app.use((_error: unknown, _request: express.Request, response: express.Response, _next: express.NextFunction) => {
+    response.status(503).json({ error: 'unavailable', message: 'the answer could not be gathered; try again' });
+  });
   const server = createHttpServer({ headersTimeout: DEFAULT_TIMEOUTS.headersTimeoutMs, requestTimeout: DEFAULT_TIMEOUTS.requestTimeoutMs }, app);
   return listen(server, host, port, 'http').then((url) => ({ url, close: () => closeServer(server) }));
 }

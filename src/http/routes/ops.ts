@@ -1,10 +1,10 @@
 import type { Express } from 'express';
-import type { MayflyMetrics } from '../metrics';
-import type { Readiness } from '../readiness';
+import type { ReadinessReport } from '../readiness';
 
 export interface OpsEndpoints {
-  readonly metrics: MayflyMetrics;
-  readonly readiness: Readiness;
+  /** The Prometheus text: one process's registry, or the cluster's aggregation. */
+  readonly metrics: { readonly contentType: string; metrics(): Promise<string> };
+  readonly readiness: { check(): Promise<ReadinessReport> };
   /** false when /metrics is served on its own address (server.metrics_listen) instead. */
   readonly serveMetrics: boolean;
   /**
@@ -26,7 +26,7 @@ export function mountOpsRoutes(app: Express, ops: OpsEndpoints): void {
   });
   if (ops.serveMetrics) {
     app.get('/metrics', async (_request, response) => {
-      response.type(ops.metrics.registry.contentType).send(await ops.metrics.registry.metrics());
+      response.type(ops.metrics.contentType).send(await ops.metrics.metrics());
     });
   }
 }

@@ -1,0 +1,53 @@
+// `mayfly serve --workers 2` with server.metrics_listen: the primary answers for the whole server.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, serveCli, servePlainHttp, type ServingCli } from '../../helpers/cli';
+import { postForm } from '../../helpers/mayfly';
+import { makeCsr } from '../../helpers/openssl';
+
+describe('metrics and readiness of several workers', () => {
+  let dir: string;
+  let serving: ServingCli;
+  let opsUrl: string;
+  let secret: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mayfly-cluster-ops-'));
+    expect(runCli(['init', '--dir', dir]).status).toBe(0);
+    const configFile = join(dir, 'mayfly.yaml');
+    servePlainHttp(configFile);
+    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('server:\n', 'server:\n  metrics_listen: 127.0.0.1:0\n'), { mode: 0o600 });
+    secret = /^secret=(.*)$/m.exec(readFileSync(join(dir, 'dev-credentials'), 'utf8'))![1];
+    serving = await serveCli(['--config', configFile, '--listen', '127.0.0.1:0', '--workers', '2']);
+    opsUrl = (await serving.waitFor(/Metrics and health of all 2 workers on (http:\/\/\S+)\/metrics/))[1];
+  });
+  afterAll(async () => {
+    await serving?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sums the workers\' counters, whichever worker took each request', async () => {
+    const csr = makeCsr().pem;
+    for (let i = 0; i < 6; i++) {
+      // A new connection each time, so the cluster spreads them over the workers.
+      const response = await postForm(`${serving.url}/v1/sign/default`, { user: 'deployer', secret, encoding: 'pem', csr }, { Connection: 'close' });
+      expect(response.status).toBe(200);
+    }
+    const text = await (await fetch(`${opsUrl}/metrics`)).text();
+    expect(text).toContain('mayfly_certificates_issued_total{ra="default"} 6');
+    expect(text).toContain('mayfly_requests_total{ra="default",route="/v1/sign/:ra",outcome="ok"} 6');
+  });
+
+  it('is ready when every worker is, and names each worker\'s parts', async () => {
+    const response = await fetch(`${opsUrl}/readyz`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { ready: boolean; checks: Record<string, string>; failing: string[] };
+    expect(body.ready).toBe(true);
+    expect(body.failing).toEqual([]);
+    const workers = new Set(Object.keys(body.checks).map((name) => name.split(':')[0]));
+    expect(workers.size).toBe(2);
+    for (const worker of workers) expect(body.checks[`${worker}: ledger`]).toBe('ok');
+    expect(await (await fetch(`${opsUrl}/healthz`)).json()).toEqual({ status: 'ok' });
+  });
+});
