@@ -57,6 +57,16 @@ export interface Checkpoint {
 export const checkpointPayload = (c: Omit<Checkpoint, 'signature'>): Buffer =>
   Buffer.from(`mayfly-audit-checkpoint\n${c.chain}\n${c.seq}\n${c.headHash}\n${c.time}`, 'utf8');
 
+/** A name the index and a record disagree on (`missing` from the index, or an `extra` entry). */
+export interface NameIndexDifference {
+  readonly kind: 'missing' | 'extra';
+  readonly chain: string;
+  readonly seq: number;
+  readonly name: string;
+  /** The time the entry is filed under. */
+  readonly time: string;
+}
+
 export interface AuditQuery {
   readonly ra?: string;
   readonly since?: string;
@@ -147,6 +157,23 @@ export class SqliteAuditStore {
       AuditRecord & { time: string; ra: string; event: string; outcome: string; serial: string | null }
     >;
     for (const row of rows) yield { chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, columns: { time: row.time, ra: row.ra, event: row.event, outcome: row.outcome, serial: row.serial } };
+  }
+
+  /**
+   * The first difference between the name index and the names the records carry: a name missing
+   * from the index hides its record from name searches; an extra one files a record under a name it
+   * does not carry. Set differences in SQL, so a ledger of millions of records is sorted, not scanned
+   * once a record. The records' time column stands for their text's: verification compares those first.
+   */
+  nameIndexDifference(): NameIndexDifference | undefined {
+    this.db.function('mayfly_reverse_name', { deterministic: true }, (name: unknown) => reverseName(String(name)));
+    const carried = `SELECT * FROM (SELECT r.chain AS chain, r.seq AS seq, mayfly_reverse_name(j.value) AS reversed_name, r.time AS time FROM records r, json_each(r.body, '$.dns_names') j
+      UNION SELECT r.chain, r.seq, mayfly_reverse_name(j.value), r.time FROM records r, json_each(r.body, '$.ip_addresses') j)`;
+    const indexed = 'SELECT chain, seq, reversed_name, time FROM record_names';
+    const row = this.db
+      .prepare(`SELECT * FROM (SELECT 'missing' AS kind, * FROM (${carried} EXCEPT ${indexed}) UNION ALL SELECT 'extra', * FROM (${indexed} EXCEPT ${carried})) ORDER BY chain, seq, kind DESC LIMIT 1`)
+      .get() as { kind: NameIndexDifference['kind']; chain: string; seq: number; reversed_name: string; time: string } | undefined;
+    return row && { kind: row.kind, chain: row.chain, seq: row.seq, name: reverseName(row.reversed_name), time: row.time };
   }
 
   checkpoints(chain: string): Checkpoint[] {

@@ -1,6 +1,6 @@
 import { verify, type KeyObject } from 'node:crypto';
 import { GENESIS, recordHash, type AuditEvent } from './record';
-import { checkpointPayload, type SqliteAuditStore } from './sqlite_store';
+import { checkpointPayload, type NameIndexDifference, type SqliteAuditStore } from './sqlite_store';
 
 export interface ChainReport {
   readonly chain: string;
@@ -18,7 +18,8 @@ export interface VerifyReport {
 /**
  * Walks every chain: sequence numbers without gaps, each record's hash over its own text, each
  * link to the record before, the query columns against the hashed text, and every checkpoint's
- * signature and head. Stops at the first problem, which names the record and what is wrong.
+ * signature and head; then the name index against the names the records carry. Stops at the first
+ * problem, which names the record and what is wrong.
  */
 export function verifyLedger(store: SqliteAuditStore, auditPublicKey: KeyObject): VerifyReport {
   const chains: ChainReport[] = [];
@@ -50,7 +51,17 @@ export function verifyLedger(store: SqliteAuditStore, auditPublicKey: KeyObject)
     }
     chains.push({ chain, records: expectedSeq - 1, checkpoints: checkpoints.length });
   }
+  // Name searches read the index, not the hashed text: an edited index could hide a record from them.
+  const names = store.nameIndexDifference();
+  if (names) return { ok: false, chains, problem: `chain ${names.chain}: ${nameIndexProblem(store, names)}` };
   return { ok: true, chains };
+}
+
+function nameIndexProblem(store: SqliteAuditStore, difference: NameIndexDifference): string {
+  const { chain, seq, name, time } = difference;
+  if (difference.kind === 'missing') return `record ${seq} hidden from name searches: the name index lacks ${name} at ${time}, which the record carries`;
+  if (!store.record(chain, seq)) return `the name index has an entry (${name} at ${time}) for record ${seq}, which does not exist`;
+  return `record ${seq} misfiled in name searches: the name index has an entry for it (${name} at ${time}) that the record does not carry`;
 }
 
 /** The sequence number a moved record was written with, searched near where it stands now. */

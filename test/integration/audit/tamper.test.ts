@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { createAuditKey, readAuditPublicKey } from '../../../src/audit/audit_key';
 import { authFailureEvent } from '../../../src/audit/events';
 import { AuditLedger } from '../../../src/audit/ledger';
-import { recordHash } from '../../../src/audit/record';
+import { recordHash, type AuditEvent } from '../../../src/audit/record';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
 import { verifyLedger } from '../../../src/audit/verify';
 import { runCli } from '../../helpers/cli';
@@ -22,11 +22,26 @@ beforeAll(async () => {
   const ledger = await AuditLedger.open({ database: pristine, keyPem: readFileSync(keyFile, 'utf8'), checkpointEvery: 4, checkpointIntervalMs: 3_600_000 });
   for (let i = 1; i <= 10; i++) {
     // Sequential appends: each its own commit, so checkpoints fall exactly after records 4 and 8.
-    await ledger.append(authFailureEvent({ ra: 'default', source: '127.0.0.1', time: new Date(Date.UTC(2026, 10, 23, 12, 0, i)) }, `user${i}`));
+    await ledger.append(i % 2 === 1 ? authFailureEvent({ ra: 'default', source: '127.0.0.1', time: at(i) }, `user${i}`) : refusedSign(i));
   }
   await ledger.close();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const at = (i: number) => new Date(Date.UTC(2026, 10, 23, 12, 0, i));
+/** A refused sign request for svc-<i>.example.com (and 10.0.0.<i>), so the record is in the name index. */
+const refusedSign = (i: number): AuditEvent => ({
+  v: 1,
+  time: at(i).toISOString(),
+  event: 'sign',
+  ra: 'default',
+  requester: { user: `user${i}`, groups: [], authentication: 'static' },
+  source: '127.0.0.1',
+  dns_names: [`svc-${i}.example.com`],
+  ip_addresses: [`10.0.0.${i}`],
+  outcome: 'refused',
+  reason: 'a test',
+});
 
 /** Verifies a copy of the pristine ledger after `tamper` changed it. */
 async function verifyAfter(tamper: (db: Database.Database, chain: string) => void): Promise<string | undefined> {
@@ -90,6 +105,34 @@ describe('audit verify catches tampering', () => {
       }
     });
     expect(problem).toBe('checkpoint at record 4: the chain was rewritten up to here (head hash differs from the signed one)');
+  });
+
+  it('the name index: a name removed hides the record from name searches', async () => {
+    expect(await verifyAfter((db) => db.prepare("DELETE FROM record_names WHERE seq = 6 AND reversed_name LIKE 'moc.%'").run())).toBe(
+      'record 6 hidden from name searches: the name index lacks svc-6.example.com at 2026-11-23T12:00:06.000Z, which the record carries',
+    );
+  });
+
+  it('the name index: a name renamed (the record no longer found under its own name)', async () => {
+    expect(await verifyAfter((db) => db.prepare("UPDATE record_names SET reversed_name = 'moc.elpmaxe.live' WHERE seq = 4 AND reversed_name LIKE 'moc.%'").run())).toBe(
+      'record 4 hidden from name searches: the name index lacks svc-4.example.com at 2026-11-23T12:00:04.000Z, which the record carries',
+    );
+  });
+
+  it('the name index: an entry added for a record, or for no record at all', async () => {
+    const time = at(3).toISOString();
+    expect(await verifyAfter((db, chain) => db.prepare('INSERT INTO record_names (chain, seq, reversed_name, time) VALUES (?, 3, ?, ?)').run(chain, 'moc.elpmaxe.3-cvs', time))).toBe(
+      'record 3 misfiled in name searches: the name index has an entry for it (svc-3.example.com at 2026-11-23T12:00:03.000Z) that the record does not carry',
+    );
+    expect(await verifyAfter((db, chain) => db.prepare('INSERT INTO record_names (chain, seq, reversed_name, time) VALUES (?, 99, ?, ?)').run(chain, 'moc.elpmaxe.99-cvs', time))).toBe(
+      'the name index has an entry (svc-99.example.com at 2026-11-23T12:00:03.000Z) for record 99, which does not exist',
+    );
+  });
+
+  it('the name index: a name moved to another time (outside the searched range) hides the record too', async () => {
+    expect(await verifyAfter((db) => db.prepare("UPDATE record_names SET time = '2020-01-01T00:00:00.000Z' WHERE seq = 8 AND reversed_name LIKE '%.0.0.01'").run())).toBe(
+      'record 8 hidden from name searches: the name index lacks 10.0.0.8 at 2026-11-23T12:00:08.000Z, which the record carries',
+    );
   });
 
   it('a forged checkpoint signature', async () => {
