@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, FilterParser, InvalidCredentialsError } from 'ldapts';
+import { Client, FilterParser, InvalidCredentialsError, type Entry } from 'ldapts';
 import type { Requester } from '../types';
 import type { Authenticator, Credentials } from './authenticator';
 
@@ -199,8 +199,7 @@ export class LdapAuthenticator implements Authenticator {
       timer = setTimeout(() => reject(new LdapTimeoutError(`the LDAP server ${this.url} did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
     });
     try {
-      const groups = await Promise.race([this.bindAndFindGroups(client, dn, user, secret), deadline]);
-      return { user, groups, authentication: this.name };
+      return await Promise.race([this.bindAndFindGroups(client, dn, user, secret), deadline]);
     } catch (error) {
       if (!(error instanceof InvalidCredentialsError)) this.logError(error);
       return undefined;
@@ -211,25 +210,38 @@ export class LdapAuthenticator implements Authenticator {
     }
   }
 
-  private async bindAndFindGroups(client: Client, dn: string, user: string, secret: string): Promise<string[]> {
+  private async bindAndFindGroups(client: Client, dn: string, given: string, secret: string): Promise<Requester> {
     if (this.startTls) await client.startTLS({ ...this.tls, host: this.host });
     await client.bind(dn, secret);
+    const user = await this.directoryName(client, dn, given);
     const { searchEntries } = await client.search(this.groupSearchBase, {
       scope: 'sub',
       filter: fillTemplate(this.groupFilter, { user: escapeFilterValue(user), dn: escapeFilterValue(dn) }),
       attributes: [this.groupAttribute],
     });
-    const groups = new Set<string>();
-    const wanted = this.groupAttribute.toLowerCase();
-    for (const entry of searchEntries) {
-      // The server names the attribute as its schema spells it, whatever case the config used.
-      const key = Object.keys(entry).find((name) => name.toLowerCase() === wanted);
-      const values = key === undefined ? [] : entry[key];
-      for (const value of Array.isArray(values) ? values : [values]) {
-        const text = Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
-        if (text !== '') groups.add(text);
-      }
-    }
-    return [...groups].sort();
+    const groups = new Set<string>(searchEntries.flatMap((entry) => attributeValues(entry, this.groupAttribute)));
+    return { user, groups: [...groups].sort(), authentication: this.name };
   }
+
+  /**
+   * The user name as the directory spells it. LDAP matches names without regard to case, so ALICE
+   * binds as alice; recording and rate-limiting the name as typed would make one user many. When the
+   * template's RDN is `attr={user}`, the bound entry's own value of attr is the name; when there is
+   * no such attribute to read (or the entry may not be read), the name as given.
+   */
+  private async directoryName(client: Client, dn: string, given: string): Promise<string> {
+    const attribute = /(?:^|,)\s*([A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)\s*=\s*\{user\}\s*(?:,|$)/.exec(this.bindDnTemplate)?.[1];
+    if (attribute === undefined) return given;
+    const { searchEntries } = await client.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes: [attribute] }).catch(() => ({ searchEntries: [] }));
+    const folded = given.toLowerCase();
+    return searchEntries.flatMap((entry) => attributeValues(entry, attribute)).find((value) => value.toLowerCase() === folded) ?? given;
+  }
+}
+
+/** An entry's values of one attribute, as text; the server spells the name as its schema does, whatever case the config used. */
+function attributeValues(entry: Entry, attribute: string): string[] {
+  const wanted = attribute.toLowerCase();
+  const key = Object.keys(entry).find((name) => name.toLowerCase() === wanted);
+  const values = key === undefined ? [] : entry[key];
+  return (Array.isArray(values) ? values : [values]).map((value) => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value))).filter((text) => text !== '');
 }

@@ -239,6 +239,13 @@ describe('LdapAuthenticator against slapd', () => {
       await expect(posix.authenticate({ user: 'admin', secret: 'admin-pw' })).resolves.toEqual({ user: 'admin', groups: ['wheel'], authentication: 'corp-posix' });
     });
 
+    it('a user name in another case, as the directory spells it: one user is one identity, whatever the case typed', async () => {
+      await expect(directory.authenticate({ user: 'ALICE', secret: 'alice-pw' })).resolves.toEqual({ user: 'alice', groups: ['deployers', 'ops'], authentication: 'corp-ldap' });
+      await expect(directory.authenticate({ user: ZOE.toUpperCase(), secret: 'zoe-pw' })).resolves.toEqual({ user: ZOE, groups: ['ops'], authentication: 'corp-ldap' });
+      // memberUid matches exactly: the group is found only under the directory's spelling.
+      await expect(posix.authenticate({ user: 'Admin', secret: 'admin-pw' })).resolves.toEqual({ user: 'admin', groups: ['wheel'], authentication: 'corp-posix' });
+    });
+
     it('the same user many times at once, each on its own connection', async () => {
       const results = await Promise.all(Array.from({ length: 20 }, (_, index) => directory.authenticate(index % 2 === 0 ? { user: 'alice', secret: 'alice-pw' } : { user: 'alice', secret: 'wrong' })));
       expect(results.map((result) => result?.groups ?? null)).toEqual(Array.from({ length: 20 }, (_, index) => (index % 2 === 0 ? ['deployers', 'ops'] : null)));
