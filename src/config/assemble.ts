@@ -223,6 +223,7 @@ export const auditPublicKeyFile = (keyFile: string): string => keyFile.replace(/
 /** Frees what a retired runtime's authenticators and validators hold (file watches), once no request can still use it. */
 export function releaseRuntime(runtime: Runtime): void {
   for (const entry of runtime.authenticators) entry.authenticator.close?.();
+  for (const ca of runtime.signingCas.values()) ca.signer.release?.();
   for (const ra of runtime.registrationAuthorities.values()) {
     for (const { validator, options } of ra.policy.validators) validator.release?.(options);
   }

@@ -55,6 +55,8 @@ export class Pkcs11Signer implements Signer {
   private ecdsa = false;
   private connection?: Connection;
   private connecting?: Promise<Connection>;
+  /** Replaced by a reload: it never connects again (reconnecting re-initialises the shared module). */
+  private released = false;
   readonly tokenEvents = { errors: 0, logins: 0 };
 
   private constructor(
@@ -69,8 +71,19 @@ export class Pkcs11Signer implements Signer {
    */
   static async open(options: Pkcs11Options, expected?: KeyObject): Promise<Pkcs11Signer> {
     const signer = new Pkcs11Signer(loadModule(options), options);
-    const connection = await signer.connect(true);
-    const tokenKey = connection.publicKeyHandle ? signer.tokenPublicKey(connection.idle[0], connection.publicKeyHandle) : undefined;
+    try {
+      await signer.check(await signer.connect(true), expected);
+      return signer;
+    } catch (error) {
+      signer.release(); // a refused reload must not leave the token's sessions open
+      throw error;
+    }
+  }
+
+  /** Reads the key's type from the token (or `expected`), makes a test signature and checks it against the certificate's key. */
+  private async check(connection: Connection, expected: KeyObject | undefined): Promise<void> {
+    const { options } = this;
+    const tokenKey = connection.publicKeyHandle ? this.tokenPublicKey(connection.idle[0], connection.publicKeyHandle) : undefined;
     const mismatch = () => new SignerConfigError(`PKCS#11 step 6 (match certificate): the key ${describeKey(options)} in ${describeToken(options)} does not match the configured certificate`);
     if (expected && tokenKey && !spki(expected).equals(spki(tokenKey))) throw mismatch();
     const publicKey = expected ?? tokenKey;
@@ -81,20 +94,19 @@ export class Pkcs11Signer implements Signer {
     } catch (error) {
       throw new SignerConfigError(`PKCS#11: the key ${describeKey(options)} is of an unsupported type: ${errorMessage(error)}`);
     }
-    signer.digest = scheme.digest;
-    signer.ecdsa = publicKey.asymmetricKeyType === 'ec';
-    signer.signatureAlgorithm = scheme.algorithmIdentifier;
-    signer.publicKey = spki(publicKey);
-    signer.description = `PKCS#11 ${scheme.keyDescription} (${describeToken(options)}, key ${describeKey(options)})`;
+    this.digest = scheme.digest;
+    this.ecdsa = publicKey.asymmetricKeyType === 'ec';
+    this.signatureAlgorithm = scheme.algorithmIdentifier;
+    this.publicKey = spki(publicKey);
+    this.description = `PKCS#11 ${scheme.keyDescription} (${describeToken(options)}, key ${describeKey(options)})`;
     const probe = randomBytes(32);
     let signature: Uint8Array;
     try {
-      signature = await signer.sign(probe);
+      signature = await this.sign(probe);
     } catch (error) {
       throw new SignerConfigError(`PKCS#11 step 5 (test signature): the key ${describeKey(options)} cannot sign (${errorMessage(error)}); it needs CKA_SIGN and a supported type (EC P-256/P-384, RSA)`);
     }
     if (!verify(scheme.digest, probe, { key: publicKey, dsaEncoding: 'der' }, signature)) throw mismatch();
-    return signer;
   }
 
   async sign(tbs: Uint8Array): Promise<Uint8Array> {
@@ -108,7 +120,8 @@ export class Pkcs11Signer implements Signer {
         if (!session) throw new Error('the connection to the token was reset');
         this.pkcs11.C_SignInit(session, mechanism, connection.key);
         const signature = await this.pkcs11.C_SignAsync(session, input, Buffer.alloc(1024));
-        release(connection, session);
+        if (this.released) closeSession(this.pkcs11, session);
+        else release(connection, session);
         return this.ecdsa ? rawEcdsaToDer(signature) : signature;
       } catch (error) {
         // The session, the login or the token is gone: drop the connection and reconnect once at
@@ -130,6 +143,19 @@ export class Pkcs11Signer implements Signer {
     }
   }
 
+  /**
+   * Closes this signer's own sessions, not the module: the signer that replaced it (same module,
+   * maybe the same token) goes on signing. Without this every reload would leave a token's sessions
+   * open, and an HSM allows only so many.
+   */
+  release(): void {
+    this.released = true;
+    const connection = this.connection;
+    if (!connection) return;
+    this.drop(connection);
+    for (const session of connection.idle.splice(0)) closeSession(this.pkcs11, session);
+  }
+
   private drop(connection: Connection): void {
     if (this.connection === connection) this.connection = undefined;
     for (const waiter of connection.waiting.splice(0)) waiter(undefined);
@@ -137,6 +163,7 @@ export class Pkcs11Signer implements Signer {
 
   private async connected(): Promise<Connection> {
     if (this.connection) return this.connection;
+    if (this.released) throw new SignerUnavailableError('this signer was replaced by a configuration reload; nothing was signed, try again');
     this.connecting ??= this.connect(false).finally(() => (this.connecting = undefined));
     try {
       return await this.connecting;
@@ -163,9 +190,16 @@ export class Pkcs11Signer implements Signer {
     }
     const sessions = openSessions(pkcs11, options, options.sessions ?? DEFAULT_SESSIONS, pkcs11js.CKF_SERIAL_SESSION, fail);
     this.tokenEvents.logins += 1;
-    const key = this.findObject(sessions[0], pkcs11js.CKO_PRIVATE_KEY);
-    if (!key) fail('step 4 (find key)', `no private key ${describeKey(options)} in ${describeToken(options)}; generate one with \`mayfly pkcs11 init-ca\` or fix key_label/key_id`);
-    const publicKeyHandle = this.findObject(sessions[0], pkcs11js.CKO_PUBLIC_KEY);
+    let key: Buffer | undefined;
+    let publicKeyHandle: Buffer | undefined;
+    try {
+      key = this.findObject(sessions[0], pkcs11js.CKO_PRIVATE_KEY);
+      if (!key) fail('step 4 (find key)', `no private key ${describeKey(options)} in ${describeToken(options)}; generate one with \`mayfly pkcs11 init-ca\` or fix key_label/key_id`);
+      publicKeyHandle = this.findObject(sessions[0], pkcs11js.CKO_PUBLIC_KEY);
+    } catch (error) {
+      for (const session of sessions) closeSession(this.pkcs11, session);
+      throw error;
+    }
     const connection: Connection = { idle: sessions, waiting: [], key: key!, ...(publicKeyHandle ? { publicKeyHandle } : {}) };
     this.connection = connection;
     return connection;
@@ -234,11 +268,20 @@ function openSessions(pkcs11: pkcs11js.PKCS11, options: Pkcs11Options, count: nu
       login();
     }
   } catch (error) {
+    for (const session of sessions) closeSession(pkcs11, session);
     const code = (error as { code?: number }).code;
     const why = code === pkcs11js.CKR_PIN_INCORRECT ? 'the PIN is wrong' : code === pkcs11js.CKR_PIN_LOCKED ? 'the PIN is locked' : errorMessage(error);
     fail('step 3 (log in)', `login to ${describeToken(options)} failed: ${why} (PIN from ${options.pinSource})`);
   }
   return sessions;
+}
+
+function closeSession(pkcs11: pkcs11js.PKCS11, session: Buffer): void {
+  try {
+    pkcs11.C_CloseSession(session);
+  } catch {
+    /* gone with its token already */
+  }
 }
 
 /** Loads and initialises a PKCS#11 module, or says which step failed. */

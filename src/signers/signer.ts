@@ -10,6 +10,8 @@ export interface Signer {
   readonly tokenEvents?: TokenEvents;
   /** The signature over `tbs`, in the encoding X.509 uses (DER for ECDSA). */
   sign(tbs: Uint8Array): Promise<Uint8Array>;
+  /** Frees what this signer holds once a reload has replaced it; the process's other signers go on. */
+  release?(): void;
 }
 
 export interface TokenEvents {

@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { createPublicKey, randomBytes, verify, X509Certificate } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as pkcs11js from 'pkcs11js';
 import { ConfigError } from '../../../src/config/load';
+import { Pkcs11Signer } from '../../../src/signers/pkcs11';
+import { SignerUnavailableError } from '../../../src/signers/signer';
 import { runCli } from '../../helpers/cli';
 import { postForm, startTestCa, type TestCa } from '../../helpers/mayfly';
 import { makeCsr, openssl, opensslText, opensslVerify } from '../../helpers/openssl';
@@ -185,6 +188,56 @@ describe('CA keys in a SoftHSM2 token', () => {
     it('a PIN in the config itself is refused', async () => {
       const message = await startupError((yaml) => withHsm([hsmSigningCa('hsm', certOf()).replace('    pin_env: "MAYFLY_TEST_PIN"\n', `    pin: "${PIN}"\n`)], [])(yaml).replace(PIN, 'x'));
       expect(message).toContain('signing_ca.hsm.pin: plaintext secrets are not accepted in the config');
+    });
+  });
+
+  describe('a signer replaced by a reload', () => {
+    const options = { module: SOFTHSM_MODULE, tokenLabel: 'mayfly', keyLabel: 'issuing-p256', pin: PIN, pinSource: 'environment variable MAYFLY_TEST_PIN', sessions: 3 };
+    // SoftHSM numbers sessions and objects from one counter, per process: probing the handles counts
+    // the sessions open in this process, whichever signer opened them.
+    const probe = new pkcs11js.PKCS11();
+    probe.load(SOFTHSM_MODULE);
+    const openSessions = (): number => {
+      let open = 0;
+      for (let handle = 1n; handle < 20_000n; handle++) {
+        const session = Buffer.alloc(8);
+        session.writeBigUInt64LE(handle);
+        try {
+          probe.C_GetSessionInfo(session);
+          open += 1;
+        } catch {
+          /* not a session */
+        }
+      }
+      return open;
+    };
+
+    it('closes its own sessions and never the module: its successor on the same token goes on signing', async () => {
+      const before = openSessions();
+      const retired = await Pkcs11Signer.open(options);
+      const successor = await Pkcs11Signer.open(options);
+      expect(openSessions()).toBe(before + 6);
+      retired.release();
+      expect(openSessions()).toBe(before + 3);
+      const tbs = randomBytes(200);
+      const signature = await successor.sign(tbs);
+      expect(verify('sha256', tbs, { key: createPublicKey({ key: Buffer.from(successor.publicKey), format: 'der', type: 'spki' }), dsaEncoding: 'der' }, signature)).toBe(true);
+      // Released, it refuses rather than reconnecting (which would re-initialise the shared module).
+      await expect(retired.sign(tbs)).rejects.toThrow(new SignerUnavailableError('this signer was replaced by a configuration reload; nothing was signed, try again'));
+      expect(openSessions()).toBe(before + 3);
+      successor.release();
+      expect(openSessions()).toBe(before);
+      // The running CA's own signer was not touched.
+      expect((await sign('hsm_p256')).status).toBe(200);
+    });
+
+    it('a signer refused at start (wrong PIN, wrong key, wrong certificate) leaves no session open', async () => {
+      const before = openSessions();
+      const rsaCertificate = new X509Certificate(readFileSync(join(ca.dir, 'ca', 'hsm-rsa.pem')));
+      await expect(Pkcs11Signer.open({ ...options, pin: '0000' })).rejects.toThrow(/step 3 \(log in\)/);
+      await expect(Pkcs11Signer.open({ ...options, keyLabel: 'no-such-key' })).rejects.toThrow(/step 4 \(find key\)/);
+      await expect(Pkcs11Signer.open(options, rsaCertificate.publicKey)).rejects.toThrow(/step 6 \(match certificate\)/);
+      expect(openSessions()).toBe(before);
     });
   });
 
