@@ -40,6 +40,8 @@ interface Connection {
 const describeToken = (options: Pkcs11Options): string => (options.tokenLabel !== undefined ? `token '${options.tokenLabel}'` : `slot ${options.slot}`);
 const describeKey = (options: Pkcs11Options): string => (options.keyLabel !== undefined ? `labelled '${options.keyLabel}'` : `with id ${options.keyId}`);
 const slotId = (slot: Buffer): bigint => slot.readBigUInt64LE(0);
+/** The PIN that logged this process in to each token (module and slot). */
+const processLogins = new Map<string, string>();
 const spki = (key: KeyObject): Buffer => key.export({ format: 'der', type: 'spki' });
 
 /**
@@ -257,17 +259,32 @@ function openSessions(pkcs11: pkcs11js.PKCS11, options: Pkcs11Options, count: nu
   }
   const sessions: Buffer[] = [];
   for (let i = 0; i < count; i++) sessions.push(pkcs11.C_OpenSession(slots[index], flags));
-  const login = () => pkcs11.C_Login(sessions[0], pkcs11js.CKU_USER, options.pin);
+  const login = (pin: string) => pkcs11.C_Login(sessions[0], pkcs11js.CKU_USER, pin);
+  // The login belongs to the process, not to a signer (PKCS#11 2.40 5.6): all signers of a token share it.
+  const token = `${options.module}\u0000${slotId(slots[index])}`;
   try {
     try {
-      login();
+      login(options.pin);
     } catch (error) {
       if ((error as { code?: number }).code !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) throw error;
-      // Logged in by another signer of this process: log in again, so that this PIN is checked too.
-      pkcs11.C_Logout(sessions[0]);
-      login();
+      // Logged in by another signer of this process. Checking a different PIN takes a log-out, which
+      // costs the running signers their key handles (they reconnect); the same PIN was checked already.
+      if (processLogins.get(token) !== options.pin) {
+        pkcs11.C_Logout(sessions[0]);
+        login(options.pin);
+      }
     }
+    processLogins.set(token, options.pin);
   } catch (error) {
+    // A wrong PIN (a bad reload) must not leave the running signers of the token logged out.
+    const running = processLogins.get(token);
+    if (running !== undefined) {
+      try {
+        login(running);
+      } catch {
+        /* they log in again when they reconnect */
+      }
+    }
     for (const session of sessions) closeSession(pkcs11, session);
     const code = (error as { code?: number }).code;
     const why = code === pkcs11js.CKR_PIN_INCORRECT ? 'the PIN is wrong' : code === pkcs11js.CKR_PIN_LOCKED ? 'the PIN is locked' : errorMessage(error);

@@ -239,6 +239,24 @@ describe('CA keys in a SoftHSM2 token', () => {
       await expect(Pkcs11Signer.open(options, rsaCertificate.publicKey)).rejects.toThrow(/step 6 \(match certificate\)/);
       expect(openSessions()).toBe(before);
     });
+
+    it('a reload with the same PIN leaves the running signer undisturbed; a wrong PIN is refused and the running signer still signs', async () => {
+      const running = await Pkcs11Signer.open(options);
+      const events = { ...running.tokenEvents };
+      const tbs = randomBytes(64);
+      const verifies = (signature: Uint8Array) => verify('sha256', tbs, { key: createPublicKey({ key: Buffer.from(running.publicKey), format: 'der', type: 'spki' }), dsaEncoding: 'der' }, signature);
+      // Same PIN: no log-out, so no key handle is lost and nothing reconnects.
+      const successor = await Pkcs11Signer.open(options);
+      expect(verifies(await running.sign(tbs))).toBe(true);
+      expect(running.tokenEvents).toEqual(events);
+      // A wrong PIN can only be checked by logging out; the process logs back in with the running PIN,
+      // and the running signers get through on their next signature.
+      await expect(Pkcs11Signer.open({ ...options, pin: '0000' })).rejects.toThrow(/step 3 \(log in\): login to token 'mayfly' failed: the PIN is wrong/);
+      expect(verifies(await running.sign(tbs))).toBe(true);
+      expect(verifies(await successor.sign(tbs))).toBe(true);
+      running.release();
+      successor.release();
+    });
   });
 
   it('init-ca never takes the PIN on the command line, and refuses a label in use', () => {
