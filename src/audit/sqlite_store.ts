@@ -171,7 +171,7 @@ export class SqliteAuditStore {
       UNION SELECT r.chain, r.seq, mayfly_reverse_name(j.value), r.time FROM records r, json_each(r.body, '$.ip_addresses') j)`;
     const indexed = 'SELECT chain, seq, reversed_name, time FROM record_names';
     const row = this.db
-      .prepare(`SELECT * FROM (SELECT 'missing' AS kind, * FROM (${carried} EXCEPT ${indexed}) UNION ALL SELECT 'extra', * FROM (${indexed} EXCEPT ${carried})) ORDER BY chain, seq, kind DESC LIMIT 1`)
+      .prepare(`SELECT * FROM (SELECT 'missing' AS kind, * FROM (${carried} EXCEPT ${indexed}) UNION ALL SELECT 'extra', * FROM (${indexed} EXCEPT ${carried})) ORDER BY chain, seq, kind DESC, reversed_name, time LIMIT 1`)
       .get() as { kind: NameIndexDifference['kind']; chain: string; seq: number; reversed_name: string; time: string } | undefined;
     return row && { kind: row.kind, chain: row.chain, seq: row.seq, name: reverseName(row.reversed_name), time: row.time };
   }

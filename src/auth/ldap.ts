@@ -233,8 +233,9 @@ export class LdapAuthenticator implements Authenticator {
     const attribute = /(?:^|,)\s*([A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)\s*=\s*\{user\}\s*(?:,|$)/.exec(this.bindDnTemplate)?.[1];
     if (attribute === undefined) return given;
     const { searchEntries } = await client.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes: [attribute] }).catch(() => ({ searchEntries: [] }));
-    const folded = given.toLowerCase();
-    return searchEntries.flatMap((entry) => attributeValues(entry, attribute)).find((value) => value.toLowerCase() === folded) ?? given;
+    // Close to LDAP's caseIgnoreMatch (RFC 4518: NFKC, then case folded).
+    const fold = (name: string) => name.normalize('NFKC').toLowerCase();
+    return searchEntries.flatMap((entry) => attributeValues(entry, attribute)).find((value) => fold(value) === fold(given)) ?? given;
   }
 }
 

@@ -43,8 +43,11 @@ export function startClusterOpsServer(host: string, port: number): ReturnType<ty
     new Promise<[string, ReadinessReport | undefined]>((resolve) => {
       const id = nextId++;
       const timer = setTimeout(() => (pending.delete(id), resolve([index, undefined])), WORKER_TIMEOUT_MS);
-      pending.set(id, (report) => (clearTimeout(timer), pending.delete(id), resolve([index, report])));
-      worker.send({ type: READYZ, id } satisfies ReadyzMessage);
+      const settle = (report: ReadinessReport | undefined) => (clearTimeout(timer), pending.delete(id), resolve([index, report]));
+      pending.set(id, settle);
+      // A worker on its way out may have closed its channel: send() would then raise an 'error' on it.
+      if (!worker.isConnected()) return settle(undefined);
+      worker.send({ type: READYZ, id } satisfies ReadyzMessage, (error: Error | null) => error && settle(undefined));
     });
   const readiness = {
     async check(): Promise<ReadinessReport> {

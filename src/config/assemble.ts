@@ -149,34 +149,41 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
   const problems: ConfigProblem[] = [];
   const authenticators = new Map<string, Authenticator>();
   const signingCas = new Map<string, SigningCa>();
-  for (const [name, entry] of Object.entries(config.document.signing_ca)) {
-    const previousChains: PreviousChain[] = [];
-    for (const [index, file] of entry.previous_certs.entries()) {
+  try {
+    for (const [name, entry] of Object.entries(config.document.signing_ca)) {
+      const previousChains: PreviousChain[] = [];
+      for (const [index, file] of entry.previous_certs.entries()) {
+        try {
+          const previous = await loadPreviousChain(configPath(config, file));
+          if (previous) previousChains.push(previous);
+        } catch (error) {
+          if (!(error instanceof SignerConfigError)) throw error;
+          problems.push(config.source.problem(['signing_ca', name, 'previous_certs', index], error.message));
+        }
+      }
       try {
-        const previous = await loadPreviousChain(configPath(config, file));
-        if (previous) previousChains.push(previous);
+        signingCas.set(name, await loadSigningCa(name, configPath(config, entry.cert), (issuing) => openSigner(config, entry, issuing, env), previousChains));
       } catch (error) {
         if (!(error instanceof SignerConfigError)) throw error;
-        problems.push(config.source.problem(['signing_ca', name, 'previous_certs', index], error.message));
+        problems.push(config.source.problem(['signing_ca', name], error.message));
       }
     }
-    try {
-      signingCas.set(name, await loadSigningCa(name, configPath(config, entry.cert), (issuing) => openSigner(config, entry, issuing, env), previousChains));
-    } catch (error) {
-      if (!(error instanceof SignerConfigError)) throw error;
-      problems.push(config.source.problem(['signing_ca', name], error.message));
+    for (const [name, entry] of Object.entries(config.document.authentication)) {
+      const at = ['authentication', name];
+      try {
+        authenticators.set(name, await openAuthenticator(config, name, entry, signingCas, env));
+      } catch (error) {
+        if (!(error instanceof AuthenticationConfigError)) throw error;
+        problems.push(config.source.problem([...at, error.key], error.message));
+      }
     }
+    if (problems.length > 0) throw new ConfigError(problems);
+  } catch (error) {
+    // Nothing a refused config opened stays open: a reload retried with a bad config must not pile up token sessions.
+    for (const ca of signingCas.values()) ca.signer.release?.();
+    for (const authenticator of authenticators.values()) authenticator.close?.();
+    throw error;
   }
-  for (const [name, entry] of Object.entries(config.document.authentication)) {
-    const at = ['authentication', name];
-    try {
-      authenticators.set(name, await openAuthenticator(config, name, entry, signingCas, env));
-    } catch (error) {
-      if (!(error instanceof AuthenticationConfigError)) throw error;
-      problems.push(config.source.problem([...at, error.key], error.message));
-    }
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
   const registrationAuthorities = new Map<string, RegistrationAuthority>();
   for (const [name, ra] of config.registrationAuthorities) {
     registrationAuthorities.set(name, {

@@ -33,6 +33,8 @@ export class MayflyMetrics {
       help: 'Seconds until the issuing certificate of each signing CA expires',
       labelNames: ['signing_ca'],
       registers: [this.registry],
+      // Every worker reports the same CAs: summed over a cluster they would seem to live N times longer.
+      aggregator: 'min',
       collect() {
         this.reset();
         for (const ca of signingCas()) this.set({ signing_ca: ca.name }, Math.round((ca.notAfter.getTime() - Date.now()) / 1000));

@@ -40,8 +40,12 @@ interface Connection {
 const describeToken = (options: Pkcs11Options): string => (options.tokenLabel !== undefined ? `token '${options.tokenLabel}'` : `slot ${options.slot}`);
 const describeKey = (options: Pkcs11Options): string => (options.keyLabel !== undefined ? `labelled '${options.keyLabel}'` : `with id ${options.keyId}`);
 const slotId = (slot: Buffer): bigint => slot.readBigUInt64LE(0);
-/** The PIN that logged this process in to each token (module and slot). */
-const processLogins = new Map<string, string>();
+/**
+ * The live signers of each token (module and slot) and their PINs. The login belongs to the process,
+ * not to a signer (PKCS#11 2.40 5.6): they all share it, so a new signer must not disturb it lightly.
+ */
+const tokenLogins = new Map<string, Map<Pkcs11Signer, string>>();
+const runningPin = (token: string): string | undefined => tokenLogins.get(token)?.values().next().value;
 const spki = (key: KeyObject): Buffer => key.export({ format: 'der', type: 'spki' });
 
 /**
@@ -57,8 +61,12 @@ export class Pkcs11Signer implements Signer {
   private ecdsa = false;
   private connection?: Connection;
   private connecting?: Promise<Connection>;
+  /** Until open() has checked the key, a failure is its answer: no reconnect (that re-initialises the shared module). */
+  private opened = false;
   /** Replaced by a reload: it never connects again (reconnecting re-initialises the shared module). */
   private released = false;
+  /** Module and slot of the token, once connected. */
+  private token?: string;
   readonly tokenEvents = { errors: 0, logins: 0 };
 
   private constructor(
@@ -75,6 +83,7 @@ export class Pkcs11Signer implements Signer {
     const signer = new Pkcs11Signer(loadModule(options), options);
     try {
       await signer.check(await signer.connect(true), expected);
+      signer.opened = true;
       return signer;
     } catch (error) {
       signer.release(); // a refused reload must not leave the token's sessions open
@@ -126,6 +135,10 @@ export class Pkcs11Signer implements Signer {
         else release(connection, session);
         return this.ecdsa ? rawEcdsaToDer(signature) : signature;
       } catch (error) {
+        if (!this.opened) {
+          if (session) release(connection, session);
+          throw error;
+        }
         // The session, the login or the token is gone: drop the connection and reconnect once at
         // once (an expired login needs no restart); if that fails too, say so with a 503.
         this.tokenEvents.errors += 1;
@@ -152,6 +165,9 @@ export class Pkcs11Signer implements Signer {
    */
   release(): void {
     this.released = true;
+    const logins = this.token === undefined ? undefined : tokenLogins.get(this.token);
+    logins?.delete(this);
+    if (logins?.size === 0) tokenLogins.delete(this.token!);
     const connection = this.connection;
     if (!connection) return;
     this.drop(connection);
@@ -190,7 +206,7 @@ export class Pkcs11Signer implements Signer {
       }
       initialize(pkcs11, options);
     }
-    const sessions = openSessions(pkcs11, options, options.sessions ?? DEFAULT_SESSIONS, pkcs11js.CKF_SERIAL_SESSION, fail);
+    const { sessions, token } = openSessions(pkcs11, options, options.sessions ?? DEFAULT_SESSIONS, pkcs11js.CKF_SERIAL_SESSION, fail);
     this.tokenEvents.logins += 1;
     let key: Buffer | undefined;
     let publicKeyHandle: Buffer | undefined;
@@ -204,6 +220,9 @@ export class Pkcs11Signer implements Signer {
     }
     const connection: Connection = { idle: sessions, waiting: [], key: key!, ...(publicKeyHandle ? { publicKeyHandle } : {}) };
     this.connection = connection;
+    this.token = token;
+    if (!tokenLogins.has(token)) tokenLogins.set(token, new Map());
+    tokenLogins.get(token)!.set(this, options.pin);
     return connection;
   }
 
@@ -250,7 +269,7 @@ function findObjects(pkcs11: pkcs11js.PKCS11, session: Buffer, template: pkcs11j
 }
 
 /** Finds the token, opens `count` sessions and logs in; `fail` reports which step went wrong. */
-function openSessions(pkcs11: pkcs11js.PKCS11, options: Pkcs11Options, count: number, flags: number, fail: (step: string, message: string) => never): Buffer[] {
+function openSessions(pkcs11: pkcs11js.PKCS11, options: Pkcs11Options, count: number, flags: number, fail: (step: string, message: string) => never): { sessions: Buffer[]; token: string } {
   const slots = pkcs11.C_GetSlotList(true);
   const labels = slots.map((slot) => pkcs11.C_GetTokenInfo(slot).label.trim());
   const index = options.tokenLabel !== undefined ? labels.indexOf(options.tokenLabel) : slots.findIndex((slot) => slotId(slot) === BigInt(options.slot ?? -1));
@@ -260,25 +279,26 @@ function openSessions(pkcs11: pkcs11js.PKCS11, options: Pkcs11Options, count: nu
   const sessions: Buffer[] = [];
   for (let i = 0; i < count; i++) sessions.push(pkcs11.C_OpenSession(slots[index], flags));
   const login = (pin: string) => pkcs11.C_Login(sessions[0], pkcs11js.CKU_USER, pin);
-  // The login belongs to the process, not to a signer (PKCS#11 2.40 5.6): all signers of a token share it.
   const token = `${options.module}\u0000${slotId(slots[index])}`;
+  const running = runningPin(token);
+  let loggedOut = false;
   try {
     try {
       login(options.pin);
     } catch (error) {
       if ((error as { code?: number }).code !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) throw error;
-      // Logged in by another signer of this process. Checking a different PIN takes a log-out, which
-      // costs the running signers their key handles (they reconnect); the same PIN was checked already.
-      if (processLogins.get(token) !== options.pin) {
+      // Logged in already, by this process. The running signers' PIN was checked then; another PIN
+      // is checked by logging out and in, which costs them their key handles (they reconnect).
+      if (running !== options.pin) {
         pkcs11.C_Logout(sessions[0]);
+        loggedOut = true;
         login(options.pin);
       }
     }
-    processLogins.set(token, options.pin);
   } catch (error) {
-    // A wrong PIN (a bad reload) must not leave the running signers of the token logged out.
-    const running = processLogins.get(token);
-    if (running !== undefined) {
+    const code = (error as { code?: number }).code;
+    // A wrong PIN (a bad reload) must not leave the running signers logged out; a locked one takes no more tries.
+    if (loggedOut && running !== undefined && code !== pkcs11js.CKR_PIN_LOCKED) {
       try {
         login(running);
       } catch {
@@ -286,11 +306,10 @@ function openSessions(pkcs11: pkcs11js.PKCS11, options: Pkcs11Options, count: nu
       }
     }
     for (const session of sessions) closeSession(pkcs11, session);
-    const code = (error as { code?: number }).code;
     const why = code === pkcs11js.CKR_PIN_INCORRECT ? 'the PIN is wrong' : code === pkcs11js.CKR_PIN_LOCKED ? 'the PIN is locked' : errorMessage(error);
     fail('step 3 (log in)', `login to ${describeToken(options)} failed: ${why} (PIN from ${options.pinSource})`);
   }
-  return sessions;
+  return { sessions, token };
 }
 
 function closeSession(pkcs11: pkcs11js.PKCS11, session: Buffer): void {
@@ -338,7 +357,7 @@ export async function generateTokenKey(options: Pkcs11Options, keyType: TokenKey
   const fail = (step: string, message: string): never => {
     throw new SignerConfigError(`PKCS#11 ${step}: ${message}`);
   };
-  const [session] = openSessions(pkcs11, options, 1, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION, fail);
+  const { sessions: [session] } = openSessions(pkcs11, options, 1, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION, fail);
   try {
     if (findObjects(pkcs11, session, keyTemplate(options)).length > 0) {
       fail('generate key', `${describeToken(options)} already holds a key ${describeKey(options)}; pick another label`);

@@ -83,6 +83,7 @@ export async function loadSigningCa(
   const signer = await openSigner(issuing);
   const issuingSpki = issuing.publicKey.export({ format: 'der', type: 'spki' });
   if (!issuingSpki.equals(signer.publicKey)) {
+    signer.release?.();
     throw new SignerConfigError(`the key (${signer.description}) does not match the certificate in ${certFile}`);
   }
   const { subject, subjectKeyIdentifier } = readIssuerFields(issuing.raw);

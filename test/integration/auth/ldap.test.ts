@@ -242,6 +242,8 @@ describe('LdapAuthenticator against slapd', () => {
     it('a user name in another case, as the directory spells it: one user is one identity, whatever the case typed', async () => {
       await expect(directory.authenticate({ user: 'ALICE', secret: 'alice-pw' })).resolves.toEqual({ user: 'alice', groups: ['deployers', 'ops'], authentication: 'corp-ldap' });
       await expect(directory.authenticate({ user: ZOE.toUpperCase(), secret: 'zoe-pw' })).resolves.toEqual({ user: ZOE, groups: ['ops'], authentication: 'corp-ldap' });
+      // The same name decomposed (o + combining diaeresis): the directory matches it, and so does Mayfly.
+      await expect(directory.authenticate({ user: 'ZOE\u0308', secret: 'zoe-pw' })).resolves.toEqual({ user: ZOE, groups: ['ops'], authentication: 'corp-ldap' });
       // memberUid matches exactly: the group is found only under the directory's spelling.
       await expect(posix.authenticate({ user: 'Admin', secret: 'admin-pw' })).resolves.toEqual({ user: 'admin', groups: ['wheel'], authentication: 'corp-posix' });
     });

@@ -1,4 +1,5 @@
 // `mayfly serve --workers 2` with server.metrics_listen: the primary answers for the whole server.
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,10 @@ describe('metrics and readiness of several workers', () => {
     const text = await (await fetch(`${opsUrl}/metrics`)).text();
     expect(text).toContain('mayfly_certificates_issued_total{ra="default"} 6');
     expect(text).toContain('mayfly_requests_total{ra="default",route="/v1/sign/:ra",outcome="ok"} 6');
+    // A gauge is not summed: the CA expires when it expires, however many workers report it.
+    const issuing = new X509Certificate(await (await fetch(`${serving.url}/v1/ca/default`)).text());
+    const expiry = Number(/^mayfly_ca_expiry_seconds\{signing_ca="local"\} (\d+)$/m.exec(text)?.[1]);
+    expect(Math.abs(expiry - (Date.parse(issuing.validTo) - Date.now()) / 1000)).toBeLessThan(60);
   });
 
   it('is ready when every worker is, and names each worker\'s parts', async () => {

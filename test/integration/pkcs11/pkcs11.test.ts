@@ -25,6 +25,25 @@ function hsmSigningCa(name: string, cert: string, overrides: Record<string, stri
   return `  ${name}:\n${Object.entries(fields).map(([key, value]) => `    ${key}: ${JSON.stringify(value)}\n`).join('')}`;
 }
 
+// SoftHSM numbers sessions and objects from one counter, per process: probing the handles counts
+// the sessions open in this process, whichever signer opened them.
+const probe = new pkcs11js.PKCS11();
+probe.load(SOFTHSM_MODULE);
+function openSessions(): number {
+  let open = 0;
+  for (let handle = 1n; handle < 20_000n; handle++) {
+    const session = Buffer.alloc(8);
+    session.writeBigUInt64LE(handle);
+    try {
+      probe.C_GetSessionInfo(session);
+      open += 1;
+    } catch {
+      /* not a session */
+    }
+  }
+  return open;
+}
+
 /** Adds signing CAs and an RA per signing CA (named like it, with the default RA's policy). */
 function withHsm(entries: string[], ras: string[]) {
   return (yaml: string) => {
@@ -158,6 +177,10 @@ describe('CA keys in a SoftHSM2 token', () => {
     };
     // Each start uses a fresh data folder: point at the P-256 CA certificate of the running one.
     const certOf = () => join(ca.dir, 'ca', 'hsm-p256.pem');
+    // A refused config (at start, or on a reload) leaves no token session open.
+    let sessionsBefore = 0;
+    beforeEach(() => (sessionsBefore = openSessions()));
+    afterEach(() => expect(openSessions()).toBe(sessionsBefore));
 
     it('wrong PIN', async () => {
       process.env.MAYFLY_WRONG_PIN = '0000';
@@ -193,24 +216,6 @@ describe('CA keys in a SoftHSM2 token', () => {
 
   describe('a signer replaced by a reload', () => {
     const options = { module: SOFTHSM_MODULE, tokenLabel: 'mayfly', keyLabel: 'issuing-p256', pin: PIN, pinSource: 'environment variable MAYFLY_TEST_PIN', sessions: 3 };
-    // SoftHSM numbers sessions and objects from one counter, per process: probing the handles counts
-    // the sessions open in this process, whichever signer opened them.
-    const probe = new pkcs11js.PKCS11();
-    probe.load(SOFTHSM_MODULE);
-    const openSessions = (): number => {
-      let open = 0;
-      for (let handle = 1n; handle < 20_000n; handle++) {
-        const session = Buffer.alloc(8);
-        session.writeBigUInt64LE(handle);
-        try {
-          probe.C_GetSessionInfo(session);
-          open += 1;
-        } catch {
-          /* not a session */
-        }
-      }
-      return open;
-    };
 
     it('closes its own sessions and never the module: its successor on the same token goes on signing', async () => {
       const before = openSessions();
@@ -238,6 +243,32 @@ describe('CA keys in a SoftHSM2 token', () => {
       await expect(Pkcs11Signer.open({ ...options, keyLabel: 'no-such-key' })).rejects.toThrow(/step 4 \(find key\)/);
       await expect(Pkcs11Signer.open(options, rsaCertificate.publicKey)).rejects.toThrow(/step 6 \(match certificate\)/);
       expect(openSessions()).toBe(before);
+    });
+
+    it('a key that fails the test signature is refused without re-initialising the module under the running signers', async () => {
+      // A key pair the token will not sign with (CKA_SIGN false).
+      const slot = probe.C_GetSlotList(true).find((s) => probe.C_GetTokenInfo(s).label.trim() === 'mayfly')!;
+      const session = probe.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+      try {
+        const identity = [{ type: pkcs11js.CKA_LABEL, value: 'no-sign' }, { type: pkcs11js.CKA_ID, value: Buffer.from('0badc0de', 'hex') }, { type: pkcs11js.CKA_TOKEN, value: true }];
+        probe.C_GenerateKeyPair(
+          session,
+          { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
+          [...identity, { type: pkcs11js.CKA_VERIFY, value: true }, { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06082a8648ce3d030107', 'hex') }],
+          [...identity, { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SIGN, value: false }, { type: pkcs11js.CKA_SENSITIVE, value: true }],
+        );
+      } finally {
+        probe.C_CloseSession(session);
+      }
+      const running = await Pkcs11Signer.open(options);
+      const events = { ...running.tokenEvents };
+      const before = openSessions();
+      await expect(Pkcs11Signer.open({ ...options, keyLabel: 'no-sign' })).rejects.toThrow(/step 5 \(test signature\): the key labelled 'no-sign' cannot sign/);
+      expect(openSessions()).toBe(before);
+      const tbs = randomBytes(64);
+      expect(verify('sha256', tbs, { key: createPublicKey({ key: Buffer.from(running.publicKey), format: 'der', type: 'spki' }), dsaEncoding: 'der' }, await running.sign(tbs))).toBe(true);
+      expect(running.tokenEvents).toEqual(events);
+      running.release();
     });
 
     it('a reload with the same PIN leaves the running signer undisturbed; a wrong PIN is refused and the running signer still signs', async () => {
