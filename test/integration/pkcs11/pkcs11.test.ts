@@ -203,6 +203,12 @@ describe('CA keys in a SoftHSM2 token', () => {
       expect(message).toMatch(/signing_ca\.hsm: PKCS#11 step 6 \(match certificate\): the key labelled 'issuing-p256' in token 'mayfly' does not match the configured certificate/);
     });
 
+    it('a good token CA beside a bad one: the config is refused, and the good signer closes its sessions too', async () => {
+      const message = await startupError(withHsm([hsmSigningCa('good', certOf()), hsmSigningCa('bad', certOf(), { token_label: 'no-such-token' })], []));
+      expect(message).toMatch(/signing_ca\.bad: PKCS#11 step 2 \(find token\)/);
+      expect(message).not.toMatch(/signing_ca\.good/);
+    });
+
     it('a module that cannot be loaded', async () => {
       const message = await startupError(withHsm([hsmSigningCa('hsm', certOf(), { module: '/nonexistent/libpkcs11.so' })], []));
       expect(message).toMatch(/signing_ca\.hsm: PKCS#11 step 1 \(load module\): \/nonexistent\/libpkcs11\.so cannot be loaded/);
