@@ -46,6 +46,24 @@ const slotId = (slot: Buffer): bigint => slot.readBigUInt64LE(0);
  */
 const tokenLogins = new Map<string, Map<Pkcs11Signer, string>>();
 const runningPin = (token: string): string | undefined => tokenLogins.get(token)?.values().next().value;
+
+/**
+ * Per module: the signatures running on libuv's threads, and a re-initialisation under way. PKCS#11
+ * 2.40 5.4 leaves C_Finalize undefined while other calls are in progress, and SoftHSM frees what
+ * they use: a reconnect that finalised under them crashed the process (SIGSEGV).
+ */
+interface ModuleActivity {
+  readonly signing: Set<Promise<Buffer>>;
+  reinitialising?: Promise<void>;
+  /** How many times it was re-initialised: sessions opened before the last one are gone. */
+  generation: number;
+}
+const moduleActivity = new Map<string, ModuleActivity>();
+const activityOf = (module: string): ModuleActivity => {
+  let activity = moduleActivity.get(module);
+  if (!activity) moduleActivity.set(module, (activity = { signing: new Set(), generation: 0 }));
+  return activity;
+};
 const spki = (key: KeyObject): Buffer => key.export({ format: 'der', type: 'spki' });
 
 /**
@@ -67,6 +85,8 @@ export class Pkcs11Signer implements Signer {
   private released = false;
   /** Module and slot of the token, once connected. */
   private token?: string;
+  /** The module's generation this signer last connected in. */
+  private generation = -1;
   readonly tokenEvents = { errors: 0, logins: 0 };
 
   private constructor(
@@ -124,13 +144,18 @@ export class Pkcs11Signer implements Signer {
     // ECDSA: SoftHSM has no CKM_ECDSA_SHA256, so hash here and sign the digest with CKM_ECDSA.
     const input = this.ecdsa ? createHash(this.digest!).update(tbs).digest() : Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength);
     const mechanism = { mechanism: this.ecdsa ? pkcs11js.CKM_ECDSA : pkcs11js.CKM_SHA256_RSA_PKCS };
+    const activity = activityOf(this.options.module);
     for (let attempt = 0; ; attempt++) {
+      // No new signature starts while the module is being re-initialised.
+      while (activity.reinitialising) await activity.reinitialising.catch(() => undefined);
       const connection = await this.connected();
       const session = await acquire(connection);
       try {
         if (!session) throw new Error('the connection to the token was reset');
         this.pkcs11.C_SignInit(session, mechanism, connection.key);
-        const signature = await this.pkcs11.C_SignAsync(session, input, Buffer.alloc(1024));
+        const signing = this.pkcs11.C_SignAsync(session, input, Buffer.alloc(1024));
+        activity.signing.add(signing);
+        const signature = await signing.finally(() => activity.signing.delete(signing));
         if (this.released) closeSession(this.pkcs11, session);
         else release(connection, session);
         return this.ecdsa ? rawEcdsaToDer(signature) : signature;
@@ -197,15 +222,12 @@ export class Pkcs11Signer implements Signer {
       throw startup ? new SignerConfigError(`PKCS#11 ${step}: ${message}`) : new Error(message);
     };
     const { pkcs11, options } = this;
-    if (!startup) {
-      // Re-initialising makes the module scan for tokens again, so a token that came back is seen.
-      try {
-        pkcs11.C_Finalize();
-      } catch {
-        /* already finalised */
-      }
-      initialize(pkcs11, options);
-    }
+    // Re-initialising makes the module scan for tokens again, so a token that came back is seen. When
+    // another signer has done it since this one connected, its scan is fresh: doing it again would
+    // only take the other signers' new sessions away, and they would do the same in turn.
+    const activity = activityOf(options.module);
+    if (!startup && this.generation === activity.generation) await reinitialise(pkcs11, options);
+    this.generation = activity.generation;
     const { sessions, token } = openSessions(pkcs11, options, options.sessions ?? DEFAULT_SESSIONS, pkcs11js.CKF_SERIAL_SESSION, fail);
     this.tokenEvents.logins += 1;
     let key: Buffer | undefined;
@@ -318,6 +340,26 @@ function closeSession(pkcs11: pkcs11js.PKCS11, session: Buffer): void {
   } catch {
     /* gone with its token already */
   }
+}
+
+/**
+ * C_Finalize and C_Initialize once every signature running on the module has ended; signers that
+ * reconnect meanwhile share the one re-initialisation rather than finalising under each other.
+ */
+function reinitialise(pkcs11: pkcs11js.PKCS11, options: Pkcs11Options): Promise<void> {
+  const activity = activityOf(options.module);
+  activity.reinitialising ??= (async () => {
+    // Nothing awaits between the last look and C_Finalize, so no signature can start in between.
+    while (activity.signing.size > 0) await Promise.allSettled(activity.signing);
+    try {
+      pkcs11.C_Finalize();
+    } catch {
+      /* already finalised */
+    }
+    initialize(pkcs11, options);
+    activity.generation += 1;
+  })().finally(() => (activity.reinitialising = undefined));
+  return activity.reinitialising;
 }
 
 /** Loads and initialises a PKCS#11 module, or says which step failed. */

@@ -277,6 +277,50 @@ describe('CA keys in a SoftHSM2 token', () => {
       running.release();
     });
 
+    it('survives the token logging the process out while signatures run: signers reconnect once the running ones end, never under them', async () => {
+      const first = await Pkcs11Signer.open(options);
+      const second = await Pkcs11Signer.open(options);
+      const tbs = randomBytes(100);
+      const publicKey = createPublicKey({ key: Buffer.from(first.publicKey), format: 'der', type: 'spki' });
+      const outcomes = { verified: 0, unavailable: 0 };
+      const signMany = async (signer: Pkcs11Signer) => {
+        for (let i = 0; i < 250; i++) {
+          try {
+            expect(verify('sha256', tbs, { key: publicKey, dsaEncoding: 'der' }, await signer.sign(tbs))).toBe(true);
+            outcomes.verified += 1;
+          } catch (error) {
+            if (!(error instanceof SignerUnavailableError)) throw error;
+            outcomes.unavailable += 1;
+          }
+        }
+      };
+      // Each log-out makes every signer of the token reconnect, which re-initialises the module; done
+      // while other signatures ran on libuv's threads, that freed SoftHSM's state under them (a crash).
+      const slot = probe.C_GetSlotList(true).find((s) => probe.C_GetTokenInfo(s).label.trim() === 'mayfly')!;
+      let logouts = 0;
+      const logOutRepeatedly = async () => {
+        for (let i = 0; i < 25; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 15));
+          const session = probe.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION);
+          try {
+            probe.C_Logout(session);
+            logouts += 1;
+          } catch {
+            /* between a reconnect's finalise and its login */
+          }
+          probe.C_CloseSession(session);
+        }
+      };
+      await Promise.all([signMany(first), signMany(first), signMany(second), signMany(second), logOutRepeatedly()]);
+      expect(logouts).toBeGreaterThan(5);
+      expect(outcomes.verified + outcomes.unavailable).toBe(1000);
+      // A signature fails only when both its attempts met a log-out.
+      expect(outcomes.verified).toBeGreaterThan(900);
+      expect(first.tokenEvents.logins + second.tokenEvents.logins).toBeGreaterThan(2);
+      first.release();
+      second.release();
+    });
+
     it('a reload with the same PIN leaves the running signer undisturbed; a wrong PIN is refused and the running signer still signs', async () => {
       const running = await Pkcs11Signer.open(options);
       const events = { ...running.tokenEvents };
