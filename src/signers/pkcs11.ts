@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import * as pkcs11js from 'pkcs11js';
 import { encodeUnsignedInteger, sequence } from '../der';
 import { errorMessage } from '../error_message';
@@ -35,6 +36,8 @@ interface Connection {
   readonly waiting: ((session: Buffer | undefined) => void)[];
   readonly key: Buffer;
   readonly publicKeyHandle?: Buffer;
+  /** The module's generation it was opened in: after a re-initialisation its handles are gone, or name others' sessions and keys. */
+  readonly generation: number;
 }
 
 const describeToken = (options: Pkcs11Options): string => (options.tokenLabel !== undefined ? `token '${options.tokenLabel}'` : `slot ${options.slot}`);
@@ -55,13 +58,17 @@ const runningPin = (token: string): string | undefined => tokenLogins.get(token)
 interface ModuleActivity {
   readonly signing: Set<Promise<Buffer>>;
   reinitialising?: Promise<void>;
-  /** How many times it was re-initialised: sessions opened before the last one are gone. */
+  /** How many times it was finalised: sessions opened before the last time are gone. */
   generation: number;
+  /** False after a C_Finalize whose C_Initialize failed (a module that finds no tokens may refuse to start). */
+  initialised: boolean;
 }
 const moduleActivity = new Map<string, ModuleActivity>();
+/** By the library's real path: two paths to one library load it once, and share its state. */
 const activityOf = (module: string): ModuleActivity => {
-  let activity = moduleActivity.get(module);
-  if (!activity) moduleActivity.set(module, (activity = { signing: new Set(), generation: 0 }));
+  const library = realpathSync(module);
+  let activity = moduleActivity.get(library);
+  if (!activity) moduleActivity.set(library, (activity = { signing: new Set(), generation: 0, initialised: true }));
   return activity;
 };
 const spki = (key: KeyObject): Buffer => key.export({ format: 'der', type: 'spki' });
@@ -87,12 +94,16 @@ export class Pkcs11Signer implements Signer {
   private token?: string;
   /** The module's generation this signer last connected in. */
   private generation = -1;
+  private readonly activity: ModuleActivity;
   readonly tokenEvents = { errors: 0, logins: 0 };
 
   private constructor(
     private readonly pkcs11: pkcs11js.PKCS11,
     private readonly options: Pkcs11Options,
-  ) {}
+  ) {
+    this.activity = activityOf(options.module);
+    this.activity.initialised = true; // loadModule() has just initialised it
+  }
 
   /**
    * Start-up checks, each failing with a message that names the step and the fix: the module loads,
@@ -144,19 +155,25 @@ export class Pkcs11Signer implements Signer {
     // ECDSA: SoftHSM has no CKM_ECDSA_SHA256, so hash here and sign the digest with CKM_ECDSA.
     const input = this.ecdsa ? createHash(this.digest!).update(tbs).digest() : Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength);
     const mechanism = { mechanism: this.ecdsa ? pkcs11js.CKM_ECDSA : pkcs11js.CKM_SHA256_RSA_PKCS };
-    const activity = activityOf(this.options.module);
-    for (let attempt = 0; ; attempt++) {
+    const { activity } = this;
+    let failed = false;
+    for (;;) {
       // No new signature starts while the module is being re-initialised.
       while (activity.reinitialising) await activity.reinitialising.catch(() => undefined);
       const connection = await this.connected();
       const session = await acquire(connection);
+      // Re-initialised (by any signer) since this connection was made: connect again, no failure.
+      if (connection.generation !== activity.generation) {
+        this.drop(connection);
+        continue;
+      }
       try {
         if (!session) throw new Error('the connection to the token was reset');
         this.pkcs11.C_SignInit(session, mechanism, connection.key);
         const signing = this.pkcs11.C_SignAsync(session, input, Buffer.alloc(1024));
         activity.signing.add(signing);
         const signature = await signing.finally(() => activity.signing.delete(signing));
-        if (this.released) closeSession(this.pkcs11, session);
+        if (this.released) this.closeSessions(connection, [session]);
         else release(connection, session);
         return this.ecdsa ? rawEcdsaToDer(signature) : signature;
       } catch (error) {
@@ -168,19 +185,16 @@ export class Pkcs11Signer implements Signer {
         // once (an expired login needs no restart); if that fails too, say so with a 503.
         this.tokenEvents.errors += 1;
         this.drop(connection);
-        if (attempt > 0) throw new SignerUnavailableError(`the signing key is unavailable (${errorMessage(error)}); nothing was signed, try again`);
+        if (failed) throw new SignerUnavailableError(`the signing key is unavailable (${errorMessage(error)}); nothing was signed, try again`);
+        failed = true;
       }
     }
   }
 
-  /** Closes the sessions and finalises the module. */
+  /** Closes the sessions and finalises the module (the CLI, when it is done with the token). */
   close(): void {
     this.connection = undefined;
-    try {
-      this.pkcs11.C_Finalize();
-    } catch {
-      /* already finalised */
-    }
+    finalize(this.pkcs11, this.activity);
   }
 
   /**
@@ -196,7 +210,13 @@ export class Pkcs11Signer implements Signer {
     const connection = this.connection;
     if (!connection) return;
     this.drop(connection);
-    for (const session of connection.idle.splice(0)) closeSession(this.pkcs11, session);
+    this.closeSessions(connection, connection.idle.splice(0));
+  }
+
+  /** Closes sessions of `connection`, unless a re-initialisation took them (their handles may be others' by now). */
+  private closeSessions(connection: Connection, sessions: readonly Buffer[]): void {
+    if (connection.generation !== this.activity.generation) return;
+    for (const session of sessions) closeSession(this.pkcs11, session);
   }
 
   private drop(connection: Connection): void {
@@ -221,12 +241,13 @@ export class Pkcs11Signer implements Signer {
     const fail = (step: string, message: string): never => {
       throw startup ? new SignerConfigError(`PKCS#11 ${step}: ${message}`) : new Error(message);
     };
-    const { pkcs11, options } = this;
+    const { pkcs11, options, activity } = this;
+    // Sessions opened while a re-initialisation is draining would be finalised under this signer.
+    while (activity.reinitialising) await activity.reinitialising.catch(() => undefined);
     // Re-initialising makes the module scan for tokens again, so a token that came back is seen. When
     // another signer has done it since this one connected, its scan is fresh: doing it again would
     // only take the other signers' new sessions away, and they would do the same in turn.
-    const activity = activityOf(options.module);
-    if (!startup && this.generation === activity.generation) await reinitialise(pkcs11, options);
+    if (!startup && (this.generation === activity.generation || !activity.initialised)) await reinitialise(pkcs11, options, activity);
     this.generation = activity.generation;
     const { sessions, token } = openSessions(pkcs11, options, options.sessions ?? DEFAULT_SESSIONS, pkcs11js.CKF_SERIAL_SESSION, fail);
     this.tokenEvents.logins += 1;
@@ -240,7 +261,7 @@ export class Pkcs11Signer implements Signer {
       for (const session of sessions) closeSession(this.pkcs11, session);
       throw error;
     }
-    const connection: Connection = { idle: sessions, waiting: [], key: key!, ...(publicKeyHandle ? { publicKeyHandle } : {}) };
+    const connection: Connection = { idle: sessions, waiting: [], key: key!, ...(publicKeyHandle ? { publicKeyHandle } : {}), generation: this.generation };
     this.connection = connection;
     this.token = token;
     if (!tokenLogins.has(token)) tokenLogins.set(token, new Map());
@@ -346,20 +367,26 @@ function closeSession(pkcs11: pkcs11js.PKCS11, session: Buffer): void {
  * C_Finalize and C_Initialize once every signature running on the module has ended; signers that
  * reconnect meanwhile share the one re-initialisation rather than finalising under each other.
  */
-function reinitialise(pkcs11: pkcs11js.PKCS11, options: Pkcs11Options): Promise<void> {
-  const activity = activityOf(options.module);
+function reinitialise(pkcs11: pkcs11js.PKCS11, options: Pkcs11Options, activity: ModuleActivity): Promise<void> {
   activity.reinitialising ??= (async () => {
     // Nothing awaits between the last look and C_Finalize, so no signature can start in between.
     while (activity.signing.size > 0) await Promise.allSettled(activity.signing);
-    try {
-      pkcs11.C_Finalize();
-    } catch {
-      /* already finalised */
-    }
+    finalize(pkcs11, activity);
     initialize(pkcs11, options);
-    activity.generation += 1;
+    activity.initialised = true;
   })().finally(() => (activity.reinitialising = undefined));
   return activity.reinitialising;
+}
+
+/** C_Finalize: every session and handle of the process on the module is gone from here on. */
+function finalize(pkcs11: pkcs11js.PKCS11, activity: ModuleActivity): void {
+  activity.generation += 1;
+  activity.initialised = false;
+  try {
+    pkcs11.C_Finalize();
+  } catch {
+    /* already finalised */
+  }
 }
 
 /** Loads and initialises a PKCS#11 module, or says which step failed. */

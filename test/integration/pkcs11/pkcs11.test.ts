@@ -321,6 +321,26 @@ describe('CA keys in a SoftHSM2 token', () => {
       second.release();
     });
 
+    it('a signer idle while another re-initialised the module connects again before it signs: with its own key, and no error', async () => {
+      const ecdsa = await Pkcs11Signer.open(options);
+      const rsa = await Pkcs11Signer.open({ ...options, keyLabel: 'issuing-rsa' });
+      const tbs = randomBytes(100);
+      const publicKeyOf = (signer: Pkcs11Signer) => createPublicKey({ key: Buffer.from(signer.publicKey), format: 'der', type: 'spki' });
+      // Logged out, the ECDSA signer's next signature fails and reconnects, which re-initialises the module.
+      const slot = probe.C_GetSlotList(true).find((s) => probe.C_GetTokenInfo(s).label.trim() === 'mayfly')!;
+      const session = probe.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION);
+      probe.C_Logout(session);
+      probe.C_CloseSession(session);
+      expect(verify('sha256', tbs, { key: publicKeyOf(ecdsa), dsaEncoding: 'der' }, await ecdsa.sign(tbs))).toBe(true);
+      expect(ecdsa.tokenEvents.errors).toBe(1);
+      // The RSA signer's handles date from before: they are gone, or name the ECDSA signer's new sessions and key.
+      const before = { ...rsa.tokenEvents };
+      expect(verify('sha256', tbs, publicKeyOf(rsa), await rsa.sign(tbs))).toBe(true);
+      expect(rsa.tokenEvents).toEqual({ errors: before.errors, logins: before.logins + 1 });
+      ecdsa.release();
+      rsa.release();
+    });
+
     it('a reload with the same PIN leaves the running signer undisturbed; a wrong PIN is refused and the running signer still signs', async () => {
       const running = await Pkcs11Signer.open(options);
       const events = { ...running.tokenEvents };
