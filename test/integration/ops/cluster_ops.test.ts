@@ -22,6 +22,12 @@ describe('metrics and readiness of several workers', () => {
     secret = /^secret=(.*)$/m.exec(readFileSync(join(dir, 'dev-credentials'), 'utf8'))![1];
     serving = await serveCli(['--config', configFile, '--listen', '127.0.0.1:0', '--workers', '2']);
     opsUrl = (await serving.waitFor(/Metrics and health of all 2 workers on (http:\/\/\S+)\/metrics/))[1];
+    // The primary prints that before its workers run; until both answer, its /metrics waits on the
+    // missing one (prom-client gives up after 5 s). Ready means both have joined.
+    for (let tries = 0; (await fetch(`${opsUrl}/readyz`)).status !== 200; tries++) {
+      if (tries === 40) throw new Error('the workers did not become ready');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   });
   afterAll(async () => {
     await serving?.stop();
