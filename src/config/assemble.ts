@@ -180,8 +180,7 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
     if (problems.length > 0) throw new ConfigError(problems);
   } catch (error) {
     // Nothing a refused config opened stays open: a reload retried with a bad config must not pile up token sessions.
-    for (const ca of signingCas.values()) ca.signer.release?.();
-    for (const authenticator of authenticators.values()) authenticator.close?.();
+    releaseOpened(signingCas.values(), authenticators.values());
     throw error;
   }
   const registrationAuthorities = new Map<string, RegistrationAuthority>();
@@ -229,9 +228,14 @@ export const auditPublicKeyFile = (keyFile: string): string => keyFile.replace(/
 
 /** Frees what a retired runtime's authenticators and validators hold (file watches), once no request can still use it. */
 export function releaseRuntime(runtime: Runtime): void {
-  for (const entry of runtime.authenticators) entry.authenticator.close?.();
-  for (const ca of runtime.signingCas.values()) ca.signer.release?.();
+  releaseOpened(runtime.signingCas.values(), runtime.authenticators.map((entry) => entry.authenticator));
   for (const ra of runtime.registrationAuthorities.values()) {
     for (const { validator, options } of ra.policy.validators) validator.release?.(options);
   }
+}
+
+/** Closes what signers and authenticators hold (token sessions, file watches). */
+function releaseOpened(signingCas: Iterable<SigningCa>, authenticators: Iterable<Authenticator>): void {
+  for (const ca of signingCas) ca.signer.release?.();
+  for (const authenticator of authenticators) authenticator.close?.();
 }

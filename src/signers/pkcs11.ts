@@ -159,7 +159,7 @@ export class Pkcs11Signer implements Signer {
     let failed = false;
     for (;;) {
       // No new signature starts while the module is being re-initialised.
-      while (activity.reinitialising) await activity.reinitialising.catch(() => undefined);
+      if (activity.reinitialising) await reinitialised(activity);
       const connection = await this.connected();
       const session = await acquire(connection);
       // Re-initialised (by any signer) since this connection was made: connect again, no failure.
@@ -243,7 +243,7 @@ export class Pkcs11Signer implements Signer {
     };
     const { pkcs11, options, activity } = this;
     // Sessions opened while a re-initialisation is draining would be finalised under this signer.
-    while (activity.reinitialising) await activity.reinitialising.catch(() => undefined);
+    await reinitialised(activity);
     // Re-initialising makes the module scan for tokens again, so a token that came back is seen. When
     // another signer has done it since this one connected, its scan is fresh: doing it again would
     // only take the other signers' new sessions away, and they would do the same in turn.
@@ -361,6 +361,11 @@ function closeSession(pkcs11: pkcs11js.PKCS11, session: Buffer): void {
   } catch {
     /* gone with its token already */
   }
+}
+
+/** Resolves once no re-initialisation of the module is under way (whether it succeeded or not). */
+async function reinitialised(activity: ModuleActivity): Promise<void> {
+  while (activity.reinitialising) await activity.reinitialising.catch(() => undefined);
 }
 
 /**
