@@ -321,7 +321,12 @@ function multipartCase(context: FuzzContext, rng: Prng, index: number, der: Buff
     () => make('another boundary in the header', multipart(boundary, parts), 'multipart/form-data; boundary=other'),
     () => make('no closing delimiter', multipart(boundary, parts, '\r\n', false), type),
     () => make('LF line ends', multipart(boundary, parts, '\n'), type, [der]),
-    () => make('cut short', multipart(boundary, parts).subarray(0, rng.int(1, multipart(boundary, parts).length - 1)), type),
+    () => {
+      // Short of the close delimiter: the CRLF after it is optional (RFC 2046 5.1.1), so a body cut in
+      // its last two bytes is whole, and busboy rightly reads it (a seeded run issued for one).
+      const whole = multipart(boundary, parts);
+      return make('cut short', whole.subarray(0, rng.int(1, whole.length - 3)), type);
+    },
     () => {
       const whole = multipart(boundary, parts);
       const fileStart = whole.indexOf('filename=');
