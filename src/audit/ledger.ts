@@ -50,6 +50,10 @@ export class AuditLedger implements Ledger {
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   private failure?: string;
+  /** Why the last commit failed (a full disk, an I/O error), until one succeeds. */
+  private commitFailure?: string;
+  /** The writer's test write under way, answered by its 'probed' reply. */
+  private probing?: { readonly answered: Promise<void>; readonly resolve: () => void };
   private closed?: Promise<void>;
   /** Appends of this event-loop turn, posted to the writer together (one message, one copy). */
   private outgoing: WriterEntry[] = [];
@@ -101,12 +105,17 @@ export class AuditLedger implements Ledger {
   }
 
   /**
-   * The writer has stopped or failed, or the database file is no longer writable: an open SQLite
-   * connection would go on writing a file made read-only (and root ignores the mode), so the file's
-   * mode is read as what the operator means.
+   * The writer has stopped or failed, its last commit failed and a test write fails too, or the
+   * database file is no longer writable: an open SQLite connection would go on writing a file made
+   * read-only (and root ignores the mode), so the file's mode is read as what the operator means.
    */
   async problem(): Promise<string | undefined> {
     if (this.failure !== undefined) return this.failure;
+    // Not ready while commits fail: a test write, not a request, says when they can again (a CA
+    // taken out of rotation for its readiness gets no requests to commit).
+    if (this.commitFailure !== undefined) await this.probe();
+    if (this.failure !== undefined) return this.failure;
+    if (this.commitFailure !== undefined) return `the audit ledger ${this.database} cannot commit (${this.commitFailure})`;
     try {
       const info = await stat(this.database);
       if ((info.mode & 0o200) === 0) return `the audit ledger ${this.database} is read-only`;
@@ -115,6 +124,16 @@ export class AuditLedger implements Ledger {
       return `the audit ledger ${this.database} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
     }
     return undefined;
+  }
+
+  private probe(): Promise<void> {
+    if (!this.probing) {
+      let resolve!: () => void;
+      const answered = new Promise<void>((settle) => (resolve = settle));
+      this.probing = { answered, resolve };
+      this.worker.postMessage({ type: 'probe' });
+    }
+    return this.probing.answered;
   }
 
   /** Commits what is pending, writes a final checkpoint, and stops the writer. */
@@ -130,10 +149,18 @@ export class AuditLedger implements Ledger {
 
   private receive(message: WriterReply): void {
     if (message.type === 'stored') {
+      this.commitFailure = undefined;
       for (const id of message.ids) this.settle(id)?.resolve();
       for (const listener of this.commitListeners) listener(message.ids.length, message.commitSeconds);
     } else if (message.type === 'rejected') {
+      this.commitFailure = message.message;
       for (const id of message.ids) this.settle(id)?.reject(new AuditUnavailableError(`the audit record could not be stored: ${message.message}`));
+    } else if (message.type === 'probed') {
+      this.commitFailure = message.message;
+      this.probing?.resolve();
+      this.probing = undefined;
+    } else if (message.type === 'failed') {
+      this.fail(message.message);
     } else if (message.type === 'closed') {
       this.failure = 'the audit ledger is closed';
       void this.worker.terminate();
@@ -148,6 +175,7 @@ export class AuditLedger implements Ledger {
 
   private fail(message: string): void {
     this.failure ??= message;
+    this.probing?.resolve();
     for (const [id, waiter] of this.waiting) {
       this.waiting.delete(id);
       waiter.reject(new AuditUnavailableError(message));

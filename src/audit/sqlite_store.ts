@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { AuditRecord, IndexedRecord } from './record';
 
@@ -40,6 +41,11 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   signature TEXT NOT NULL,
   PRIMARY KEY (chain, seq)
 );
+-- After a failed commit (a full disk), the writer's test writes: readiness recovers without a request.
+CREATE TABLE IF NOT EXISTS writer_probes (
+  chain TEXT PRIMARY KEY,
+  time TEXT NOT NULL
+);
 `;
 
 export const reverseName = (name: string): string => name.toLowerCase().split('').reverse().join('');
@@ -80,8 +86,20 @@ export interface AuditQuery {
   readonly after?: { readonly time: string; readonly chain: string; readonly seq: number };
 }
 
+/** A file's identity (device and inode), or undefined when the path names nothing. */
+function fileIdentity(path: string): string | undefined {
+  try {
+    const info = statSync(path, { bigint: true });
+    return `${info.dev}:${info.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
 export class SqliteAuditStore {
   readonly db: Database.Database;
+  /** The writer's database and WAL files as opened: a path that names another file later was deleted or replaced under it. */
+  private readonly opened: readonly { readonly path: string; readonly identity: string | undefined }[] = [];
   private appendStatements?: { readonly record: Database.Statement; readonly name: Database.Statement; readonly batch: (records: readonly IndexedRecord[]) => void };
 
   constructor(file: string, options: { readonly readonly?: boolean } = {}) {
@@ -91,6 +109,8 @@ export class SqliteAuditStore {
       // FULL: a commit is on disk (the WAL fsynced) before the writer acknowledges it.
       this.db.pragma('synchronous = FULL');
       this.db.exec(SCHEMA);
+      // The WAL exists from here on: it is deleted only when the last connection closes.
+      this.opened = [file, `${file}-wal`].map((path) => ({ path, identity: fileIdentity(path) }));
     }
     this.db.pragma('busy_timeout = 5000');
   }
@@ -111,6 +131,19 @@ export class SqliteAuditStore {
       }
     });
     return { record, name, batch };
+  }
+
+  /**
+   * The database or WAL file whose path no longer names the file this connection writes (deleted or
+   * replaced): SQLite goes on committing to the unlinked file, and every record is lost with it.
+   */
+  displacedFile(): string | undefined {
+    return this.opened.find(({ path, identity }) => identity === undefined || fileIdentity(path) !== identity)?.path;
+  }
+
+  /** A small durable write (one row a chain): can the ledger commit again, after a commit failed? */
+  probeWrite(chain: string): void {
+    this.db.prepare('INSERT INTO writer_probes (chain, time) VALUES (?, ?) ON CONFLICT (chain) DO UPDATE SET time = excluded.time').run(chain, new Date().toISOString());
   }
 
   addCheckpoint(checkpoint: Checkpoint): void {

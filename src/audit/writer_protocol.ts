@@ -19,12 +19,16 @@ export interface WriterEntry {
 }
 
 /** Appends are sent in batches, one message per event-loop turn. */
-export type WriterMessage = { readonly type: 'append'; readonly entries: readonly WriterEntry[] } | { readonly type: 'close' };
+/** `probe`: after a failed commit, a test write says whether the ledger can commit again. */
+export type WriterMessage = { readonly type: 'append'; readonly entries: readonly WriterEntry[] } | { readonly type: 'probe' } | { readonly type: 'close' };
 
 export type WriterReply =
   | { readonly type: 'ready' }
+  /** The writer cannot go on (at start, or its files were deleted under it) and stops. */
   | { readonly type: 'failed'; readonly message: string }
   /** `commitSeconds`: how long the batch's transaction (and its fsync) took. */
   | { readonly type: 'stored'; readonly ids: readonly number[]; readonly seqs: readonly number[]; readonly commitSeconds: number }
   | { readonly type: 'rejected'; readonly ids: readonly number[]; readonly message: string }
+  /** The probe's answer: `message` says why the test write failed. */
+  | { readonly type: 'probed'; readonly message?: string }
   | { readonly type: 'closed' };

@@ -37,8 +37,10 @@ function flush(): void {
     return { chain: options.chain, seq, prevHash, hash: head, body, columns };
   });
   const started = performance.now();
+  let displaced: string | undefined;
   try {
     store.appendAll(records);
+    displaced = store.displacedFile();
   } catch (error) {
     // Nothing of the batch is on disk: rewind the chain so the next batch continues from the last
     // durable record, and tell each waiting request that its record was not kept.
@@ -46,6 +48,14 @@ function flush(): void {
     head = records[0].prevHash;
     reply({ type: 'rejected', ids: batch.map((b) => b.id), message: (error as Error).message });
     return;
+  }
+  if (displaced !== undefined) {
+    // Committed to a file no path names any more: lost. No later record could be kept either, so
+    // the writer stops (the file is not closed: SQLite would then delete the WAL by its name).
+    const message = `${displaced} was deleted or replaced while the ledger had it open; its records are lost, restart to open the ledger again`;
+    reply({ type: 'rejected', ids: batch.map((b) => b.id), message });
+    reply({ type: 'failed', message: `the audit ledger cannot record: ${message}` });
+    process.exit(1);
   }
   sinceCheckpoint += records.length;
   reply({ type: 'stored', ids: batch.map((b) => b.id), seqs: records.map((r) => r.seq), commitSeconds: (performance.now() - started) / 1000 });
@@ -72,6 +82,13 @@ port.on('message', (message: WriterMessage) => {
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);
+    }
+  } else if (message.type === 'probe') {
+    try {
+      store.probeWrite(options.chain);
+      reply({ type: 'probed' });
+    } catch (error) {
+      reply({ type: 'probed', message: (error as Error).message });
     }
   } else {
     flush();
