@@ -5,9 +5,8 @@ import { MtlsAuthenticator } from '../auth/mtls';
 import { StaticAuthenticator } from '../auth/static';
 import { TokenAuthenticator } from '../auth/token';
 import { errorMessage } from '../error_message';
-import type { CertificateProfile } from '../issuance/profile';
 import type { KeyUsageName } from '../csr/oids';
-import type { Policy } from '../policy/runner';
+import type { RegistrationAuthority } from '../ra/registration_authority';
 import type { ConfiguredValidator } from '../policy/validator';
 import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -22,16 +21,6 @@ import { AuditLedger, disabledLedger, type Ledger } from '../audit/ledger';
 import { parseDuration } from './duration';
 import { ConfigError, configPath, type ConfigProblem, type MayflyConfig } from './load';
 import { pemCertificateBlocks } from '../pem';
-
-/** An RA ready to serve: who may ask, what policy says, what goes into the certificate, who signs. */
-export interface RegistrationAuthority {
-  readonly name: string;
-  readonly authenticator: Authenticator;
-  /** The always-on validators, then the RA's own chain in config order; then its fixups. */
-  readonly policy: Policy;
-  readonly profile: CertificateProfile;
-  readonly signingCa: SigningCa;
-}
 
 export interface Runtime {
   readonly config: MayflyConfig;

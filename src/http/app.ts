@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { RegistrationAuthority, Runtime } from '../config/assemble';
+import type { Runtime } from '../config/assemble';
+import type { RegistrationAuthority } from '../ra/registration_authority';
 import { describeError, HttpError } from './errors';
 import { wantsJson } from './negotiate';
 import { disabledLedger, type Ledger } from '../audit/ledger';

@@ -4,7 +4,7 @@ import { request as httpsRequestRaw } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initDataDir } from '../../src/cli/init';
-import type { Ledger } from '../../src/audit/ledger';
+import { disabledLedger, type Ledger } from '../../src/audit/ledger';
 import { SqliteAuditStore } from '../../src/audit/sqlite_store';
 import { assembleRuntime, openLedger, type Runtime } from '../../src/config/assemble';
 import { loadConfig } from '../../src/config/load';
@@ -58,7 +58,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
   const ledger = options.audit ? await openLedger(config) : undefined;
   const auditDatabase = join(dir, 'audit.db');
   const auditReader = ledger ? new SqliteAuditStore(auditDatabase, { readonly: true }) : undefined;
-  const tls = options.tls ? await issueServerCertificate([...runtime.signingCas.values()][0], serverNames('127.0.0.1', [])) : undefined;
+  const tls = options.tls ? await issueServerCertificate([...runtime.signingCas.values()][0], serverNames('127.0.0.1', []), ledger ?? disabledLedger) : undefined;
   const server = await startServer(
     {
       runtime: () => runtime,
