@@ -1,6 +1,6 @@
 import { Pool, type PoolClient } from 'pg';
 import type { AuditRecord, IndexedRecord } from './record';
-import { reverseName, type AuditQuery, type Checkpoint, type NameIndexDifference } from './sqlite_store';
+import { reverseName, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredRecord } from './store';
 
 // The shared ledger store: PostgreSQL, for replicas on several hosts. The tables are SQLite's (each
 // process its own chain, so writers never contend for a chain head), and a commit returns only once
@@ -47,7 +47,6 @@ const MIGRATIONS: readonly string[] = [
 
 /** Any number held by no other Mayfly code: the lock that serialises migrations across replicas. */
 const MIGRATION_LOCK = 0x6d617966; // "mayf"
-const WALK_PAGE = 1000;
 
 /** A SQLite GLOB (`*`, `?`) as a LIKE pattern, with LIKE's own wildcards and escape taken literally. */
 export function likePattern(glob: string): string {
@@ -56,7 +55,7 @@ export function likePattern(glob: string): string {
 
 const RECORD_COLUMNS = 'chain, seq::int AS seq, prev_hash AS "prevHash", hash, body';
 
-export class PostgresAuditStore {
+export class PostgresAuditStore implements AuditStore {
   private constructor(private readonly pool: Pool) {}
 
   /** Connects and brings the schema to the newest version. */
@@ -182,20 +181,16 @@ export class PostgresAuditStore {
     return result.rows.map((row) => row.chain);
   }
 
-  /** Every record of a chain in sequence order, with its indexed columns, a page at a time. */
-  async *walk(chain: string): AsyncGenerator<AuditRecord & { readonly columns: { time: string; ra: string; event: string; outcome: string; serial: string | null } }> {
-    let after = 0;
-    for (;;) {
-      const result = await this.pool.query<AuditRecord & { time: string; ra: string; event: string; outcome: string; serial: string | null }>(
-        `SELECT ${RECORD_COLUMNS}, time, ra, event, outcome, serial FROM records WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT ${WALK_PAGE}`,
-        [chain, after],
-      );
-      for (const row of result.rows) {
-        yield { chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, columns: { time: row.time, ra: row.ra, event: row.event, outcome: row.outcome, serial: row.serial } };
-      }
-      if (result.rows.length < WALK_PAGE) return;
-      after = result.rows[result.rows.length - 1].seq;
-    }
+  async walkPage(chain: string, afterSeq: number, limit: number): Promise<StoredRecord[]> {
+    const result = await this.pool.query<AuditRecord & { time: string; ra: string; event: string; outcome: string; serial: string | null }>(
+      `SELECT ${RECORD_COLUMNS}, time, ra, event, outcome, serial FROM records WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [chain, afterSeq, limit],
+    );
+    return result.rows.map((row) => ({ chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, columns: { time: row.time, ra: row.ra, event: row.event, outcome: row.outcome, serial: row.serial } }));
+  }
+
+  async chainHead(chain: string): Promise<{ seq: number; hash: string } | undefined> {
+    return (await this.pool.query<{ seq: number; hash: string }>('SELECT seq::int AS seq, hash FROM records WHERE chain = $1 ORDER BY seq DESC LIMIT 1', [chain])).rows[0];
   }
 
   /** As the SQLite store's: set differences between the names records carry and the name index. */
@@ -216,6 +211,15 @@ export class PostgresAuditStore {
   async checkpoints(chain: string): Promise<Checkpoint[]> {
     const result = await this.pool.query<Checkpoint>('SELECT chain, seq::int AS seq, head_hash AS "headHash", time, signature FROM checkpoints WHERE chain = $1 ORDER BY seq', [chain]);
     return result.rows;
+  }
+
+  async problem(): Promise<string | undefined> {
+    try {
+      await this.pool.query('SELECT 1');
+      return undefined;
+    } catch (error) {
+      return `the audit ledger's PostgreSQL does not answer (${error instanceof Error ? error.message : String(error)})`;
+    }
   }
 
   async close(): Promise<void> {

@@ -17,7 +17,7 @@ import { pkcs11InitCa } from './pkcs11';
 import { rotateSigningCa } from './ca';
 import { policyCheck, policyTest } from './policy';
 import { auditExport, auditList, auditShow, auditVerify } from './audit';
-import type { AuditQuery } from '../audit/sqlite_store';
+import type { AuditQuery } from '../audit/store';
 import { dataDir, prepareDataDir, serve, splitListen } from './serve';
 import { startClusterOpsServer } from './cluster_ops';
 import { runRequest, type RequestOptions } from './request';

@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { Ledger } from '../audit/ledger';
-import { SqliteAuditStore } from '../audit/sqlite_store';
-import { assembleRuntime, openLedger, type Runtime } from '../config/assemble';
+import { assembleRuntime, type Runtime } from '../config/assemble';
+import { openAuditReader, openLedger } from '../config/ledger';
 import { parseDuration } from '../config/duration';
 import { ConfigError, configPath, loadConfig, type MayflyConfig } from '../config/load';
 import { ConfigReloader } from '../config/reloader';
@@ -70,7 +70,7 @@ export async function serve(options: ServeOptions, print: (line: string) => void
     else console.error(`Refused the changed config; the previous one stays in force:\n${result.error instanceof ConfigError ? result.error.message : describe(result.error)}`);
   });
   reloader.watchFile();
-  const auditReader = config.document.audit.enabled ? new SqliteAuditStore(configPath(config, config.document.audit.database), { readonly: true }) : undefined;
+  const auditReader = config.document.audit.enabled ? await openAuditReader(config, { offThread: true }) : undefined;
   const limits = server.limits;
   const metrics = new MayflyMetrics(reloader.current);
   metrics.watchLedger(ledger);
@@ -121,7 +121,7 @@ export async function serve(options: ServeOptions, print: (line: string) => void
       await running.close();
       await ops?.close();
       await ledger.close();
-      auditReader?.close();
+      await auditReader?.close();
       await new Promise<void>((done) => logger.flush(() => done()));
     },
   };

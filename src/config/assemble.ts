@@ -15,9 +15,6 @@ import { Pkcs11Signer } from '../signers/pkcs11';
 import { SignerConfigError, type Signer } from '../signers/signer';
 import { loadPreviousChain, loadSigningCa, type PreviousChain, type SigningCa } from '../signers/signing_ca';
 import { alwaysOnValidators } from '../../validators';
-import { existsSync } from 'node:fs';
-import { createAuditKey, readAuditKey } from '../audit/audit_key';
-import { AuditLedger, disabledLedger, type Ledger } from '../audit/ledger';
 import { parseDuration } from './duration';
 import { ConfigError, configPath, type ConfigProblem, type MayflyConfig } from './load';
 import { pemCertificateBlocks } from '../pem';
@@ -190,30 +187,6 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
   const entries = Object.entries(config.document.authentication).map(([name, entry]) => ({ authenticator: authenticators.get(name)!, auditAdminGroups: entry.audit_admin_groups }));
   return { config, registrationAuthorities, authenticators: entries, signingCas };
 }
-
-/**
- * Opens the audit ledger the config describes (or the disabled one). The audit key is created
- * beside the config when missing: checkpoints made with a new key still verify, and a key that was
- * replaced to hide a rewrite shows up as old checkpoints that no longer verify.
- */
-export async function openLedger(config: MayflyConfig, print: (line: string) => void = () => {}): Promise<Ledger> {
-  const audit = config.document.audit;
-  if (!audit.enabled) return disabledLedger;
-  const keyFile = configPath(config, audit.key);
-  if (!existsSync(keyFile)) {
-    await createAuditKey(keyFile, auditPublicKeyFile(keyFile));
-    print(`Created the audit checkpoint key ${keyFile} (public key ${auditPublicKeyFile(keyFile)}).`);
-  }
-  return AuditLedger.open({
-    database: configPath(config, audit.database),
-    keyPem: await readAuditKey(keyFile),
-    checkpointEvery: audit.checkpoint_every,
-    checkpointIntervalMs: parseDuration(audit.checkpoint_interval)!,
-  });
-}
-
-/** audit.key → audit.pub */
-export const auditPublicKeyFile = (keyFile: string): string => keyFile.replace(/(\.key)?$/, '.pub');
 
 /** Frees what a retired runtime's authenticators and validators hold (file watches), once no request can still use it. */
 export function releaseRuntime(runtime: Runtime): void {

@@ -173,18 +173,26 @@ const server = z.strictObject({
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
-const audit = z.strictObject({
-  enabled: z.boolean().default(true),
-  database: path.default('audit.db'),
-  /** Ed25519 key for checkpoints; the public half is <key without .key>.pub. Created when missing. */
-  key: path.default('audit.key'),
-  checkpoint_every: z.number().int().min(1).default(1000),
-  checkpoint_interval: duration.default('1m'),
-});
+const audit = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** sqlite: a file beside the config (the default); postgres: one database that replicas share. */
+    store: z.enum(['sqlite', 'postgres']).default('sqlite'),
+    /** For sqlite: the file. */
+    database: path.default('audit.db'),
+    /** For postgres: the environment variable holding the connection URL (it may carry a password). */
+    url_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
+    /** Ed25519 key for checkpoints; the public half is <key without .key>.pub. Created when missing. */
+    key: path.default('audit.key'),
+    checkpoint_every: z.number().int().min(1).default(1000),
+    checkpoint_interval: duration.default('1m'),
+  })
+  .refine((entry) => entry.store !== 'postgres' || entry.url_env !== undefined, { message: 'store: postgres needs url_env, the environment variable that holds the connection URL', path: ['url_env'] })
+  .refine((entry) => entry.store === 'postgres' || entry.url_env === undefined, { message: 'url_env is for store: postgres', path: ['url_env'] });
 
 export const configSchema = z.strictObject({
   plugins: z.array(path).default([]),
-  audit: audit.default({ enabled: true, database: 'audit.db', key: 'audit.key', checkpoint_every: 1000, checkpoint_interval: '1m' }),
+  audit: audit.default({ enabled: true, store: 'sqlite', database: 'audit.db', key: 'audit.key', checkpoint_every: 1000, checkpoint_interval: '1m' }),
   server: server.default(server.parse({})),
   authentication: z.record(name, z.discriminatedUnion('backend', [staticAuthentication, tokenAuthentication, mtlsAuthentication, ldapAuthentication])),
   signing_ca: z.record(name, z.discriminatedUnion('backend', [localSigningCa, pkcs11SigningCa])),

@@ -4,7 +4,7 @@ import type { RegistrationAuthority } from '../ra/registration_authority';
 import { describeError, HttpError } from './errors';
 import { wantsJson } from './negotiate';
 import { disabledLedger, type Ledger } from '../audit/ledger';
-import type { SqliteAuditStore } from '../audit/sqlite_store';
+import type { AuditReader } from '../audit/store';
 import helmet from 'helmet';
 import { RateLimitError, RequestLimits, type LimitOptions } from './limits';
 import { listAudit } from './routes/audit';
@@ -23,7 +23,7 @@ export interface AppOptions {
   /** Where every decision is recorded; the disabled ledger records nothing. */
   readonly ledger?: Ledger;
   /** Reads the ledger for GET /v1/audit; absent when the ledger is disabled. */
-  readonly auditReader?: SqliteAuditStore;
+  readonly auditReader?: AuditReader;
   /** Largest accepted request body, bytes. */
   readonly bodyLimit?: number;
   /** Where internal faults are reported (never to the client). */

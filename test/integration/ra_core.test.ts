@@ -11,12 +11,12 @@ import { postForm, startTestCa, type TestCa } from '../helpers/mayfly';
 import { makeCsr } from '../helpers/openssl';
 import { basicAuth } from './support';
 
-function events(database: string): AuditEvent[] {
+async function events(database: string): Promise<AuditEvent[]> {
   const store = new SqliteAuditStore(database, { readonly: true });
   try {
-    return store.query({}).map((record) => JSON.parse(record.body) as AuditEvent);
+    return (await store.query({})).map((record) => JSON.parse(record.body) as AuditEvent);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -48,7 +48,7 @@ describe('the server certificate goes through the RA core', () => {
     serving = await serveCli(['--listen', '127.0.0.1:0'], { env: { MAYFLY_HOME: join(work, 'data') }, cwd: work });
     const url = (await serving.waitFor(/Mayfly listening on (https:\/\/127\.0\.0\.1:\d+) /))[1];
     const presented = await presentedCertificate(url);
-    const own = events(join(work, 'data', 'audit.db')).filter((event) => event.protocol === 'server-certificate');
+    const own = (await events(join(work, 'data', 'audit.db'))).filter((event) => event.protocol === 'server-certificate');
     expect(own).toHaveLength(1);
     expect(own[0]).toMatchObject({ event: 'sign', ra: '(server)', outcome: 'issued', requester: { user: 'mayfly', authentication: '(server certificate)' } });
     expect(own[0].dns_names).toContain('localhost');
@@ -76,7 +76,7 @@ describe('each door records its protocol', () => {
     expect((await fetch(sign, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: basicAuth('deployer', ca.secret) }, body: JSON.stringify({ csr: refused.pem }) })).status).toBe(403);
     expect((await postForm(sign, { user: 'deployer', secret: 'wrong', csr: csr.pem })).status).toBe(401);
 
-    const recorded = events(ca.auditDatabase).map((event) => [event.event, event.outcome, event.protocol]);
+    const recorded = (await events(ca.auditDatabase)).map((event) => [event.event, event.outcome, event.protocol]);
     expect(recorded).toEqual([
       ['sign', 'issued', 'anchor-form'],
       ['sign', 'issued', 'json'],

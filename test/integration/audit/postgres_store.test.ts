@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { PostgresAuditStore, likePattern } from '../../../src/audit/postgres_store';
 import { GENESIS, recordHash, type IndexedRecord } from '../../../src/audit/record';
-import { SqliteAuditStore, type AuditQuery } from '../../../src/audit/sqlite_store';
+import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
+import { walkChain, type AuditQuery } from '../../../src/audit/store';
 import { startTestPostgres, type TestPostgres } from '../../helpers/postgres';
 import { Prng } from '../../fuzz/prng';
 
@@ -50,19 +51,19 @@ describe('the PostgreSQL ledger store answers as the SQLite store does', () => {
     // Batches of uneven sizes, as group commit makes them.
     for (let offset = 0, size = 1; offset < records.length; offset += size, size = (size * 7) % 23 + 1) {
       const batch = records.slice(offset, offset + size);
-      sqlite.appendAll(batch);
+      await sqlite.appendAll(batch);
       await pg.appendAll(batch);
     }
     for (const chain of ['host-a-1-aa', 'host-b-2-bb']) {
       const checkpoint = { chain, seq: 3, headHash: 'f'.repeat(64), time: '2026-12-01T00:10:00.000Z', signature: 'c2ln' };
-      sqlite.addCheckpoint(checkpoint);
+      await sqlite.addCheckpoint(checkpoint);
       await pg.addCheckpoint(checkpoint);
     }
   }, 120_000);
 
   afterAll(async () => {
     await pg?.close();
-    sqlite?.close();
+    await sqlite?.close();
     postgres?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -86,7 +87,7 @@ describe('the PostgreSQL ledger store answers as the SQLite store does', () => {
   ];
 
   it.each(queries.map((query) => [JSON.stringify(query), query] as const))('query %s', async (_label, query) => {
-    const expected = sqlite.query(query);
+    const expected = await sqlite.query(query);
     expect(await pg.query(query)).toEqual(expected);
   });
 
@@ -96,34 +97,41 @@ describe('the PostgreSQL ledger store answers as the SQLite store does', () => {
   });
 
   it('lists chains, walks each in order, and keeps checkpoints and records as written', async () => {
-    expect(await pg.chains()).toEqual(sqlite.chains());
-    for (const chain of sqlite.chains()) {
+    const chains = await sqlite.chains();
+    expect(await pg.chains()).toEqual(chains);
+    const walk = async (store: PostgresAuditStore | SqliteAuditStore, chain: string) => {
       const walked = [];
-      for await (const record of pg.walk(chain)) walked.push(record);
-      expect(walked).toEqual([...sqlite.walk(chain)]);
-      expect(await pg.checkpoints(chain)).toEqual(sqlite.checkpoints(chain));
+      for await (const record of walkChain(store, chain)) walked.push(record);
+      return walked;
+    };
+    for (const chain of chains) {
+      const walked = await walk(pg, chain);
+      expect(walked.length).toBeGreaterThan(0);
+      expect(walked).toEqual(await walk(sqlite, chain));
+      expect(await pg.checkpoints(chain)).toEqual(await sqlite.checkpoints(chain));
+      expect(await pg.chainHead(chain)).toEqual(await sqlite.chainHead(chain));
     }
-    expect(await pg.record(records[42].chain, records[42].seq)).toEqual(sqlite.record(records[42].chain, records[42].seq));
+    expect(await pg.record(records[42].chain, records[42].seq)).toEqual(await sqlite.record(records[42].chain, records[42].seq));
     expect(await pg.record('no-such-chain', 1)).toBeUndefined();
   });
 
   it('finds the same first difference in the name index after the same tampering', async () => {
     expect(await pg.nameIndexDifference()).toBeUndefined();
-    expect(sqlite.nameIndexDifference()).toBeUndefined();
+    expect(await sqlite.nameIndexDifference()).toBeUndefined();
     const victim = records.find((r) => r.columns.names.length > 0 && r.chain === 'host-b-2-bb')!;
     const client = new Client(postgres.url);
     await client.connect();
     try {
       await client.query('DELETE FROM record_names WHERE chain = $1 AND seq = $2', [victim.chain, victim.seq]);
       sqlite.db.prepare('DELETE FROM record_names WHERE chain = ? AND seq = ?').run(victim.chain, victim.seq);
-      const missing = sqlite.nameIndexDifference();
+      const missing = await sqlite.nameIndexDifference();
       expect(missing).toMatchObject({ kind: 'missing', chain: victim.chain, seq: victim.seq });
       expect(await pg.nameIndexDifference()).toEqual(missing);
       await client.query("INSERT INTO record_names VALUES ($1, $2, 'moc.live', $3)", [victim.chain, victim.seq, victim.columns.time]);
       sqlite.db.prepare("INSERT INTO record_names VALUES (?, ?, 'moc.live', ?)").run(victim.chain, victim.seq, victim.columns.time);
       await client.query('DELETE FROM record_names WHERE chain <> $1', [victim.chain]);
       sqlite.db.prepare('DELETE FROM record_names WHERE chain <> ?').run(victim.chain);
-      expect(await pg.nameIndexDifference()).toEqual(sqlite.nameIndexDifference());
+      expect(await pg.nameIndexDifference()).toEqual(await sqlite.nameIndexDifference());
     } finally {
       await client.end();
     }
