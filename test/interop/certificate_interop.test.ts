@@ -4,6 +4,7 @@
 // Each check also refuses a name the certificate does not hold and a chain to a root not trusted
 // (the stranger), so a verifier that accepted everything would fail here.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CA_KEY_TYPES } from '../../src/issuance/ca_bootstrap';
@@ -11,7 +12,7 @@ import { opensslVerify } from '../helpers/openssl';
 import { CERTTOOL, certtoolVerify, certtoolVerifyChain } from './certtool';
 import { CERTUTIL, CHROMIUM, createNssDatabase, serveCertificate, trustRoot, visitWithChromium, type ChromiumVisit } from './chromium';
 import { buildGoVerifier, GO, goVerify } from './go_verifier';
-import { DNS_NAME, IP_ADDRESS, issueMatrix, STRANGER, WRONG_DNS_NAME, WRONG_IP_ADDRESS, type InteropCase, type InteropMatrix } from './matrix';
+import { DNS_NAME, IP_ADDRESS, issueMatrix, LEAF_KEY_TYPES, STRANGER, WRONG_DNS_NAME, WRONG_IP_ADDRESS, type InteropCase, type InteropMatrix } from './matrix';
 import { itWithTools } from './tools';
 
 /** 'ok', or a pattern of the error the tool must give. */
@@ -37,8 +38,6 @@ function expectations(matrix: InteropMatrix, checksFor: (c: InteropCase) => read
   return table;
 }
 
-const isIp = (name: string) => /^[\d.]+$/.test(name);
-
 describe('certificate interop: every CA key type × every leaf key type', () => {
   let dir: string;
   let matrix: InteropMatrix;
@@ -48,15 +47,15 @@ describe('certificate interop: every CA key type × every leaf key type', () => 
   }, 180_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('issued all of them', () => {
-    expect(matrix.cases.map((c) => c.id)).toHaveLength(CA_KEY_TYPES.length * 5);
+  it('issued every combination', () => {
+    expect(new Set(matrix.cases.map((c) => c.id)).size).toBe(CA_KEY_TYPES.length * LEAF_KEY_TYPES.length);
   });
 
   it('OpenSSL: openssl verify -purpose sslserver with -verify_hostname / -verify_ip', () => {
     const actual: Table = {};
     for (const c of allCases(matrix)) {
       for (const name of checksOf(c, NAMES)) {
-        const verified = opensslVerify(c.leaf, c.files.root, c.files.intermediate, ['-purpose', 'sslserver', isIp(name) ? '-verify_ip' : '-verify_hostname', name]);
+        const verified = opensslVerify(c.leaf, c.files.root, c.files.intermediate, ['-purpose', 'sslserver', isIP(name) ? '-verify_ip' : '-verify_hostname', name]);
         actual[key(c, name)] = verified.ok ? 'ok' : verified.output.trim();
       }
     }
@@ -65,7 +64,7 @@ describe('certificate interop: every CA key type × every leaf key type', () => 
     expect(actual).toEqual(expectations(matrix, (c) => checksOf(c, NAMES), outcome, /unable to get local issuer certificate/));
   });
 
-  itWithTools([{ executable: GO, debianPackage: 'golang-go' }], "Go: crypto/x509 Verify with the serverAuth usage, for the DNS name and the IP", () => {
+  itWithTools([{ executable: GO, debianPackage: 'golang-go' }], 'Go: crypto/x509 Verify with the serverAuth usage, for the DNS name and the IP', () => {
     const binary = buildGoVerifier(dir);
     const results = goVerify(
       binary,
