@@ -12,12 +12,12 @@ import { PolicyRejection } from '../../policy/rejection';
 import { evaluatePolicy } from '../../policy/runner';
 import type { Requester } from '../../types';
 import { authenticationFailed, HttpError } from '../errors';
-import type { RequestLimits } from '../limits';
+import type { Admission } from '../limits';
 import type { MayflyMetrics } from '../metrics';
 import type { RequestOutcome } from '../request_log';
 import { wantsJson } from '../negotiate';
 import { certificatePem } from '../../pem';
-import { readSignRequest } from '../sign_request';
+import { claimedIdentity, readSignRequest } from '../sign_request';
 
 /**
  * POST /v1/sign/<ra>: auth → csr → policy → issuance → audit. Each stage throws a typed error that
@@ -25,16 +25,17 @@ import { readSignRequest } from '../sign_request';
  * leaves only once its record is durable: nothing is signed unless policy allowed it, nothing issued
  * goes unrecorded.
  */
-export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger, limits: RequestLimits, metrics: MayflyMetrics, request: Request, response: Response): Promise<void> {
+export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger, admission: Admission, metrics: MayflyMetrics, request: Request, response: Response): Promise<void> {
   const fields = readSignRequest(request);
-  const context: RequestContext = { ra: ra.name, source: request.ip ?? '' };
-  const requester = await ra.authenticator.authenticate(fields.credentials);
+  const context: RequestContext = { ra: ra.name, source: admission.source };
+  const requester = await admission.authenticate(claimedIdentity(fields.credentials), () => ra.authenticator.authenticate(fields.credentials));
   if (!requester) {
-    await limits.authenticationFailed(context.source);
     await ledger.append(authFailureEvent(context, fields.credentials.user));
     throw authenticationFailed();
   }
-  await limits.admitIdentity(`${requester.authentication}\u0000${requester.user}`);
+  await admission.admitIdentity(`${requester.authentication}\u0000${requester.user}`);
+  // Only an authenticated request takes a signing slot: overload is a fast 503 for real requests only.
+  admission.enterSigning();
   const issued = await decide(ra, ledger, context, requester, fields.csr, fields.validityMs).catch((error: unknown) => {
     if (error instanceof PolicyRejection) metrics.refused(ra.name, error.refusals.map((verdict) => verdict.validator));
     throw error;
