@@ -149,3 +149,27 @@ describe('the authentication back-off', () => {
     }
   });
 });
+
+describe('adversarial CSR text', () => {
+  // Each froze the event loop for seconds with the regular expressions that read PEM and base64.
+  it.each([
+    ['"A", spaces and "!" (the bare base64 path)', `A${' '.repeat((1 << 20) - 1024)}!`],
+    ['"-----BEGIN -----" repeated (the PEM path)', '-----BEGIN -----'.repeat(((1 << 20) - 1024) / 16)],
+  ])('a 1 MiB csr field of %s is refused in well under a second', async (_, field) => {
+    const ca = await startTestCa({ bodyLimit: 1 << 20 });
+    try {
+      const send = (csrField: string) =>
+        fetch(`${ca.url}/v1/sign/default`, { method: 'POST', body: JSON.stringify({ csr: csrField }), headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: basicAuth('deployer', ca.secret) } });
+      // The first request pays the scrypt; the one measured only reads its CSR.
+      expect((await send(csr)).status).toBe(200);
+      const started = performance.now();
+      const refused = await send(field);
+      const elapsed = performance.now() - started;
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: string }).error).toBe('bad_csr');
+      expect(elapsed).toBeLessThan(500);
+    } finally {
+      await ca.stop();
+    }
+  });
+});
