@@ -118,7 +118,8 @@ export async function serve(options: ServeOptions, print: (line: string) => void
     async close() {
       renewal?.stop();
       reloader.close();
-      await running.close();
+      // Signings in progress finish and are recorded before the ledger closes.
+      await running.close(parseDuration(limits.shutdown_grace)!);
       await ops?.close();
       await ledger.close();
       auditReader?.close();
