@@ -89,7 +89,7 @@ export function createApp(options: AppOptions): express.Express {
     return admission;
   };
   // The RA and the admission are settled before the body is read, so a reload mid-request cannot change them.
-  const signing = (response: Response) => response.locals as { ra: RegistrationAuthority; admission: Admission };
+  const signState = (response: Response) => response.locals as { ra: RegistrationAuthority; admission: Admission };
 
   app.get('/v1/audit', async (request, response) => {
     await listAudit(options.runtime(), options.auditReader, await admit(request, response), request, response);
@@ -99,13 +99,13 @@ export function createApp(options: AppOptions): express.Express {
   app.post(
     '/v1/sign/:ra',
     async (request, response, next) => {
-      signing(response).ra = registrationAuthority(request, response); // 404 before reading a body meant for nobody
+      signState(response).ra = registrationAuthority(request, response); // 404 before reading a body meant for nobody
       // Rates and the cap on unauthenticated requests are fast 429s here, before the body is read.
-      signing(response).admission = await admit(request, response);
+      signState(response).admission = await admit(request, response);
       next();
     },
     signRequestParsers(options.bodyLimit ?? DEFAULT_BODY_LIMIT, limits.options.bodyTimeoutMs),
-    (request, response) => signCertificate(signing(response).ra, ledger, signing(response).admission, metrics, request, response),
+    (request, response) => signCertificate(signState(response).ra, ledger, signState(response).admission, metrics, request, response),
   );
   app.all('/v1/sign/:ra', methodNotAllowed('POST'));
 
