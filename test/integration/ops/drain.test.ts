@@ -53,7 +53,7 @@ describe.each([1, 2])('SIGTERM with --workers %i', (workers) => {
     // Every worker up (each takes connections in turn): a few quick requests all answered.
     for (let i = 0; i < 4; i++) expect((await fetch(`${serving.url}/healthz`, { headers: { Connection: 'close' } })).status).toBe(200);
     const inFlight = await Promise.all([0, 1, 2, 3].map(() => slowSign(serving.url, secret)));
-    await pause(300);
+    await pause(1000); // each request's headers and half body read
     const exited = new Promise<number | null>((resolve) => serving.child.once('exit', (code) => resolve(code)));
     serving.child.kill('SIGTERM');
     await pause(1000);
