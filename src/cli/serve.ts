@@ -90,9 +90,14 @@ export async function serve(options: ServeOptions, print: (line: string) => void
         requestsPerMinutePerIdentity: limits.requests_per_minute_per_identity,
         requestsPerMinutePerSource: limits.requests_per_minute_per_source,
         authFailuresBeforeBackoff: limits.auth_failures_before_backoff,
+        authFailuresPerSourceBeforeBackoff: limits.auth_failures_per_source_before_backoff,
         authFailureWindowMs: parseDuration(limits.auth_failure_window)!,
         authBackoffMs: parseDuration(limits.auth_backoff)!,
         maxConcurrentSigning: limits.max_concurrent_signing,
+        maxUnauthenticatedPerSource: limits.max_unauthenticated_per_source,
+        maxCredentialChecksPerSource: limits.max_credential_checks_per_source,
+        maxCredentialChecks: limits.max_credential_checks,
+        bodyTimeoutMs: parseDuration(limits.body_timeout)!,
       },
       logError: (error) => logger.error({ error: describe(error) }, 'internal error'),
       logger,
@@ -118,7 +123,8 @@ export async function serve(options: ServeOptions, print: (line: string) => void
     async close() {
       renewal?.stop();
       reloader.close();
-      await running.close();
+      // Signings in progress finish and are recorded before the ledger closes.
+      await running.close(parseDuration(limits.shutdown_grace)!);
       await ops?.close();
       await ledger.close();
       await auditReader?.close();

@@ -137,14 +137,27 @@ const limits = z.strictObject({
   /** Sign requests a minute, per authenticated identity and per client address; 0 turns one off. */
   requests_per_minute_per_identity: z.number().int().min(0).default(600),
   requests_per_minute_per_source: z.number().int().min(0).default(1200),
-  /** After this many failed authentications from one address in `auth_failure_window`, it waits `auth_backoff`. */
+  /**
+   * After this many failed authentications of one claimed identity from one address in
+   * `auth_failure_window`, that identity waits `auth_backoff` there; an address waits after
+   * `auth_failures_per_source_before_backoff`, whatever identities it claims.
+   */
   auth_failures_before_backoff: z.number().int().min(1).default(10),
+  auth_failures_per_source_before_backoff: z.number().int().min(1).default(100),
   auth_failure_window: duration.default('5m'),
   auth_backoff: duration.default('5m'),
-  /** Signing requests in progress at once; beyond it, fast 503s instead of a growing queue. */
+  /** Authenticated signing requests in progress at once; beyond it, fast 503s instead of a growing queue. */
   max_concurrent_signing: z.number().int().min(1).default(256),
+  /** Requests from one address not yet authenticated; credential checks (scrypt, LDAP) in progress per address and in all. */
+  max_unauthenticated_per_source: z.number().int().min(1).default(32),
+  max_credential_checks_per_source: z.number().int().min(1).default(4),
+  max_credential_checks: z.number().int().min(1).default(32),
   header_timeout: duration.default('10s'),
+  /** The whole body, once the headers are in; past it, 408 and the connection closed. */
+  body_timeout: duration.default('10s'),
   request_timeout: duration.default('30s'),
+  /** On SIGTERM, how long requests in progress have to finish before their connections are closed. */
+  shutdown_grace: duration.default('20s'),
 });
 
 const tlsFiles = z.strictObject({ cert: path, key: path });

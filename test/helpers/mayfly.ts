@@ -45,9 +45,19 @@ export interface TestCaOptions {
 
 /**
  * Tests send many requests, and many deliberately bad ones, from 127.0.0.1 to one server: the rate
- * limits and the authentication back-off are lifted unless a test sets them (test/integration/limits.test.ts).
+ * limits, the caps on unauthenticated requests and credential checks, and the authentication back-off
+ * are lifted unless a test sets them (test/integration/limits.test.ts, front_door.test.ts).
  */
-const TEST_LIMITS: LimitOptions = { ...DEFAULT_LIMITS, requestsPerMinutePerIdentity: 0, requestsPerMinutePerSource: 0, authFailuresBeforeBackoff: 1_000_000 };
+export const TEST_LIMITS: LimitOptions = {
+  ...DEFAULT_LIMITS,
+  requestsPerMinutePerIdentity: 0,
+  requestsPerMinutePerSource: 0,
+  authFailuresBeforeBackoff: 1_000_000,
+  authFailuresPerSourceBeforeBackoff: 1_000_000,
+  maxUnauthenticatedPerSource: 1_000_000,
+  maxCredentialChecksPerSource: 1_000_000,
+  maxCredentialChecks: 1_000_000,
+};
 
 /** `mayfly init` into a temp folder, then load, assemble and serve it on 127.0.0.1:0. */
 export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> {
