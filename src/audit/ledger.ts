@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { constants, existsSync } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { StoreLocation } from './open_store';
 import { recordColumns, type AuditEvent } from './record';
+import { workerScript } from './worker_script';
 import type { WriterEntry, WriterOptions, WriterReply } from './writer_protocol';
 
 /** The record of a decision could not be made durable; the decision must not take effect. */
@@ -28,41 +27,25 @@ export interface Ledger {
 export const disabledLedger: Ledger = { append: () => Promise.resolve(), problem: () => Promise.resolve(undefined), onCommit: () => {}, close: () => Promise.resolve() };
 
 export interface AuditLedgerOptions {
-  readonly database: string;
+  readonly store: StoreLocation;
   readonly keyPem: string;
   readonly checkpointEvery: number;
   readonly checkpointIntervalMs: number;
 }
 
-/** The writer script: beside this file when compiled; from dist/ when tests run the TypeScript. */
-function writerScript(): string {
-  const compiled = join(__dirname, 'writer_worker.js');
-  if (existsSync(compiled)) return compiled;
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    const built = join(dir, 'dist', 'src', 'audit', 'writer_worker.js');
-    if (existsSync(built)) return built;
-  }
-  throw new Error('the audit writer is not built; run `npm run build`');
-}
-
-/** The SQLite ledger, written by a worker thread with group commit; one hash chain per process. */
+/** The ledger, written by a worker thread with group commit; one hash chain per process, in SQLite or PostgreSQL. */
 export class AuditLedger implements Ledger {
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   private failure?: string;
-  /** Why the last commit failed (a full disk, an I/O error), until one succeeds. */
-  private commitFailure?: string;
-  /** The writer's test write under way, answered by its 'probed' reply. */
-  private probing?: { readonly answered: Promise<void>; readonly resolve: () => void };
   private closed?: Promise<void>;
   /** Appends of this event-loop turn, posted to the writer together (one message, one copy). */
   private outgoing: WriterEntry[] = [];
   private readonly commitListeners: CommitListener[] = [];
+  private nextProbe = 0;
+  private readonly probes = new Map<number, (problem: string | undefined) => void>();
 
-  private constructor(
-    private readonly worker: Worker,
-    private readonly database: string,
-  ) {
+  private constructor(private readonly worker: Worker) {
     worker.on('message', (message: WriterReply) => this.receive(message));
     worker.on('error', (error) => this.fail(`the audit writer failed: ${error.message}`));
     worker.on('exit', () => this.fail('the audit writer stopped'));
@@ -71,11 +54,11 @@ export class AuditLedger implements Ledger {
   static open(options: AuditLedgerOptions): Promise<AuditLedger> {
     const chain = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     const workerData: WriterOptions = { ...options, chain };
-    const worker = new Worker(writerScript(), { workerData });
+    const worker = new Worker(workerScript('writer_worker'), { workerData });
     return new Promise((resolve, reject) => {
       const onMessage = (message: WriterReply) => {
         worker.off('message', onMessage);
-        if (message.type === 'ready') resolve(new AuditLedger(worker, options.database));
+        if (message.type === 'ready') resolve(new AuditLedger(worker));
         else reject(new AuditUnavailableError(message.type === 'failed' ? message.message : 'the audit writer did not start'));
       };
       worker.on('message', onMessage);
@@ -104,36 +87,14 @@ export class AuditLedger implements Ledger {
     this.commitListeners.push(listener);
   }
 
-  /**
-   * The writer has stopped or failed, its last commit failed and a test write fails too, or the
-   * database file is no longer writable: an open SQLite connection would go on writing a file made
-   * read-only (and root ignores the mode), so the file's mode is read as what the operator means.
-   */
+  /** The writer has stopped or failed, or its store says it cannot durably record now. */
   async problem(): Promise<string | undefined> {
     if (this.failure !== undefined) return this.failure;
-    // Not ready while commits fail: a test write, not a request, says when they can again (a CA
-    // taken out of rotation for its readiness gets no requests to commit).
-    if (this.commitFailure !== undefined) await this.probe();
-    if (this.failure !== undefined) return this.failure;
-    if (this.commitFailure !== undefined) return `the audit ledger ${this.database} cannot commit (${this.commitFailure})`;
-    try {
-      const info = await stat(this.database);
-      if ((info.mode & 0o200) === 0) return `the audit ledger ${this.database} is read-only`;
-      await access(this.database, constants.W_OK);
-    } catch (error) {
-      return `the audit ledger ${this.database} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
-    }
-    return undefined;
-  }
-
-  private probe(): Promise<void> {
-    if (!this.probing) {
-      let resolve!: () => void;
-      const answered = new Promise<void>((settle) => (resolve = settle));
-      this.probing = { answered, resolve };
-      this.worker.postMessage({ type: 'probe' });
-    }
-    return this.probing.answered;
+    const id = this.nextProbe++;
+    return new Promise((resolve) => {
+      this.probes.set(id, resolve);
+      this.worker.postMessage({ type: 'probe', id });
+    });
   }
 
   /** Commits what is pending, writes a final checkpoint, and stops the writer. */
@@ -149,18 +110,13 @@ export class AuditLedger implements Ledger {
 
   private receive(message: WriterReply): void {
     if (message.type === 'stored') {
-      this.commitFailure = undefined;
       for (const id of message.ids) this.settle(id)?.resolve();
       for (const listener of this.commitListeners) listener(message.ids.length, message.commitSeconds);
     } else if (message.type === 'rejected') {
-      this.commitFailure = message.message;
       for (const id of message.ids) this.settle(id)?.reject(new AuditUnavailableError(`the audit record could not be stored: ${message.message}`));
     } else if (message.type === 'probed') {
-      this.commitFailure = message.message;
-      this.probing?.resolve();
-      this.probing = undefined;
-    } else if (message.type === 'failed') {
-      this.fail(message.message);
+      this.probes.get(message.id)?.(message.problem);
+      this.probes.delete(message.id);
     } else if (message.type === 'closed') {
       this.failure = 'the audit ledger is closed';
       void this.worker.terminate();
@@ -175,7 +131,8 @@ export class AuditLedger implements Ledger {
 
   private fail(message: string): void {
     this.failure ??= message;
-    this.probing?.resolve();
+    for (const answer of this.probes.values()) answer(message);
+    this.probes.clear();
     for (const [id, waiter] of this.waiting) {
       this.waiting.delete(id);
       waiter.reject(new AuditUnavailableError(message));

@@ -18,12 +18,12 @@ async function readyz(ca: TestCa): Promise<{ status: number; failing: string[] }
 const pastReuse = () => new Promise((resolve) => setTimeout(resolve, 1100));
 
 /** The serials of the certificates a ledger file records as issued. */
-function recordedSerials(database: string): Set<string> {
+async function recordedSerials(database: string): Promise<Set<string>> {
   const store = new SqliteAuditStore(database, { readonly: true });
   try {
-    return new Set(store.query({ outcome: 'issued' }).map((record) => (JSON.parse(record.body) as { certificate: { serial: string } }).certificate.serial));
+    return new Set((await store.query({ outcome: 'issued' })).map((record) => (JSON.parse(record.body) as { certificate: { serial: string } }).certificate.serial));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -128,7 +128,7 @@ const mounted = (() => {
     await pastReuse();
     expect(await readyz(ca)).toEqual({ status: 200, failing: [] });
     expect(await issue()).toBe(200);
-    const recorded = recordedSerials(database);
+    const recorded = await recordedSerials(database);
     expect(received.filter((serial) => !recorded.has(serial))).toEqual([]);
   });
 });

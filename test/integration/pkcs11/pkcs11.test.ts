@@ -412,12 +412,12 @@ describe('CA keys in a SoftHSM2 token', () => {
       return { status: response.status, body: (await response.json()) as { failing: string[]; checks: Record<string, string> } };
     };
     /** The serials the ledger records as issued by the swap RA. */
-    const recordedIssued = (): string[] => {
+    const recordedIssued = async (): Promise<string[]> => {
       const store = new SqliteAuditStore(swapCa.auditDatabase, { readonly: true });
       try {
-        return store.query({ ra: 'swap', outcome: 'issued' }).map((record) => (JSON.parse(record.body) as { certificate: { serial: string } }).certificate.serial);
+        return (await store.query({ ra: 'swap', outcome: 'issued' })).map((record) => (JSON.parse(record.body) as { certificate: { serial: string } }).certificate.serial);
       } finally {
-        store.close();
+        await store.close();
       }
     };
 
@@ -425,7 +425,7 @@ describe('CA keys in a SoftHSM2 token', () => {
       const first = await signSwap();
       expect(first.status).toBe(200);
       expect(opensslVerify(((await first.json()) as { certificate: string }).certificate, swapCert, swapCert)).toMatchObject({ ok: true });
-      expect(recordedIssued()).toHaveLength(1);
+      expect(await recordedIssued()).toHaveLength(1);
 
       // The signer's next signature fails on the deleted token, so it reconnects: to the new one.
       importKey(otherKey, true);
@@ -440,7 +440,7 @@ describe('CA keys in a SoftHSM2 token', () => {
       expect(ready.status).toBe(503);
       expect(ready.body.failing).toEqual(['signer swap']);
       expect(ready.body.checks['signer swap']).toBe('failing'); // the reasons go only to the ops address
-      expect(recordedIssued()).toHaveLength(1);
+      expect(await recordedIssued()).toHaveLength(1);
 
       // The right key is back: signing resumes, and what it signs verifies.
       importKey(rightKey, true);
@@ -449,7 +449,7 @@ describe('CA keys in a SoftHSM2 token', () => {
       const recovered = await signSwap();
       expect(recovered.status).toBe(200);
       expect(opensslVerify(((await recovered.json()) as { certificate: string }).certificate, swapCert, swapCert)).toMatchObject({ ok: true });
-      expect(recordedIssued()).toHaveLength(2);
+      expect(await recordedIssued()).toHaveLength(2);
     });
   });
 });
