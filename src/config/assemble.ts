@@ -16,7 +16,7 @@ import { SignerConfigError, type Signer } from '../signers/signer';
 import { loadPreviousChain, loadSigningCa, type PreviousChain, type SigningCa } from '../signers/signing_ca';
 import { alwaysOnValidators } from '../../validators';
 import { parseDuration } from './duration';
-import { ConfigError, configPath, type ConfigProblem, type MayflyConfig } from './load';
+import { ConfigError, configPath, releaseValidators, type ConfigProblem, type MayflyConfig } from './load';
 import { pemCertificateBlocks } from '../pem';
 
 export interface Runtime {
@@ -165,8 +165,8 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
     }
     if (problems.length > 0) throw new ConfigError(problems);
   } catch (error) {
-    // Nothing a refused config opened stays open: a reload retried with a bad config must not pile up token sessions.
-    releaseOpened(signingCas.values(), authenticators.values());
+    // Nothing a refused config opened stays open: a reload retried with a bad config must not pile up token sessions or file watches.
+    releaseOpened(signingCas.values(), authenticators.values(), [...config.registrationAuthorities.values()].flatMap((ra) => ra.validators));
     throw error;
   }
   const registrationAuthorities = new Map<string, RegistrationAuthority>();
@@ -190,14 +190,16 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
 
 /** Frees what a retired runtime's authenticators and validators hold (file watches), once no request can still use it. */
 export function releaseRuntime(runtime: Runtime): void {
-  releaseOpened(runtime.signingCas.values(), runtime.authenticators.map((entry) => entry.authenticator));
-  for (const ra of runtime.registrationAuthorities.values()) {
-    for (const { validator, options } of ra.policy.validators) validator.release?.(options);
-  }
+  releaseOpened(
+    runtime.signingCas.values(),
+    runtime.authenticators.map((entry) => entry.authenticator),
+    [...runtime.registrationAuthorities.values()].flatMap((ra) => ra.policy.validators),
+  );
 }
 
-/** Closes what signers and authenticators hold (token sessions, file watches). */
-function releaseOpened(signingCas: Iterable<SigningCa>, authenticators: Iterable<Authenticator>): void {
+/** Closes what signers, authenticators and validators hold (token sessions, file watches). */
+function releaseOpened(signingCas: Iterable<SigningCa>, authenticators: Iterable<Authenticator>, validators: Iterable<ConfiguredValidator>): void {
   for (const ca of signingCas) ca.signer.release?.();
   for (const authenticator of authenticators) authenticator.close?.();
+  releaseValidators(validators);
 }

@@ -8,7 +8,7 @@ import { disabledLedger, type Ledger } from '../../src/audit/ledger';
 import { SqliteAuditStore } from '../../src/audit/sqlite_store';
 import { assembleRuntime, type Runtime } from '../../src/config/assemble';
 import { openLedger } from '../../src/config/ledger';
-import { loadConfig } from '../../src/config/load';
+import { configPath, loadConfig } from '../../src/config/load';
 import { DEFAULT_LIMITS, type LimitOptions } from '../../src/http/limits';
 import { startServer, type RunningServer } from '../../src/http/server';
 import { issueServerCertificate, serverNames } from '../../src/http/server_certificate';
@@ -35,7 +35,7 @@ export interface TestCaOptions {
   /** Rewrites the generated mayfly.yaml before it is loaded; `dir` is the data folder. */
   readonly editConfig?: (yaml: string, dir: string) => string;
   readonly bodyLimit?: number;
-  /** Record every decision in the config's audit ledger (audit.db in the data folder). */
+  /** Record every decision in the config's audit ledger (`auditDatabase`: audit.db in the data folder unless the config says otherwise). */
   readonly audit?: boolean;
   /** Serve HTTPS with a server certificate from the first signing CA (clients trust `rootFile`). */
   readonly tls?: boolean;
@@ -67,7 +67,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
   const config = await loadConfig(created.configFile, new ValidatorRegistry());
   const runtime = await assembleRuntime(config);
   const ledger = options.audit ? await openLedger(config) : undefined;
-  const auditDatabase = join(dir, 'audit.db');
+  const auditDatabase = configPath(config, config.document.audit.database);
   const auditReader = ledger ? new SqliteAuditStore(auditDatabase, { readonly: true }) : undefined;
   const tls = options.tls ? await issueServerCertificate([...runtime.signingCas.values()][0], serverNames('127.0.0.1', []), ledger ?? disabledLedger) : undefined;
   const server = await startServer(
