@@ -36,7 +36,7 @@ export async function policyTest(options: PolicyTestOptions, print: (line: strin
   const passed = outcome.refusals.length === 0;
   const window = validityWindow(ra.profile, ra.signingCa, new Date());
   const certificate = {
-    subject: subjectText(csr.subjectAttributes),
+    subject: subjectText(outcome.subject),
     dns_names: outcome.names.dnsNames,
     ip_addresses: outcome.names.ipAddresses,
     not_before: window.notBefore.toISOString(),

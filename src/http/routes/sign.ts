@@ -60,12 +60,13 @@ async function decide(ra: RegistrationAuthority, ledger: Ledger, context: Reques
   let decision: Omit<SignDecision, 'outcome'> = { requester, ...(typeof sent === 'string' ? {} : { csrBytes: sent }) };
   try {
     const csr = parseCertificationRequest(decodeCsr(sent));
+    // Policy judges, and returns, the names and subject as they will be issued.
     const outcome = evaluatePolicy(ra.policy, { csr, names: { dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses }, requester, sourceAddress: context.source, registrationAuthority: ra.name });
     decision = { ...decision, csr, names: outcome.names, verdicts: outcome.verdicts };
     if (outcome.refusals.length > 0) throw new PolicyRejection(outcome.refusals, outcome.verdicts);
     // The requester may ask for a shorter life, never a longer one.
     const profile = validityMs === undefined ? ra.profile : { ...ra.profile, validityMs: Math.min(validityMs, ra.profile.validityMs) };
-    const issued = await issueCertificate({ subject: csr.subject, publicKey: csr.publicKey, names: outcome.names }, profile, ra.signingCa);
+    const issued = await issueCertificate({ subject: outcome.subject, publicKey: csr.publicKey, names: outcome.names }, profile, ra.signingCa);
     await ledger.append(signEvent(context, { ...decision, outcome: 'issued', issued }));
     return issued;
   } catch (error) {

@@ -53,7 +53,7 @@ const request = (subject: string, san?: string) => opensslRequest({ subject, ext
 describe('runValidators and evaluatePolicy', () => {
   it('runs every validator after one refuses and collects every reason', () => {
     const spy = recorder();
-    const policy: Policy = { validators: [COMMON_NAME, spy.configured, ALTERNATIVE_NAMES], fixups: [] };
+    const policy: Policy = { validators: [COMMON_NAME, spy.configured, ALTERNATIVE_NAMES], fixups: [], subjectAttributes: [] };
     const outcome = evaluatePolicy(policy, request('/CN=evil.com', 'DNS:a.example.com,DNS:evil.org'));
     expect(spy.seen).toHaveLength(1);
     expect(outcome.verdicts).toEqual([
@@ -65,7 +65,7 @@ describe('runValidators and evaluatePolicy', () => {
   });
 
   it('passes when every validator passes, with the CSR’s names', () => {
-    const outcome = evaluatePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [] }, request('/CN=a.example.com', 'DNS:a.example.com'));
+    const outcome = evaluatePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [], subjectAttributes: [] }, request('/CN=a.example.com', 'DNS:a.example.com'));
     expect(outcome.refusals).toEqual([]);
     expect(outcome.verdicts).toEqual([
       { validator: 'common_name', reasons: [] },
@@ -86,13 +86,13 @@ describe('runValidators and evaluatePolicy', () => {
   });
 
   it('never lets a throwing validator pass the request', () => {
-    const outcome = evaluatePolicy({ validators: [throwing('exploding', new TypeError('x is undefined'))], fixups: [] }, request('/CN=a.example.com'));
+    const outcome = evaluatePolicy({ validators: [throwing('exploding', new TypeError('x is undefined'))], fixups: [], subjectAttributes: [] }, request('/CN=a.example.com'));
     expect(outcome.refusals).toEqual([{ validator: 'exploding', reasons: ['validator exploding failed while checking the request; refused to be safe'] }]);
   });
 
   it('refuses, rather than passes, when a built-in validator breaks (deny_list without its prepared list)', () => {
     const unprepared: ConfiguredValidator = { validator: denyList, options: denyList.options.parse({ file: 'deny.txt' }) };
-    const outcome = evaluatePolicy({ validators: [unprepared], fixups: [] }, request('/CN=a.example.com'));
+    const outcome = evaluatePolicy({ validators: [unprepared], fixups: [], subjectAttributes: [] }, request('/CN=a.example.com'));
     expect(outcome.refusals).toEqual([{ validator: 'deny_list', reasons: ['validator deny_list failed while checking the request; refused to be safe'] }]);
   });
 
@@ -100,7 +100,7 @@ describe('runValidators and evaluatePolicy', () => {
     it('do not run when validation refused', () => {
       const spy = spyFixup();
       const csr = request('/CN=evil.com', 'DNS:a.example.com');
-      const outcome = evaluatePolicy({ validators: [COMMON_NAME], fixups: [spy.configured] }, csr);
+      const outcome = evaluatePolicy({ validators: [COMMON_NAME], fixups: [spy.configured], subjectAttributes: [] }, csr);
       expect(spy.calls).toHaveLength(0);
       expect(outcome.names).toBe(csr.names);
       expect(outcome.refusals).toEqual([{ validator: 'common_name', reasons: ["common name 'evil.com' is outside the allowed domains [.example.com]"] }]);
@@ -109,13 +109,13 @@ describe('runValidators and evaluatePolicy', () => {
     it('run once when validation passed, and the names are validated again only if they changed', () => {
       const unchanged = spyFixup();
       const validator = recorder();
-      evaluatePolicy({ validators: [validator.configured], fixups: [unchanged.configured] }, request('/CN=a.example.com', 'DNS:a.example.com'));
+      evaluatePolicy({ validators: [validator.configured], fixups: [unchanged.configured], subjectAttributes: [] }, request('/CN=a.example.com', 'DNS:a.example.com'));
       expect(unchanged.calls).toHaveLength(1);
       expect(validator.seen).toHaveLength(1);
 
       const adding = spyFixup((r) => ({ dnsNames: [...r.names.dnsNames, 'added.example.com'], ipAddresses: r.names.ipAddresses }));
       const second = recorder();
-      const outcome = evaluatePolicy({ validators: [second.configured], fixups: [adding.configured] }, request('/CN=a.example.com', 'DNS:a.example.com'));
+      const outcome = evaluatePolicy({ validators: [second.configured], fixups: [adding.configured], subjectAttributes: [] }, request('/CN=a.example.com', 'DNS:a.example.com'));
       expect(adding.calls).toHaveLength(1);
       expect(second.seen).toEqual([
         { dnsNames: ['a.example.com'], ipAddresses: [] },
@@ -127,7 +127,7 @@ describe('runValidators and evaluatePolicy', () => {
     it('each see the names the previous fixup made', () => {
       const first = spyFixup((r) => ({ dnsNames: [...r.names.dnsNames, 'one.example.com'], ipAddresses: r.names.ipAddresses }));
       const second = spyFixup((r) => ({ dnsNames: [...r.names.dnsNames, 'two.example.com'], ipAddresses: r.names.ipAddresses }));
-      const outcome = evaluatePolicy({ validators: [ALTERNATIVE_NAMES], fixups: [first.configured, second.configured] }, request('/CN=a.example.com', 'DNS:a.example.com'));
+      const outcome = evaluatePolicy({ validators: [ALTERNATIVE_NAMES], fixups: [first.configured, second.configured], subjectAttributes: [] }, request('/CN=a.example.com', 'DNS:a.example.com'));
       expect(second.calls[0].names).toEqual({ dnsNames: ['a.example.com', 'one.example.com'], ipAddresses: [] });
       expect(outcome.names).toEqual({ dnsNames: ['a.example.com', 'one.example.com', 'two.example.com'], ipAddresses: [] });
       expect(outcome.refusals).toEqual([]);
@@ -139,14 +139,14 @@ describe('runValidators and evaluatePolicy', () => {
         options: {},
       };
       const csr = request('/CN=a.example.com', 'DNS:a.example.com');
-      const outcome = evaluatePolicy({ validators: [ALTERNATIVE_NAMES], fixups: [broken] }, csr);
+      const outcome = evaluatePolicy({ validators: [ALTERNATIVE_NAMES], fixups: [broken], subjectAttributes: [] }, csr);
       expect(outcome.refusals).toEqual([{ validator: 'broken_fixup', reasons: ['fixup broken_fixup failed; refused to be safe'] }]);
       expect(outcome.verdicts).toEqual([{ validator: 'alternative_names', reasons: [] }, { validator: 'broken_fixup', reasons: ['fixup broken_fixup failed; refused to be safe'] }]);
       expect(outcome.names).toBe(csr.names);
     });
 
     it('are validated again: a CN that is an allowed IP, copied into a SAN alternative_names refuses, is refused', () => {
-      const outcome = evaluatePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [enforce] }, request('/CN=10.0.0.1', 'DNS:a.example.com'));
+      const outcome = evaluatePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [enforce], subjectAttributes: [] }, request('/CN=10.0.0.1', 'DNS:a.example.com'));
       expect(outcome.names).toEqual({ dnsNames: ['a.example.com'], ipAddresses: ['10.0.0.1'] });
       expect(outcome.refusals).toEqual([
         { validator: 'alternative_names', reasons: ['IP address 10.0.0.1 is not allowed (alternative_names takes DNS names only; use alternative_names_ip)'] },
@@ -156,7 +156,7 @@ describe('runValidators and evaluatePolicy', () => {
 
     it('pass the second time when the fixed-up names are allowed', () => {
       const ip = configured(alternativeNamesIp, { allowed_domains: ['.example.com'], allowed_networks: ['10.0.0.0/8'] });
-      const outcome = evaluatePolicy({ validators: [COMMON_NAME, ip], fixups: [enforce] }, request('/CN=10.0.0.1', 'DNS:a.example.com'));
+      const outcome = evaluatePolicy({ validators: [COMMON_NAME, ip], fixups: [enforce], subjectAttributes: [] }, request('/CN=10.0.0.1', 'DNS:a.example.com'));
       expect(outcome.refusals).toEqual([]);
       expect(outcome.names).toEqual({ dnsNames: ['a.example.com'], ipAddresses: ['10.0.0.1'] });
     });
@@ -164,7 +164,7 @@ describe('runValidators and evaluatePolicy', () => {
 
   describe('enforcePolicy', () => {
     it('throws a PolicyRejection carrying every refusal and verdict', () => {
-      const policy: Policy = { validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [] };
+      const policy: Policy = { validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [], subjectAttributes: [] };
       let thrown: unknown;
       try {
         enforcePolicy(policy, request('/CN=evil.com', 'DNS:evil.org'));
@@ -185,13 +185,13 @@ describe('runValidators and evaluatePolicy', () => {
     });
 
     it('throws when only the second pass refuses', () => {
-      expect(() => enforcePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [enforce] }, request('/CN=10.0.0.1', 'DNS:a.example.com'))).toThrow(
+      expect(() => enforcePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [enforce], subjectAttributes: [] }, request('/CN=10.0.0.1', 'DNS:a.example.com'))).toThrow(
         new PolicyRejection([{ validator: 'alternative_names', reasons: ['IP address 10.0.0.1 is not allowed (alternative_names takes DNS names only; use alternative_names_ip)'] }], []),
       );
     });
 
     it('returns the outcome when policy passes', () => {
-      const outcome = enforcePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [enforce] }, request('/CN=b.example.com', 'DNS:a.example.com'));
+      const outcome = enforcePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [enforce], subjectAttributes: [] }, request('/CN=b.example.com', 'DNS:a.example.com'));
       expect(outcome.refusals).toEqual([]);
       expect(outcome.names).toEqual({ dnsNames: ['a.example.com', 'b.example.com'], ipAddresses: [] });
     });
