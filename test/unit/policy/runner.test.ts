@@ -59,7 +59,8 @@ describe('runValidators and evaluatePolicy', () => {
     expect(outcome.verdicts).toEqual([
       { validator: 'common_name', reasons: ["common name 'evil.com' is outside the allowed domains [.example.com]"] },
       { validator: 'recorder', reasons: [] },
-      { validator: 'alternative_names', reasons: ["DNS name 'evil.org' is outside the allowed domains [.example.com]"] },
+      // The CN is issued as a SAN too, so alternative_names judges it.
+      { validator: 'alternative_names', reasons: ["DNS name 'evil.com' is outside the allowed domains [.example.com]", "DNS name 'evil.org' is outside the allowed domains [.example.com]"] },
     ]);
     expect(outcome.refusals).toEqual([outcome.verdicts[0], outcome.verdicts[2]]);
   });
@@ -102,7 +103,7 @@ describe('runValidators and evaluatePolicy', () => {
       const csr = request('/CN=evil.com', 'DNS:a.example.com');
       const outcome = evaluatePolicy({ validators: [COMMON_NAME], fixups: [spy.configured], subjectAttributes: [] }, csr);
       expect(spy.calls).toHaveLength(0);
-      expect(outcome.names).toBe(csr.names);
+      expect(outcome.names).toEqual({ dnsNames: ['evil.com', 'a.example.com'], ipAddresses: [] });
       expect(outcome.refusals).toEqual([{ validator: 'common_name', reasons: ["common name 'evil.com' is outside the allowed domains [.example.com]"] }]);
     });
 
@@ -142,10 +143,10 @@ describe('runValidators and evaluatePolicy', () => {
       const outcome = evaluatePolicy({ validators: [ALTERNATIVE_NAMES], fixups: [broken], subjectAttributes: [] }, csr);
       expect(outcome.refusals).toEqual([{ validator: 'broken_fixup', reasons: ['fixup broken_fixup failed; refused to be safe'] }]);
       expect(outcome.verdicts).toEqual([{ validator: 'alternative_names', reasons: [] }, { validator: 'broken_fixup', reasons: ['fixup broken_fixup failed; refused to be safe'] }]);
-      expect(outcome.names).toBe(csr.names);
+      expect(outcome.names).toEqual(csr.names);
     });
 
-    it('are validated again: a CN that is an allowed IP, copied into a SAN alternative_names refuses, is refused', () => {
+    it('judge an IP CN as the iPAddress SAN it is issued as: alternative_names refuses it', () => {
       const outcome = evaluatePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [enforce], subjectAttributes: [] }, request('/CN=10.0.0.1', 'DNS:a.example.com'));
       expect(outcome.names).toEqual({ dnsNames: ['a.example.com'], ipAddresses: ['10.0.0.1'] });
       expect(outcome.refusals).toEqual([
@@ -176,11 +177,11 @@ describe('runValidators and evaluatePolicy', () => {
       expect(rejection.name).toBe('PolicyRejection');
       expect(rejection.refusals).toEqual([
         { validator: 'common_name', reasons: ["common name 'evil.com' is outside the allowed domains [.example.com]"] },
-        { validator: 'alternative_names', reasons: ["DNS name 'evil.org' is outside the allowed domains [.example.com]"] },
+        { validator: 'alternative_names', reasons: ["DNS name 'evil.com' is outside the allowed domains [.example.com]", "DNS name 'evil.org' is outside the allowed domains [.example.com]"] },
       ]);
       expect(rejection.verdicts).toEqual(rejection.refusals);
       expect(rejection.message).toBe(
-        "common_name: common name 'evil.com' is outside the allowed domains [.example.com]; alternative_names: DNS name 'evil.org' is outside the allowed domains [.example.com]",
+        "common_name: common name 'evil.com' is outside the allowed domains [.example.com]; alternative_names: DNS name 'evil.com' is outside the allowed domains [.example.com]; alternative_names: DNS name 'evil.org' is outside the allowed domains [.example.com]",
       );
     });
 
@@ -193,7 +194,44 @@ describe('runValidators and evaluatePolicy', () => {
     it('returns the outcome when policy passes', () => {
       const outcome = enforcePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [enforce], subjectAttributes: [] }, request('/CN=b.example.com', 'DNS:a.example.com'));
       expect(outcome.refusals).toEqual([]);
-      expect(outcome.names).toEqual({ dnsNames: ['a.example.com', 'b.example.com'], ipAddresses: [] });
+      expect(outcome.names).toEqual({ dnsNames: ['b.example.com', 'a.example.com'], ipAddresses: [] });
+    });
+  });
+
+  describe('the names and subject to issue', () => {
+    const policy: Policy = { validators: [], fixups: [], subjectAttributes: [] };
+    const names = (subject: string, san?: string) => evaluatePolicy(policy, request(subject, san)).names;
+
+    it('are the CN first, then the requested names, lower-cased, without a trailing dot, each once', () => {
+      expect(names('/CN=Dot.Example.COM.', 'DNS:b.example.com.,DNS:B.Example.Com,DNS:dot.example.com')).toEqual({ dnsNames: ['dot.example.com', 'b.example.com'], ipAddresses: [] });
+    });
+
+    it('hold an IP sent as a dNSName or a CN as an iPAddress, in canonical form', () => {
+      expect(names('/CN=2001:DB8:0:0::1', 'DNS:10.0.0.1,IP:10.0.0.1,IP:::ffff:10.0.0.1')).toEqual({ dnsNames: [], ipAddresses: ['2001:db8::1', '10.0.0.1'] });
+    });
+
+    it('keep a CN that is no name as sent, so that validators refuse it', () => {
+      const der = buildCsr({ subject: [{ oid: OIDS.commonName, value: 'Alice Smith' }], extensions: [{ oid: OIDS.subjectAltName, value: subjectAltNameValue([{ dns: 'b.example.com' }]) }] });
+      const outcome = evaluatePolicy({ ...policy, validators: [ALTERNATIVE_NAMES] }, requestFromCsr(der));
+      expect(outcome.names).toEqual({ dnsNames: ['Alice Smith', 'b.example.com'], ipAddresses: [] });
+      expect(outcome.refusals).toEqual([{ validator: 'alternative_names', reasons: ['DNS name: name "Alice Smith" contains characters not allowed in a DNS name'] }]);
+    });
+
+    it('leave out of the subject every attribute but the CN (in issued form) and the types the RA names, emailAddress always', () => {
+      const der = buildCsr({
+        subject: [
+          { oid: OIDS.commonName, value: 'A.Example.COM.' },
+          { oid: '2.5.4.10', value: 'system:masters' },
+          { oid: OIDS.organizationalUnit, value: 'ops' },
+          { oid: '0.9.2342.19200300.100.1.1', value: 'root' },
+          { oid: '1.2.840.113549.1.9.1', value: 'ceo@example.com', tag: 0x16 },
+        ],
+      });
+      expect(evaluatePolicy(policy, requestFromCsr(der)).subject).toEqual([{ type: OIDS.commonName, value: 'a.example.com' }]);
+      expect(evaluatePolicy({ ...policy, subjectAttributes: [OIDS.organizationalUnit, '1.2.840.113549.1.9.1'] }, requestFromCsr(der)).subject).toEqual([
+        { type: OIDS.commonName, value: 'a.example.com' },
+        { type: OIDS.organizationalUnit, value: 'ops' },
+      ]);
     });
   });
 });
@@ -201,61 +239,9 @@ describe('runValidators and evaluatePolicy', () => {
 describe('enforce_alternative_names', () => {
   const apply = (r: PolicyRequest) => enforceAlternativeNames.apply(r, enforceAlternativeNames.options.parse({}));
 
-  it('copies the CN into the DNS names', () => {
-    expect(apply(request('/CN=a.example.com', 'DNS:b.example.com'))).toEqual({ dnsNames: ['b.example.com', 'a.example.com'], ipAddresses: [] });
-  });
-
-  it('adds a SAN to a request that has none', () => {
-    expect(apply(request('/CN=a.example.com'))).toEqual({ dnsNames: ['a.example.com'], ipAddresses: [] });
-  });
-
-  it('does not duplicate a CN present in another case or with a trailing dot', () => {
-    expect(apply(request('/CN=A.Example.COM', 'DNS:a.example.com'))).toEqual({ dnsNames: ['a.example.com'], ipAddresses: [] });
-    expect(apply(request('/CN=a.example.com.', 'DNS:a.example.com'))).toEqual({ dnsNames: ['a.example.com'], ipAddresses: [] });
-    expect(apply(request('/CN=a.example.com', 'DNS:A.EXAMPLE.COM.'))).toEqual({ dnsNames: ['A.EXAMPLE.COM.'], ipAddresses: [] });
-  });
-
-  it('copies an IP CN into the IP addresses, in canonical form', () => {
-    expect(apply(request('/CN=10.0.0.1', 'DNS:a.example.com'))).toEqual({ dnsNames: ['a.example.com'], ipAddresses: ['10.0.0.1'] });
-    expect(apply(request('/CN=2001:DB8:0:0::1', 'DNS:a.example.com'))).toEqual({ dnsNames: ['a.example.com'], ipAddresses: ['2001:db8::1'] });
-  });
-
-  it('does not duplicate an IP CN already present in another spelling', () => {
-    expect(apply(request('/CN=::ffff:10.0.0.1', 'IP:10.0.0.1'))).toEqual({ dnsNames: [], ipAddresses: ['10.0.0.1'] });
-    expect(apply(request('/CN=2001:DB8:0:0::1', 'IP:2001:db8::1'))).toEqual({ dnsNames: [], ipAddresses: ['2001:db8::1'] });
-    expect(apply(request('/CN=10.0.0.1', 'DNS:10.0.0.1'))).toEqual({ dnsNames: ['10.0.0.1'], ipAddresses: [] });
-  });
-
-  it('copies an A-label and a wildcard CN as DNS names', () => {
-    expect(apply(request('/CN=xn--bcher-kva.example.com'))).toEqual({ dnsNames: ['xn--bcher-kva.example.com'], ipAddresses: [] });
-    expect(apply(request('/CN=*.example.com', 'DNS:a.example.com'))).toEqual({ dnsNames: ['a.example.com', '*.example.com'], ipAddresses: [] });
-  });
-
-  it('does not copy a CN that is not a name (a NUL, a space)', () => {
-    const der = buildCsr({
-      subject: [
-        { oid: OIDS.commonName, value: 'a.example.com\u0000.evil.com' },
-        { oid: OIDS.commonName, value: 'Alice Smith' },
-      ],
-      extensions: [{ oid: OIDS.subjectAltName, value: subjectAltNameValue([{ dns: 'b.example.com' }]) }],
-    });
-    expect(apply(requestFromCsr(der))).toEqual({ dnsNames: ['b.example.com'], ipAddresses: [] });
-  });
-
-  it('copies every CN, each once', () => {
-    const der = buildCsr({
-      subject: [
-        { oid: OIDS.commonName, value: 'a.example.com' },
-        { oid: OIDS.commonName, value: 'A.EXAMPLE.COM' },
-        { oid: OIDS.commonName, value: '10.0.0.1' },
-      ],
-    });
-    expect(apply(requestFromCsr(der))).toEqual({ dnsNames: ['a.example.com'], ipAddresses: ['10.0.0.1'] });
-  });
-
-  it('starts from the names to issue, not the CSR’s', () => {
+  it('changes nothing: the CN is always issued as a SAN now, and configs that name the fixup still load', () => {
     const r = request('/CN=a.example.com', 'DNS:b.example.com');
-    expect(apply({ ...r, names: { dnsNames: ['c.example.com'], ipAddresses: [] } })).toEqual({ dnsNames: ['c.example.com', 'a.example.com'], ipAddresses: [] });
+    expect(apply(r)).toBe(r.names);
   });
 
   it('refuses options', () => {
