@@ -132,13 +132,18 @@ export interface SourcedIdentifier {
   readonly identifier: Identifier;
 }
 
-/** Every identifier the certificate would carry: the CNs, the DNS and the IP subjectAltNames. */
+/**
+ * Every identifier the certificate would carry: the CNs, the DNS and the IP subjectAltNames. A
+ * subjectAltName that is a CN's issued form is that CN, listed once (as the common name).
+ */
 export function requestIdentifiers(commonNames: readonly string[], names: { readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] }): SourcedIdentifier[] {
-  return [
-    ...commonNames.map((raw) => ({ source: 'common name' as const, identifier: classifyName(raw) })),
+  const common = commonNames.map((raw) => ({ source: 'common name' as const, identifier: classifyName(raw) }));
+  const issuedCommonNames = new Set(common.map(({ identifier }) => canonicalName(identifier)));
+  const alternative = [
     ...names.dnsNames.map((raw) => ({ source: 'DNS name' as const, identifier: classifyName(raw) })),
     ...names.ipAddresses.map((raw) => ({ source: 'IP address' as const, identifier: classifyName(raw) })),
   ];
+  return [...common, ...alternative.filter(({ identifier }) => !issuedCommonNames.has(canonicalName(identifier)))];
 }
 
 /** The reasons a domain-list validator gives for one DNS identifier, or none when it is allowed. */
