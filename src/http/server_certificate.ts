@@ -2,9 +2,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import ipaddr from 'ipaddr.js';
-import { issueCertificate } from '../issuance/certificate';
+import type { Ledger } from '../audit/ledger';
 import { OID } from '../csr/oids';
 import { NAME_ATTRIBUTES } from '../issuance/name';
+import { issueOwnCertificate } from '../ra/issue';
 import type { SigningCa } from '../signers/signing_ca';
 import { certificatePem } from '../pem';
 
@@ -39,11 +40,16 @@ export function serverNames(host: string, extra: readonly string[]): { dnsNames:
   };
 }
 
-/** Issues Mayfly's own server certificate from `ca`, for a P-256 key made here and never written. */
-export async function issueServerCertificate(ca: SigningCa, names: { dnsNames: string[]; ipAddresses: string[] }): Promise<ServerCredentials> {
+/**
+ * Issues Mayfly's own server certificate from `ca`, for a P-256 key made here and never written,
+ * through the RA's issuance path: like every certificate Mayfly signs, it is in the ledger.
+ */
+export async function issueServerCertificate(ca: SigningCa, names: { dnsNames: string[]; ipAddresses: string[] }, ledger: Ledger): Promise<ServerCredentials> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const spki = publicKey.export({ format: 'der', type: 'spki' });
-  const issued = await issueCertificate(
+  const issued = await issueOwnCertificate(
+    ledger,
+    ca,
     {
       subject: [
         { type: OID.commonName, value: names.dnsNames[0] ?? names.ipAddresses[0] },
@@ -53,7 +59,6 @@ export async function issueServerCertificate(ca: SigningCa, names: { dnsNames: s
       names,
     },
     { validityMs: LIFETIME_MS, backdateMs: BACKDATE_MS, keyUsage: ['digitalSignature'], extKeyUsage: ['serverAuth'], subjectAttributes: [NAME_ATTRIBUTES.O.oid], allowUnderscores: false },
-    ca,
   );
   return {
     key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),

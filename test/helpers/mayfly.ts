@@ -4,9 +4,10 @@ import { request as httpsRequestRaw } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initDataDir } from '../../src/cli/init';
-import type { Ledger } from '../../src/audit/ledger';
+import { disabledLedger, type Ledger } from '../../src/audit/ledger';
 import { SqliteAuditStore } from '../../src/audit/sqlite_store';
-import { assembleRuntime, openLedger, type Runtime } from '../../src/config/assemble';
+import { assembleRuntime, type Runtime } from '../../src/config/assemble';
+import { openLedger } from '../../src/config/ledger';
 import { loadConfig } from '../../src/config/load';
 import { DEFAULT_LIMITS, type LimitOptions } from '../../src/http/limits';
 import { startServer, type RunningServer } from '../../src/http/server';
@@ -44,9 +45,19 @@ export interface TestCaOptions {
 
 /**
  * Tests send many requests, and many deliberately bad ones, from 127.0.0.1 to one server: the rate
- * limits and the authentication back-off are lifted unless a test sets them (test/integration/limits.test.ts).
+ * limits, the caps on unauthenticated requests and credential checks, and the authentication back-off
+ * are lifted unless a test sets them (test/integration/limits.test.ts, front_door.test.ts).
  */
-const TEST_LIMITS: LimitOptions = { ...DEFAULT_LIMITS, requestsPerMinutePerIdentity: 0, requestsPerMinutePerSource: 0, authFailuresBeforeBackoff: 1_000_000 };
+export const TEST_LIMITS: LimitOptions = {
+  ...DEFAULT_LIMITS,
+  requestsPerMinutePerIdentity: 0,
+  requestsPerMinutePerSource: 0,
+  authFailuresBeforeBackoff: 1_000_000,
+  authFailuresPerSourceBeforeBackoff: 1_000_000,
+  maxUnauthenticatedPerSource: 1_000_000,
+  maxCredentialChecksPerSource: 1_000_000,
+  maxCredentialChecks: 1_000_000,
+};
 
 /** `mayfly init` into a temp folder, then load, assemble and serve it on 127.0.0.1:0. */
 export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> {
@@ -58,7 +69,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
   const ledger = options.audit ? await openLedger(config) : undefined;
   const auditDatabase = join(dir, 'audit.db');
   const auditReader = ledger ? new SqliteAuditStore(auditDatabase, { readonly: true }) : undefined;
-  const tls = options.tls ? await issueServerCertificate([...runtime.signingCas.values()][0], serverNames('127.0.0.1', [])) : undefined;
+  const tls = options.tls ? await issueServerCertificate([...runtime.signingCas.values()][0], serverNames('127.0.0.1', []), ledger ?? disabledLedger) : undefined;
   const server = await startServer(
     {
       runtime: () => runtime,

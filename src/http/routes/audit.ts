@@ -1,33 +1,34 @@
 import type { Request, Response } from 'express';
 import type { AuditEvent } from '../../audit/record';
-import type { AuditQuery, SqliteAuditStore } from '../../audit/sqlite_store';
+import type { AuditQuery, AuditReader } from '../../audit/store';
 import type { Runtime } from '../../config/assemble';
 import { authenticationFailed, HttpError } from '../errors';
-import type { RequestLimits } from '../limits';
-import { headerCredentials } from '../sign_request';
+import type { Admission } from '../limits';
+import { claimedIdentity, headerCredentials } from '../sign_request';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 const OUTCOMES = new Set(['issued', 'refused', 'error']);
 
 /** GET /v1/audit: the ledger, filtered and paginated, for requesters in an audit admin group. */
-export async function listAudit(runtime: Runtime, store: SqliteAuditStore | undefined, limits: RequestLimits, request: Request, response: Response): Promise<void> {
+export async function listAudit(runtime: Runtime, store: AuditReader | undefined, admission: Admission, request: Request, response: Response): Promise<void> {
   const credentials = headerCredentials(request);
-  let admin: boolean | undefined;
-  for (const entry of runtime.authenticators) {
-    const requester = await entry.authenticator.authenticate(credentials);
-    if (!requester) continue;
-    admin = requester.groups.some((group) => entry.auditAdminGroups.includes(group));
-    if (admin) break;
-  }
-  if (admin === undefined) {
-    await limits.authenticationFailed(request.ip ?? '');
-    throw authenticationFailed();
-  }
+  // Under the same caps and back-off as a sign request: every authenticator tried may run a scrypt.
+  const admin = await admission.authenticate(claimedIdentity(credentials), async () => {
+    let authenticated: boolean | undefined;
+    for (const entry of runtime.authenticators) {
+      const requester = await entry.authenticator.authenticate(credentials);
+      if (!requester) continue;
+      authenticated = requester.groups.some((group) => entry.auditAdminGroups.includes(group));
+      if (authenticated) break;
+    }
+    return authenticated;
+  });
+  if (admin === undefined) throw authenticationFailed();
   if (!admin) throw new HttpError(403, 'forbidden', 'reading the audit ledger needs an audit admin group');
   if (!store) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');
   const query = auditQuery(request.query as Record<string, unknown>);
-  const records = store.query({ ...query, limit: (query.limit ?? DEFAULT_PAGE) + 1 });
+  const records = await store.query({ ...query, limit: (query.limit ?? DEFAULT_PAGE) + 1 });
   const page = records.slice(0, query.limit ?? DEFAULT_PAGE);
   const last = page[page.length - 1];
   const next = records.length > page.length && last ? Buffer.from(JSON.stringify({ time: (JSON.parse(last.body) as AuditEvent).time, chain: last.chain, seq: last.seq })).toString('base64url') : null;
