@@ -31,13 +31,22 @@ export interface UnsupportedName {
   readonly value: string;
 }
 
+/** One AttributeTypeAndValue of a subject Name (RFC 5280 4.1.2.4). */
+export interface SubjectAttribute {
+  /** The attribute type OID. */
+  readonly type: string;
+  readonly value: string;
+  /** The string type it was sent as (a TAG.* value), when it came from a CSR. */
+  readonly tag?: number;
+}
+
 /** A PKCS#10 request parsed once: every later stage reads these fields, never the DER again. */
 export interface CertificationRequest {
   readonly der: Uint8Array;
-  /** The subject Name, DER, copied unchanged into the certificate. */
+  /** The subject Name as sent, DER. Never copied into a certificate: issuance re-encodes the checked attributes. */
   readonly subject: Uint8Array;
-  /** Subject attributes in order, as OID and string value. */
-  readonly subjectAttributes: readonly { readonly type: string; readonly value: string }[];
+  /** Subject attributes in order, as OID, string value and the string type they were sent as. */
+  readonly subjectAttributes: readonly SubjectAttribute[];
   readonly commonNames: readonly string[];
   readonly dnsNames: readonly string[];
   /** IP addresses from the SAN, in ipaddr.js canonical text form. */

@@ -14,7 +14,8 @@ import { LocalSigner } from '../signers/local';
 import { Pkcs11Signer } from '../signers/pkcs11';
 import { SignerConfigError, type Signer } from '../signers/signer';
 import { loadPreviousChain, loadSigningCa, type PreviousChain, type SigningCa } from '../signers/signing_ca';
-import { alwaysOnValidators } from '../../validators';
+import { alwaysOnValidators, nameSyntax } from '../../validators';
+import { NAME_ATTRIBUTES } from '../issuance/name';
 import { parseDuration } from './duration';
 import { ConfigError, configPath, releaseValidators, type ConfigProblem, type MayflyConfig } from './load';
 import { pemCertificateBlocks } from '../pem';
@@ -128,7 +129,10 @@ export async function readPinFile(file: string): Promise<{ value: string | undef
   return { value: (await readFile(file, 'utf8')).split('\n')[0].trim(), source };
 }
 
-const ALWAYS_ON: readonly ConfiguredValidator[] = alwaysOnValidators.map((validator) => ({ validator, options: {} }));
+/** The always-on validators, with the one RA-level option they read. */
+function alwaysOn(allowUnderscores: boolean): ConfiguredValidator[] {
+  return alwaysOnValidators.map((validator) => ({ validator, options: validator === nameSyntax ? { allow_underscores: allowUnderscores } : {} }));
+}
 
 /** Builds authenticators and signers from a validated config; a failure names the config key behind it. */
 export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
@@ -171,15 +175,19 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
   }
   const registrationAuthorities = new Map<string, RegistrationAuthority>();
   for (const [name, ra] of config.registrationAuthorities) {
+    const { subject_attributes: subjectAttributeNames, allow_underscores: allowUnderscores } = config.document.registration_authority[name];
+    const subjectAttributes = subjectAttributeNames.map((short) => NAME_ATTRIBUTES[short].oid);
     registrationAuthorities.set(name, {
       name,
       authenticator: authenticators.get(ra.authentication)!,
-      policy: { validators: [...ALWAYS_ON, ...ra.validators], fixups: ra.fixups },
+      policy: { validators: [...alwaysOn(allowUnderscores), ...ra.validators], fixups: ra.fixups, subjectAttributes },
       profile: {
         validityMs: ra.validityMs,
         backdateMs: ra.backdateMs,
         ...(ra.keyUsage ? { keyUsage: ra.keyUsage as KeyUsageName[] } : {}),
         extKeyUsage: ra.extKeyUsage,
+        subjectAttributes,
+        allowUnderscores,
       },
       signingCa: signingCas.get(ra.signingCa)!,
     });

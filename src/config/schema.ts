@@ -3,6 +3,7 @@ import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS } from '../csr/oids';
 import { isValidOid } from '../der';
 import { isNetwork } from '../policy/names';
 import { parseDuration } from './duration';
+import { ISSUABLE_ATTRIBUTES } from '../../validators/subject_attributes';
 
 // The YAML shape of mayfly.yaml. It is a contract other tools rely on: change it only by adding.
 
@@ -128,8 +129,32 @@ const registrationAuthority = z
     ext_key_usage: z.array(z.union([z.enum(Object.keys(EXT_KEY_USAGE_OIDS) as [string, ...string[]]), z.string().refine(isValidOid, 'expected a key purpose name or a valid dotted OID')])).default(['serverAuth', 'clientAuth']),
     validators: z.array(validatorItem).default([]),
     fixups: z.array(validatorItem).default([]),
+    /**
+     * Subject attributes issued beside the CN, e.g. [O, OU]; all others a CSR sends are left out
+     * (emailAddress always). Each needs a `subject_attributes` validator listing its allowed values.
+     */
+    subject_attributes: z.array(z.enum(ISSUABLE_ATTRIBUTES)).default([]),
+    /** dNSName labels may hold underscores: DNS allows them (RFC 2181 11), RFC 1123 host names do not. */
+    allow_underscores: z.boolean().default(false),
   })
-  .refine((ra) => (ra.valid_hours === undefined) !== (ra.validity === undefined), { message: 'give exactly one of valid_hours and validity' });
+  .refine((ra) => (ra.valid_hours === undefined) !== (ra.validity === undefined), { message: 'give exactly one of valid_hours and validity' })
+  .superRefine((ra, context) => {
+    // Nothing beyond the CN reaches a subject unless a validator decides its values: a named type
+    // with no allowed values would be issued unchecked, a listed type not named would never be issued.
+    const validatorIndex = ra.validators.findIndex((item) => 'subject_attributes' in item);
+    const options = ra.validators[validatorIndex]?.subject_attributes;
+    const listed = typeof options === 'object' && options !== null ? Object.keys(options) : [];
+    ra.subject_attributes.forEach((type, index) => {
+      if (!listed.includes(type)) {
+        context.addIssue({ code: 'custom', path: ['subject_attributes', index], message: `${type} is issued only with its allowed values: add a subject_attributes validator, e.g. - subject_attributes: { ${type}: [...] }` });
+      }
+    });
+    for (const type of listed) {
+      if (!(ra.subject_attributes as readonly string[]).includes(type)) {
+        context.addIssue({ code: 'custom', path: ['validators', validatorIndex, 'subject_attributes', type], message: `${type} is not issued: name it in the RA's subject_attributes, or leave it out here` });
+      }
+    }
+  });
 
 const limits = z.strictObject({
   /** Largest request body, bytes. */

@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { contextTag, DerError, readDer, TAG, type DerNode } from '../der';
-import type { CertificationRequest, RequestedExtension, SubjectPublicKey, UnsupportedName } from '../types';
+import type { CertificationRequest, RequestedExtension, SubjectAttribute, SubjectPublicKey, UnsupportedName } from '../types';
 import { CsrParseError } from './errors';
 import { GENERAL_NAME_KINDS, KEY_USAGE_BITS, OID } from './oids';
 import { readSignatureAlgorithm, verifySignature } from './signature';
@@ -58,7 +58,7 @@ function parse(der: Uint8Array): CertificationRequest {
 }
 
 // RFC 5280 4.1.2.4: Name ::= SEQUENCE OF SET OF AttributeTypeAndValue
-function readName(name: DerNode): { type: string; value: string }[] {
+function readName(name: DerNode): SubjectAttribute[] {
   return name.children().flatMap((rdn) =>
     rdn.expect(TAG.SET, 'RelativeDistinguishedName').children().map((attribute) => {
       const [type, value, ...extra] = attribute.expect(TAG.SEQUENCE, 'AttributeTypeAndValue').children();
@@ -67,7 +67,8 @@ function readName(name: DerNode): { type: string; value: string }[] {
       // RFC 5280 A.1: VisibleString is no DirectoryString; copied into a certificate, it makes one
       // that common software (OpenSSL, Node) cannot load.
       if (value.tag === TAG.VISIBLE_STRING) throw new CsrParseError(`subject attribute ${oid} is a VisibleString, which RFC 5280 does not allow in a name`);
-      return { type: oid, value: readText(value, `subject attribute ${oid}`) };
+      // The tag is kept: policy refuses a CN in a string type clients mis-read (RFC 5280 4.1.2.6).
+      return { type: oid, value: readText(value, `subject attribute ${oid}`), tag: value.tag };
     }),
   );
 }

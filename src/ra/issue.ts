@@ -36,7 +36,8 @@ export async function issue(ra: RegistrationAuthority, ledger: Ledger, request: 
     decision = { ...decision, csr, names: outcome.names, verdicts: outcome.verdicts };
     if (outcome.refusals.length > 0) throw new PolicyRejection(outcome.refusals, outcome.verdicts);
     const profile = request.validityMs === undefined ? ra.profile : { ...ra.profile, validityMs: Math.min(request.validityMs, ra.profile.validityMs) };
-    return await signAndRecord(ledger, context, decision, { subject: csr.subject, publicKey: csr.publicKey, names: outcome.names }, profile, ra.signingCa);
+    // Policy returns the subject and names as they are to be issued: the ones it judged.
+    return await signAndRecord(ledger, context, decision, { subject: outcome.subject, publicKey: csr.publicKey, names: outcome.names }, profile, ra.signingCa);
   } catch (error) {
     await recordFailure(ledger, context, decision, error);
     throw error;

@@ -18,6 +18,8 @@ export interface SigningCa {
   readonly subject: Uint8Array;
   /** RFC 5280 4.2.1.2: its subjectKeyIdentifier, which becomes the issued certificate's AKI. */
   readonly subjectKeyIdentifier: Uint8Array;
+  /** The issuing certificate's validity: a leaf lies within it (RFC 5280 6.1.3 (a)(2)). */
+  readonly notBefore: Date;
   readonly notAfter: Date;
   /**
    * The chains this CA signed with before a rotation (`previous_certs`), newest first: served beside
@@ -97,6 +99,7 @@ export async function loadSigningCa(
     chainPem: pems.join(''),
     subject,
     subjectKeyIdentifier,
+    notBefore: new Date(issuing.validFrom),
     notAfter: new Date(issuing.validTo),
     previousChains,
     servedChainPem: [...served].join(''),

@@ -55,12 +55,12 @@ describe('parseCertificationRequest: names', () => {
     expect(toHex(parsed.der)).toBe(csr.der.toString('hex'));
   });
 
-  it('reads the subject attributes in order, with their OIDs', () => {
+  it('reads the subject attributes in order, with their OIDs and string types', () => {
     expect(parsed.subjectAttributes).toEqual([
-      { type: '2.5.4.3', value: 'a.mayfly.test' },
-      { type: '2.5.4.3', value: 'b.mayfly.test' },
-      { type: '2.5.4.10', value: 'Acme Ltd' },
-      { type: '2.5.4.6', value: 'DE' },
+      { type: '2.5.4.3', value: 'a.mayfly.test', tag: 0x0c },
+      { type: '2.5.4.3', value: 'b.mayfly.test', tag: 0x0c },
+      { type: '2.5.4.10', value: 'Acme Ltd', tag: 0x0c },
+      { type: '2.5.4.6', value: 'DE', tag: 0x13 },
     ]);
   });
 
