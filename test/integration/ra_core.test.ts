@@ -85,4 +85,11 @@ describe('each door records its protocol', () => {
       ['auth', 'refused', 'anchor-form'],
     ]);
   });
+
+  it('records the subject as issued, and what the CSR asked for beside it', async () => {
+    const csr = makeCsr({ subject: '/CN=subject.mayfly.test/O=system:masters', extensions: ['subjectAltName=DNS:subject.mayfly.test'] });
+    expect((await postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret: ca.secret, encoding: 'pem', csr: csr.pem })).status).toBe(200);
+    const issued = (await events(ca.auditDatabase)).find((event) => event.dns_names?.includes('subject.mayfly.test'));
+    expect(issued).toMatchObject({ outcome: 'issued', subject: 'CN=subject.mayfly.test', requested_subject: 'CN=subject.mayfly.test, O=system:masters' });
+  });
 });
