@@ -13,10 +13,10 @@
 // made to be refused, with the requested subject and name.
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, serveCli, servePlainHttp, type ServingCli } from '../helpers/cli';
+import { serveFreshWorkers, type InitialisedServer } from '../helpers/cli';
 import { postForm } from '../helpers/mayfly';
 import { requestPem } from '../helpers/public_keys';
 import type { KeyFuzzResult } from './key_fuzz_run';
@@ -124,25 +124,13 @@ describe('fuzzing public-key encodings', () => {
   }, (SECONDS + 60) * 1000);
 
   describe('over HTTP, against mayfly serve --workers 2', () => {
-    let dir: string;
-    let serving: ServingCli;
-    let secret: string;
-
+    let server: InitialisedServer;
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'mayfly-key-fuzz-'));
-      expect(runCli(['init', '--dir', dir]).status).toBe(0);
-      const configFile = join(dir, 'mayfly.yaml');
-      servePlainHttp(configFile);
       // The per-address and per-identity request rates would answer most of the run 429.
       const unlimited = (yaml: string) => yaml.replace(/^server:\n/m, 'server:\n  limits:\n    requests_per_minute_per_identity: 0\n    requests_per_minute_per_source: 0\n');
-      writeFileSync(configFile, unlimited(withOpenRegistrationAuthority(readFileSync(configFile, 'utf8'))), { mode: 0o600 });
-      secret = /^secret=(.*)$/m.exec(readFileSync(join(dir, 'dev-credentials'), 'utf8'))![1];
-      serving = await serveCli(['--config', configFile, '--listen', '127.0.0.1:0', '--workers', '2']);
+      server = await serveFreshWorkers(2, (yaml) => unlimited(withOpenRegistrationAuthority(yaml)));
     }, 60_000);
-    afterAll(async () => {
-      await serving?.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    afterAll(() => server?.stop());
 
     it(`answers ${HTTP_CASES} mutated keys with no 5xx, no dropped connection and no certificate it must not issue`, async () => {
       const corpus = keyCorpus(corpusKeyPems());
@@ -158,7 +146,7 @@ describe('fuzzing public-key encodings', () => {
           const where = `HTTP case ${index} (${ra}, ${mutant.family}: ${mutant.description})`;
           let response: Response;
           try {
-            response = await postForm(`${serving.url}/v1/sign/${ra}`, { user: 'deployer', secret, encoding: 'pem', csr: requestPem(mutant.der) });
+            response = await postForm(`${server.serving.url}/v1/sign/${ra}`, { user: 'deployer', secret: server.secret, encoding: 'pem', csr: requestPem(mutant.der) });
           } catch (error) {
             problems.push(`${where}: no answer (${(error as Error).message}); request ${mutant.der.toString('base64')}`);
             continue;
@@ -175,7 +163,7 @@ describe('fuzzing public-key encodings', () => {
       await Promise.all(Array.from({ length: HTTP_CONCURRENCY }, worker));
       console.log(`mayfly key fuzz over HTTP: seed ${SEED}: ${JSON.stringify(statuses)}`);
       expect(problems.slice(0, 20)).toEqual([]);
-      expect(serving.output()).not.toMatch(/Assertion failed|worker \d+ stopped/);
+      expect(server.serving.output()).not.toMatch(/Assertion failed|worker \d+ stopped/);
       if (HTTP_CASES >= 1000) {
         expect(statuses[429]).toBeUndefined();
         expect(statuses[200]).toBeGreaterThan(HTTP_CASES * 0.1);

@@ -3,12 +3,11 @@
 // "signatures" need no private key), hybrid and compressed points, and the deny list matching the
 // fingerprint the ledger records.
 import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEvent } from '../../src/audit/record';
 import { SqliteAuditStore } from '../../src/audit/sqlite_store';
-import { runCli, serveCli, servePlainHttp, type ServingCli } from '../helpers/cli';
+import { serveFreshWorkers, type InitialisedServer } from '../helpers/cli';
 import { postForm, startTestCa, type TestCa } from '../helpers/mayfly';
 import { makeCsr, openssl } from '../helpers/openssl';
 import { ecSpki, ed25519IdentityRequest, exponentOneRequest, pointForms, requestPem, rsaModulus, signedRequest, type CurveName } from '../helpers/public_keys';
@@ -26,25 +25,14 @@ const withoutPublicKeyValidator = (yaml: string): string => {
 const certificateSpki = (pem: string): Buffer => new X509Certificate(pem).publicKey.export({ format: 'der', type: 'spki' });
 
 describe('mayfly serve --workers 2 and a CSR whose key is the point at infinity', () => {
-  let dir: string;
-  let serving: ServingCli;
-  let secret: string;
-
+  let server: InitialisedServer;
+  // In a child process: on the old code the abort ends a worker (or all of Mayfly), not this test's worker.
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mayfly-infinity-'));
-    expect(runCli(['init', '--dir', dir]).status).toBe(0);
-    const configFile = join(dir, 'mayfly.yaml');
-    servePlainHttp(configFile);
-    secret = /^secret=(.*)$/m.exec(readFileSync(join(dir, 'dev-credentials'), 'utf8'))![1];
-    // In a child process: on the old code the abort ends a worker (or all of Mayfly), not this test's worker.
-    serving = await serveCli(['--config', configFile, '--listen', '127.0.0.1:0', '--workers', '2']);
+    server = await serveFreshWorkers(2);
   }, 60_000);
-  afterAll(async () => {
-    await serving?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => server?.stop());
 
-  const sign = (csr: string) => postForm(`${serving.url}/v1/sign/default`, { user: 'deployer', secret, encoding: 'pem', csr }, { Connection: 'close' });
+  const sign = (csr: string) => postForm(`${server.serving.url}/v1/sign/default`, { user: 'deployer', secret: server.secret, encoding: 'pem', csr }, { Connection: 'close' });
 
   it.each(INFINITY_CURVES)('answers 400 with a reason for the point at infinity on %s, and still issues afterwards', async (curve) => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -57,7 +45,7 @@ describe('mayfly serve --workers 2 and a CSR whose key is the point at infinity'
       });
     }
     for (let i = 0; i < 2; i++) expect((await sign(makeCsr().pem)).status).toBe(200);
-    expect(serving.output()).not.toMatch(/Assertion failed|worker \d+ stopped/);
+    expect(server.serving.output()).not.toMatch(/Assertion failed|worker \d+ stopped/);
   });
 });
 

@@ -6,18 +6,7 @@ import { parseCertificationRequest } from '../../src/csr/parse';
 import type { CertificationRequest } from '../../src/types';
 import { makeCsr, openssl, type OpensslCsr, type RequesterKeyType } from '../helpers/openssl';
 import { hex, tlv, toHex } from './support/asn1';
-import { buildCsr, csrParts, extension, generateKey, makeCsrWithKey, withTempDir, type GenpkeyType } from './support/csr';
-
-/** The CsrParseError message parsing `der` throws; fails on any other outcome. */
-function refusal(der: Uint8Array): string {
-  try {
-    parseCertificationRequest(der);
-  } catch (error) {
-    if (error instanceof CsrParseError) return error.message;
-    throw new Error(`expected a CsrParseError, got ${String(error)}`);
-  }
-  throw new Error('expected a CsrParseError, the request parsed');
-}
+import { buildCsr, csrParts, extension, generateKey, makeCsrWithKey, refusal, withTempDir, type GenpkeyType } from './support/csr';
 
 /** The SubjectPublicKeyInfo of a private key, DER, as openssl writes it. */
 const opensslSpki = (keyPem: string): string => openssl(['pkey', '-pubout', '-outform', 'DER'], keyPem).toString('hex');

@@ -1,7 +1,6 @@
 // The csr stage's checks of the requester's public key (src/csr/public_key.ts): keys that abort
 // OpenSSL, keys whose self-signature anyone can forge, and the one canonical SPKI of every key.
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
-import { CsrParseError } from '../../src/csr/errors';
 import { parseCertificationRequest } from '../../src/csr/parse';
 import {
   ALGORITHM,
@@ -18,16 +17,7 @@ import {
   type CurveName,
 } from '../helpers/public_keys';
 import { hex, tlv } from './support/asn1';
-
-function refusal(der: Uint8Array): string {
-  try {
-    parseCertificationRequest(der);
-  } catch (error) {
-    if (error instanceof CsrParseError) return error.message;
-    throw new Error(`expected a CsrParseError, got ${String(error)}`);
-  }
-  throw new Error('expected a CsrParseError, the request parsed');
-}
+import { refusal } from './support/csr';
 
 /** A request for `spki`, signed by a throwaway key: the key checks come before the signature. */
 const unsigned = (spki: Uint8Array): Buffer => certificationRequest(requestInfo(spki), ALGORITHM.ecdsaWithSha256, Buffer.alloc(8));
