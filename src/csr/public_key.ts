@@ -69,13 +69,14 @@ function ecPublicKey(sent: Uint8Array, algorithm: DerNode, parameters: DerNode |
   if (!curve) throw new CsrParseError(`the CSR's EC public key is on curve ${curveOid}, which Mayfly does not support (P-256, P-384, P-521, secp256k1)`);
   const { x, y } = readEcPoint(curve, point);
   const length = Math.ceil(curve.bits / 8);
-  const [xOctets, yOctets] = [fieldOctets(x, length), fieldOctets(y, length)];
   // RFC 5480 2.2: the uncompressed form, which every client reads, whatever form the CSR used.
-  const uncompressed = Buffer.concat([Uint8Array.of(0x04), xOctets, yOctets]);
-  const spki = point[0] === 0x04 ? sent : sequence(algorithm.encoded, encodeBitString(uncompressed));
+  const sentUncompressed = point[0] === 0x04;
+  const uncompressed = sentUncompressed ? Buffer.from(point.buffer, point.byteOffset, point.byteLength) : Buffer.concat([Uint8Array.of(0x04), fieldOctets(x, length), fieldOctets(y, length)]);
+  const spki = sentUncompressed ? sent : sequence(algorithm.encoded, encodeBitString(uncompressed));
+  const coordinate = (offset: number) => uncompressed.toString('base64url', offset, offset + length);
   let keyObject: KeyObject;
   try {
-    keyObject = createPublicKey({ key: { kty: 'EC', crv: curve.name, x: xOctets.toString('base64url'), y: yOctets.toString('base64url') }, format: 'jwk' });
+    keyObject = createPublicKey({ key: { kty: 'EC', crv: curve.name, x: coordinate(1), y: coordinate(1 + length) }, format: 'jwk' });
   } catch {
     throw malformed();
   }
