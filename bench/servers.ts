@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { processTree } from './proc_stats';
 
 export interface RunningProcess {
@@ -17,18 +16,6 @@ export interface RunningProcess {
 }
 
 const started = new Set<RunningProcess>();
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** One HTTP request to 127.0.0.1; resolves with the status and body, or rejects (bounded by `timeoutMs`). */
 export function httpRequest(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {}): Promise<{ status: number; body: string }> {

@@ -12,6 +12,10 @@ export interface CaseSpec {
   readonly ca: CaKind;
   readonly api: Api;
   readonly audit: boolean;
+  /** Where the ledger is: SQLite (default) or a PostgreSQL the replicas share. */
+  readonly store?: 'sqlite' | 'postgres';
+  /** Processes serving (`--workers`); each writes its own chain. Default: the run's --workers. */
+  readonly workers?: number;
 }
 
 /** One timed run of one case. */
@@ -242,6 +246,23 @@ function mayflyToCfssl(cases: readonly CaseResult[]): string[] {
   return rows;
 }
 
+/** Two replicas sharing a PostgreSQL ledger against one replica on SQLite: what sharing the ledger costs. */
+function replicaComparison(cases: readonly CaseResult[]): string[] {
+  const shared = cases.find((c) => c.spec.store === 'postgres')?.summary;
+  const single = cases.find((c) => c.spec.id === REPLICA_BASELINE)?.summary;
+  if (!shared || !single) return [];
+  return [
+    '| | certs/s | p99 ms |',
+    '|---|---:|---:|',
+    `| 2 replicas, one PostgreSQL | ${cell(shared.certificatesPerSecond)} | ${cell(shared.p99Ms, 1)} |`,
+    `| 1 replica, SQLite | ${cell(single.certificatesPerSecond)} | ${cell(single.p99Ms, 1)} |`,
+    `| ratio | ${(shared.certificatesPerSecond / single.certificatesPerSecond).toFixed(2)}× | ${(shared.p99Ms / single.p99Ms).toFixed(2)}× |`,
+  ];
+}
+
+/** The case the PostgreSQL replicas are compared with. */
+export const REPLICA_BASELINE = 'mayfly-p256-form-sqlite-1';
+
 export function renderMarkdown(report: BenchReport): string {
   const lines: string[] = [`# Mayfly sign benchmark — ${report.date} (${report.mode})`, ''];
   lines.push(...Object.entries(report.setup).map(([key, value]) => `- ${key}: ${value}`), '');
@@ -253,7 +274,7 @@ export function renderMarkdown(report: BenchReport): string {
     );
     for (const result of report.cases) {
       const { spec, summary } = result;
-      const head = `| ${spec.id} | ${spec.server} | ${CA_LABEL[spec.ca]} | ${API_LABEL[spec.api]} | ${spec.server === 'mayfly' ? (spec.audit ? 'on' : 'off') : 'n/a'}`;
+      const head = `| ${spec.id} | ${spec.server} | ${CA_LABEL[spec.ca]} | ${API_LABEL[spec.api]} | ${spec.server === 'mayfly' ? (spec.audit ? (spec.store === 'postgres' ? 'on (PostgreSQL)' : 'on') : 'off') : 'n/a'}`;
       if (!summary) {
         lines.push(`${head} | failed: ${result.failure ?? 'no run'} ||||||||||`);
         continue;
@@ -283,6 +304,8 @@ export function renderMarkdown(report: BenchReport): string {
       '',
     );
   }
+  const replicas = replicaComparison(report.cases);
+  if (replicas.length > 0) lines.push('## Replicas on PostgreSQL', '', ...replicas, '');
   lines.push('## Targets', '', '| target | measured | needed | result |', '|---|---|---|---|');
   for (const target of report.targets) lines.push(`| ${target.target} | ${target.measured} | ${target.needed} | ${verdict(target.pass)} |`);
   lines.push('');

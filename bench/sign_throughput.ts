@@ -15,6 +15,7 @@ import { runLoad, stopLoadGenerators, type LoadResult } from './load_generator';
 import { connectionsByProcess, loadAverage, processTree, round, snapshot, statusMiB, threadCpu, usageBetween } from './proc_stats';
 import {
   judgeTargets,
+  REPLICA_BASELINE,
   renderMarkdown,
   summarize,
   type Api,
@@ -26,7 +27,9 @@ import {
   type SoakResult,
   type SoakSample,
 } from './sign_report';
-import { freePort, httpRequest, killAllServers, startProcess, stopProcess, type RunningProcess } from './servers';
+import { httpRequest, killAllServers, startProcess, stopProcess, type RunningProcess } from './servers';
+import { freePort } from '../test/helpers/free_port';
+import { startTestPostgres, type TestPostgres } from '../test/helpers/postgres';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -113,6 +116,9 @@ const CASES: readonly CaseSpec[] = [
   { id: 'mayfly-rsa2048-form', server: 'mayfly', ca: 'rsa2048', api: 'form', audit: true },
   { id: 'cfssl-rsa2048', server: 'cfssl', ca: 'rsa2048', api: 'cfssl', audit: false },
   { id: 'mayfly-rsa2048-json', server: 'mayfly', ca: 'rsa2048', api: 'json', audit: true },
+  // Replicas: two processes, each its own chain in one shared PostgreSQL, against one process on SQLite.
+  { id: REPLICA_BASELINE, server: 'mayfly', ca: 'p256', api: 'form', audit: true, workers: 1 },
+  { id: 'mayfly-p256-form-postgres-2', server: 'mayfly', ca: 'p256', api: 'form', audit: true, store: 'postgres', workers: 2 },
 ];
 
 /**
@@ -128,6 +134,8 @@ const RUN_ORDER = [
   'mayfly-rsa2048-form',
   'cfssl-rsa2048',
   'mayfly-rsa2048-json',
+  REPLICA_BASELINE,
+  'mayfly-p256-form-postgres-2',
 ];
 
 const HSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
@@ -244,7 +252,11 @@ interface Fixture {
   readonly hsmFailure?: string;
   readonly bodies: Bodies;
   readonly cfsslConfig: string;
+  /** The shared ledger of the replica cases, when one of them runs. */
+  readonly postgres?: TestPostgres;
 }
+
+const AUDIT_URL_ENV = 'MAYFLY_BENCH_AUDIT_URL';
 
 let caseCounter = 0;
 
@@ -255,7 +267,10 @@ function writeMayflyConfig(fixture: Fixture, spec: CaseSpec, caseDir: string, po
   document.setIn(['server', 'listen'], `127.0.0.1:${port}`);
   document.setIn(['server', 'tls'], 'off');
   document.setIn(['server', 'limits'], document.createNode({ requests_per_minute_per_identity: 0, requests_per_minute_per_source: 0 }));
-  document.set('audit', document.createNode({ enabled: spec.audit, database: join(caseDir, 'audit.db'), key: join(folder.dir, 'audit.key') }));
+  if (spec.store === 'postgres') {
+    if (!fixture.postgres) throw new Error('no PostgreSQL server for the replica case');
+    document.set('audit', document.createNode({ enabled: spec.audit, store: 'postgres', url_env: AUDIT_URL_ENV, key: join(folder.dir, 'audit.key') }));
+  } else document.set('audit', document.createNode({ enabled: spec.audit, database: join(caseDir, 'audit.db'), key: join(folder.dir, 'audit.key') }));
   document.setIn(['signing_ca', 'local', 'cert'], join(folder.dir, 'ca', 'intermediate.pem'));
   document.setIn(['signing_ca', 'local', 'key'], join(folder.dir, 'ca', 'intermediate.key'));
   if (spec.ca === 'hsm-p256') {
@@ -293,19 +308,20 @@ async function startServer(fixture: Fixture, spec: CaseSpec, options: Options, n
     return { server, caseDir };
   }
   const config = writeMayflyConfig(fixture, spec, caseDir, port);
-  const env: NodeJS.ProcessEnv = { ...process.env, MAYFLY_HOME: caseDir };
+  const env: NodeJS.ProcessEnv = { ...process.env, MAYFLY_HOME: caseDir, ...(fixture.postgres ? { [AUDIT_URL_ENV]: fixture.postgres.url } : {}) };
+  const workers = spec.workers ?? options.workers;
   if (fixture.hsm) Object.assign(env, { SOFTHSM2_CONF: fixture.hsm.conf, MAYFLY_PKCS11_PIN: HSM_PIN });
   const server = await startProcess({
     command: process.execPath,
     // Node flags given to the primary reach the workers too: cluster.fork() passes process.execArgv on.
-    args: [...nodeFlags, mayflyBin, 'serve', '--config', config, '--workers', String(options.workers)],
+    args: [...nodeFlags, mayflyBin, 'serve', '--config', config, '--workers', String(workers)],
     env,
     cwd: caseDir,
     port,
     logFile,
     readyPath: '/v1/ca/default',
-    processes: options.workers > 1 ? options.workers + 1 : 1,
-    roleOf: (_pid, index) => (options.workers > 1 ? (index === 0 ? 'primary' : `worker ${index}`) : 'server'),
+    processes: workers > 1 ? workers + 1 : 1,
+    roleOf: (_pid, index) => (workers > 1 ? (index === 0 ? 'primary' : `worker ${index}`) : 'server'),
   });
   return { server, caseDir };
 }
@@ -594,10 +610,16 @@ async function main(): Promise<number> {
     writeFileSync(join(work, 'first.csr'), csrs[0].pem);
     execFileSync('openssl', ['req', '-in', join(work, 'first.csr'), '-noout', '-verify'], { stdio: 'ignore', timeout: 10_000 });
     log(`${csrs.length} distinct P-256 CSRs in ${Math.round(performance.now() - csrStarted)} ms (the first checked by openssl req -verify)`);
-    const fixture: Fixture = { work, cas, ...(hsm ? { hsm } : {}), ...(hsmFailure ? { hsmFailure } : {}), bodies: writeBodies(work, csrs, [cas.p256, cas.rsa2048]), cfsslConfig };
-
     const selected = options.mode === 'soak' ? [] : options.cases ? CASES.filter((c) => options.cases!.includes(c.id)) : CASES;
     if (options.cases && options.mode !== 'soak' && selected.length !== options.cases.length) throw new Error(`unknown case in --cases; the cases are ${CASES.map((c) => c.id).join(', ')}`);
+    // The replica case's shared ledger: a throwaway Debian PostgreSQL on loopback, as the tests start.
+    if (selected.some((spec) => spec.store === 'postgres')) {
+      ensurePackage('/usr/lib/postgresql', 'postgresql');
+      postgres = await startTestPostgres();
+      log(`PostgreSQL for the replica case on 127.0.0.1:${postgres.port}`);
+    }
+    const fixture: Fixture = { work, cas, ...(hsm ? { hsm } : {}), ...(hsmFailure ? { hsmFailure } : {}), ...(postgres ? { postgres } : {}), bodies: writeBodies(work, csrs, [cas.p256, cas.rsa2048]), cfsslConfig };
+
     const notes: string[] = [];
     const results = new Map<string, { runs: CaseRun[]; failure?: string }>(selected.map((spec) => [spec.id, { runs: [] }]));
     let soak: SoakResult | undefined;
@@ -699,11 +721,13 @@ async function main(): Promise<number> {
 
 /** Removed on the way out, however the run ends (unless --keep). */
 let workFolder: string | undefined;
+let postgres: TestPostgres | undefined;
 
 // Whatever happens, no server or wrk is left running.
 process.on('exit', () => {
   killAllServers();
   stopLoadGenerators();
+  postgres?.destroy();
   if (workFolder) rmSync(workFolder, { recursive: true, force: true });
 });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

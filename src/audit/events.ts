@@ -6,6 +6,8 @@ import { sha256Hex, type AuditEvent, type AuditOutcome } from './record';
 export interface RequestContext {
   readonly ra: string;
   readonly source: string;
+  /** The door the request came in by (anchor-form, json, pkcs10, server-certificate…). */
+  readonly protocol?: string;
   readonly time?: Date;
 }
 
@@ -19,6 +21,7 @@ export function authFailureEvent(context: RequestContext, claimedUser: string | 
     requester: null,
     ...(claimedUser !== undefined ? { claimed_user: claimedUser.slice(0, 256) } : {}),
     source: context.source,
+    ...(context.protocol !== undefined ? { protocol: context.protocol } : {}),
     outcome: 'refused',
     reason: 'authentication failed',
   };
@@ -47,6 +50,7 @@ export function signEvent(context: RequestContext, decision: SignDecision): Audi
     ra: context.ra,
     requester: { user: decision.requester.user, groups: decision.requester.groups, authentication: decision.requester.authentication },
     source: context.source,
+    ...(context.protocol !== undefined ? { protocol: context.protocol } : {}),
     ...(csr ? { csr_sha256: sha256Hex(csr.der) } : decision.csrBytes ? { csr_sha256: sha256Hex(decision.csrBytes) } : {}),
     ...(csr ? { subject: subjectText(csr.subjectAttributes) } : {}),
     ...(names ? { dns_names: names.dnsNames, ip_addresses: names.ipAddresses } : {}),

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { constants, existsSync } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { StoreLocation } from './open_store';
 import { recordColumns, type AuditEvent } from './record';
+import { workerScript } from './worker_script';
 import type { WriterEntry, WriterOptions, WriterReply } from './writer_protocol';
 
 /** The record of a decision could not be made durable; the decision must not take effect. */
@@ -28,24 +27,13 @@ export interface Ledger {
 export const disabledLedger: Ledger = { append: () => Promise.resolve(), problem: () => Promise.resolve(undefined), onCommit: () => {}, close: () => Promise.resolve() };
 
 export interface AuditLedgerOptions {
-  readonly database: string;
+  readonly store: StoreLocation;
   readonly keyPem: string;
   readonly checkpointEvery: number;
   readonly checkpointIntervalMs: number;
 }
 
-/** The writer script: beside this file when compiled; from dist/ when tests run the TypeScript. */
-function writerScript(): string {
-  const compiled = join(__dirname, 'writer_worker.js');
-  if (existsSync(compiled)) return compiled;
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    const built = join(dir, 'dist', 'src', 'audit', 'writer_worker.js');
-    if (existsSync(built)) return built;
-  }
-  throw new Error('the audit writer is not built; run `npm run build`');
-}
-
-/** The SQLite ledger, written by a worker thread with group commit; one hash chain per process. */
+/** The ledger, written by a worker thread with group commit; one hash chain per process, in SQLite or PostgreSQL. */
 export class AuditLedger implements Ledger {
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
@@ -54,11 +42,10 @@ export class AuditLedger implements Ledger {
   /** Appends of this event-loop turn, posted to the writer together (one message, one copy). */
   private outgoing: WriterEntry[] = [];
   private readonly commitListeners: CommitListener[] = [];
+  private nextProbe = 0;
+  private readonly probes = new Map<number, (problem: string | undefined) => void>();
 
-  private constructor(
-    private readonly worker: Worker,
-    private readonly database: string,
-  ) {
+  private constructor(private readonly worker: Worker) {
     worker.on('message', (message: WriterReply) => this.receive(message));
     worker.on('error', (error) => this.fail(`the audit writer failed: ${error.message}`));
     worker.on('exit', () => this.fail('the audit writer stopped'));
@@ -67,11 +54,11 @@ export class AuditLedger implements Ledger {
   static open(options: AuditLedgerOptions): Promise<AuditLedger> {
     const chain = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     const workerData: WriterOptions = { ...options, chain };
-    const worker = new Worker(writerScript(), { workerData });
+    const worker = new Worker(workerScript('writer_worker'), { workerData });
     return new Promise((resolve, reject) => {
       const onMessage = (message: WriterReply) => {
         worker.off('message', onMessage);
-        if (message.type === 'ready') resolve(new AuditLedger(worker, options.database));
+        if (message.type === 'ready') resolve(new AuditLedger(worker));
         else reject(new AuditUnavailableError(message.type === 'failed' ? message.message : 'the audit writer did not start'));
       };
       worker.on('message', onMessage);
@@ -100,21 +87,14 @@ export class AuditLedger implements Ledger {
     this.commitListeners.push(listener);
   }
 
-  /**
-   * The writer has stopped or failed, or the database file is no longer writable: an open SQLite
-   * connection would go on writing a file made read-only (and root ignores the mode), so the file's
-   * mode is read as what the operator means.
-   */
+  /** The writer has stopped or failed, or its store says it cannot durably record now. */
   async problem(): Promise<string | undefined> {
     if (this.failure !== undefined) return this.failure;
-    try {
-      const info = await stat(this.database);
-      if ((info.mode & 0o200) === 0) return `the audit ledger ${this.database} is read-only`;
-      await access(this.database, constants.W_OK);
-    } catch (error) {
-      return `the audit ledger ${this.database} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
-    }
-    return undefined;
+    const id = this.nextProbe++;
+    return new Promise((resolve) => {
+      this.probes.set(id, resolve);
+      this.worker.postMessage({ type: 'probe', id });
+    });
   }
 
   /** Commits what is pending, writes a final checkpoint, and stops the writer. */
@@ -134,6 +114,9 @@ export class AuditLedger implements Ledger {
       for (const listener of this.commitListeners) listener(message.ids.length, message.commitSeconds);
     } else if (message.type === 'rejected') {
       for (const id of message.ids) this.settle(id)?.reject(new AuditUnavailableError(`the audit record could not be stored: ${message.message}`));
+    } else if (message.type === 'probed') {
+      this.probes.get(message.id)?.(message.problem);
+      this.probes.delete(message.id);
     } else if (message.type === 'closed') {
       this.failure = 'the audit ledger is closed';
       void this.worker.terminate();
@@ -148,6 +131,8 @@ export class AuditLedger implements Ledger {
 
   private fail(message: string): void {
     this.failure ??= message;
+    for (const answer of this.probes.values()) answer(message);
+    this.probes.clear();
     for (const [id, waiter] of this.waiting) {
       this.waiting.delete(id);
       waiter.reject(new AuditUnavailableError(message));

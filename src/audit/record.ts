@@ -16,6 +16,8 @@ export interface AuditEvent {
   /** The name a failed authentication claimed; never the secret. */
   readonly claimed_user?: string;
   readonly source: string;
+  /** The door the request came in by; absent in records written before it was recorded. */
+  readonly protocol?: string;
   readonly csr_sha256?: string;
   readonly subject?: string;
   readonly dns_names?: readonly string[];

@@ -1,9 +1,15 @@
 import Database from 'better-sqlite3';
+import { constants, statSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import type { AuditRecord, IndexedRecord } from './record';
+import { reverseName, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredRecord } from './store';
 
 // The embedded ledger store: SQLite in WAL mode, so readers (the CLI, GET /v1/audit) never block the
 // writer. The indexed columns are copies of fields inside `body`, kept for queries; `audit verify`
-// checks they still agree with the hashed text.
+// checks they still agree with the hashed text. better-sqlite3 is synchronous: this store runs on a
+// thread of its own (the writer's, or SqliteReaderThread's), never on the thread that serves requests.
+
+const SCHEMA_VERSION = 1;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
@@ -42,63 +48,78 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 `;
 
-export const reverseName = (name: string): string => name.toLowerCase().split('').reverse().join('');
-
-export interface Checkpoint {
-  readonly chain: string;
-  readonly seq: number;
-  readonly headHash: string;
-  readonly time: string;
-  /** Ed25519 signature, base64, over checkpointPayload(). */
-  readonly signature: string;
+/** A file's identity (device and inode), or undefined when the path names nothing. */
+function fileIdentity(path: string): string | undefined {
+  try {
+    const info = statSync(path, { bigint: true });
+    return `${info.dev}:${info.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
-/** What a checkpoint signs: the chain's head at a sequence number, at a time. */
-export const checkpointPayload = (c: Omit<Checkpoint, 'signature'>): Buffer =>
-  Buffer.from(`mayfly-audit-checkpoint\n${c.chain}\n${c.seq}\n${c.headHash}\n${c.time}`, 'utf8');
-
-/** A name the index and a record disagree on (`missing` from the index, or an `extra` entry). */
-export interface NameIndexDifference {
-  readonly kind: 'missing' | 'extra';
-  readonly chain: string;
-  readonly seq: number;
-  readonly name: string;
-  /** The time the entry is filed under. */
-  readonly time: string;
-}
-
-export interface AuditQuery {
-  readonly ra?: string;
-  readonly since?: string;
-  readonly until?: string;
-  /** A glob over DNS names and IPs (`*` and `?`), e.g. *.payments.example.com */
-  readonly name?: string;
-  readonly outcome?: string;
-  readonly serial?: string;
-  readonly limit?: number;
-  /** Return records after this (time, chain, seq) position, for pagination. */
-  readonly after?: { readonly time: string; readonly chain: string; readonly seq: number };
-}
-
-export class SqliteAuditStore {
+export class SqliteAuditStore implements AuditStore {
   readonly db: Database.Database;
+  /** The writer's database and WAL files as opened: a path that names another file later was deleted or replaced under it. */
+  private readonly opened: readonly { readonly path: string; readonly identity: string | undefined }[] = [];
+  /** Why the last commit failed (a full disk, an I/O error), until one succeeds. */
+  private commitFailure?: string;
   private appendStatements?: { readonly record: Database.Statement; readonly name: Database.Statement; readonly batch: (records: readonly IndexedRecord[]) => void };
 
-  constructor(file: string, options: { readonly readonly?: boolean } = {}) {
+  constructor(
+    private readonly file: string,
+    options: { readonly readonly?: boolean } = {},
+  ) {
     this.db = new Database(file, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
     if (!options.readonly) {
       this.db.pragma('journal_mode = WAL');
       // FULL: a commit is on disk (the WAL fsynced) before the writer acknowledges it.
       this.db.pragma('synchronous = FULL');
-      this.db.exec(SCHEMA);
+      this.migrate();
+      // The WAL exists from here on: SQLite deletes it only when the last connection closes.
+      this.opened = [file, `${file}-wal`].map((path) => ({ path, identity: fileIdentity(path) }));
     }
     this.db.pragma('busy_timeout = 5000');
   }
 
-  /** Appends records (one transaction: one fsync for the whole batch). */
-  appendAll(records: readonly IndexedRecord[]): void {
+  /**
+   * Versioned like the PostgreSQL store (PRAGMA user_version): version 1 is the schema above, which a
+   * ledger from before versioning already has (its statements are IF NOT EXISTS). A later version
+   * adds its migration here; a ledger newer than this Mayfly is refused rather than misread.
+   */
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw new Error(`the ledger's schema is version ${version}, newer than this Mayfly knows (${SCHEMA_VERSION}); upgrade Mayfly`);
+    this.db.transaction(() => {
+      this.db.exec(SCHEMA);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+  }
+
+  /**
+   * Appends records (one transaction: one fsync for the whole batch). A commit into a file that a
+   * path no longer names is lost with it, so it fails like any commit that did not last.
+   */
+  async appendAll(records: readonly IndexedRecord[]): Promise<void> {
     this.appendStatements ??= this.prepareAppend();
-    this.appendStatements.batch(records);
+    try {
+      this.appendStatements.batch(records);
+      const displaced = this.displaced();
+      if (displaced !== undefined) throw new Error(displaced);
+    } catch (error) {
+      this.commitFailure = (error as Error).message;
+      throw error;
+    }
+    this.commitFailure = undefined;
+  }
+
+  /**
+   * The database or WAL file deleted or replaced while this connection has it open: SQLite goes on
+   * committing to the unlinked file, and every record is lost with it.
+   */
+  private displaced(): string | undefined {
+    const gone = this.opened.find(({ path, identity }) => identity === undefined || fileIdentity(path) !== identity);
+    return gone && `${gone.path} was deleted or replaced while the ledger had it open; what was written to it since is lost, restart Mayfly to open the ledger again`;
   }
 
   private prepareAppend(): NonNullable<SqliteAuditStore['appendStatements']> {
@@ -113,12 +134,11 @@ export class SqliteAuditStore {
     return { record, name, batch };
   }
 
-  addCheckpoint(checkpoint: Checkpoint): void {
+  async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
     this.db.prepare('INSERT INTO checkpoints (chain, seq, head_hash, time, signature) VALUES (?, ?, ?, ?, ?)').run(checkpoint.chain, checkpoint.seq, checkpoint.headHash, checkpoint.time, checkpoint.signature);
   }
 
-  /** Records matching every given filter, oldest first. */
-  query(filter: AuditQuery): AuditRecord[] {
+  async query(filter: AuditQuery): Promise<AuditRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.ra !== undefined) (where.push('r.ra = ?'), params.push(filter.ra));
@@ -141,31 +161,30 @@ export class SqliteAuditStore {
     return this.db.prepare(sql).all(...params, filter.limit ?? -1) as AuditRecord[];
   }
 
-  /** One record by chain position. */
-  record(chain: string, seq: number): AuditRecord | undefined {
+  async record(chain: string, seq: number): Promise<AuditRecord | undefined> {
     return this.db.prepare('SELECT chain, seq, prev_hash AS prevHash, hash, body FROM records WHERE chain = ? AND seq = ?').get(chain, seq) as AuditRecord | undefined;
   }
 
-  /** Records by global position (rowid order), for `audit show <seq>` across chains. */
-  chains(): string[] {
+  async chains(): Promise<string[]> {
     return (this.db.prepare('SELECT DISTINCT chain FROM records UNION SELECT DISTINCT chain FROM checkpoints ORDER BY 1').all() as { chain: string }[]).map((row) => row.chain);
   }
 
-  /** Every record of a chain in sequence order, with its indexed columns, for verification. */
-  *walk(chain: string): Generator<AuditRecord & { readonly columns: { time: string; ra: string; event: string; outcome: string; serial: string | null } }> {
-    const rows = this.db.prepare('SELECT chain, seq, prev_hash AS prevHash, hash, body, time, ra, event, outcome, serial FROM records WHERE chain = ? ORDER BY seq').iterate(chain) as Iterable<
-      AuditRecord & { time: string; ra: string; event: string; outcome: string; serial: string | null }
-    >;
-    for (const row of rows) yield { chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, columns: { time: row.time, ra: row.ra, event: row.event, outcome: row.outcome, serial: row.serial } };
+  async walkPage(chain: string, afterSeq: number, limit: number): Promise<StoredRecord[]> {
+    const rows = this.db
+      .prepare('SELECT chain, seq, prev_hash AS prevHash, hash, body, time, ra, event, outcome, serial FROM records WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .all(chain, afterSeq, limit) as (AuditRecord & { time: string; ra: string; event: string; outcome: string; serial: string | null })[];
+    return rows.map((row) => ({ chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, columns: { time: row.time, ra: row.ra, event: row.event, outcome: row.outcome, serial: row.serial } }));
+  }
+
+  async chainHead(chain: string): Promise<{ seq: number; hash: string } | undefined> {
+    return this.db.prepare('SELECT seq, hash FROM records WHERE chain = ? ORDER BY seq DESC LIMIT 1').get(chain) as { seq: number; hash: string } | undefined;
   }
 
   /**
-   * The first difference between the name index and the names the records carry: a name missing
-   * from the index hides its record from name searches; an extra one files a record under a name it
-   * does not carry. Set differences in SQL, so a ledger of millions of records is sorted, not scanned
-   * once a record. The records' time column stands for their text's: verification compares those first.
+   * Set differences in SQL, so a ledger of millions of records is sorted, not scanned once a record.
+   * The records' time column stands for their text's: verification compares those first.
    */
-  nameIndexDifference(): NameIndexDifference | undefined {
+  async nameIndexDifference(): Promise<NameIndexDifference | undefined> {
     this.db.function('mayfly_reverse_name', { deterministic: true }, (name: unknown) => reverseName(String(name)));
     const carried = `SELECT * FROM (SELECT r.chain AS chain, r.seq AS seq, mayfly_reverse_name(j.value) AS reversed_name, r.time AS time FROM records r, json_each(r.body, '$.dns_names') j
       UNION SELECT r.chain, r.seq, mayfly_reverse_name(j.value), r.time FROM records r, json_each(r.body, '$.ip_addresses') j)`;
@@ -176,11 +195,40 @@ export class SqliteAuditStore {
     return row && { kind: row.kind, chain: row.chain, seq: row.seq, name: reverseName(row.reversed_name), time: row.time };
   }
 
-  checkpoints(chain: string): Checkpoint[] {
+  async checkpoints(chain: string): Promise<Checkpoint[]> {
     return this.db.prepare('SELECT chain, seq, head_hash AS headHash, time, signature FROM checkpoints WHERE chain = ? ORDER BY seq').all(chain) as Checkpoint[];
   }
 
-  close(): void {
+  /**
+   * The database or its WAL was deleted or replaced; commits fail (a full disk) and a test write
+   * fails too; or the database file is no longer writable: an open SQLite connection would go on
+   * writing a file made read-only (and root ignores the mode), so the file's mode is read as what the
+   * operator means.
+   */
+  async problem(): Promise<string | undefined> {
+    const displaced = this.displaced();
+    if (displaced !== undefined) return displaced;
+    if (this.commitFailure !== undefined) {
+      // A test write, not a request, says when commits work again: a CA taken out of rotation for its
+      // readiness gets no requests. Setting the schema version to itself writes a page like a commit.
+      try {
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        this.commitFailure = undefined;
+      } catch (error) {
+        return `the audit ledger ${this.file} cannot commit (${(error as Error).message})`;
+      }
+    }
+    try {
+      const info = await stat(this.file);
+      if ((info.mode & 0o200) === 0) return `the audit ledger ${this.file} is read-only`;
+      await access(this.file, constants.W_OK);
+    } catch (error) {
+      return `the audit ledger ${this.file} is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
     this.db.close();
   }
 }

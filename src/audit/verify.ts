@@ -1,6 +1,6 @@
 import { verify, type KeyObject } from 'node:crypto';
 import { GENESIS, recordHash, type AuditEvent } from './record';
-import { checkpointPayload, type NameIndexDifference, type SqliteAuditStore } from './sqlite_store';
+import { checkpointPayload, walkChain, type AuditReader, type NameIndexDifference } from './store';
 
 export interface ChainReport {
   readonly chain: string;
@@ -21,14 +21,14 @@ export interface VerifyReport {
  * signature and head; then the name index against the names the records carry. Stops at the first
  * problem, which names the record and what is wrong.
  */
-export function verifyLedger(store: SqliteAuditStore, auditPublicKey: KeyObject): VerifyReport {
+export async function verifyLedger(store: AuditReader, auditPublicKey: KeyObject): Promise<VerifyReport> {
   const chains: ChainReport[] = [];
-  for (const chain of store.chains()) {
+  for (const chain of await store.chains()) {
     const heads = new Map<number, string>();
     let expectedSeq = 1;
     let prevHash = GENESIS;
     const fail = (problem: string): VerifyReport => ({ ok: false, chains, problem: `chain ${chain}: ${problem}` });
-    for (const record of store.walk(chain)) {
+    for await (const record of walkChain(store, chain)) {
       if (record.seq > expectedSeq) return fail(`record ${expectedSeq}${record.seq - expectedSeq > 1 ? `–${record.seq - 1}` : ''} deleted (the next record is ${record.seq})`);
       if (recordHash(chain, record.seq, record.prevHash, record.body) !== record.hash) {
         const original = originalPosition(chain, record);
@@ -41,7 +41,7 @@ export function verifyLedger(store: SqliteAuditStore, auditPublicKey: KeyObject)
       prevHash = record.hash;
       expectedSeq = record.seq + 1;
     }
-    const checkpoints = store.checkpoints(chain);
+    const checkpoints = await store.checkpoints(chain);
     for (const checkpoint of checkpoints) {
       const signed = verify(null, checkpointPayload(checkpoint), auditPublicKey, Buffer.from(checkpoint.signature, 'base64'));
       if (!signed) return fail(`checkpoint at record ${checkpoint.seq}: bad signature (not made with the audit key, or altered)`);
@@ -52,15 +52,15 @@ export function verifyLedger(store: SqliteAuditStore, auditPublicKey: KeyObject)
     chains.push({ chain, records: expectedSeq - 1, checkpoints: checkpoints.length });
   }
   // Name searches read the index, not the hashed text: an edited index could hide a record from them.
-  const names = store.nameIndexDifference();
-  if (names) return { ok: false, chains, problem: `chain ${names.chain}: ${nameIndexProblem(store, names)}` };
+  const names = await store.nameIndexDifference();
+  if (names) return { ok: false, chains, problem: `chain ${names.chain}: ${await nameIndexProblem(store, names)}` };
   return { ok: true, chains };
 }
 
-function nameIndexProblem(store: SqliteAuditStore, difference: NameIndexDifference): string {
+async function nameIndexProblem(store: AuditReader, difference: NameIndexDifference): Promise<string> {
   const { chain, seq, name, time } = difference;
   if (difference.kind === 'missing') return `record ${seq} hidden from name searches: the name index lacks ${name} at ${time}, which the record carries`;
-  if (!store.record(chain, seq)) return `the name index has an entry (${name} at ${time}) for record ${seq}, which does not exist`;
+  if (!(await store.record(chain, seq))) return `the name index has an entry (${name} at ${time}) for record ${seq}, which does not exist`;
   return `record ${seq} misfiled in name searches: the name index has an entry for it (${name} at ${time}) that the record does not carry`;
 }
 

@@ -1,28 +1,38 @@
 import { X509Certificate } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readAuditPublicKey } from '../audit/audit_key';
 import { exportHeader, exportRecord, recordReasons, recordUser, type ExportFormat } from '../audit/export';
 import type { AuditEvent, AuditRecord } from '../audit/record';
-import { SqliteAuditStore, type AuditQuery } from '../audit/sqlite_store';
+import type { AuditQuery, AuditReader } from '../audit/store';
 import { verifyLedger } from '../audit/verify';
-import { auditPublicKeyFile } from '../config/assemble';
+import { auditPublicKeyFile, openAuditReader } from '../config/ledger';
 import { configPath, loadConfig } from '../config/load';
 
-/** The ledger of a config, opened read-only: the CLI never writes it. */
-async function openStore(configFile: string): Promise<{ store: SqliteAuditStore; keyFile: string }> {
+/** The ledger of a config, opened for reading: the CLI never writes it. */
+async function openStore(configFile: string): Promise<{ store: AuditReader; keyFile: string }> {
   const config = await loadConfig(configFile);
-  const database = configPath(config, config.document.audit.database);
-  if (!existsSync(database)) throw new Error(`there is no audit ledger at ${database} yet`);
-  return { store: new SqliteAuditStore(database, { readonly: true }), keyFile: configPath(config, config.document.audit.key) };
+  return { store: await openAuditReader(config, { offThread: false }), keyFile: configPath(config, config.document.audit.key) };
 }
 
 const parse = (record: AuditRecord): AuditEvent => JSON.parse(record.body) as AuditEvent;
+
+/**
+ * A ledger field made safe for a terminal: the ledger keeps what requesters sent (a user name, a
+ * DNS name in a reason), and a control character or escape sequence printed raw would drive the
+ * reader's terminal; a bidi override would reorder what they read. Each is shown as \xNN or \uNNNN,
+ * and a backslash doubled, so the text stays unambiguous.
+ */
+const terminalSafe = (text: string): string =>
+  text.replace(/[\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    if (c === '\\') return '\\\\';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 
 /** `mayfly audit list`: a readable table, or JSON. */
 export async function auditList(configFile: string, query: AuditQuery, json: boolean, print: (line: string) => void): Promise<void> {
   const { store } = await openStore(configFile);
   try {
-    const records = store.query(query);
+    const records = await store.query(query);
     if (json) {
       print(JSON.stringify(records.map((record) => ({ chain: record.chain, seq: record.seq, hash: record.hash, event: parse(record) })), null, 2));
       return;
@@ -32,11 +42,11 @@ export async function auditList(configFile: string, query: AuditQuery, json: boo
       const event = parse(record);
       const names = [...(event.dns_names ?? []), ...(event.ip_addresses ?? [])].join(' ');
       const detail = event.outcome === 'issued' ? names : `${names}${names ? ' — ' : ''}${recordReasons(event).join('; ')}`;
-      print([event.time, event.ra, recordUser(event) || '-', event.outcome, event.certificate?.serial ?? '-', detail].join('\t'));
+      print([event.time, event.ra, recordUser(event) || '-', event.outcome, event.certificate?.serial ?? '-', detail].map(terminalSafe).join('\t'));
     }
     print(`${records.length} record(s)`);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -46,8 +56,8 @@ export async function auditShow(configFile: string, which: string, print: (line:
   try {
     const position = /^(?:(.+):)?(\d+)$/.exec(which);
     const records = position
-      ? store.chains().filter((chain) => position[1] === undefined || chain === position[1]).flatMap((chain) => store.record(chain, Number(position[2])) ?? [])
-      : store.query({ serial: which });
+      ? (await Promise.all((await store.chains()).filter((chain) => position[1] === undefined || chain === position[1]).map((chain) => store.record(chain, Number(position[2]))))).flatMap((record) => record ?? [])
+      : await store.query({ serial: which });
     for (const record of records) {
       const event = parse(record);
       print(`record ${record.chain}:${record.seq}  hash ${record.hash}`);
@@ -67,7 +77,7 @@ export async function auditShow(configFile: string, which: string, print: (line:
     if (records.length === 0) print(`no record matches ${which}`);
     return records.length > 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -75,13 +85,13 @@ export async function auditShow(configFile: string, which: string, print: (line:
 export async function auditVerify(configFile: string, print: (line: string) => void): Promise<boolean> {
   const { store, keyFile } = await openStore(configFile);
   try {
-    const report = verifyLedger(store, await readAuditPublicKey(auditPublicKeyFile(keyFile), keyFile));
+    const report = await verifyLedger(store, await readAuditPublicKey(auditPublicKeyFile(keyFile), keyFile));
     for (const chain of report.chains) print(`chain ${chain.chain}: ${chain.records} record(s), ${chain.checkpoints} checkpoint(s), intact`);
     if (!report.ok) print(`TAMPERED: ${report.problem}`);
     else print(`OK: ${report.chains.length} chain(s) verified`);
     return report.ok;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -91,8 +101,8 @@ export async function auditExport(configFile: string, format: ExportFormat, quer
   try {
     const header = exportHeader(format);
     if (header) write(header);
-    for (const record of store.query(query)) write(exportRecord(record, format));
+    for (const record of await store.query(query)) write(exportRecord(record, format));
   } finally {
-    store.close();
+    await store.close();
   }
 }

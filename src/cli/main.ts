@@ -17,7 +17,7 @@ import { pkcs11InitCa } from './pkcs11';
 import { rotateSigningCa } from './ca';
 import { policyCheck, policyTest } from './policy';
 import { auditExport, auditList, auditShow, auditVerify } from './audit';
-import type { AuditQuery } from '../audit/sqlite_store';
+import type { AuditQuery } from '../audit/store';
 import { dataDir, prepareDataDir, serve, splitListen } from './serve';
 import { startClusterOpsServer } from './cluster_ops';
 import { runRequest, type RequestOptions } from './request';
@@ -55,10 +55,13 @@ export function buildProgram(): Command {
       if (workers > 1 && cluster.isPrimary) return superviseWorkers(options, workers);
       const worker = Number(process.env.MAYFLY_WORKER ?? 0);
       const serving = await serve(options, print, worker > 0);
-      // Stopping writes a last checkpoint, so the ledger's head at shutdown is signed.
-      const stop = () => void serving.close().then(() => process.exit(0));
+      // Stopping lets requests in progress finish (server.limits.shutdown_grace), then writes a last
+      // checkpoint, so the ledger's head at shutdown is signed. A second SIGTERM (systemd signals the
+      // whole group, and the primary of --workers passes it on) changes nothing; a second ^C stops at once.
+      let stopping: Promise<void> | undefined;
+      const stop = () => void (stopping ??= serving.close().then(() => process.exit(0)));
       process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.on('SIGTERM', stop);
       process.on('SIGHUP', () => void serving.reloader.reload());
     });
   program

@@ -1,11 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { assembleRuntime } from '../config/assemble';
 import { loadConfig } from '../config/load';
-import { decodeCsr } from '../csr/decode';
 import { subjectText } from '../csr/oids';
-import { parseCertificationRequest } from '../csr/parse';
 import { validityWindow } from '../issuance/certificate';
-import { evaluatePolicy } from '../policy/runner';
+import { evaluate } from '../ra/evaluate';
 
 export interface PolicyTestOptions {
   readonly config: string;
@@ -25,13 +23,11 @@ export async function policyTest(options: PolicyTestOptions, print: (line: strin
   const runtime = await assembleRuntime(await loadConfig(options.config));
   const ra = runtime.registrationAuthorities.get(options.ra);
   if (!ra) throw new Error(`no registration authority named ${options.ra} (defined: ${[...runtime.registrationAuthorities.keys()].join(', ')})`);
-  const csr = parseCertificationRequest(decodeCsr(await readFile(options.csr)));
-  const outcome = evaluatePolicy(ra.policy, {
-    csr,
-    names: { dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses },
+  // The same evaluation a real request gets (src/ra), without signing or recording.
+  const { csr, outcome } = evaluate(ra, {
+    csr: await readFile(options.csr),
     requester: { user: options.user, groups: options.groups, authentication: '(policy test)' },
-    sourceAddress: options.sourceIp,
-    registrationAuthority: ra.name,
+    source: options.sourceIp,
   });
   const passed = outcome.refusals.length === 0;
   const window = validityWindow(ra.profile, ra.signingCa, new Date());

@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import ipaddr from 'ipaddr.js';
-import { SqliteAuditStore } from '../audit/sqlite_store';
-import { assembleRuntime, openLedger, type Runtime } from '../config/assemble';
+import type { Ledger } from '../audit/ledger';
+import { assembleRuntime, type Runtime } from '../config/assemble';
+import { openAuditReader, openLedger } from '../config/ledger';
 import { parseDuration } from '../config/duration';
 import { ConfigError, configPath, loadConfig, type MayflyConfig } from '../config/load';
 import { ConfigReloader } from '../config/reloader';
@@ -56,7 +57,12 @@ export async function serve(options: ServeOptions, print: (line: string) => void
   if (server.tls === 'off' && !loopback && !server.allow_plaintext) {
     throw new Error(`refusing to serve plain HTTP on ${host}: secrets would cross the network in clear. Remove server.tls: off to serve HTTPS, or set server.allow_plaintext: true behind a TLS-terminating proxy`);
   }
-  const tls = server.tls === 'off' ? undefined : await serverCredentials(config, runtime, host);
+  // The ledger opens first: the server certificate Mayfly issues itself is recorded like any other.
+  const ledger = await openLedger(config, print);
+  const tls = server.tls === 'off' ? undefined : await serverCredentials(config, runtime, host, ledger).catch(async (error: unknown) => {
+    await ledger.close();
+    throw error;
+  });
   const logger = createLogger(server.log_level);
   // Start-up and reload messages are for the operator, in plain text; the request log is JSON.
   const reloader = new ConfigReloader(runtime, (result) => {
@@ -64,8 +70,7 @@ export async function serve(options: ServeOptions, print: (line: string) => void
     else console.error(`Refused the changed config; the previous one stays in force:\n${result.error instanceof ConfigError ? result.error.message : describe(result.error)}`);
   });
   reloader.watchFile();
-  const ledger = await openLedger(config, print);
-  const auditReader = config.document.audit.enabled ? new SqliteAuditStore(configPath(config, config.document.audit.database), { readonly: true }) : undefined;
+  const auditReader = config.document.audit.enabled ? await openAuditReader(config, { offThread: true }) : undefined;
   const limits = server.limits;
   const metrics = new MayflyMetrics(reloader.current);
   metrics.watchLedger(ledger);
@@ -85,9 +90,14 @@ export async function serve(options: ServeOptions, print: (line: string) => void
         requestsPerMinutePerIdentity: limits.requests_per_minute_per_identity,
         requestsPerMinutePerSource: limits.requests_per_minute_per_source,
         authFailuresBeforeBackoff: limits.auth_failures_before_backoff,
+        authFailuresPerSourceBeforeBackoff: limits.auth_failures_per_source_before_backoff,
         authFailureWindowMs: parseDuration(limits.auth_failure_window)!,
         authBackoffMs: parseDuration(limits.auth_backoff)!,
         maxConcurrentSigning: limits.max_concurrent_signing,
+        maxUnauthenticatedPerSource: limits.max_unauthenticated_per_source,
+        maxCredentialChecksPerSource: limits.max_credential_checks_per_source,
+        maxCredentialChecks: limits.max_credential_checks,
+        bodyTimeoutMs: parseDuration(limits.body_timeout)!,
       },
       logError: (error) => logger.error({ error: describe(error) }, 'internal error'),
       logger,
@@ -113,10 +123,11 @@ export async function serve(options: ServeOptions, print: (line: string) => void
     async close() {
       renewal?.stop();
       reloader.close();
-      await running.close();
+      // Signings in progress finish and are recorded before the ledger closes.
+      await running.close(parseDuration(limits.shutdown_grace)!);
       await ops?.close();
       await ledger.close();
-      auditReader?.close();
+      await auditReader?.close();
       await new Promise<void>((done) => logger.flush(() => done()));
     },
   };
@@ -125,7 +136,7 @@ export async function serve(options: ServeOptions, print: (line: string) => void
 type Credentials = TlsCredentials & { renew?: (running: RunningServer, current: () => Runtime) => { stop(): void } };
 
 /** The server's TLS key and chain: the files configured, or a certificate Mayfly issues itself and renews. */
-async function serverCredentials(config: MayflyConfig, runtime: Runtime, host: string): Promise<Credentials> {
+async function serverCredentials(config: MayflyConfig, runtime: Runtime, host: string, ledger: Ledger): Promise<Credentials> {
   const server = config.document.server;
   if (server.tls !== undefined && server.tls !== 'off') {
     return { key: await readFile(configPath(config, server.tls.key), 'utf8'), cert: await readFile(configPath(config, server.tls.cert), 'utf8') };
@@ -134,7 +145,7 @@ async function serverCredentials(config: MayflyConfig, runtime: Runtime, host: s
   const ca = runtime.signingCas.get(caName);
   if (!ca) throw new ConfigError([config.source.problem(['server', 'tls_signing_ca'], `no signing_ca named ${JSON.stringify(caName)} to issue the server certificate`)]);
   const names = serverNames(host, server.names);
-  const first = await issueServerCertificate(ca, names);
+  const first = await issueServerCertificate(ca, names, ledger);
   return {
     ...first,
     renew(running, current) {
@@ -143,7 +154,7 @@ async function serverCredentials(config: MayflyConfig, runtime: Runtime, host: s
         timer = setTimeout(async () => {
           try {
             // The CA in force now: after a rotation (and reload) the new issuing CA signs it.
-            const renewed = await issueServerCertificate(current().signingCas.get(caName) ?? ca, names);
+            const renewed = await issueServerCertificate(current().signingCas.get(caName) ?? ca, names, ledger);
             running.updateCredentials(renewed);
             schedule(renewalDelay(renewed.notAfter));
           } catch (error) {

@@ -5,9 +5,8 @@ import { MtlsAuthenticator } from '../auth/mtls';
 import { StaticAuthenticator } from '../auth/static';
 import { TokenAuthenticator } from '../auth/token';
 import { errorMessage } from '../error_message';
-import type { CertificateProfile } from '../issuance/profile';
 import type { KeyUsageName } from '../csr/oids';
-import type { Policy } from '../policy/runner';
+import type { RegistrationAuthority } from '../ra/registration_authority';
 import type { ConfiguredValidator } from '../policy/validator';
 import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -16,22 +15,9 @@ import { Pkcs11Signer } from '../signers/pkcs11';
 import { SignerConfigError, type Signer } from '../signers/signer';
 import { loadPreviousChain, loadSigningCa, type PreviousChain, type SigningCa } from '../signers/signing_ca';
 import { alwaysOnValidators } from '../../validators';
-import { existsSync } from 'node:fs';
-import { createAuditKey, readAuditKey } from '../audit/audit_key';
-import { AuditLedger, disabledLedger, type Ledger } from '../audit/ledger';
 import { parseDuration } from './duration';
-import { ConfigError, configPath, type ConfigProblem, type MayflyConfig } from './load';
+import { ConfigError, configPath, releaseValidators, type ConfigProblem, type MayflyConfig } from './load';
 import { pemCertificateBlocks } from '../pem';
-
-/** An RA ready to serve: who may ask, what policy says, what goes into the certificate, who signs. */
-export interface RegistrationAuthority {
-  readonly name: string;
-  readonly authenticator: Authenticator;
-  /** The always-on validators, then the RA's own chain in config order; then its fixups. */
-  readonly policy: Policy;
-  readonly profile: CertificateProfile;
-  readonly signingCa: SigningCa;
-}
 
 export interface Runtime {
   readonly config: MayflyConfig;
@@ -179,8 +165,8 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
     }
     if (problems.length > 0) throw new ConfigError(problems);
   } catch (error) {
-    // Nothing a refused config opened stays open: a reload retried with a bad config must not pile up token sessions.
-    releaseOpened(signingCas.values(), authenticators.values());
+    // Nothing a refused config opened stays open: a reload retried with a bad config must not pile up token sessions or file watches.
+    releaseOpened(signingCas.values(), authenticators.values(), [...config.registrationAuthorities.values()].flatMap((ra) => ra.validators));
     throw error;
   }
   const registrationAuthorities = new Map<string, RegistrationAuthority>();
@@ -202,40 +188,18 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
   return { config, registrationAuthorities, authenticators: entries, signingCas };
 }
 
-/**
- * Opens the audit ledger the config describes (or the disabled one). The audit key is created
- * beside the config when missing: checkpoints made with a new key still verify, and a key that was
- * replaced to hide a rewrite shows up as old checkpoints that no longer verify.
- */
-export async function openLedger(config: MayflyConfig, print: (line: string) => void = () => {}): Promise<Ledger> {
-  const audit = config.document.audit;
-  if (!audit.enabled) return disabledLedger;
-  const keyFile = configPath(config, audit.key);
-  if (!existsSync(keyFile)) {
-    await createAuditKey(keyFile, auditPublicKeyFile(keyFile));
-    print(`Created the audit checkpoint key ${keyFile} (public key ${auditPublicKeyFile(keyFile)}).`);
-  }
-  return AuditLedger.open({
-    database: configPath(config, audit.database),
-    keyPem: await readAuditKey(keyFile),
-    checkpointEvery: audit.checkpoint_every,
-    checkpointIntervalMs: parseDuration(audit.checkpoint_interval)!,
-  });
-}
-
-/** audit.key → audit.pub */
-export const auditPublicKeyFile = (keyFile: string): string => keyFile.replace(/(\.key)?$/, '.pub');
-
 /** Frees what a retired runtime's authenticators and validators hold (file watches), once no request can still use it. */
 export function releaseRuntime(runtime: Runtime): void {
-  releaseOpened(runtime.signingCas.values(), runtime.authenticators.map((entry) => entry.authenticator));
-  for (const ra of runtime.registrationAuthorities.values()) {
-    for (const { validator, options } of ra.policy.validators) validator.release?.(options);
-  }
+  releaseOpened(
+    runtime.signingCas.values(),
+    runtime.authenticators.map((entry) => entry.authenticator),
+    [...runtime.registrationAuthorities.values()].flatMap((ra) => ra.policy.validators),
+  );
 }
 
-/** Closes what signers and authenticators hold (token sessions, file watches). */
-function releaseOpened(signingCas: Iterable<SigningCa>, authenticators: Iterable<Authenticator>): void {
+/** Closes what signers, authenticators and validators hold (token sessions, file watches). */
+function releaseOpened(signingCas: Iterable<SigningCa>, authenticators: Iterable<Authenticator>, validators: Iterable<ConfiguredValidator>): void {
   for (const ca of signingCas) ca.signer.release?.();
   for (const authenticator of authenticators) authenticator.close?.();
+  releaseValidators(validators);
 }

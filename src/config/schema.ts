@@ -137,14 +137,27 @@ const limits = z.strictObject({
   /** Sign requests a minute, per authenticated identity and per client address; 0 turns one off. */
   requests_per_minute_per_identity: z.number().int().min(0).default(600),
   requests_per_minute_per_source: z.number().int().min(0).default(1200),
-  /** After this many failed authentications from one address in `auth_failure_window`, it waits `auth_backoff`. */
+  /**
+   * After this many failed authentications of one claimed identity from one address in
+   * `auth_failure_window`, that identity waits `auth_backoff` there; an address waits after
+   * `auth_failures_per_source_before_backoff`, whatever identities it claims.
+   */
   auth_failures_before_backoff: z.number().int().min(1).default(10),
+  auth_failures_per_source_before_backoff: z.number().int().min(1).default(100),
   auth_failure_window: duration.default('5m'),
   auth_backoff: duration.default('5m'),
-  /** Signing requests in progress at once; beyond it, fast 503s instead of a growing queue. */
+  /** Authenticated signing requests in progress at once; beyond it, fast 503s instead of a growing queue. */
   max_concurrent_signing: z.number().int().min(1).default(256),
+  /** Requests from one address not yet authenticated; credential checks (scrypt, LDAP) in progress per address and in all. */
+  max_unauthenticated_per_source: z.number().int().min(1).default(32),
+  max_credential_checks_per_source: z.number().int().min(1).default(4),
+  max_credential_checks: z.number().int().min(1).default(32),
   header_timeout: duration.default('10s'),
+  /** The whole body, once the headers are in; past it, 408 and the connection closed. */
+  body_timeout: duration.default('10s'),
   request_timeout: duration.default('30s'),
+  /** On SIGTERM, how long requests in progress have to finish before their connections are closed. */
+  shutdown_grace: duration.default('20s'),
 });
 
 const tlsFiles = z.strictObject({ cert: path, key: path });
@@ -173,18 +186,26 @@ const server = z.strictObject({
   log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
-const audit = z.strictObject({
-  enabled: z.boolean().default(true),
-  database: path.default('audit.db'),
-  /** Ed25519 key for checkpoints; the public half is <key without .key>.pub. Created when missing. */
-  key: path.default('audit.key'),
-  checkpoint_every: z.number().int().min(1).default(1000),
-  checkpoint_interval: duration.default('1m'),
-});
+const audit = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** sqlite: a file beside the config (the default); postgres: one database that replicas share. */
+    store: z.enum(['sqlite', 'postgres']).default('sqlite'),
+    /** For sqlite: the file. */
+    database: path.default('audit.db'),
+    /** For postgres: the environment variable holding the connection URL (it may carry a password). */
+    url_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
+    /** Ed25519 key for checkpoints; the public half is <key without .key>.pub. Created when missing. */
+    key: path.default('audit.key'),
+    checkpoint_every: z.number().int().min(1).default(1000),
+    checkpoint_interval: duration.default('1m'),
+  })
+  .refine((entry) => entry.store !== 'postgres' || entry.url_env !== undefined, { message: 'store: postgres needs url_env, the environment variable that holds the connection URL', path: ['url_env'] })
+  .refine((entry) => entry.store === 'postgres' || entry.url_env === undefined, { message: 'url_env is for store: postgres', path: ['url_env'] });
 
 export const configSchema = z.strictObject({
   plugins: z.array(path).default([]),
-  audit: audit.default({ enabled: true, database: 'audit.db', key: 'audit.key', checkpoint_every: 1000, checkpoint_interval: '1m' }),
+  audit: audit.default({ enabled: true, store: 'sqlite', database: 'audit.db', key: 'audit.key', checkpoint_every: 1000, checkpoint_interval: '1m' }),
   server: server.default(server.parse({})),
   authentication: z.record(name, z.discriminatedUnion('backend', [staticAuthentication, tokenAuthentication, mtlsAuthentication, ldapAuthentication])),
   signing_ca: z.record(name, z.discriminatedUnion('backend', [localSigningCa, pkcs11SigningCa])),

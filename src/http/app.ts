@@ -1,11 +1,12 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { RegistrationAuthority, Runtime } from '../config/assemble';
+import type { Runtime } from '../config/assemble';
+import type { RegistrationAuthority } from '../ra/registration_authority';
 import { describeError, HttpError } from './errors';
 import { wantsJson } from './negotiate';
 import { disabledLedger, type Ledger } from '../audit/ledger';
-import type { SqliteAuditStore } from '../audit/sqlite_store';
+import type { AuditReader } from '../audit/store';
 import helmet from 'helmet';
-import { RateLimitError, RequestLimits, type LimitOptions } from './limits';
+import { RateLimitError, RequestLimits, type Admission, type LimitOptions } from './limits';
 import { listAudit } from './routes/audit';
 import { signCertificate } from './routes/sign';
 import { signRequestParsers } from './sign_request';
@@ -22,7 +23,7 @@ export interface AppOptions {
   /** Where every decision is recorded; the disabled ledger records nothing. */
   readonly ledger?: Ledger;
   /** Reads the ledger for GET /v1/audit; absent when the ledger is disabled. */
-  readonly auditReader?: SqliteAuditStore;
+  readonly auditReader?: AuditReader;
   /** Largest accepted request body, bytes. */
   readonly bodyLimit?: number;
   /** Where internal faults are reported (never to the client). */
@@ -72,8 +73,6 @@ export function createApp(options: AppOptions): express.Express {
     (response.locals as RequestOutcome).raName = ra.name;
     return ra;
   };
-  // The RA is looked up once, before the body is read, so a reload mid-request cannot change it.
-  const raOf = (response: Response): RegistrationAuthority => response.locals.ra as RegistrationAuthority;
 
   app.get('/v1/ca/:ra', (request, response) => {
     const ra = registrationAuthority(request, response);
@@ -84,24 +83,30 @@ export function createApp(options: AppOptions): express.Express {
   });
   app.all('/v1/ca/:ra', methodNotAllowed('GET, HEAD'));
 
+  // Held until the answer is sent, or the client leaves.
+  const admit = async (request: Request, response: Response): Promise<Admission> => {
+    const admission = await limits.admitSource(request.ip ?? '');
+    response.once('close', () => admission.leave());
+    return admission;
+  };
+  // The RA and the admission are settled before the body is read, so a reload mid-request cannot change them.
+  const signState = (response: Response) => response.locals as { ra: RegistrationAuthority; admission: Admission };
+
   app.get('/v1/audit', async (request, response) => {
-    await limits.admitSource(request.ip ?? '');
-    await listAudit(options.runtime(), options.auditReader, limits, request, response);
+    await listAudit(options.runtime(), options.auditReader, await admit(request, response), request, response);
   });
   app.all('/v1/audit', methodNotAllowed('GET, HEAD'));
 
   app.post(
     '/v1/sign/:ra',
     async (request, response, next) => {
-      response.locals.ra = registrationAuthority(request, response); // 404 before reading a body meant for nobody
-      await limits.admitSource(request.ip ?? '');
-      // Overload turns into a fast 503 here, before the body is read or any work is done.
-      const leave = limits.enter();
-      response.once('close', leave);
+      signState(response).ra = registrationAuthority(request, response); // 404 before reading a body meant for nobody
+      // Rates and the cap on unauthenticated requests are fast 429s here, before the body is read.
+      signState(response).admission = await admit(request, response);
       next();
     },
-    ...signRequestParsers(options.bodyLimit ?? DEFAULT_BODY_LIMIT),
-    (request, response) => signCertificate(raOf(response), ledger, limits, metrics, request, response),
+    signRequestParsers(options.bodyLimit ?? DEFAULT_BODY_LIMIT, limits.options.bodyTimeoutMs),
+    (request, response) => signCertificate(signState(response).ra, ledger, signState(response).admission, metrics, request, response),
   );
   app.all('/v1/sign/:ra', methodNotAllowed('POST'));
 

@@ -2,8 +2,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import ipaddr from 'ipaddr.js';
-import { issueCertificate } from '../issuance/certificate';
+import type { Ledger } from '../audit/ledger';
 import { encodeName } from '../issuance/name';
+import { issueOwnCertificate } from '../ra/issue';
 import type { SigningCa } from '../signers/signing_ca';
 import { certificatePem } from '../pem';
 
@@ -37,18 +38,22 @@ export function serverNames(host: string, extra: readonly string[]): { dnsNames:
   };
 }
 
-/** Issues Mayfly's own server certificate from `ca`, for a P-256 key made here and never written. */
-export async function issueServerCertificate(ca: SigningCa, names: { dnsNames: string[]; ipAddresses: string[] }): Promise<ServerCredentials> {
+/**
+ * Issues Mayfly's own server certificate from `ca`, for a P-256 key made here and never written,
+ * through the RA's issuance path: like every certificate Mayfly signs, it is in the ledger.
+ */
+export async function issueServerCertificate(ca: SigningCa, names: { dnsNames: string[]; ipAddresses: string[] }, ledger: Ledger): Promise<ServerCredentials> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const spki = publicKey.export({ format: 'der', type: 'spki' });
-  const issued = await issueCertificate(
+  const issued = await issueOwnCertificate(
+    ledger,
+    ca,
     {
       subject: encodeName(`/CN=${names.dnsNames[0] ?? names.ipAddresses[0]}/O=Mayfly`),
       publicKey: { type: 'EC', curve: 'P-256', bits: 256, spki, keyObject: publicKey },
       names,
     },
     { validityMs: LIFETIME_MS, backdateMs: BACKDATE_MS, keyUsage: ['digitalSignature'], extKeyUsage: ['serverAuth'] },
-    ca,
   );
   return {
     key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),

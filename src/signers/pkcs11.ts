@@ -141,20 +141,16 @@ export class Pkcs11Signer implements Signer {
     this.signatureAlgorithm = scheme.algorithmIdentifier;
     this.publicKey = spki(publicKey);
     this.description = `PKCS#11 ${scheme.keyDescription} (${describeToken(options)}, key ${describeKey(options)})`;
-    const probe = randomBytes(32);
-    let signature: Uint8Array;
+    let verified: boolean;
     try {
-      signature = await this.sign(probe);
+      verified = await this.testSignature(connection.idle[0], connection.key);
     } catch (error) {
       throw new SignerConfigError(`PKCS#11 step 5 (test signature): the key ${describeKey(options)} cannot sign (${errorMessage(error)}); it needs CKA_SIGN and a supported type (EC P-256/P-384, RSA)`);
     }
-    if (!verify(scheme.digest, probe, { key: publicKey, dsaEncoding: 'der' }, signature)) throw mismatch();
+    if (!verified) throw mismatch();
   }
 
   async sign(tbs: Uint8Array): Promise<Uint8Array> {
-    // ECDSA: SoftHSM has no CKM_ECDSA_SHA256, so hash here and sign the digest with CKM_ECDSA.
-    const input = this.ecdsa ? createHash(this.digest!).update(tbs).digest() : Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength);
-    const mechanism = { mechanism: this.ecdsa ? pkcs11js.CKM_ECDSA : pkcs11js.CKM_SHA256_RSA_PKCS };
     const { activity } = this;
     let failed = false;
     for (;;) {
@@ -169,13 +165,10 @@ export class Pkcs11Signer implements Signer {
       }
       try {
         if (!session) throw new Error('the connection to the token was reset');
-        this.pkcs11.C_SignInit(session, mechanism, connection.key);
-        const signing = this.pkcs11.C_SignAsync(session, input, Buffer.alloc(1024));
-        activity.signing.add(signing);
-        const signature = await signing.finally(() => activity.signing.delete(signing));
+        const signature = await this.signOn(session, connection.key, tbs);
         if (this.released) this.closeSessions(connection, [session]);
         else release(connection, session);
-        return this.ecdsa ? rawEcdsaToDer(signature) : signature;
+        return signature;
       } catch (error) {
         if (!this.opened) {
           if (session) release(connection, session);
@@ -189,6 +182,24 @@ export class Pkcs11Signer implements Signer {
         failed = true;
       }
     }
+  }
+
+  /** One signature on `session` with `key`, counted as running so no re-initialisation finalises under it. */
+  private async signOn(session: Buffer, key: Buffer, tbs: Uint8Array): Promise<Uint8Array> {
+    // ECDSA: SoftHSM has no CKM_ECDSA_SHA256, so hash here and sign the digest with CKM_ECDSA.
+    const input = this.ecdsa ? createHash(this.digest!).update(tbs).digest() : Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength);
+    this.pkcs11.C_SignInit(session, { mechanism: this.ecdsa ? pkcs11js.CKM_ECDSA : pkcs11js.CKM_SHA256_RSA_PKCS }, key);
+    const signing = this.pkcs11.C_SignAsync(session, input, Buffer.alloc(1024));
+    this.activity.signing.add(signing);
+    const signature = await signing.finally(() => this.activity.signing.delete(signing));
+    return this.ecdsa ? rawEcdsaToDer(signature) : signature;
+  }
+
+  /** Signs a random digest with `key` on `session`: whether it verifies under the signer's public key (the certificate's). */
+  private async testSignature(session: Buffer, key: Buffer): Promise<boolean> {
+    const probe = randomBytes(32);
+    const signature = await this.signOn(session, key, probe);
+    return verify(this.digest!, probe, { key: createPublicKey({ key: Buffer.from(this.publicKey), format: 'der', type: 'spki' }), dsaEncoding: 'der' }, signature);
   }
 
   /** Closes the sessions and finalises the module (the CLI, when it is done with the token). */
@@ -257,6 +268,12 @@ export class Pkcs11Signer implements Signer {
       key = this.findObject(sessions[0], pkcs11js.CKO_PRIVATE_KEY);
       if (!key) fail('step 4 (find key)', `no private key ${describeKey(options)} in ${describeToken(options)}; generate one with \`mayfly pkcs11 init-ca\` or fix key_label/key_id`);
       publicKeyHandle = this.findObject(sessions[0], pkcs11js.CKO_PUBLIC_KEY);
+      // A token re-created under the same label may hold another key pair under the same key label,
+      // whose signatures would not verify under the CA certificate: a reconnect proves the key before
+      // it signs anything (at start-up, check() does).
+      if (!startup && !(await this.testSignature(sessions[0], key!))) {
+        fail('step 6 (match certificate)', `the key ${describeKey(options)} in ${describeToken(options)} is not the CA certificate's key (was the token replaced?)`);
+      }
     } catch (error) {
       for (const session of sessions) closeSession(this.pkcs11, session);
       throw error;

@@ -4,10 +4,11 @@ import { request as httpsRequestRaw } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initDataDir } from '../../src/cli/init';
-import type { Ledger } from '../../src/audit/ledger';
+import { disabledLedger, type Ledger } from '../../src/audit/ledger';
 import { SqliteAuditStore } from '../../src/audit/sqlite_store';
-import { assembleRuntime, openLedger, type Runtime } from '../../src/config/assemble';
-import { loadConfig } from '../../src/config/load';
+import { assembleRuntime, type Runtime } from '../../src/config/assemble';
+import { openLedger } from '../../src/config/ledger';
+import { configPath, loadConfig } from '../../src/config/load';
 import { DEFAULT_LIMITS, type LimitOptions } from '../../src/http/limits';
 import { startServer, type RunningServer } from '../../src/http/server';
 import { issueServerCertificate, serverNames } from '../../src/http/server_certificate';
@@ -34,7 +35,7 @@ export interface TestCaOptions {
   /** Rewrites the generated mayfly.yaml before it is loaded; `dir` is the data folder. */
   readonly editConfig?: (yaml: string, dir: string) => string;
   readonly bodyLimit?: number;
-  /** Record every decision in the config's audit ledger (audit.db in the data folder). */
+  /** Record every decision in the config's audit ledger (`auditDatabase`: audit.db in the data folder unless the config says otherwise). */
   readonly audit?: boolean;
   /** Serve HTTPS with a server certificate from the first signing CA (clients trust `rootFile`). */
   readonly tls?: boolean;
@@ -44,9 +45,19 @@ export interface TestCaOptions {
 
 /**
  * Tests send many requests, and many deliberately bad ones, from 127.0.0.1 to one server: the rate
- * limits and the authentication back-off are lifted unless a test sets them (test/integration/limits.test.ts).
+ * limits, the caps on unauthenticated requests and credential checks, and the authentication back-off
+ * are lifted unless a test sets them (test/integration/limits.test.ts, front_door.test.ts).
  */
-const TEST_LIMITS: LimitOptions = { ...DEFAULT_LIMITS, requestsPerMinutePerIdentity: 0, requestsPerMinutePerSource: 0, authFailuresBeforeBackoff: 1_000_000 };
+export const TEST_LIMITS: LimitOptions = {
+  ...DEFAULT_LIMITS,
+  requestsPerMinutePerIdentity: 0,
+  requestsPerMinutePerSource: 0,
+  authFailuresBeforeBackoff: 1_000_000,
+  authFailuresPerSourceBeforeBackoff: 1_000_000,
+  maxUnauthenticatedPerSource: 1_000_000,
+  maxCredentialChecksPerSource: 1_000_000,
+  maxCredentialChecks: 1_000_000,
+};
 
 /** `mayfly init` into a temp folder, then load, assemble and serve it on 127.0.0.1:0. */
 export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> {
@@ -56,9 +67,9 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
   const config = await loadConfig(created.configFile, new ValidatorRegistry());
   const runtime = await assembleRuntime(config);
   const ledger = options.audit ? await openLedger(config) : undefined;
-  const auditDatabase = join(dir, 'audit.db');
+  const auditDatabase = configPath(config, config.document.audit.database);
   const auditReader = ledger ? new SqliteAuditStore(auditDatabase, { readonly: true }) : undefined;
-  const tls = options.tls ? await issueServerCertificate([...runtime.signingCas.values()][0], serverNames('127.0.0.1', [])) : undefined;
+  const tls = options.tls ? await issueServerCertificate([...runtime.signingCas.values()][0], serverNames('127.0.0.1', []), ledger ?? disabledLedger) : undefined;
   const server = await startServer(
     {
       runtime: () => runtime,

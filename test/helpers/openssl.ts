@@ -4,13 +4,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export type RequesterKeyType = 'p256' | 'p384' | 'rsa1024' | 'rsa2048' | 'ed25519';
+export type RequesterKeyType = 'p256' | 'p384' | 'rsa1024' | 'rsa2048' | 'rsa3072' | 'ed25519';
 
 const NEWKEY: Record<RequesterKeyType, string[]> = {
   p256: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
   p384: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'],
   rsa1024: ['-newkey', 'rsa:1024'],
   rsa2048: ['-newkey', 'rsa:2048'],
+  rsa3072: ['-newkey', 'rsa:3072'],
   ed25519: ['-newkey', 'ed25519'],
 };
 
@@ -50,13 +51,16 @@ export function makeCsr(options: CsrOptions = {}): OpensslCsr {
   }
 }
 
-/** `openssl verify` of a PEM leaf against a root file and an untrusted chain file. */
-export function opensslVerify(leafPem: string, rootFile: string, chainFile: string): { ok: boolean; output: string } {
+/**
+ * `openssl verify` of a PEM leaf against a root file and an untrusted chain file; `options` adds
+ * verification options, e.g. ['-purpose', 'sslserver', '-verify_hostname', 'svc.mayfly.test'].
+ */
+export function opensslVerify(leafPem: string, rootFile: string, chainFile: string, options: readonly string[] = []): { ok: boolean; output: string } {
   const dir = mkdtempSync(join(tmpdir(), 'mayfly-verify-'));
   try {
     const leaf = join(dir, 'leaf.pem');
     writeFileSync(leaf, leafPem);
-    const output = openssl(['verify', '-CAfile', rootFile, '-untrusted', chainFile, leaf]).toString();
+    const output = openssl(['verify', '-CAfile', rootFile, '-untrusted', chainFile, ...options, leaf]).toString();
     return { ok: output.trim().endsWith(': OK'), output };
   } catch (error) {
     return { ok: false, output: String((error as { stderr?: Buffer }).stderr ?? error) };

@@ -4,10 +4,10 @@
 // system slapd's ports or ldapi socket, and runs in the foreground as a child of the test.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
+import { freePort } from './free_port';
 
 export const SUFFIX = 'dc=mayfly,dc=test';
 export const ROOT_DN = `cn=admin,${SUFFIX}`;
@@ -65,17 +65,6 @@ const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function makeTlsFiles(dir: string): { caFile: string; certFile: string; keyFile: string } {
   const openssl = (args: string[]): void => {

@@ -48,11 +48,11 @@ describe('a crash under load loses nothing a client received', () => {
     expect(verify.status).toBe(0);
     const store = new SqliteAuditStore(join(dir, 'audit.db'), { readonly: true });
     try {
-      const recorded = new Set(store.query({ outcome: 'issued' }).map((record) => (JSON.parse(record.body) as { certificate: { serial: string } }).certificate.serial));
+      const recorded = new Set((await store.query({ outcome: 'issued' })).map((record) => (JSON.parse(record.body) as { certificate: { serial: string } }).certificate.serial));
       expect(received.filter((serial) => !recorded.has(serial))).toEqual([]);
       expect(recorded.size).toBeGreaterThanOrEqual(received.length);
     } finally {
-      store.close();
+      await store.close();
     }
 
     // It starts again on the same ledger with a chain of its own; both verify.

@@ -28,17 +28,17 @@ describe('the audit ledger records every decision', () => {
   });
   afterAll(() => ca.stop());
 
-  const events = (): AuditEvent[] => {
+  const events = async (): Promise<AuditEvent[]> => {
     const store = new SqliteAuditStore(ca.auditDatabase, { readonly: true });
     try {
-      return store.query({}).map((record) => JSON.parse(record.body) as AuditEvent);
+      return (await store.query({})).map((record) => JSON.parse(record.body) as AuditEvent);
     } finally {
-      store.close();
+      await store.close();
     }
   };
 
-  it('keeps the issued certificate itself, so the ledger alone reproduces it', () => {
-    const [issued] = events().filter((e) => e.outcome === 'issued');
+  it('keeps the issued certificate itself, so the ledger alone reproduces it', async () => {
+    const [issued] = (await events()).filter((e) => e.outcome === 'issued');
     const certificate = new X509Certificate(issuedPem);
     expect(issued).toMatchObject({
       event: 'sign',
@@ -54,8 +54,8 @@ describe('the audit ledger records every decision', () => {
     expect(issued.verdicts!.map((v) => v.validator)).toEqual(['csr_signature', 'ca_status', 'critical_extensions', 'subject_identity', 'renewal_scope', 'common_name', 'alternative_names', 'public_key']);
   });
 
-  it('records a refusal with every validator verdict and reason', () => {
-    const refused = events().find((e) => e.outcome === 'refused' && e.verdicts);
+  it('records a refusal with every validator verdict and reason', async () => {
+    const refused = (await events()).find((e) => e.outcome === 'refused' && e.verdicts);
     expect(refused?.verdicts?.filter((v) => v.reasons.length > 0)).toEqual([
       { validator: 'common_name', reasons: ["common name 'evil.example.com' is outside the allowed domains [.mayfly.test]"] },
       { validator: 'alternative_names', reasons: ["DNS name 'evil.example.com' is outside the allowed domains [.mayfly.test]"] },
@@ -64,12 +64,12 @@ describe('the audit ledger records every decision', () => {
     expect(refused?.certificate).toBeUndefined();
   });
 
-  it('records an unparseable CSR as refused, with why', () => {
-    expect(events().find((e) => e.reason?.startsWith('the CSR is neither'))).toMatchObject({ outcome: 'refused', requester: { user: 'deployer' } });
+  it('records an unparseable CSR as refused, with why', async () => {
+    expect((await events()).find((e) => e.reason?.startsWith('the CSR is neither'))).toMatchObject({ outcome: 'refused', requester: { user: 'deployer' } });
   });
 
-  it('records an authentication failure with the claimed user and never the secret', () => {
-    expect(events().filter((e) => e.event === 'auth')).toEqual([
+  it('records an authentication failure with the claimed user and never the secret', async () => {
+    expect((await events()).filter((e) => e.event === 'auth')).toEqual([
       expect.objectContaining({ event: 'auth', outcome: 'refused', claimed_user: 'mallory', requester: null, reason: 'authentication failed' }),
     ]);
     for (const file of ['audit.db', 'audit.db-wal']) {

@@ -19,7 +19,7 @@ let copies = 0;
 
 beforeAll(async () => {
   await createAuditKey(keyFile, join(dir, 'audit.pub'));
-  const ledger = await AuditLedger.open({ database: pristine, keyPem: readFileSync(keyFile, 'utf8'), checkpointEvery: 4, checkpointIntervalMs: 3_600_000 });
+  const ledger = await AuditLedger.open({ store: { kind: 'sqlite', database: pristine }, keyPem: readFileSync(keyFile, 'utf8'), checkpointEvery: 4, checkpointIntervalMs: 3_600_000 });
   for (let i = 1; i <= 10; i++) {
     // Sequential appends: each its own commit, so checkpoints fall exactly after records 4 and 8.
     await ledger.append(i % 2 === 1 ? authFailureEvent({ ra: 'default', source: '127.0.0.1', time: at(i) }, `user${i}`) : refusedSign(i));
@@ -53,11 +53,11 @@ async function verifyAfter(tamper: (db: Database.Database, chain: string) => voi
   db.close();
   const store = new SqliteAuditStore(file, { readonly: true });
   try {
-    const report = verifyLedger(store, await readAuditPublicKey(join(dir, 'audit.pub'), keyFile));
+    const report = await verifyLedger(store, await readAuditPublicKey(join(dir, 'audit.pub'), keyFile));
     expect(report.ok).toBe(report.problem === undefined);
     return report.problem?.replace(`chain ${chain}: `, '');
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -58,12 +58,12 @@ describe('mayfly request', () => {
     runCliAsync(['request', '--server', server, '--ra', 'default', '--cn', 'svc.mayfly.test', ...args], { env, cwd: work });
   const bySecret = ['--user', 'deployer', '--secret-env', 'MAYFLY_SECRET'];
   const byFingerprint = () => ['--root-fingerprint', `SHA256:${fingerprint}`];
-  const auditRecords = () => {
+  const auditRecords = async () => {
     const store = new SqliteAuditStore(ca.auditDatabase, { readonly: true });
     try {
-      return store.query({}).length;
+      return (await store.query({})).length;
     } finally {
-      store.close();
+      await store.close();
     }
   };
 
@@ -172,16 +172,16 @@ describe('mayfly request', () => {
   });
 
   it('a root fingerprint the server\'s chain does not have is exit 7, and no credentials reach the server', async () => {
-    const before = auditRecords();
+    const before = await auditRecords();
     const wrong = `${fingerprint.slice(0, -2)}${fingerprint.endsWith('00') ? '11' : '00'}`;
     const result = await request([...bySecret, '--root-fingerprint', wrong, ...outputs]);
     expect(result.code).toBe(7);
     expect(result.stderr).toContain(`has no certificate with fingerprint SHA256:${wrong}; it has: CN=Mayfly Development Issuing CA`);
     expect(readdirSync(work)).toEqual([]);
     // Had the secret been sent, the ledger would hold an issued certificate or a failed authentication.
-    expect(auditRecords()).toBe(before);
+    expect(await auditRecords()).toBe(before);
     expect((await request([...bySecret, ...byFingerprint(), ...outputs])).code).toBe(0);
-    expect(auditRecords()).toBe(before + 1);
+    expect(await auditRecords()).toBe(before + 1);
   });
 
   it('usage errors are exit 2 and send nothing', async () => {
@@ -198,14 +198,14 @@ describe('mayfly request', () => {
       [[...bySecret, ...byFingerprint()], /required option '--cert <file>' not specified/],
       [[...bySecret, ...byFingerprint(), '--ra', 'nonexistent', ...outputs], /the server has no registration authority "nonexistent"/],
     ];
-    const before = auditRecords();
+    const before = await auditRecords();
     for (const [args, message] of cases) {
       const result = await request(args);
       expect({ args, code: result.code }).toEqual({ args, code: 2 });
       expect(result.stderr).toMatch(message);
     }
     expect(readdirSync(work)).toEqual([]);
-    expect(auditRecords()).toBe(before);
+    expect(await auditRecords()).toBe(before);
   });
 
   it('--help documents the exit codes', async () => {

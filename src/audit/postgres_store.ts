@@ -1,0 +1,228 @@
+import { Pool, type PoolClient } from 'pg';
+import type { AuditRecord, IndexedRecord } from './record';
+import { reverseName, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredRecord } from './store';
+
+// The shared ledger store: PostgreSQL, for replicas on several hosts. The tables are SQLite's (each
+// process its own chain, so writers never contend for a chain head), and a commit returns only once
+// PostgreSQL has flushed its WAL (synchronous_commit on, its default): the same durability promise.
+// Text that is ordered or range-searched is COLLATE "C" (byte order), as SQLite's BINARY is, so both
+// stores page and match alike whatever locale the database was created with.
+
+/** Versioned migrations, applied in order, each once, under an advisory lock. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE records (
+     chain TEXT COLLATE "C" NOT NULL,
+     seq BIGINT NOT NULL,
+     prev_hash TEXT NOT NULL,
+     hash TEXT NOT NULL,
+     body TEXT NOT NULL,
+     time TEXT COLLATE "C" NOT NULL,
+     ra TEXT NOT NULL,
+     event TEXT NOT NULL,
+     outcome TEXT NOT NULL,
+     serial TEXT,
+     PRIMARY KEY (chain, seq)
+   );
+   CREATE INDEX records_time ON records (time);
+   CREATE INDEX records_serial ON records (serial) WHERE serial IS NOT NULL;
+   CREATE INDEX records_outcome_time ON records (outcome, time);
+   CREATE INDEX records_ra_time ON records (ra, time);
+   -- Reversed names in byte order: a glob such as *.example.com becomes an indexed prefix range.
+   CREATE TABLE record_names (
+     chain TEXT COLLATE "C" NOT NULL,
+     seq BIGINT NOT NULL,
+     reversed_name TEXT COLLATE "C" NOT NULL,
+     time TEXT COLLATE "C" NOT NULL
+   );
+   CREATE INDEX record_names_name_time ON record_names (reversed_name, time);
+   CREATE TABLE checkpoints (
+     chain TEXT COLLATE "C" NOT NULL,
+     seq BIGINT NOT NULL,
+     head_hash TEXT NOT NULL,
+     time TEXT NOT NULL,
+     signature TEXT NOT NULL,
+     PRIMARY KEY (chain, seq)
+   );`,
+];
+
+/** Any number held by no other Mayfly code: the lock that serialises migrations across replicas. */
+const MIGRATION_LOCK = 0x6d617966; // "mayf"
+
+/** A SQLite GLOB (`*`, `?`) as a LIKE pattern, with LIKE's own wildcards and escape taken literally. */
+export function likePattern(glob: string): string {
+  return glob.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%').replace(/\?/g, '_');
+}
+
+const RECORD_COLUMNS = 'chain, seq::int AS seq, prev_hash AS "prevHash", hash, body';
+
+export class PostgresAuditStore implements AuditStore {
+  private constructor(private readonly pool: Pool) {}
+
+  /** Connects and brings the schema to the newest version. */
+  static async open(url: string, options: { readonly maxConnections?: number } = {}): Promise<PostgresAuditStore> {
+    const pool = new Pool({ connectionString: url, max: options.maxConnections ?? 4 });
+    // An idle connection that the server dropped is not a crash: the next query reconnects.
+    pool.on('error', () => undefined);
+    const store = new PostgresAuditStore(pool);
+    try {
+      await store.migrate();
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    return store;
+  }
+
+  /** The schema version this store is at (the number of migrations applied). */
+  async schemaVersion(): Promise<number> {
+    const result = await this.pool.query<{ version: number }>('SELECT max(version)::int AS version FROM mayfly_schema');
+    return result.rows[0]?.version ?? 0;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await client.query('CREATE TABLE IF NOT EXISTS mayfly_schema (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)');
+      const result = await client.query<{ version: number | null }>('SELECT max(version)::int AS version FROM mayfly_schema');
+      const current = result.rows[0].version ?? 0;
+      if (current > MIGRATIONS.length) throw new Error(`the ledger's schema is version ${current}, newer than this Mayfly knows (${MIGRATIONS.length}); upgrade Mayfly`);
+      for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+        await client.query(MIGRATIONS[version - 1]);
+        await client.query('INSERT INTO mayfly_schema (version, applied) VALUES ($1, $2)', [version, new Date().toISOString()]);
+      }
+    });
+  }
+
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    // A connection that dies while checked out fails its query; its 'error' event must not crash the process.
+    const ignore = () => undefined;
+    client.on('error', ignore);
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.off('error', ignore);
+      client.release();
+    }
+  }
+
+  /** Appends records in one transaction: durable together, or not at all. */
+  async appendAll(records: readonly IndexedRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const names = records.flatMap((record) => record.columns.names.map((name) => ({ record, name })));
+    await this.transaction(async (client) => {
+      // One statement per table, whatever the batch size: arrays unnested server-side.
+      await client.query(
+        `INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])`,
+        [
+          records.map((r) => r.chain),
+          records.map((r) => r.seq),
+          records.map((r) => r.prevHash),
+          records.map((r) => r.hash),
+          records.map((r) => r.body),
+          records.map((r) => r.columns.time),
+          records.map((r) => r.columns.ra),
+          records.map((r) => r.columns.event),
+          records.map((r) => r.columns.outcome),
+          records.map((r) => r.columns.serial),
+        ],
+      );
+      if (names.length === 0) return;
+      await client.query('INSERT INTO record_names (chain, seq, reversed_name, time) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])', [
+        names.map(({ record }) => record.chain),
+        names.map(({ record }) => record.seq),
+        names.map(({ name }) => reverseName(name)),
+        names.map(({ record }) => record.columns.time),
+      ]);
+    });
+  }
+
+  async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    await this.pool.query('INSERT INTO checkpoints (chain, seq, head_hash, time, signature) VALUES ($1, $2, $3, $4, $5)', [checkpoint.chain, checkpoint.seq, checkpoint.headHash, checkpoint.time, checkpoint.signature]);
+  }
+
+  /** Records matching every given filter, oldest first (the same answers as the SQLite store). */
+  async query(filter: AuditQuery): Promise<AuditRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (filter.ra !== undefined) where.push(`r.ra = ${param(filter.ra)}`);
+    if (filter.since !== undefined) where.push(`r.time >= ${param(filter.since)}`);
+    if (filter.until !== undefined) where.push(`r.time < ${param(filter.until)}`);
+    if (filter.outcome !== undefined) where.push(`r.outcome = ${param(filter.outcome)}`);
+    if (filter.serial !== undefined) where.push(`r.serial = ${param(filter.serial.toLowerCase().replace(/:/g, ''))}`);
+    if (filter.name !== undefined) {
+      const range = [...(filter.since !== undefined ? [` AND n.time >= ${param(filter.since)}`] : []), ...(filter.until !== undefined ? [` AND n.time < ${param(filter.until)}`] : [])];
+      where.push(`(r.chain, r.seq) IN (SELECT n.chain, n.seq FROM record_names n WHERE n.reversed_name LIKE ${param(likePattern(reverseName(filter.name)))}${range.join('')})`);
+    }
+    if (filter.after) where.push(`(r.time, r.chain, r.seq) > (${param(filter.after.time)}, ${param(filter.after.chain)}, ${param(filter.after.seq)})`);
+    const limit = filter.limit === undefined ? '' : ` LIMIT ${param(filter.limit)}`;
+    const sql = `SELECT ${RECORD_COLUMNS} FROM records r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.time, r.chain, r.seq${limit}`;
+    return (await this.pool.query<AuditRecord>(sql, params)).rows;
+  }
+
+  async record(chain: string, seq: number): Promise<AuditRecord | undefined> {
+    return (await this.pool.query<AuditRecord>(`SELECT ${RECORD_COLUMNS} FROM records WHERE chain = $1 AND seq = $2`, [chain, seq])).rows[0];
+  }
+
+  /** Every chain that has a record or a checkpoint: one per process that ever wrote. */
+  async chains(): Promise<string[]> {
+    const result = await this.pool.query<{ chain: string }>('SELECT chain FROM records UNION SELECT chain FROM checkpoints ORDER BY 1');
+    return result.rows.map((row) => row.chain);
+  }
+
+  async walkPage(chain: string, afterSeq: number, limit: number): Promise<StoredRecord[]> {
+    const result = await this.pool.query<AuditRecord & { time: string; ra: string; event: string; outcome: string; serial: string | null }>(
+      `SELECT ${RECORD_COLUMNS}, time, ra, event, outcome, serial FROM records WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [chain, afterSeq, limit],
+    );
+    return result.rows.map((row) => ({ chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, columns: { time: row.time, ra: row.ra, event: row.event, outcome: row.outcome, serial: row.serial } }));
+  }
+
+  async chainHead(chain: string): Promise<{ seq: number; hash: string } | undefined> {
+    return (await this.pool.query<{ seq: number; hash: string }>('SELECT seq::int AS seq, hash FROM records WHERE chain = $1 ORDER BY seq DESC LIMIT 1', [chain])).rows[0];
+  }
+
+  /** As the SQLite store's: set differences between the names records carry and the name index. */
+  async nameIndexDifference(): Promise<NameIndexDifference | undefined> {
+    const carried = `SELECT r.chain, r.seq, reverse(lower(j.value)) COLLATE "C" AS reversed_name, r.time FROM records r,
+        jsonb_array_elements_text(coalesce(r.body::jsonb -> 'dns_names', '[]'::jsonb) || coalesce(r.body::jsonb -> 'ip_addresses', '[]'::jsonb)) AS j(value)`;
+    const indexed = 'SELECT chain, seq, reversed_name, time FROM record_names';
+    const result = await this.pool.query<{ kind: NameIndexDifference['kind']; chain: string; seq: number; reversed_name: string; time: string }>(
+      `SELECT kind, chain, seq::int AS seq, reversed_name, time FROM (
+         SELECT 'missing' AS kind, * FROM (${carried} EXCEPT ${indexed}) m
+         UNION ALL SELECT 'extra' AS kind, * FROM (${indexed} EXCEPT ${carried}) e
+       ) d ORDER BY chain, seq, kind DESC, reversed_name, time LIMIT 1`,
+    );
+    const row = result.rows[0];
+    return row && { kind: row.kind, chain: row.chain, seq: row.seq, name: reverseName(row.reversed_name), time: row.time };
+  }
+
+  async checkpoints(chain: string): Promise<Checkpoint[]> {
+    const result = await this.pool.query<Checkpoint>('SELECT chain, seq::int AS seq, head_hash AS "headHash", time, signature FROM checkpoints WHERE chain = $1 ORDER BY seq', [chain]);
+    return result.rows;
+  }
+
+  async problem(): Promise<string | undefined> {
+    try {
+      await this.pool.query('SELECT 1');
+      return undefined;
+    } catch (error) {
+      return `the audit ledger's PostgreSQL does not answer (${error instanceof Error ? error.message : String(error)})`;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,196 @@
+// The PostgreSQL ledger store against the SQLite one, on a real PostgreSQL from Debian started for
+// this file: the same records in, the same answers out, for every query the CLI and the API make.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { PostgresAuditStore, likePattern } from '../../../src/audit/postgres_store';
+import { GENESIS, recordHash, type IndexedRecord } from '../../../src/audit/record';
+import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
+import { walkChain, type AuditQuery } from '../../../src/audit/store';
+import { startTestPostgres, type TestPostgres } from '../../helpers/postgres';
+import { Prng } from '../../fuzz/prng';
+
+/** Records of three chains, interleaved in time, with names, outcomes and serials drawn from a seed. */
+function makeRecords(seed: number, count: number): IndexedRecord[] {
+  const random = new Prng(seed);
+  const chains = ['host-a-1-aa', 'host-b-2-bb', 'Host-C-3-cc'];
+  const heads = new Map(chains.map((chain) => [chain, { seq: 0, hash: GENESIS }]));
+  const domains = ['payments.example.com', 'example.com', 'mayfly.test', 'x_y.example.org'];
+  const records: IndexedRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const chain = chains[random.below(chains.length)];
+    const head = heads.get(chain)!;
+    const outcome = (['issued', 'refused', 'error'] as const)[random.below(3)];
+    const dnsNames = Array.from({ length: random.below(3) }, () => `${['api', 'www', 'db', 'svc%1'][random.below(4)]}.${domains[random.below(domains.length)]}`);
+    const ipAddresses = random.below(4) === 0 ? [`10.0.${random.below(3)}.${random.below(9)}`] : [];
+    const time = new Date(Date.UTC(2026, 11, 1) + i * 60_000 + random.below(3) * 1000).toISOString();
+    const serial = outcome === 'issued' ? random.bytes(8).toString('hex') : null;
+    const body = JSON.stringify({ v: 1, time, event: 'sign', ra: ['default', 'k8s'][random.below(2)], dns_names: dnsNames, ip_addresses: ipAddresses, outcome, ...(serial ? { certificate: { serial } } : {}) });
+    const event = JSON.parse(body) as { ra: string };
+    const seq = head.seq + 1;
+    const hash = recordHash(chain, seq, head.hash, body);
+    records.push({ chain, seq, prevHash: head.hash, hash, body, columns: { time, ra: event.ra, event: 'sign', outcome, serial, names: [...new Set([...dnsNames, ...ipAddresses])] } });
+    heads.set(chain, { seq, hash });
+  }
+  return records;
+}
+
+describe('the PostgreSQL ledger store answers as the SQLite store does', () => {
+  let postgres: TestPostgres;
+  let pg: PostgresAuditStore;
+  let sqlite: SqliteAuditStore;
+  let dir: string;
+  const records = makeRecords(20261206, 600);
+
+  beforeAll(async () => {
+    postgres = await startTestPostgres();
+    pg = await PostgresAuditStore.open(postgres.url);
+    dir = mkdtempSync(join(tmpdir(), 'mayfly-store-'));
+    sqlite = new SqliteAuditStore(join(dir, 'audit.db'));
+    // Batches of uneven sizes, as group commit makes them.
+    for (let offset = 0, size = 1; offset < records.length; offset += size, size = (size * 7) % 23 + 1) {
+      const batch = records.slice(offset, offset + size);
+      await sqlite.appendAll(batch);
+      await pg.appendAll(batch);
+    }
+    for (const chain of ['host-a-1-aa', 'host-b-2-bb']) {
+      const checkpoint = { chain, seq: 3, headHash: 'f'.repeat(64), time: '2026-12-01T00:10:00.000Z', signature: 'c2ln' };
+      await sqlite.addCheckpoint(checkpoint);
+      await pg.addCheckpoint(checkpoint);
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await pg?.close();
+    await sqlite?.close();
+    postgres?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const queries: AuditQuery[] = [
+    {},
+    { limit: 7 },
+    { ra: 'k8s' },
+    { outcome: 'refused' },
+    { since: '2026-12-01T02:00:00.000Z', until: '2026-12-01T05:00:00.000Z' },
+    { name: '*.payments.example.com' },
+    { name: '*.example.com', outcome: 'issued', since: '2026-12-01T03:00:00.000Z' },
+    { name: 'API.MAYFLY.TEST' },
+    { name: 'a?i.mayfly.test' },
+    { name: 'svc%1.*' },
+    { name: '*_y.example.org' },
+    { name: '10.0.1.*' },
+    { serial: records.find((r) => r.columns.serial)!.columns.serial!.toUpperCase().replace(/(..)(?!$)/g, '$1:') },
+    { after: { time: records[100].columns.time, chain: records[100].chain, seq: records[100].seq }, limit: 50 },
+    { ra: 'default', name: '*', until: '2026-12-01T01:00:00.000Z', limit: 20 },
+  ];
+
+  it.each(queries.map((query) => [JSON.stringify(query), query] as const))('query %s', async (_label, query) => {
+    const expected = await sqlite.query(query);
+    expect(await pg.query(query)).toEqual(expected);
+  });
+
+  it('finds something for most queries, so the comparison means something', async () => {
+    const answered = await Promise.all(queries.map(async (query) => (await pg.query(query)).length));
+    expect(answered.filter((count) => count > 0).length).toBeGreaterThanOrEqual(queries.length - 1);
+  });
+
+  it('lists chains, walks each in order, and keeps checkpoints and records as written', async () => {
+    const chains = await sqlite.chains();
+    expect(await pg.chains()).toEqual(chains);
+    const walk = async (store: PostgresAuditStore | SqliteAuditStore, chain: string) => {
+      const walked = [];
+      for await (const record of walkChain(store, chain)) walked.push(record);
+      return walked;
+    };
+    for (const chain of chains) {
+      const walked = await walk(pg, chain);
+      expect(walked.length).toBeGreaterThan(0);
+      expect(walked).toEqual(await walk(sqlite, chain));
+      expect(await pg.checkpoints(chain)).toEqual(await sqlite.checkpoints(chain));
+      expect(await pg.chainHead(chain)).toEqual(await sqlite.chainHead(chain));
+    }
+    expect(await pg.record(records[42].chain, records[42].seq)).toEqual(await sqlite.record(records[42].chain, records[42].seq));
+    expect(await pg.record('no-such-chain', 1)).toBeUndefined();
+  });
+
+  it('finds the same first difference in the name index after the same tampering', async () => {
+    expect(await pg.nameIndexDifference()).toBeUndefined();
+    expect(await sqlite.nameIndexDifference()).toBeUndefined();
+    const victim = records.find((r) => r.columns.names.length > 0 && r.chain === 'host-b-2-bb')!;
+    const client = new Client(postgres.url);
+    await client.connect();
+    try {
+      await client.query('DELETE FROM record_names WHERE chain = $1 AND seq = $2', [victim.chain, victim.seq]);
+      sqlite.db.prepare('DELETE FROM record_names WHERE chain = ? AND seq = ?').run(victim.chain, victim.seq);
+      const missing = await sqlite.nameIndexDifference();
+      expect(missing).toMatchObject({ kind: 'missing', chain: victim.chain, seq: victim.seq });
+      expect(await pg.nameIndexDifference()).toEqual(missing);
+      await client.query("INSERT INTO record_names VALUES ($1, $2, 'moc.live', $3)", [victim.chain, victim.seq, victim.columns.time]);
+      sqlite.db.prepare("INSERT INTO record_names VALUES (?, ?, 'moc.live', ?)").run(victim.chain, victim.seq, victim.columns.time);
+      await client.query('DELETE FROM record_names WHERE chain <> $1', [victim.chain]);
+      sqlite.db.prepare('DELETE FROM record_names WHERE chain <> ?').run(victim.chain);
+      expect(await pg.nameIndexDifference()).toEqual(await sqlite.nameIndexDifference());
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('the PostgreSQL ledger store keeps its schema and survives an outage', () => {
+  let postgres: TestPostgres;
+  beforeAll(async () => {
+    postgres = await startTestPostgres();
+  }, 60_000);
+  afterAll(() => postgres?.destroy());
+
+  it('applies its migrations once, however many replicas open it at once', async () => {
+    const stores = await Promise.all([1, 2, 3].map(() => PostgresAuditStore.open(postgres.url)));
+    try {
+      for (const store of stores) expect(await store.schemaVersion()).toBe(1);
+      const client = new Client(postgres.url);
+      await client.connect();
+      expect((await client.query('SELECT count(*)::int AS n FROM mayfly_schema')).rows[0].n).toBe(1);
+      await client.end();
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  it('refuses a schema newer than it knows', async () => {
+    const client = new Client(postgres.url);
+    await client.connect();
+    await client.query("INSERT INTO mayfly_schema VALUES (99, 'future')");
+    await client.end();
+    await expect(PostgresAuditStore.open(postgres.url)).rejects.toThrow(/schema is version 99, newer than this Mayfly knows/);
+    const cleanup = new Client(postgres.url);
+    await cleanup.connect();
+    await cleanup.query('DELETE FROM mayfly_schema WHERE version = 99');
+    await cleanup.end();
+  });
+
+  it('fails appends while PostgreSQL is down, and recovers without reopening when it is back', async () => {
+    const store = await PostgresAuditStore.open(postgres.url);
+    const [first, second] = makeRecords(7, 2).map((record, index) => ({ ...record, chain: 'outage', seq: index + 1 }));
+    try {
+      await store.appendAll([first]);
+      postgres.stop();
+      await expect(store.appendAll([second])).rejects.toThrow();
+      postgres.start();
+      await store.appendAll([second]);
+      expect((await store.query({})).filter((r) => r.chain === 'outage').map((r) => r.seq)).toEqual([1, 2]);
+    } finally {
+      postgres.start();
+      await store.close();
+    }
+  }, 60_000);
+});
+
+describe('likePattern', () => {
+  it('turns a glob into LIKE, taking LIKE wildcards literally', () => {
+    expect(likePattern('moc.elpmaxe.*')).toBe('moc.elpmaxe.%');
+    expect(likePattern('a?c')).toBe('a_c');
+    expect(likePattern('50%_off\\*')).toBe('50\\%\\_off\\\\%');
+  });
+});
