@@ -1,16 +1,16 @@
 // The in-process half of the key-encoding fuzz, run by key_fuzz.test.ts in a child process (an
-// OpenSSL abort ends this process, and the test sees the signal). Each case goes the way the sign
-// route takes a request: parse → policy → issue → audit event, with the real config, validators and
-// signer; a thrown error other than a CsrParseError (400) or a PolicyRejection (403) is what the
-// server would answer 500. Prints `progress N` as it goes and one `RESULT {json}` line at the end.
+// OpenSSL abort ends this process, and the test sees the signal). Each case goes the RA's one way to
+// a certificate (src/ra/issue.ts: decode → parse → policy → issue → record), with the real config,
+// validators and signer; a thrown error other than a CsrParseError (400) or a PolicyRejection (403)
+// is what the server would answer 5xx. Prints `progress N` as it goes and one `RESULT {json}` line at the end.
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
-import { signEvent } from '../../src/audit/events';
-import type { RegistrationAuthority } from '../../src/config/assemble';
+import type { Ledger } from '../../src/audit/ledger';
+import type { AuditEvent } from '../../src/audit/record';
 import { CsrParseError } from '../../src/csr/errors';
-import { parseCertificationRequest } from '../../src/csr/parse';
-import { issueCertificate } from '../../src/issuance/certificate';
-import { evaluatePolicy } from '../../src/policy/runner';
+import { PolicyRejection } from '../../src/policy/rejection';
+import { issue } from '../../src/ra/issue';
+import type { RegistrationAuthority } from '../../src/ra/registration_authority';
 import type { Requester } from '../../src/types';
 import { startTestCa } from '../helpers/mayfly';
 import { corpusKeyPems, REGISTRATION_AUTHORITIES, withOpenRegistrationAuthority } from './key_fuzz_setup';
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   const ca = await startTestCa({ editConfig: withOpenRegistrationAuthority });
   const corpus = keyCorpus(corpusKeyPems());
   const signer = new RequestSigner();
+  const ledger = new LastRecordLedger();
   const families: Record<string, Record<string, number>> = {};
   const failures: KeyFuzzResult['failures'][number][] = [];
   let failureCount = 0;
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     const rng = caseRng(seed, index);
     const mutant = keyMutant(rng, corpus, signer);
     const raName = rng.pick(REGISTRATION_AUTHORITIES);
-    const { outcome, problems } = await runCase(ca.runtime.registrationAuthorities.get(raName)!, mutant);
+    const { outcome, problems } = await runCase(ca.runtime.registrationAuthorities.get(raName)!, ledger, mutant);
     const family = (families[mutant.family] ??= {});
     family[outcome] = (family[outcome] ?? 0) + 1;
     if (problems.length > 0) {
@@ -62,30 +63,43 @@ async function main(): Promise<void> {
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
 
-async function runCase(ra: RegistrationAuthority, mutant: KeyMutant): Promise<{ outcome: string; problems: string[] }> {
-  const context = { ra: ra.name, source: '127.0.0.1' };
-  let csr;
-  try {
-    csr = parseCertificationRequest(mutant.der);
-  } catch (error) {
-    if (error instanceof CsrParseError) return { outcome: '400', problems: [] };
-    return { outcome: '5xx', problems: [`the csr stage threw ${(error as Error).name}: ${(error as Error).message}`] };
+/**
+ * The ledger of the in-process run: it keeps each case's record in memory (an SQLite ledger would
+ * spend the run on fsync), so the case can check the fingerprint the record names.
+ */
+class LastRecordLedger implements Ledger {
+  private last: AuditEvent | undefined;
+  append(event: AuditEvent): Promise<void> {
+    this.last = event;
+    return Promise.resolve();
   }
+  /** The record of the case so far, and a clean slate for the next. */
+  take(): AuditEvent | undefined {
+    const last = this.last;
+    this.last = undefined;
+    return last;
+  }
+  problem = () => Promise.resolve(undefined);
+  onCommit(): void {}
+  close = () => Promise.resolve();
+}
+
+/** One case through the RA's own way to a certificate (src/ra/issue.ts), as every door takes it. */
+async function runCase(ra: RegistrationAuthority, ledger: LastRecordLedger, mutant: KeyMutant): Promise<{ outcome: string; problems: string[] }> {
+  ledger.take();
   try {
-    const names = { dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses };
-    const policy = evaluatePolicy(ra.policy, { csr, names, requester: REQUESTER, sourceAddress: context.source, registrationAuthority: ra.name });
-    if (policy.refusals.length > 0) {
-      signEvent(context, { requester: REQUESTER, csr, names: policy.names, verdicts: policy.verdicts, outcome: 'refused' });
-      return { outcome: '403', problems: [] };
-    }
-    const issued = await issueCertificate({ subject: csr.subject, publicKey: csr.publicKey, names: policy.names }, ra.profile, ra.signingCa);
-    const event = signEvent(context, { requester: REQUESTER, csr, names: policy.names, verdicts: policy.verdicts, outcome: 'issued', issued });
+    const issued = await issue(ra, ledger, { requester: REQUESTER, csr: mutant.der, source: '127.0.0.1', protocol: 'pkcs10' });
     const problems = issuedProblems(mutant, ra.name, issued.der);
     const fingerprint = createHash('sha256').update(certificateSpki(issued.der)).digest('hex');
-    if (event.public_key?.spki_sha256 !== fingerprint) problems.push(`the ledger would record key ${event.public_key?.spki_sha256}, the certificate holds ${fingerprint}`);
+    const recorded = ledger.take()?.public_key?.spki_sha256;
+    if (recorded !== fingerprint) problems.push(`the ledger recorded key ${recorded}, the certificate holds ${fingerprint}`);
     return { outcome: 'issued', problems };
   } catch (error) {
-    return { outcome: '5xx', problems: [`policy or issuance threw ${(error as Error).name}: ${(error as Error).message}`] };
+    const recorded = ledger.take()?.outcome;
+    const refused = recorded === 'refused' ? [] : [`a refusal recorded as ${recorded ?? 'nothing'}`];
+    if (error instanceof CsrParseError) return { outcome: '400', problems: refused };
+    if (error instanceof PolicyRejection) return { outcome: '403', problems: refused };
+    return { outcome: '5xx', problems: [`the RA threw ${(error as Error).name}: ${(error as Error).message}`] };
   }
 }
 

@@ -122,12 +122,12 @@ describe('the deny list and the ledger name a key by one fingerprint', () => {
   afterAll(() => ca.stop());
 
   const sign = (der: Uint8Array) => postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret: ca.secret, encoding: 'pem', csr: requestPem(der) });
-  const issuedEvents = (): AuditEvent[] => {
+  const issuedEvents = async (): Promise<AuditEvent[]> => {
     const store = new SqliteAuditStore(ca.auditDatabase, { readonly: true });
     try {
-      return store.query({}).map((record) => JSON.parse(record.body) as AuditEvent).filter((event) => event.outcome === 'issued');
+      return (await store.query({})).map((record) => JSON.parse(record.body) as AuditEvent).filter((event) => event.outcome === 'issued');
     } finally {
-      store.close();
+      await store.close();
     }
   };
 
@@ -137,7 +137,7 @@ describe('the deny list and the ledger name a key by one fingerprint', () => {
     const first = await sign(request);
     expect(first.status).toBe(200);
     const pem = await first.text();
-    const recorded = issuedEvents().at(-1)!.public_key!.spki_sha256;
+    const recorded = (await issuedEvents()).at(-1)!.public_key!.spki_sha256;
     // The fingerprint the operator reads in the ledger is the key the certificate carries.
     expect(recorded).toBe(createHash('sha256').update(certificateSpki(pem)).digest('hex'));
     writeFileSync(denyFile, `${recorded}\n`);
