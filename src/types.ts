@@ -4,15 +4,18 @@ import type { KeyObject } from 'node:crypto';
 
 /** The requester's public key, imported once by the csr stage and reused by every later stage. */
 export interface SubjectPublicKey {
-  /** 'RSA', 'EC', 'Ed25519', 'Ed448', 'RSA-PSS', or another type Node can import. */
+  /** 'RSA', 'RSA-PSS', 'EC', 'Ed25519' or 'Ed448': the csr stage refuses every other type. */
   readonly type: string;
   /** RSA modulus length in bits; EC field size in bits. */
   readonly bits?: number;
-  /** EC named curve, in NIST form ('P-256') where one exists. */
+  /** EC named curve: 'P-256', 'P-384', 'P-521' or 'secp256k1'. */
   readonly curve?: string;
   /** RSA public exponent. */
   readonly exponent?: bigint;
-  /** The SubjectPublicKeyInfo, DER. */
+  /**
+   * The SubjectPublicKeyInfo, DER, in its one canonical form (an EC point uncompressed, RFC 5480 2.2):
+   * what the certificate carries, the audit ledger fingerprints and the deny list matches.
+   */
   readonly spki: Uint8Array;
   readonly keyObject: KeyObject;
 }

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DenyList } from '../src/policy/deny_list';
@@ -21,7 +21,8 @@ export default defineValidator({
   check({ csr, names }, options) {
     const list = options.list!;
     const reasons: string[] = [];
-    const fingerprint = createHash('sha256').update(canonicalSpki(csr.publicKey.keyObject)).digest('hex');
+    // The canonical SPKI the csr stage made: the key the certificate and the ledger name, in any form sent.
+    const fingerprint = createHash('sha256').update(csr.publicKey.spki).digest('hex');
     if (list.hasFingerprint(fingerprint)) reasons.push(`the public key (SHA-256 ${fingerprint}) is on the deny list`);
     for (const { source, identifier } of requestIdentifiers(csr.commonNames, names)) {
       // Fail closed: a name that cannot be read cannot be shown to be off the list.
@@ -32,10 +33,3 @@ export default defineValidator({
   },
 });
 
-/**
- * The key's SubjectPublicKeyInfo in its one usual form (an EC point uncompressed), whatever form the
- * CSR sent: a listed key cannot pass as a compressed point. A key imported from a JWK exports so.
- */
-function canonicalSpki(key: KeyObject): Buffer {
-  return createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' }).export({ format: 'der', type: 'spki' });
-}

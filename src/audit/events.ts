@@ -63,6 +63,7 @@ export function signEvent(context: RequestContext, decision: SignDecision): Audi
             type: csr.publicKey.type,
             ...(csr.publicKey.bits !== undefined ? { bits: csr.publicKey.bits } : {}),
             ...(csr.publicKey.curve !== undefined ? { curve: csr.publicKey.curve } : {}),
+            // The canonical SPKI (an EC point uncompressed): the certificate's key, as the deny list matches it.
             spki_sha256: sha256Hex(csr.publicKey.spki),
           },
         }

@@ -9,8 +9,8 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { execFile } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { expectTag, oidText, strictChildren, strictRoot, type StrictTlv } from './tlv';
+import { ECDH, X509Certificate } from 'node:crypto';
+import { expectTag, oidText, strictChildren, strictRoot, tlv, type StrictTlv } from './tlv';
 
 const OID = {
   commonName: '2.5.4.3',
@@ -35,7 +35,7 @@ export interface Judgement {
   readonly reasons: readonly string[];
   /** The subject Name to issue, DER: the CN alone, in issued form, as a UTF8String. */
   readonly subject?: Buffer;
-  /** The SubjectPublicKeyInfo, DER, exactly as in the CSR. */
+  /** The SubjectPublicKeyInfo, DER, in canonical form (a compressed EC point uncompressed). */
   readonly spki?: Buffer;
   /** The dNSNames to issue: the CN, then every requested one, lower case, without a trailing dot, each once. */
   readonly dnsNames: readonly string[];
@@ -150,7 +150,7 @@ function readCsr(der: Buffer): CsrStructure {
   if (subjectInfo.commonNames.length === 0 && dnsNames.length === 0) problems.push('neither a common name nor a dNSName');
   const issuedForm = (name: string) => name.toLowerCase().replace(/\.$/, '');
   const commonName = subjectInfo.commonNames.slice(0, 1).map(issuedForm);
-  return { subject: issuedSubject(commonName[0]), spki: spki.encoded, dnsNames: [...new Set([...commonName, ...dnsNames.map(issuedForm)])], problems };
+  return { subject: issuedSubject(commonName[0]), spki: canonicalSpki(spki), dnsNames: [...new Set([...commonName, ...dnsNames.map(issuedForm)])], problems };
 }
 
 /** RFC 5280 4.1.2.4: the Name of one CN as a UTF8String (at most 64 characters, so short lengths), or the empty Name. */
@@ -160,6 +160,26 @@ function issuedSubject(commonName: string | undefined): Buffer {
   const attribute = Buffer.concat([Buffer.of(0x30, 7 + value.length, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, value.length), value]);
   const rdn = Buffer.concat([Buffer.of(0x31, attribute.length), attribute]);
   return Buffer.concat([Buffer.of(0x30, rdn.length), rdn]);
+}
+
+const NODE_CURVES: Readonly<Record<string, string>> = { [OID.p256]: 'prime256v1', [OID.p384]: 'secp384r1', '1.3.132.0.35': 'secp521r1', '1.3.132.0.10': 'secp256k1' };
+
+/**
+ * The SPKI a certificate must carry for this key: as sent, except that a compressed EC point is
+ * uncompressed (RFC 5480 2.2), here by OpenSSL's ECDH.convertKey rather than Mayfly's code.
+ */
+export function canonicalSpki(spki: StrictTlv): Buffer {
+  try {
+    const [algorithm, key] = strictChildren(spki);
+    const [oid, curve] = strictChildren(algorithm);
+    const point = key.content.subarray(1);
+    const name = oidText(oid) === OID.ecPublicKey && curve?.tag === 0x06 ? NODE_CURVES[oidText(curve)] : undefined;
+    if (!name || (point[0] !== 0x02 && point[0] !== 0x03)) return spki.encoded;
+    const uncompressed = ECDH.convertKey(point, name, undefined, undefined, 'uncompressed') as Buffer;
+    return tlv(0x30, algorithm.encoded, tlv(0x03, Buffer.of(0), uncompressed));
+  } catch {
+    return spki.encoded;
+  }
 }
 
 // RFC 5280 4.1.2.4: Name ::= SEQUENCE OF SET OF AttributeTypeAndValue
@@ -215,7 +235,8 @@ function directoryString(node: StrictTlv): string | undefined {
   }
 }
 
-function keyProblems(spki: StrictTlv): string[] {
+/** Why the default RA's public_key validator (P-256/P-384, RSA ≥ 2048 with e = 65537, Ed25519) refuses this key. */
+export function keyProblems(spki: StrictTlv): string[] {
   const [algorithm, key, ...extra] = strictChildren(spki);
   if (!key || extra.length > 0) return ['a malformed SubjectPublicKeyInfo'];
   const [oid, parameters] = strictChildren(expectTag(algorithm, 0x30, 'AlgorithmIdentifier'));
@@ -236,9 +257,13 @@ function keyProblems(spki: StrictTlv): string[] {
     }
     case OID.ecPublicKey: {
       const curve = parameters && parameters.tag === 0x06 ? oidText(parameters) : undefined;
-      if (curve === OID.p256) return keyBytes.length === 65 || keyBytes.length === 33 ? [] : ['a P-256 point of the wrong size'];
-      if (curve === OID.p384) return keyBytes.length === 97 || keyBytes.length === 49 ? [] : ['a P-384 point of the wrong size'];
-      return [`EC curve ${curve ?? '(not a named curve)'}`];
+      const coordinate = curve === OID.p256 ? 32 : curve === OID.p384 ? 48 : undefined;
+      if (!coordinate) return [`EC curve ${curve ?? '(not a named curve)'}`];
+      // RFC 5480 2.2: uncompressed (04) or compressed (02/03); never infinity or hybrid (06/07).
+      const form = keyBytes[0];
+      if (form === 0x04) return keyBytes.length === 1 + 2 * coordinate ? [] : ['an uncompressed point of the wrong size'];
+      if (form === 0x02 || form === 0x03) return keyBytes.length === 1 + coordinate ? [] : ['a compressed point of the wrong size'];
+      return [`EC point form ${form}`];
     }
     case OID.ed25519:
       return parameters === undefined && keyBytes.length === 32 ? [] : ['a malformed Ed25519 key'];

@@ -96,7 +96,9 @@ describe('deny_list', () => {
       const point = uncompressed.subarray(uncompressed.length - 65);
       const compressed = tlv(0x30, uncompressed.subarray(2, 4 + uncompressed[3]), tlv(0x03, hex('00'), Buffer.concat([Buffer.of(0x02 | (point[64] & 1)), point.subarray(1, 33)])));
       const parsed = requestFromCsr(buildRawCsr({ spki: compressed, keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() }));
-      expect(parsed.csr.publicKey.spki.length).toBe(59); // the point as sent: 33 octets
+      // The csr stage makes the one canonical SPKI (the point uncompressed) the ledger and the certificate use.
+      expect(compressed.length).toBe(59);
+      expect(Buffer.from(parsed.csr.publicKey.spki)).toEqual(uncompressed);
       const listed = createHash('sha256').update(uncompressed).digest('hex');
       const options = prepared(writeList(`${listed}\n`, 'compressed.txt'));
       expect(validator.check(parsed, options)).toEqual([`the public key (SHA-256 ${listed}) is on the deny list`]);
