@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initDataDir } from '../../src/cli/init';
 import { disabledLedger, type Ledger } from '../../src/audit/ledger';
-import { SqliteAuditStore } from '../../src/audit/sqlite_store';
+import type { AuditReader } from '../../src/audit/store';
 import { assembleRuntime, type Runtime } from '../../src/config/assemble';
-import { openLedger } from '../../src/config/ledger';
+import { openAuditReader, openLedger } from '../../src/config/ledger';
 import { configPath, loadConfig } from '../../src/config/load';
 import { DEFAULT_LIMITS, type LimitOptions } from '../../src/http/limits';
 import { startServer, type RunningServer } from '../../src/http/server';
@@ -27,6 +27,10 @@ export interface TestCa {
   /** The audit ledger, when started with `audit: true`. */
   readonly ledger?: Ledger;
   readonly auditDatabase: string;
+  /** What a `mayfly` command run against this CA's config needs in its environment (the ledger's URL). */
+  readonly cliEnv: NodeJS.ProcessEnv;
+  /** Reads the ledger from whichever store the CA writes (close it after use). */
+  openAuditReader(): Promise<AuditReader>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +41,8 @@ export interface TestCaOptions {
   readonly bodyLimit?: number;
   /** Record every decision in the config's audit ledger (`auditDatabase`: audit.db in the data folder unless the config says otherwise). */
   readonly audit?: boolean;
+  /** With `audit`: the ledger in this PostgreSQL database (test/helpers/postgres.ts) instead of SQLite. */
+  readonly auditPostgresUrl?: string;
   /** Serve HTTPS with a server certificate from the first signing CA (clients trust `rootFile`). */
   readonly tls?: boolean;
   readonly limits?: Partial<LimitOptions>;
@@ -59,16 +65,21 @@ export const TEST_LIMITS: LimitOptions = {
   maxCredentialChecks: 1_000_000,
 };
 
+const AUDIT_URL_ENV = 'MAYFLY_TEST_AUDIT_URL';
+
 /** `mayfly init` into a temp folder, then load, assemble and serve it on 127.0.0.1:0. */
 export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> {
   const dir = mkdtempSync(join(tmpdir(), 'mayfly-ca-'));
   const created = await initDataDir(dir, options.keyType ?? 'p256');
   if (options.editConfig) writeFileSync(created.configFile, options.editConfig(readFileSync(created.configFile, 'utf8'), dir), { mode: 0o600 });
+  const cliEnv = options.auditPostgresUrl ? { [AUDIT_URL_ENV]: options.auditPostgresUrl } : {};
+  const env = { ...process.env, ...cliEnv };
+  if (options.auditPostgresUrl) writeFileSync(created.configFile, `${readFileSync(created.configFile, 'utf8')}\naudit:\n  store: postgres\n  url_env: ${AUDIT_URL_ENV}\n`, { mode: 0o600 });
   const config = await loadConfig(created.configFile, new ValidatorRegistry());
   const runtime = await assembleRuntime(config);
-  const ledger = options.audit ? await openLedger(config) : undefined;
+  const ledger = options.audit ? await openLedger(config, undefined, env) : undefined;
   const auditDatabase = configPath(config, config.document.audit.database);
-  const auditReader = ledger ? new SqliteAuditStore(auditDatabase, { readonly: true }) : undefined;
+  const auditReader = ledger ? await openAuditReader(config, { offThread: false }, env) : undefined;
   const tls = options.tls ? await issueServerCertificate([...runtime.signingCas.values()][0], serverNames('127.0.0.1', []), ledger ?? disabledLedger) : undefined;
   const server = await startServer(
     {
@@ -94,10 +105,12 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
     url: server.url,
     ...(ledger ? { ledger } : {}),
     auditDatabase,
+    cliEnv,
+    openAuditReader: () => openAuditReader(config, { offThread: false }, env),
     async stop() {
       await server.close();
       await ledger?.close();
-      auditReader?.close();
+      await auditReader?.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
