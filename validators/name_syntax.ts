@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OID } from '../src/csr/oids';
+import { OID } from '../src/x509/oids';
 import { TAG } from '../src/der';
 import { dnsNameProblem, MAX_COMMON_NAME_LENGTH } from '../src/issuance/lint';
 import { classifyName } from '../src/policy/names';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OID } from '../src/csr/oids';
+import { OID } from '../src/x509/oids';
 import { normalizeDnsName } from '../src/policy/names';
 import { defineValidator } from '../src/policy/validator';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NAME_ATTRIBUTES } from '../src/issuance/name';
+import { NAME_ATTRIBUTES } from '../src/x509/name';
 import { defineValidator } from '../src/policy/validator';
 
 /** Subject attribute types an RA may issue beside the CN, by short name. */

@@ -1,4 +1,4 @@
-import { subjectText } from '../csr/oids';
+import { subjectText } from '../x509/name';
 import type { CertificationRequest, IssuanceNames, IssuedCertificate, Requester, SubjectAttribute, Verdict } from '../types';
 import { sha256Hex, type AuditEvent, type AuditOutcome } from './record';
 

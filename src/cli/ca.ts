@@ -10,7 +10,7 @@ import { configPath, loadConfig, parseConfig, type MayflyConfig } from '../confi
 import { certificatePem } from '../pem';
 import { writeFileAtomic, writeNewFile } from '../atomic_file';
 import { caKeyTypeOf, generateCaKey, issueIntermediateCertificate, withCommonName, type CaKeyType } from '../issuance/ca_bootstrap';
-import { encodeName } from '../issuance/name';
+import { encodeName } from '../x509/name';
 import { LocalSigner } from '../signers/local';
 import { generateTokenKey, Pkcs11Signer, TOKEN_KEY_TYPES, type Pkcs11Options, type TokenKeyType } from '../signers/pkcs11';
 import { loadSigningCa, readCertificateChain, readIssuerFields, type SigningCa } from '../signers/signing_ca';

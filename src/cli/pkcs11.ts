@@ -1,7 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { certificatePem } from '../pem';
 import { caCertificationRequest, selfSignedCaCertificate } from '../issuance/ca_request';
-import { encodeName } from '../issuance/name';
+import { encodeName } from '../x509/name';
 import { generateTokenKey, Pkcs11Signer, type Pkcs11Options, type TokenKeyType } from '../signers/pkcs11';
 import 'reflect-metadata';
 import { PemConverter } from '@peculiar/x509';

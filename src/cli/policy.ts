@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { assembleRuntime } from '../config/assemble';
 import { loadConfig } from '../config/load';
-import { subjectText } from '../csr/oids';
+import { subjectText } from '../x509/name';
 import { validityWindow } from '../issuance/certificate';
 import { evaluate } from '../ra/evaluate';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS } from '../csr/oids';
+import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS } from '../x509/oids';
 import { isValidOid } from '../der';
 import { isNetwork } from '../policy/names';
 import { parseDuration } from './duration';

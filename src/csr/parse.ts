@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { contextTag, DerError, readDer, TAG, type DerNode } from '../der';
 import type { CertificationRequest, RequestedExtension, SubjectAttribute, UnsupportedName } from '../types';
 import { CsrParseError } from './errors';
-import { GENERAL_NAME_KINDS, KEY_USAGE_BITS, OID } from './oids';
+import { GENERAL_NAME_KINDS, KEY_USAGE_BITS, OID } from '../x509/oids';
 import { importPublicKey } from './public_key';
 import { readSignatureAlgorithm, verifySignature } from './signature';
 

@@ -3,7 +3,6 @@ import {
   contextTag,
   encode,
   encodeBitString,
-  encodeBoolean,
   encodeNamedBits,
   encodeOctetString,
   encodeOid,
@@ -11,12 +10,14 @@ import {
   encodeUnsignedInteger,
   sequence,
 } from '../der';
-import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, OID } from '../csr/oids';
+import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, OID } from '../x509/oids';
 import { SignerUnavailableError, type Signer } from '../signers/signer';
-import { keyIdentifier, type SigningCa } from '../signers/signing_ca';
+import type { SigningCa } from '../signers/signing_ca';
+import { extension } from '../x509/extension';
+import { keyIdentifier } from '../x509/key_identifier';
 import type { IssuanceNames, IssuedCertificate, SubjectAttribute, SubjectPublicKey } from '../types';
 import { lintLeaf, type LeafExtension } from './lint';
-import { encodeSubject } from './name';
+import { encodeSubject } from '../x509/name';
 import type { CertificateProfile } from './profile';
 import { randomSerialNumber } from './serial';
 
@@ -104,10 +105,6 @@ export function validityWindow(profile: CertificateProfile, ca: Pick<SigningCa, 
   };
 }
 
-/** RFC 5280 4.1: Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue } */
-export function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return critical ? sequence(encodeOid(oid), encodeBoolean(true), encodeOctetString(value)) : sequence(encodeOid(oid), encodeOctetString(value));
-}
 
 function extensions(request: IssuanceRequest, profile: CertificateProfile, ca: SigningCa): LeafExtension[] {
   const keyUsage = profile.keyUsage ?? (request.publicKey.type === 'RSA' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature']);

@@ -4,7 +4,7 @@
 // certificate. It reads the structured fields issuance encodes from, so it costs microseconds.
 import ipaddr from 'ipaddr.js';
 import { readDer } from '../der';
-import { OID } from '../csr/oids';
+import { OID } from '../x509/oids';
 import type { IssuanceNames, SubjectAttribute } from '../types';
 
 /** The leaf would break the profile: nothing was signed. A fault, not the client's: HTTP 500. */

@@ -1,4 +1,4 @@
-import type { KeyUsageName } from '../csr/oids';
+import type { KeyUsageName } from '../x509/oids';
 
 /** What an RA puts into every certificate it issues, from its YAML. */
 export interface CertificateProfile {

@@ -1,7 +1,7 @@
 // Name handling shared by every validator, so that all of them agree on what a name is.
 // Anchor compared names case-sensitively and mis-handled IPs; these rules fix that in one place.
 import ipaddr from 'ipaddr.js';
-import { OID } from '../csr/oids';
+import { OID } from '../x509/oids';
 import { EMAIL_ADDRESS } from '../issuance/lint';
 import type { IssuanceNames, SubjectAttribute } from '../types';
 

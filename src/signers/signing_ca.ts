@@ -1,4 +1,5 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import { keyIdentifier } from '../x509/key_identifier';
 import { readFile } from 'node:fs/promises';
 import { contextTag, readDer, TAG } from '../der';
 import { SignerConfigError, type Signer } from './signer';
@@ -121,7 +122,3 @@ export function readIssuerFields(der: Uint8Array): { subject: Uint8Array; subjec
   return { subject: subject.encoded, subjectKeyIdentifier: keyIdentifier(spki.encoded) };
 }
 
-/** RFC 5280 4.2.1.2 method (1): the SHA-1 of the subjectPublicKey BIT STRING of a SubjectPublicKeyInfo. */
-export function keyIdentifier(spki: Uint8Array): Uint8Array {
-  return createHash('sha1').update(readDer(spki).children()[1].bitString()).digest();
-}

@@ -1,7 +1,7 @@
 // The pre-issuance lint (src/issuance/lint.ts), fed deliberately bad to-be-signed leaves.
 import { generateKeyPairSync } from 'node:crypto';
 import { encodeNamedBits, encodeOctetString, sequence } from '../../src/der';
-import { OID } from '../../src/csr/oids';
+import { OID } from '../../src/x509/oids';
 import { CertificateLintError, dnsNameProblem, lintLeaf, type LeafExtension, type LeafToBeSigned, type LintRules } from '../../src/issuance/lint';
 
 const MINUTE = 60_000;
