@@ -9,6 +9,7 @@ import csrSignature from './csr_signature';
 import denyList from './deny_list';
 import extKeyUsage from './ext_key_usage';
 import extensions from './extensions';
+import keyForm from './key_form';
 import keyUsage from './key_usage';
 import maxNames from './max_names';
 import nameSyntax from './name_syntax';
@@ -22,7 +23,7 @@ import subjectIdentity from './subject_identity';
 import whitelistNames from './whitelist_names';
 
 /** Run before every RA's own chain; config cannot remove them. name_syntax reads the RA's `allow_underscores`. */
-export const alwaysOnValidators = [csrSignature, caStatus, criticalExtensions, subjectIdentity, nameSyntax, renewalScope];
+export const alwaysOnValidators = [csrSignature, keyForm, caStatus, criticalExtensions, subjectIdentity, nameSyntax, renewalScope];
 export { nameSyntax };
 
 export const builtinValidators = [

@@ -26,6 +26,11 @@ export class MtlsAuthenticator implements Authenticator {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** A hash and a comparison (a token), or a chain already checked in the TLS handshake: never costly. */
+  costly(): boolean {
+    return false;
+  }
+
   async authenticate(credentials: Credentials): Promise<Requester | undefined> {
     const [leafDer, ...presented] = credentials.clientCertificates ?? [];
     if (!leafDer) return undefined;

@@ -48,6 +48,11 @@ export class TokenAuthenticator implements Authenticator {
     this.tokens = new WatchedFile(file, parseTokens, () => new Map());
   }
 
+  /** A hash and a comparison (a token), or a chain already checked in the TLS handshake: never costly. */
+  costly(): boolean {
+    return false;
+  }
+
   async authenticate(credentials: Credentials): Promise<Requester | undefined> {
     const match = credentials.bearer ? TOKEN.exec(credentials.bearer) : null;
     // Unknown, malformed and wrong tokens all cost one hash and one comparison.

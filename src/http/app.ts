@@ -83,10 +83,19 @@ export function createApp(options: AppOptions): express.Express {
   });
   app.all('/v1/ca/:ra', methodNotAllowed('GET, HEAD'));
 
-  // Held until the answer is sent, or the client leaves.
+  // Held until the answer is sent, or the client leaves. A pipelined request whose connection dies
+  // before its turn to be answered never sees its response close (Node), so the connection's own
+  // close lets go of it too: otherwise each such request would keep its places for good.
   const admit = async (request: Request, response: Response): Promise<Admission> => {
     const admission = await limits.admitSource(request.ip ?? '');
-    response.once('close', () => admission.leave());
+    const socket = request.socket;
+    const leave = () => {
+      admission.leave();
+      socket.off('close', leave);
+    };
+    response.once('close', leave);
+    response.once('finish', leave);
+    socket.once('close', leave);
     return admission;
   };
   // The RA and the admission are settled before the body is read, so a reload mid-request cannot change them.

@@ -133,10 +133,11 @@ export class Admission {
    * a flood of checks in flight is refused (429) as soon as it passes the back-off threshold, not
    * after the checks have all run.
    */
-  async authenticate<T>(claimed: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
+  async authenticate<T>(claimed: string, check: () => Promise<T | undefined>, costly = true): Promise<T | undefined> {
     const { identityFailures, sourceFailures } = this.limits;
     const identity = `${claimed}\u0000${this.source}`;
-    const leaveCheck = this.takeCheck();
+    // Only costly checks are capped: a cheap one (a remembered secret, a token) is never turned away for them.
+    const leaveCheck = costly ? this.takeCheck() : () => undefined;
     let result: T | undefined;
     try {
       await identityFailures.begin(identity, 'failed authentications of this identity from this address');

@@ -1,7 +1,7 @@
 // The front door under attack (issue 14), over real HTTP: slow bodies, credential floods, the
 // authentication back-off, each from one address. Clients are told apart by X-Forwarded-For from a
 // trusted proxy (127.0.0.1), so several "addresses" can be played from one test.
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { LimitOptions } from '../../src/http/limits';
 import { postForm, startTestCa, TEST_LIMITS, type TestCa } from '../helpers/mayfly';
 import { makeCsr } from '../helpers/openssl';
@@ -38,6 +38,36 @@ function slowRequest(ca: TestCa, source: string): Promise<SlowRequest> {
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface StalledCa {
+  readonly ca: TestCa;
+  stop(): Promise<void>;
+}
+
+/**
+ * A CA with a second RA, `stalled`, whose LDAP directory accepts connections and never answers: a
+ * request to it holds its credential check (a costly one) for as long as the test likes.
+ */
+async function startCaWithStalledDirectory(limits: Partial<LimitOptions>): Promise<StalledCa> {
+  const directory: Server = createServer(() => undefined);
+  await new Promise<void>((resolve) => directory.listen(0, '127.0.0.1', () => resolve()));
+  const port = (directory.address() as { port: number }).port;
+  const ca = await startTestCa({
+    trustedProxies: ['127.0.0.1'],
+    limits: { ...TEST_LIMITS, ...limits },
+    editConfig: (yaml) =>
+      yaml
+        .replace('authentication:\n', `authentication:\n  stalled:\n    backend: ldap\n    url: ldap://127.0.0.1:${port}\n    bind_dn_template: "uid={user},dc=test"\n    group_search_base: "dc=test"\n    timeout: 30s\n`)
+        .replace('registration_authority:\n', 'registration_authority:\n  stalled:\n    authentication: stalled\n    signing_ca: local\n    valid_hours: 1\n'),
+  });
+  return {
+    ca,
+    async stop() {
+      await ca.stop();
+      directory.close();
+    },
+  };
+}
 
 describe('slow bodies', () => {
   it('take no signing slot: with more slow-body connections open than the cap, a real request is signed promptly', async () => {
@@ -110,6 +140,31 @@ describe('a flood of wrong credentials', () => {
     }
   });
 
+  it('never turns away a secret already verified: the overall cap holds back only costly checks', async () => {
+    const { ca, stop } = await startCaWithStalledDirectory({ maxCredentialChecksPerSource: 2, maxCredentialChecks: 4 });
+    const held: Socket[] = [];
+    try {
+      expect((await sign(ca, '10.0.0.7', 'deployer', ca.secret)).status).toBe(200); // verified, so remembered
+      // Every place under the overall cap taken by directory binds that never end, from two addresses.
+      for (const source of ['10.6.6.1', '10.6.6.2']) {
+        for (let i = 0; i < 2; i++) {
+          const socket = connect(Number(new URL(ca.url).port), '127.0.0.1');
+          socket.on('error', () => undefined);
+          const body = new URLSearchParams({ user: 'mallory', secret: 'x', csr }).toString();
+          socket.write(`POST /v1/sign/stalled HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: ${source}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+          held.push(socket);
+        }
+      }
+      await pause(300);
+      expect((await sign(ca, '10.0.0.9', 'mallory', 'costly')).status).toBe(429); // the cap is full
+      const real = await sign(ca, '10.0.0.8', 'deployer', ca.secret);
+      expect([real.status, real.status === 200 ? '' : await real.text()]).toEqual([200, '']);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await stop();
+    }
+  });
+
   it('on GET /v1/audit too', async () => {
     const ca = await startCa({ maxCredentialChecksPerSource: 2, maxCredentialChecks: 16, authFailuresBeforeBackoff: 3 });
     try {
@@ -174,4 +229,51 @@ describe('adversarial CSR text', () => {
       await ca.stop();
     }
   });
+});
+
+describe('pipelined requests on a connection that dies', () => {
+  /** POST bodies of Anchor's form to RA paths, back to back on one connection (HTTP/1.1 pipelining). */
+  const pipelined = (requests: readonly (readonly [string, string])[]) =>
+    requests.map(([ra, body]) => `POST /v1/sign/${ra} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`).join('');
+  const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+
+  const issuedSoFar = async (ca: TestCa): Promise<number> => {
+    const metrics = await (await fetch(`${ca.url}/metrics`)).text();
+    return Number(/^mayfly_certificates_issued_total\{ra="default"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
+  };
+
+  // The first request of each connection goes to the RA whose directory never answers: its answer is
+  // held back as long as the test likes, and the requests pipelined behind it are handled, and wait
+  // their turn to be answered, until the test kills the connection.
+  let stalled: StalledCa;
+  let ca: TestCa;
+  beforeAll(async () => {
+    stalled = await startCaWithStalledDirectory({ maxConcurrentSigning: 3, maxUnauthenticatedPerSource: 6 });
+    ca = stalled.ca;
+  });
+  afterAll(() => stalled?.stop());
+
+  /** Pipelines a stalled request and `behind` after it; kills the connection once `signed` more were issued, or after a moment. */
+  async function pipelineThenDrop(behind: readonly string[], signed: number): Promise<void> {
+    const before = await issuedSoFar(ca);
+    const socket = connect(Number(new URL(ca.url).port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(pipelined([['stalled', form({ user: 'anyone', secret: 'x', csr })], ...behind.map((body) => ['default', body] as const)]));
+    await pause(100);
+    for (let waited = 0; waited < 10_000 && (await issuedSoFar(ca)) < before + signed; waited += 20) await pause(20);
+    socket.destroy();
+    await pause(100);
+  }
+
+  it('give back their signing slots and places: after many such connections, a real request is still signed', async () => {
+    const right = form({ user: 'deployer', secret: ca.secret, csr });
+    expect((await postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret: ca.secret, csr })).status).toBe(200); // the secret is remembered
+    // Signed requests behind the stalled one: each holds a signing slot (3 in all) until it is answered.
+    for (let round = 0; round < 3; round++) await pipelineThenDrop([right, right], 2);
+    // Bodies refused before authentication (no csr): each holds one of the address's 6 places.
+    for (let round = 0; round < 3; round++) await pipelineThenDrop(['user=', 'user=', 'user='], 0);
+    const answer = await postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret: ca.secret, csr }, { Accept: 'application/json' });
+    expect([answer.status, answer.status === 200 ? '' : await answer.text()]).toEqual([200, '']);
+  }, 90_000);
 });

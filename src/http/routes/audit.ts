@@ -29,7 +29,7 @@ export async function listAudit(runtime: Runtime, store: AuditReader | undefined
       if (authenticated) break;
     }
     return authenticated;
-  });
+  }, runtime.authenticators.some((entry) => entry.authenticator.costly?.(credentials) ?? true));
   if (admin === undefined) throw authenticationFailed();
   if (!admin) throw new HttpError(403, 'forbidden', 'reading the audit ledger needs an audit admin group');
   if (!store) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');

@@ -21,7 +21,7 @@ export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger,
   const fields = readSignRequest(request);
   const protocol: Protocol = request.is('application/json') ? 'json' : request.is('application/pkcs10') ? 'pkcs10' : 'anchor-form';
   const context: RequestContext = { ra: ra.name, source: admission.source, protocol };
-  const requester = await admission.authenticate(claimedIdentity(fields.credentials), () => ra.authenticator.authenticate(fields.credentials));
+  const requester = await admission.authenticate(claimedIdentity(fields.credentials), () => ra.authenticator.authenticate(fields.credentials), ra.authenticator.costly?.(fields.credentials) ?? true);
   if (!requester) {
     await ledger.append(authFailureEvent(context, fields.credentials.user));
     throw authenticationFailed();

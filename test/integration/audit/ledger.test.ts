@@ -57,7 +57,7 @@ describe.each(['sqlite', 'postgres'] as const)('the audit ledger records every d
       certificate: { serial: certificate.serialNumber.toLowerCase(), sha256: certificate.fingerprint256.replace(/:/g, '').toLowerCase() },
     });
     expect(Buffer.from(issued.certificate!.der, 'base64').equals(certificate.raw)).toBe(true);
-    expect(issued.verdicts!.map((v) => v.validator)).toEqual(['csr_signature', 'ca_status', 'critical_extensions', 'subject_identity', 'name_syntax', 'renewal_scope', 'common_name', 'alternative_names', 'public_key']);
+    expect(issued.verdicts!.map((v) => v.validator)).toEqual(['csr_signature', 'key_form', 'ca_status', 'critical_extensions', 'subject_identity', 'name_syntax', 'renewal_scope', 'common_name', 'alternative_names', 'public_key']);
   });
 
   it('records a refusal with every validator verdict and reason', async () => {

@@ -79,6 +79,7 @@ describe('mayfly policy and config commands', () => {
     expect(parsed.certificate).toBeUndefined();
     expect(parsed.verdicts.map((v) => [v.validator, v.passed])).toEqual([
       ['csr_signature', true],
+      ['key_form', true],
       ['ca_status', true],
       ['critical_extensions', true],
       ['subject_identity', true],
