@@ -12,7 +12,7 @@ import { SignerConfigError } from '../signers/signer';
 import { readFile, writeFile } from 'node:fs/promises';
 import { importAnchorConfig } from '../config/import_anchor';
 import { initDataDir } from './init';
-import { TOKEN_KEY_TYPES, type TokenKeyType } from '../signers/pkcs11';
+import { TOKEN_KEY_TYPES, type TokenKeyType } from '../signers/pkcs11/key_generation';
 import { pkcs11InitCa } from './pkcs11';
 import { rotateSigningCa } from './ca';
 import { policyCheck, policyTest } from './policy';
