@@ -26,6 +26,8 @@ export interface ServeOptions {
 
 /** The data folder: MAYFLY_HOME, or ./mayfly-data. */
 export const dataDir = (): string => process.env.MAYFLY_HOME ?? 'mayfly-data';
+/** The config file when no --config is given: mayfly.yaml in the data folder. */
+export const defaultConfigFile = (): string => join(dataDir(), 'mayfly.yaml');
 
 export interface Serving {
   readonly server: RunningServer;
@@ -36,7 +38,7 @@ export interface Serving {
 /** On a fresh machine (no --config, no config in the data folder), creates the development CA. */
 export async function prepareDataDir(options: ServeOptions, print: (line: string) => void): Promise<void> {
   const home = dataDir();
-  if (options.config || existsSync(join(home, 'mayfly.yaml'))) return;
+  if (options.config || existsSync(defaultConfigFile())) return;
   const created = await initDataDir(home, 'p256');
   print(`Created a development CA and config in ${home}/ (root SHA-256 fingerprint ${created.rootFingerprintSha256}).`);
   print(`The secret of user "${DEV_USER}" is shown once: ${created.secret}`);
@@ -47,7 +49,7 @@ export async function prepareDataDir(options: ServeOptions, print: (line: string
 export async function serve(options: ServeOptions, print: (line: string) => void, quiet = false): Promise<Serving> {
   await prepareDataDir(options, print);
   const home = dataDir();
-  const configFile = options.config ?? join(home, 'mayfly.yaml');
+  const configFile = options.config ?? defaultConfigFile();
   const config = await loadConfig(configFile, new ValidatorRegistry());
   const runtime = await assembleRuntime(config);
   const server = config.document.server;

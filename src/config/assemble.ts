@@ -11,7 +11,7 @@ import type { ConfiguredValidator } from '../policy/validator';
 import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { LocalSigner } from '../signers/local';
-import { Pkcs11Signer } from '../signers/pkcs11';
+import { Pkcs11Signer } from '../signers/pkcs11/signer';
 import { SignerConfigError, type Signer } from '../signers/signer';
 import { loadPreviousChain, loadSigningCa, type PreviousChain, type SigningCa } from '../signers/signing_ca';
 import { alwaysOnValidators, nameSyntax } from '../../validators';

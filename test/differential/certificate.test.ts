@@ -42,7 +42,7 @@ const crypto = webcrypto as unknown as Crypto;
 // @peculiar/x509 is typed against the DOM's Crypto; Node's webcrypto is the same API.
 type Crypto = NonNullable<Parameters<typeof x509.X509CertificateGenerator.create>[1]>;
 
-/** RFC 5280 4.2.1.12 key purposes, written out here rather than taken from src/csr/oids.ts. */
+/** RFC 5280 4.2.1.12 key purposes, written out here rather than taken from src/x509/oids.ts. */
 const KEY_PURPOSES: Readonly<Record<string, string>> = {
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',

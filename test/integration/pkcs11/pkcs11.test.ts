@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as pkcs11js from 'pkcs11js';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
 import { ConfigError } from '../../../src/config/load';
-import { Pkcs11Signer } from '../../../src/signers/pkcs11';
+import { Pkcs11Signer } from '../../../src/signers/pkcs11/signer';
 import { SignerUnavailableError } from '../../../src/signers/signer';
 import { runCli } from '../../helpers/cli';
 import { postForm, startTestCa, type TestCa } from '../../helpers/mayfly';
