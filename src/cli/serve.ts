@@ -125,7 +125,8 @@ export async function serve(options: ServeOptions, print: (line: string) => void
     async close() {
       renewal?.stop();
       reloader.close();
-      // Signings in progress finish and are recorded before the ledger closes.
+      // Not ready from the first moment of the drain; signings in progress finish and are recorded before the ledger closes.
+      readiness.shutDown();
       await running.close(parseDuration(limits.shutdown_grace)!);
       await ops?.close();
       await ledger.close();

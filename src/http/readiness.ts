@@ -24,14 +24,21 @@ const REUSE_MS = 1000;
  */
 export class Readiness {
   private last?: { readonly report: Promise<ReadinessReport>; settledAt?: number };
+  private shuttingDown = false;
 
   constructor(
     private readonly runtime: () => Runtime,
     private readonly ledger: Ledger,
   ) {}
 
+  /** From here on not ready: the server is draining, and a load balancer should send its requests elsewhere. */
+  shutDown(): void {
+    this.shuttingDown = true;
+  }
+
   /** The probe in progress, or one that ended under REUSE_MS ago, else a new one. */
   check(): Promise<ReadinessReport> {
+    if (this.shuttingDown) return Promise.resolve({ ready: false, checks: { server: 'shutting down' }, failing: ['server'] });
     const last = this.last;
     if (last && (last.settledAt === undefined || Date.now() - last.settledAt < REUSE_MS)) return last.report;
     const report = this.probe();

@@ -64,7 +64,14 @@ function drainable(server: Server): (graceMs: number) => Promise<void> {
   server.prependListener('request', (_request, response: ServerResponse) => {
     if (draining) response.setHeader('Connection', 'close');
     answering.add(response);
-    response.once('close', () => answering.delete(response));
+    // A pipelined response whose connection dies before its turn never closes: its socket's close ends it.
+    const answered = () => {
+      answering.delete(response);
+      response.socket?.off('close', answered);
+    };
+    response.once('close', answered);
+    response.once('finish', answered);
+    response.socket?.once('close', answered);
   });
   return (graceMs) => {
     draining = true;

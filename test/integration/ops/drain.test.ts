@@ -1,10 +1,11 @@
 // SIGTERM on the real `mayfly serve` (a child process), alone and with --workers: it stops accepting,
 // lets the requests in flight finish — signed, answered and recorded — and only then exits.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, serveCli, servePlainHttp, type ServingCli } from '../../helpers/cli';
+import { freePort } from '../../helpers/free_port';
 import { makeCsr } from '../../helpers/openssl';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -72,5 +73,36 @@ describe.each([1, 2])('SIGTERM with --workers %i', (workers) => {
     expect(ledger.status).toBe(0);
     for (const serial of serials) expect(ledger.stdout).toContain(serial);
     expect(runCli(['audit', 'verify', '--config', configFile]).status).toBe(0);
+  });
+});
+
+describe('readiness while draining', () => {
+  let dir: string;
+  let serving: ServingCli;
+  afterAll(async () => {
+    await serving?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('/readyz says "shutting down" from the first moment of the drain, so a load balancer stops sending', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mayfly-drain-ready-'));
+    expect(runCli(['init', '--dir', dir]).status).toBe(0);
+    const configFile = join(dir, 'mayfly.yaml');
+    servePlainHttp(configFile);
+    const opsPort = await freePort();
+    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace(/^server:\n/m, `server:\n  metrics_listen: 127.0.0.1:${opsPort}\n`), { mode: 0o600 });
+    const secret = /^secret=(.*)$/m.exec(readFileSync(join(dir, 'dev-credentials'), 'utf8'))![1];
+    serving = await serveCli(['--config', configFile, '--listen', '127.0.0.1:0']);
+    const readyz = `http://127.0.0.1:${opsPort}/readyz`;
+    expect((await fetch(readyz)).status).toBe(200);
+    const inFlight = await slowSign(serving.url, secret); // keeps the drain going
+    await pause(500);
+    serving.child.kill('SIGTERM');
+    await pause(500);
+    const draining = await fetch(readyz);
+    expect(draining.status).toBe(503);
+    expect(await draining.text()).toContain('shutting down');
+    inFlight.finish();
+    expect(await inFlight.answer).toMatch(/^HTTP\/1.1 200 /);
   });
 });
