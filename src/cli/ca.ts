@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, stringify, type Pair, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
-import { readPinFile } from '../config/assemble';
+import { readPinFile } from '../config/signing_ca/pkcs11';
 import { errorMessage } from '../error_message';
 import { parseDuration } from '../config/duration';
 import { configPath, loadConfig, parseConfig, type MayflyConfig } from '../config/load';

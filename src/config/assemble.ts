@@ -1,24 +1,16 @@
 import type { Authenticator } from '../auth/authenticator';
-import { createSecretHash, parseSecretHash } from '../auth/secret_hash';
-import { LdapAuthenticator, LdapConfigError } from '../auth/ldap';
-import { MtlsAuthenticator } from '../auth/mtls';
-import { StaticAuthenticator } from '../auth/static';
-import { TokenAuthenticator } from '../auth/token';
-import { errorMessage } from '../error_message';
 import type { KeyUsageName } from '../x509/oids';
 import type { RegistrationAuthority } from '../ra/registration_authority';
 import type { ConfiguredValidator } from '../policy/validator';
-import { X509Certificate } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { LocalSigner } from '../signers/local';
-import { Pkcs11Signer } from '../signers/pkcs11/signer';
-import { SignerConfigError, type Signer } from '../signers/signer';
+import { SignerConfigError } from '../signers/signer';
 import { loadPreviousChain, loadSigningCa, type PreviousChain, type SigningCa } from '../signers/signing_ca';
 import { alwaysOnValidators, nameSyntax } from '../../validators';
 import { NAME_ATTRIBUTES } from '../x509/name';
-import { parseDuration } from './duration';
+import { authenticationBackends } from './authentication';
+import { AuthenticationConfigError } from './authentication/backend';
+import { openBackend } from './backend';
 import { ConfigError, configPath, releaseValidators, type ConfigProblem, type MayflyConfig } from './load';
-import { pemCertificateBlocks } from '../pem';
+import { signingCaBackends } from './signing_ca';
 
 export interface Runtime {
   readonly config: MayflyConfig;
@@ -34,101 +26,6 @@ export interface AuthenticationEntry {
   readonly auditAdminGroups: readonly string[];
 }
 
-type AuthenticationDocument = MayflyConfig['document']['authentication'][string];
-
-/** A problem with one key of an authentication entry. */
-class AuthenticationConfigError extends Error {
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-async function openAuthenticator(config: MayflyConfig, name: string, entry: AuthenticationDocument, signingCas: ReadonlyMap<string, SigningCa>, env: NodeJS.ProcessEnv): Promise<Authenticator> {
-  switch (entry.backend) {
-    case 'static': {
-      if (entry.secret_hash !== undefined) {
-        const parsed = parseSecretHash(entry.secret_hash);
-        if (typeof parsed === 'string') throw new AuthenticationConfigError('secret_hash', parsed);
-        return new StaticAuthenticator(name, entry.user, parsed, entry.groups);
-      }
-      const secret = env[entry.secret_env!];
-      if (!secret) throw new AuthenticationConfigError('secret_env', `the environment variable ${entry.secret_env} is not set or empty`);
-      return new StaticAuthenticator(name, entry.user, await createSecretHash(secret), entry.groups);
-    }
-    case 'token': {
-      const file = configPath(config, entry.tokens_file);
-      try {
-        return new TokenAuthenticator(name, file);
-      } catch (error) {
-        throw new AuthenticationConfigError('tokens_file', `${file} cannot be read as a tokens file (${errorMessage(error)}); create it with \`mayfly token create --auth ${name}\``);
-      }
-    }
-    case 'mtls': {
-      let trusted: X509Certificate[];
-      if (entry.ca !== undefined) {
-        const file = configPath(config, entry.ca);
-        const pem = await readFile(file, 'utf8').catch(() => '');
-        trusted = pemCertificateBlocks(pem).map((block) => new X509Certificate(block));
-        if (trusted.length === 0) throw new AuthenticationConfigError('ca', `${file} holds no PEM certificate`);
-      } else {
-        // Chains from before a rotation too, so that certificates they issued can renew during the overlap.
-        trusted = [...signingCas.values()].flatMap((ca) => [ca.chain, ...ca.previousChains.map((previous) => previous.chain)].flat().map((der) => new X509Certificate(der)));
-      }
-      return new MtlsAuthenticator(name, { trusted, graceMs: parseDuration(entry.renewal_grace) ?? 0 });
-    }
-    case 'ldap':
-      try {
-        return new LdapAuthenticator(name, {
-          url: entry.url,
-          bindDnTemplate: entry.bind_dn_template,
-          groupSearchBase: entry.group_search_base,
-          ...(entry.group_filter !== undefined ? { groupFilter: entry.group_filter } : {}),
-          ...(entry.group_attribute !== undefined ? { groupAttribute: entry.group_attribute } : {}),
-          timeoutMs: parseDuration(entry.timeout)!,
-          ...(entry.tls_ca_file !== undefined ? { tlsCaFile: configPath(config, entry.tls_ca_file) } : {}),
-          startTls: entry.start_tls,
-        });
-      } catch (error) {
-        if (error instanceof LdapConfigError) throw new AuthenticationConfigError(error.option, error.reason);
-        throw error;
-      }
-  }
-}
-
-type SigningCaDocument = MayflyConfig['document']['signing_ca'][string];
-
-async function openSigner(config: MayflyConfig, entry: SigningCaDocument, issuing: X509Certificate, env: NodeJS.ProcessEnv): Promise<Signer> {
-  if (entry.backend === 'local') {
-    const passphrase = entry.key_passphrase_env ? env[entry.key_passphrase_env] : undefined;
-    return LocalSigner.load({ keyFile: configPath(config, entry.key), ...(passphrase ? { passphrase } : {}) });
-  }
-  const pin = entry.pin_env !== undefined ? { value: env[entry.pin_env], source: `environment variable ${entry.pin_env}` } : await readPinFile(configPath(config, entry.pin_file!));
-  if (!pin.value) throw new SignerConfigError(`the PKCS#11 PIN is missing: ${pin.source} is not set or empty`);
-  return Pkcs11Signer.open(
-    {
-      module: configPath(config, entry.module),
-      ...(entry.token_label !== undefined ? { tokenLabel: entry.token_label } : { slot: entry.slot! }),
-      ...(entry.key_label !== undefined ? { keyLabel: entry.key_label } : { keyId: entry.key_id! }),
-      pin: pin.value,
-      pinSource: pin.source,
-      ...(entry.sessions !== undefined ? { sessions: entry.sessions } : {}),
-    },
-    issuing.publicKey,
-  );
-}
-
-/** A PIN file must be private (mode 0600), like a key file; its first line is the PIN. */
-export async function readPinFile(file: string): Promise<{ value: string | undefined; source: string }> {
-  const source = `file ${file}`;
-  const info = await stat(file).catch(() => undefined);
-  if (!info) return { value: undefined, source };
-  if ((info.mode & 0o077) !== 0) throw new SignerConfigError(`the PIN file ${file} is readable by others (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 on it`);
-  return { value: (await readFile(file, 'utf8')).split('\n')[0].trim(), source };
-}
-
 /** The always-on validators, with the one RA-level option they read. */
 function alwaysOn(allowUnderscores: boolean): ConfiguredValidator[] {
   return alwaysOnValidators.map((validator) => ({ validator, options: validator === nameSyntax ? { allow_underscores: allowUnderscores } : {} }));
@@ -139,6 +36,7 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
   const problems: ConfigProblem[] = [];
   const authenticators = new Map<string, Authenticator>();
   const signingCas = new Map<string, SigningCa>();
+  const resolvePath = (path: string) => configPath(config, path);
   try {
     for (const [name, entry] of Object.entries(config.document.signing_ca)) {
       const previousChains: PreviousChain[] = [];
@@ -152,7 +50,7 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
         }
       }
       try {
-        signingCas.set(name, await loadSigningCa(name, configPath(config, entry.cert), (issuing) => openSigner(config, entry, issuing, env), previousChains));
+        signingCas.set(name, await loadSigningCa(name, configPath(config, entry.cert), (issuing) => openBackend(signingCaBackends, entry, { configPath: resolvePath, issuing, env }), previousChains));
       } catch (error) {
         if (!(error instanceof SignerConfigError)) throw error;
         problems.push(config.source.problem(['signing_ca', name], error.message));
@@ -161,7 +59,7 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
     for (const [name, entry] of Object.entries(config.document.authentication)) {
       const at = ['authentication', name];
       try {
-        authenticators.set(name, await openAuthenticator(config, name, entry, signingCas, env));
+        authenticators.set(name, await openBackend(authenticationBackends, entry, { configPath: resolvePath, name, signingCas, env }));
       } catch (error) {
         if (!(error instanceof AuthenticationConfigError)) throw error;
         problems.push(config.source.problem([...at, error.key], error.message));

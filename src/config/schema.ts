@@ -2,112 +2,18 @@ import { z } from 'zod';
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS } from '../x509/oids';
 import { isValidOid } from '../der';
 import { isNetwork } from '../policy/names';
-import { parseDuration } from './duration';
+import { authenticationBackends } from './authentication';
+import { schemasOf } from './backend';
+import { duration, name, path } from './schema_fields';
+import { signingCaBackends } from './signing_ca';
 import { ISSUABLE_ATTRIBUTES } from '../../validators/subject_attributes';
 
 // The YAML shape of mayfly.yaml. It is a contract other tools rely on: change it only by adding.
-
-const name = z.string().min(1);
-const path = z.string().min(1);
-const duration = z.string().refine((text) => parseDuration(text) !== undefined, 'expected a duration such as 90m, 24h or 1h30m');
 
 const listen = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:5016')
   .refine((text) => Number(text.slice(text.lastIndexOf(':') + 1)) <= 65535, 'the port must be at most 65535');
-
-/** Requesters in any of these groups may read the audit ledger over HTTP. */
-const auditAdminGroups = z.array(name).default([]);
-
-const refusePlaintextSecret = z
-  .unknown()
-  .refine((value) => value === undefined, { message: 'plaintext secrets are not accepted in the config; use secret_hash (from `mayfly hash-secret`) or secret_env, and pin_env or pin_file for PINs' })
-  .optional();
-
-const staticAuthentication = z
-  .strictObject({
-    backend: z.literal('static'),
-    user: name,
-    secret_hash: z.string().optional(),
-    secret_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
-    secret: refusePlaintextSecret,
-    groups: z.array(name).default([]),
-    audit_admin_groups: auditAdminGroups,
-  })
-  .refine((entry) => (entry.secret_hash === undefined) !== (entry.secret_env === undefined), {
-    message: 'give exactly one of secret_hash and secret_env',
-  });
-
-const tokenAuthentication = z.strictObject({
-  backend: z.literal('token'),
-  /** Written by `mayfly token create`; holds only hashes; read again when it changes. */
-  tokens_file: path,
-  audit_admin_groups: auditAdminGroups,
-});
-
-const mtlsAuthentication = z.strictObject({
-  backend: z.literal('mtls'),
-  /** PEM file of CA certificates a client certificate must chain to; default: Mayfly's own issuing chains. */
-  ca: path.optional(),
-  /** How long after expiry a certificate may still renew itself; off unless set. */
-  renewal_grace: z.union([z.literal('0'), duration]).default('0'),
-  audit_admin_groups: auditAdminGroups,
-});
-
-const ldapAuthentication = z
-  .strictObject({
-    backend: z.literal('ldap'),
-    url: z.string().regex(/^ldaps?:\/\/[^/\s]+$/i, 'expected ldap://host[:port] or ldaps://host[:port]'),
-    bind_dn_template: z.string().min(1),
-    group_search_base: z.string().min(1),
-    group_filter: z.string().min(1).optional(),
-    group_attribute: z.string().min(1).optional(),
-    timeout: duration.default('5s'),
-    tls_ca_file: path.optional(),
-    start_tls: z.boolean().default(false),
-    audit_admin_groups: auditAdminGroups,
-  })
-  // Passwords cross to the directory: only over TLS, unless the directory is on this host.
-  .refine((entry) => entry.start_tls || /^ldaps:/i.test(entry.url) || /^ldap:\/\/(127\.[\d.]+|localhost|\[::1\])(:\d+)?$/i.test(entry.url), {
-    message: 'ldap:// to another host would send passwords in clear: use ldaps:// or start_tls: true',
-  });
-
-/**
- * Chain files of the issuing certificates this CA replaced (`mayfly ca rotate`), newest first:
- * served by GET /v1/ca after the chain and trusted for mTLS renewal, never used to sign. Remove an
- * entry once the longest certificate lifetime has passed since the rotation.
- */
-const previousCerts = z.array(path).default([]);
-
-const localSigningCa = z.strictObject({
-  backend: z.literal('local'),
-  cert: path,
-  key: path,
-  key_passphrase_env: z.string().optional(),
-  previous_certs: previousCerts,
-});
-
-const exactlyOne = (keys: readonly string[]) => (entry: Record<string, unknown>) => keys.filter((key) => entry[key] !== undefined).length === 1;
-
-const pkcs11SigningCa = z
-  .strictObject({
-    backend: z.literal('pkcs11'),
-    module: path,
-    token_label: z.string().min(1).optional(),
-    slot: z.number().int().min(0).optional(),
-    key_label: z.string().min(1).optional(),
-    key_id: z.string().regex(/^([0-9a-fA-F]{2})+$/, 'expected the key id in hex').optional(),
-    pin_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').optional(),
-    pin_file: path.optional(),
-    pin: refusePlaintextSecret,
-    cert: path,
-    previous_certs: previousCerts,
-    sessions: z.number().int().min(1).max(64).optional(),
-  })
-  .refine(exactlyOne(['token_label', 'slot']), { message: 'give exactly one of token_label and slot' })
-  .refine(exactlyOne(['key_label', 'key_id']), { message: 'give exactly one of key_label and key_id' })
-  .refine(exactlyOne(['pin_env', 'pin_file']), { message: 'give exactly one of pin_env and pin_file' });
-
 
 /** One item of an RA's validator list: `{name: options}`; the options are checked by the validator itself. */
 const validatorItem = z
@@ -232,8 +138,8 @@ export const configSchema = z.strictObject({
   plugins: z.array(path).default([]),
   audit: audit.default({ enabled: true, store: 'sqlite', database: 'audit.db', key: 'audit.key', checkpoint_every: 1000, checkpoint_interval: '1m' }),
   server: server.default(server.parse({})),
-  authentication: z.record(name, z.discriminatedUnion('backend', [staticAuthentication, tokenAuthentication, mtlsAuthentication, ldapAuthentication])),
-  signing_ca: z.record(name, z.discriminatedUnion('backend', [localSigningCa, pkcs11SigningCa])),
+  authentication: z.record(name, z.discriminatedUnion('backend', schemasOf(authenticationBackends))),
+  signing_ca: z.record(name, z.discriminatedUnion('backend', schemasOf(signingCaBackends))),
   registration_authority: z.record(name, registrationAuthority),
 });
 
