@@ -1,7 +1,6 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { DenyList } from '../src/policy/deny_list';
+import { DenyList, keyFingerprint } from '../src/policy/deny_list';
 import { requestIdentifiers } from '../src/policy/names';
 import { defineValidator } from '../src/policy/validator';
 
@@ -21,7 +20,7 @@ export default defineValidator({
   check({ csr, names }, options) {
     const list = options.list!;
     const reasons: string[] = [];
-    const fingerprint = createHash('sha256').update(canonicalSpki(csr.publicKey.keyObject)).digest('hex');
+    const fingerprint = keyFingerprint(csr.publicKey.keyObject);
     if (list.hasFingerprint(fingerprint)) reasons.push(`the public key (SHA-256 ${fingerprint}) is on the deny list`);
     for (const { source, identifier } of requestIdentifiers(csr.commonNames, names)) {
       // Fail closed: a name that cannot be read cannot be shown to be off the list.
@@ -32,10 +31,3 @@ export default defineValidator({
   },
 });
 
-/**
- * The key's SubjectPublicKeyInfo in its one usual form (an EC point uncompressed), whatever form the
- * CSR sent: a listed key cannot pass as a compressed point. A key imported from a JWK exports so.
- */
-function canonicalSpki(key: KeyObject): Buffer {
-  return createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' }).export({ format: 'der', type: 'spki' });
-}

@@ -80,3 +80,43 @@ export function signEvent(context: RequestContext, decision: SignDecision): Audi
       : {}),
   };
 }
+
+/** One ACME decision (RFC 8555): what happened to which account and order, and to which identifiers. */
+export interface AcmeDecision {
+  readonly requester: Requester;
+  readonly action: 'new-account' | 'account-update' | 'account-deactivated' | 'key-change' | 'new-order' | 'authorization' | 'challenge' | 'finalize' | 'revoke';
+  readonly account: string;
+  readonly order?: string;
+  readonly authorization?: string;
+  readonly challenge?: string;
+  readonly serial?: string;
+  readonly names?: IssuanceNames;
+  readonly outcome: AuditOutcome;
+  readonly reason?: string;
+  readonly verdicts?: readonly Verdict[];
+}
+
+export function acmeEvent(context: RequestContext, decision: AcmeDecision): AuditEvent {
+  const { names } = decision;
+  return {
+    v: 1,
+    time: (context.time ?? new Date()).toISOString(),
+    event: 'acme',
+    ra: context.ra,
+    requester: { user: decision.requester.user, groups: decision.requester.groups, authentication: decision.requester.authentication },
+    source: context.source,
+    protocol: 'acme',
+    ...(names ? { dns_names: names.dnsNames, ip_addresses: names.ipAddresses } : {}),
+    ...(decision.verdicts ? { verdicts: decision.verdicts.map((v) => ({ validator: v.validator, reasons: v.reasons })) } : {}),
+    outcome: decision.outcome,
+    ...(decision.reason !== undefined ? { reason: decision.reason } : {}),
+    acme: {
+      action: decision.action,
+      account: decision.account,
+      ...(decision.order !== undefined ? { order: decision.order } : {}),
+      ...(decision.authorization !== undefined ? { authorization: decision.authorization } : {}),
+      ...(decision.challenge !== undefined ? { challenge: decision.challenge } : {}),
+      ...(decision.serial !== undefined ? { serial: decision.serial } : {}),
+    },
+  };
+}

@@ -182,6 +182,7 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
         extKeyUsage: ra.extKeyUsage,
       },
       signingCa: signingCas.get(ra.signingCa)!,
+      ...(ra.acme ? { acme: ra.acme } : {}),
     });
   }
   const entries = Object.entries(config.document.authentication).map(([name, entry]) => ({ authenticator: authenticators.get(name)!, auditAdminGroups: entry.audit_admin_groups }));

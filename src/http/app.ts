@@ -16,6 +16,9 @@ import { Readiness } from './readiness';
 import { requestLog, type RequestOutcome } from './request_log';
 import { mountOpsRoutes } from './routes/ops';
 import { certificatePem } from '../pem';
+import { acmeRouter } from '../acme/router';
+import { Nonces } from '../acme/nonces';
+import type { AcmeStore } from '../acme/store';
 
 export interface AppOptions {
   /** The runtime in force; read once per request, so a reload never changes a request in flight. */
@@ -39,6 +42,8 @@ export interface AppOptions {
   readonly serveMetrics?: boolean;
   /** The process's readiness probe, shared with a separate metrics listener; made here when absent. */
   readonly readiness?: Readiness;
+  /** ACME's state (accounts, orders, nonces); ACME is served only with one. */
+  readonly acmeStore?: AcmeStore;
 }
 
 const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -105,6 +110,18 @@ export function createApp(options: AppOptions): express.Express {
     (request, response) => signCertificate(raOf(response), ledger, limits, metrics, request, response),
   );
   app.all('/v1/sign/:ra', methodNotAllowed('POST'));
+
+  if (options.acmeStore) {
+    const door = { store: options.acmeStore, nonces: new Nonces(options.acmeStore), ledger, admitIdentity: (key: string) => limits.admitIdentity(key), logError: options.logError ?? (() => undefined) };
+    app.use(
+      '/acme/:ra',
+      async (request, _response, next) => {
+        await limits.admitSource(request.ip ?? '');
+        next();
+      },
+      acmeRouter(door, (name) => options.runtime().registrationAuthorities.get(name)),
+    );
+  }
 
   app.use((_request, _response, next) => next(new HttpError(404, 'not_found', 'no such resource')));
   app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {

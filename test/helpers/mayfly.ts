@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { initDataDir } from '../../src/cli/init';
 import { disabledLedger, type Ledger } from '../../src/audit/ledger';
 import { SqliteAuditStore } from '../../src/audit/sqlite_store';
+import { SqliteAcmeStore } from '../../src/acme/sqlite_store';
 import { assembleRuntime, type Runtime } from '../../src/config/assemble';
 import { openLedger } from '../../src/config/ledger';
 import { loadConfig } from '../../src/config/load';
@@ -41,6 +42,8 @@ export interface TestCaOptions {
   readonly tls?: boolean;
   readonly limits?: Partial<LimitOptions>;
   readonly trustedProxies?: readonly string[];
+  /** Serve ACME (RAs with an `acme:` profile), its state in acme.db in the data folder. */
+  readonly acme?: boolean;
 }
 
 /**
@@ -59,6 +62,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
   const ledger = options.audit ? await openLedger(config) : undefined;
   const auditDatabase = join(dir, 'audit.db');
   const auditReader = ledger ? new SqliteAuditStore(auditDatabase, { readonly: true }) : undefined;
+  const acmeStore = options.acme ? new SqliteAcmeStore(join(dir, 'acme.db')) : undefined;
   const tls = options.tls ? await issueServerCertificate([...runtime.signingCas.values()][0], serverNames('127.0.0.1', []), ledger ?? disabledLedger) : undefined;
   const server = await startServer(
     {
@@ -66,6 +70,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
       ...(ledger ? { ledger } : {}),
       ...(auditReader ? { auditReader } : {}),
+      ...(acmeStore ? { acmeStore } : {}),
       limits: { ...TEST_LIMITS, ...options.limits },
       ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
     },
@@ -88,6 +93,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
       await server.close();
       await ledger?.close();
       auditReader?.close();
+      await acmeStore?.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

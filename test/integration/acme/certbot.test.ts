@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expectSucceeded, ledgerEvents, opensslVerify, runTool, serialOf, startAcmeCa, type AcmeTestCa } from './support';
+
+// certbot (Debian) in standalone mode: it answers http-01 itself on the port Mayfly validates.
+jest.setTimeout(300_000);
+
+let acme: AcmeTestCa;
+beforeAll(async () => {
+  acme = await startAcmeCa();
+});
+afterAll(async () => {
+  await acme?.stop();
+});
+
+const certbot = (args: readonly string[]) =>
+  runTool(
+    'certbot',
+    [...args, '--config-dir', join(acme.work, 'certbot', 'config'), '--work-dir', join(acme.work, 'certbot', 'work'), '--logs-dir', join(acme.work, 'certbot', 'logs'), '--server', acme.directory(), '--non-interactive'],
+    { REQUESTS_CA_BUNDLE: acme.ca.rootFile },
+  );
+
+const live = (file: string) => readFileSync(join(acme.work, 'certbot', 'config', 'live', 'web.mayfly.test', file), 'utf8');
+
+test('certbot obtains, renews and revokes a certificate over http-01', async () => {
+  const obtain = await certbot(['certonly', '--standalone', '--http-01-port', String(acme.httpPort), '--http-01-address', '127.0.0.1', '--register-unsafely-without-email', '--agree-tos', '-d', 'web.mayfly.test']);
+  expectSucceeded(obtain);
+  const first = live('fullchain.pem');
+  expect(opensslVerify(acme, first)).toContain(': OK');
+  const firstSerial = serialOf(first);
+
+  const renew = await certbot(['renew', '--force-renewal', '--no-random-sleep-on-renew']);
+  expectSucceeded(renew);
+  const second = live('fullchain.pem');
+  expect(opensslVerify(acme, second)).toContain(': OK');
+  const secondSerial = serialOf(second);
+  expect(secondSerial).not.toBe(firstSerial);
+
+  const events = await ledgerEvents(acme);
+  const issued = events.filter((event) => event.event === 'sign' && event.outcome === 'issued' && event.protocol === 'acme').map((event) => event.certificate!.serial);
+  expect(issued).toEqual(expect.arrayContaining([firstSerial, secondSerial]));
+  const finalized = events.filter((event) => event.event === 'acme' && event.acme?.action === 'finalize' && event.outcome === 'issued');
+  expect(finalized.map((event) => event.acme!.serial)).toEqual(expect.arrayContaining([firstSerial, secondSerial]));
+  expect(finalized.every((event) => event.acme!.account && event.acme!.order)).toBe(true);
+  expect(events.some((event) => event.event === 'acme' && event.acme?.action === 'challenge' && event.outcome === 'accepted')).toBe(true);
+
+  const revoke = await certbot(['revoke', '--cert-path', join(acme.work, 'certbot', 'config', 'live', 'web.mayfly.test', 'cert.pem'), '--reason', 'keycompromise', '--no-delete-after-revoke']);
+  expectSucceeded(revoke);
+  const revoked = (await ledgerEvents(acme)).find((event) => event.event === 'acme' && event.acme?.action === 'revoke');
+  expect(revoked).toMatchObject({ outcome: 'accepted', acme: { serial: secondSerial } });
+  expect(readFileSync(acme.denyFile, 'utf8')).toContain(`serial ${secondSerial}`);
+
+  // The revoked key asks again (certbot --reuse-key): refused at finalize, and recorded.
+  const again = await certbot(['certonly', '--standalone', '--http-01-port', String(acme.httpPort), '--http-01-address', '127.0.0.1', '--reuse-key', '--force-renewal', '--cert-name', 'web.mayfly.test', '-d', 'web.mayfly.test']);
+  expect(again.code).not.toBe(0);
+  // Debian's certbot 2.1 fails to print an ACME error under Python 3.11 (josepy); its log has the problem.
+  const log = readFileSync(join(acme.work, 'certbot', 'logs', 'letsencrypt.log'), 'utf8');
+  expect(log).toContain('urn:ietf:params:acme:error:badCSR');
+  expect(log).toMatch(/revoked_key: the public key \(SHA-256 [0-9a-f]{64}\) belongs to a revoked certificate/);
+  const refused = (await ledgerEvents(acme)).filter((event) => event.event === 'acme' && event.acme?.action === 'finalize' && event.outcome === 'refused');
+  expect(refused).toHaveLength(1);
+});

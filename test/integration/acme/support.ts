@@ -1,0 +1,129 @@
+// ACME tests run real clients (Debian's certbot, lego, uacme) against a real Mayfly over HTTPS on
+// loopback; names under .mayfly.test resolve to 127.0.0.1 through a DNS server the test starts.
+import Database from 'better-sqlite3';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AuditEvent } from '../../../src/audit/record';
+import { freePort } from '../../helpers/free_port';
+import { startTestCa, type TestCa } from '../../helpers/mayfly';
+import { startTestDns, type TestDnsServer } from '../../helpers/dns_server';
+import { openssl } from '../../helpers/openssl';
+
+export interface AcmeTestCa {
+  readonly ca: TestCa;
+  readonly dns: TestDnsServer;
+  /** Where validation connects for http-01 and tls-alpn-01 (the clients listen there). */
+  readonly httpPort: number;
+  readonly tlsAlpnPort: number;
+  /** TXT records for dns-01: "name value" lines; lego's exec hook writes here. */
+  readonly txtFile: string;
+  /** The deny list file of the default RA. */
+  readonly denyFile: string;
+  /** A scratch folder for the clients. */
+  readonly work: string;
+  directory(ra?: string): string;
+  stop(): Promise<void>;
+}
+
+export interface AcmeTestOptions {
+  /** More YAML for the default RA's acme: block (indented inside it). */
+  readonly registration?: 'open' | 'eab';
+  /** Addresses for names beyond *.mayfly.test → 127.0.0.1. */
+  readonly addresses?: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * A Mayfly whose `default` RA serves ACME with loopback allowed and a deny list, and a `strict` RA
+ * with the production validation defaults (loopback denied), both on the test's DNS server.
+ */
+export async function startAcmeCa(options: AcmeTestOptions = {}): Promise<AcmeTestCa> {
+  const work = mkdtempSync(join(tmpdir(), 'mayfly-acme-'));
+  const txtFile = join(work, 'txt-records');
+  writeFileSync(txtFile, '');
+  const dns = await startTestDns({ addresses: { '*.mayfly.test': ['127.0.0.1'], ...options.addresses }, txtFile });
+  const [httpPort, tlsAlpnPort] = [await freePort(), await freePort()];
+  let denyFile = '';
+  const validation = `http_port: ${httpPort}, tls_alpn_port: ${tlsAlpnPort}, resolver: "127.0.0.1:${dns.port}", timeout: 5s`;
+  const ca = await startTestCa({
+    tls: true,
+    audit: true,
+    acme: true,
+    editConfig: (yaml, dir) => {
+      denyFile = join(dir, 'deny.txt');
+      writeFileSync(denyFile, '# keys and names never issued\n');
+      const withAcme = yaml
+        .replace('  default:\n', `  default:\n    acme: { registration: ${options.registration ?? 'open'}, validation: { ${validation}, allow_loopback: true } }\n`)
+        .replace('    validators:\n', '    validators:\n      - deny_list: { file: deny.txt }\n');
+      return `${withAcme}
+  strict:
+    authentication: deployers
+    signing_ca: local
+    validity: 1h
+    acme: { validation: { ${validation} } }
+    validators:
+      - alternative_names: { allowed_domains: [".mayfly.test"] }
+      - alternative_names_ip: { allowed_networks: ["0.0.0.0/0", "::/0"] }
+`;
+    },
+  });
+  return {
+    ca,
+    dns,
+    httpPort,
+    tlsAlpnPort,
+    txtFile,
+    denyFile,
+    work,
+    directory: (ra = 'default') => `${ca.url}/acme/${ra}/directory`,
+    async stop() {
+      await ca.stop();
+      await dns.close();
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ToolResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs an outside client to completion (bounded); never throws for a non-zero exit. */
+export function runTool(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    execFile(command, args, { env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** `openssl verify` of a leaf (first PEM block of `chainPem`) against Mayfly's root, with the rest as untrusted intermediates. */
+export function opensslVerify(acme: AcmeTestCa, chainPem: string): string {
+  const blocks = chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
+  const leaf = join(acme.work, `leaf-${Date.now()}.pem`);
+  const untrusted = join(acme.work, `untrusted-${Date.now()}.pem`);
+  writeFileSync(leaf, blocks[0] ?? '');
+  writeFileSync(untrusted, blocks.slice(1).join('') || blocks[0] || '');
+  return openssl(['verify', '-CAfile', acme.ca.rootFile, '-untrusted', untrusted, leaf]).toString();
+}
+
+/** The serial of a PEM certificate, lowercase hex as the ledger writes it. */
+export const serialOf = (pem: string): string => openssl(['x509', '-noout', '-serial'], pem).toString().trim().replace(/^serial=/, '').toLowerCase();
+
+/** Every event in the ledger, oldest first. */
+export async function ledgerEvents(acme: AcmeTestCa): Promise<AuditEvent[]> {
+  const db = new Database(acme.ca.auditDatabase, { readonly: true });
+  try {
+    return (db.prepare('SELECT body FROM records ORDER BY time, seq').all() as { body: string }[]).map((row) => JSON.parse(row.body) as AuditEvent);
+  } finally {
+    db.close();
+  }
+}
+
+/** Fails with the client's own output when it did not succeed. */
+export function expectSucceeded(result: ToolResult): void {
+  if (result.code !== 0) throw new Error(`the client exited with ${result.code}:\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-6000)}`);
+}
