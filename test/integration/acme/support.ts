@@ -28,15 +28,14 @@ export interface AcmeTestCa {
 }
 
 export interface AcmeTestOptions {
-  /** More YAML for the default RA's acme: block (indented inside it). */
-  readonly registration?: 'open' | 'eab';
   /** Addresses for names beyond *.mayfly.test → 127.0.0.1. */
   readonly addresses?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
- * A Mayfly whose `default` RA serves ACME with loopback allowed and a deny list, and a `strict` RA
- * with the production validation defaults (loopback denied), both on the test's DNS server.
+ * A Mayfly whose `default` RA serves ACME with loopback allowed and a deny list, a `strict` RA with
+ * the production validation defaults (loopback denied), and a `bound` RA that takes only accounts
+ * with an external account binding; all on the test's DNS server.
  */
 export async function startAcmeCa(options: AcmeTestOptions = {}): Promise<AcmeTestCa> {
   const work = mkdtempSync(join(tmpdir(), 'mayfly-acme-'));
@@ -54,7 +53,7 @@ export async function startAcmeCa(options: AcmeTestOptions = {}): Promise<AcmeTe
       denyFile = join(dir, 'deny.txt');
       writeFileSync(denyFile, '# keys and names never issued\n');
       const withAcme = yaml
-        .replace('  default:\n', `  default:\n    acme: { registration: ${options.registration ?? 'open'}, validation: { ${validation}, allow_loopback: true } }\n`)
+        .replace('  default:\n', `  default:\n    acme: { validation: { ${validation}, allow_loopback: true } }\n`)
         .replace('    validators:\n', '    validators:\n      - deny_list: { file: deny.txt }\n');
       return `${withAcme}
   strict:
@@ -65,6 +64,13 @@ export async function startAcmeCa(options: AcmeTestOptions = {}): Promise<AcmeTe
     validators:
       - alternative_names: { allowed_domains: [".mayfly.test"] }
       - alternative_names_ip: { allowed_networks: ["0.0.0.0/0", "::/0"] }
+  bound:
+    authentication: deployers
+    signing_ca: local
+    validity: 2h
+    acme: { registration: eab, validation: { ${validation}, allow_loopback: true } }
+    validators:
+      - alternative_names: { allowed_domains: [".mayfly.test"] }
 `;
     },
   });
