@@ -131,7 +131,7 @@ export function acmeRouter(door: AcmeDoor, registrationAuthority: (name: string)
     const answer = await downloadCertificate(context, verifiedRequest, String(request.params.id), alternate);
     response.set('Replay-Nonce', await door.nonces.issue());
     response.set('Link', [answer.headers?.Link, `<${context.urls.directory}>;rel="index"`].filter(Boolean).join(', '));
-    response.status(200).type('application/pem-certificate-chain').send(answer.pem);
+    response.status(200).set('Content-Type', 'application/pem-certificate-chain').send(Buffer.from(answer.pem));
   });
 
   router.use((request: Request, _response: Response, next: (error?: unknown) => void) => next(new AcmeProblem('malformed', `no ACME resource ${request.method} ${request.path.slice(0, 100)}`).withStatus(request.method === 'POST' || request.method === 'GET' ? 404 : 405)));

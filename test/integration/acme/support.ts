@@ -62,8 +62,7 @@ export async function startAcmeCa(options: AcmeTestOptions = {}): Promise<AcmeTe
     validity: 1h
     acme: { validation: { ${validation} } }
     validators:
-      - alternative_names: { allowed_domains: [".mayfly.test"] }
-      - alternative_names_ip: { allowed_networks: ["0.0.0.0/0", "::/0"] }
+      - alternative_names_ip: { allowed_domains: [".mayfly.test"], allowed_networks: ["0.0.0.0/0", "::/0"] }
   bound:
     authentication: deployers
     signing_ca: local
