@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expectSucceeded, ledgerEvents, opensslVerify, runTool, serialOf, startAcmeCa, type AcmeTestCa } from './support';
+import { CERTBOT, expectSucceeded, ledgerEvents, opensslVerify, runTool, serialOf, startAcmeCa, type AcmeTestCa } from './support';
+import { itWithTools } from '../../interop/tools';
 
 // certbot (Debian) in standalone mode: it answers http-01 itself on the port Mayfly validates.
-jest.setTimeout(300_000);
 
 let acme: AcmeTestCa;
 beforeAll(async () => {
@@ -22,7 +22,7 @@ const certbot = (args: readonly string[]) =>
 
 const live = (file: string) => readFileSync(join(acme.work, 'certbot', 'config', 'live', 'web.mayfly.test', file), 'utf8');
 
-test('certbot obtains, renews and revokes a certificate over http-01', async () => {
+itWithTools([CERTBOT], 'certbot obtains, renews and revokes a certificate over http-01', async () => {
   const obtain = await certbot(['certonly', '--standalone', '--http-01-port', String(acme.httpPort), '--http-01-address', '127.0.0.1', '--register-unsafely-without-email', '--agree-tos', '-d', 'web.mayfly.test']);
   expectSucceeded(obtain);
   const first = live('fullchain.pem');
@@ -59,4 +59,4 @@ test('certbot obtains, renews and revokes a certificate over http-01', async () 
   expect(log).toMatch(/revoked_key: the public key \(SHA-256 [0-9a-f]{64}\) belongs to a revoked certificate/);
   const refused = (await ledgerEvents(acme)).filter((event) => event.event === 'acme' && event.acme?.action === 'finalize' && event.outcome === 'refused');
   expect(refused).toHaveLength(1);
-});
+}, 300_000);

@@ -1,11 +1,11 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { expectSucceeded, ledgerEvents, opensslVerify, runTool, serialOf, startAcmeCa, type AcmeTestCa } from './support';
+import { DEHYDRATED, expectSucceeded, ledgerEvents, opensslVerify, runTool, serialOf, startAcmeCa, type AcmeTestCa } from './support';
+import { itWithTools } from '../../interop/tools';
 
 // dehydrated (Debian), a shell ACME client on curl, with a hook that publishes the http-01 token
 // where the test's web server serves it.
-jest.setTimeout(300_000);
 
 let acme: AcmeTestCa;
 let web: Server;
@@ -32,7 +32,7 @@ afterAll(async () => {
   await acme?.stop();
 });
 
-test('dehydrated obtains a certificate with an http-01 hook', async () => {
+itWithTools([DEHYDRATED], 'dehydrated obtains a certificate with an http-01 hook', async () => {
   const base = join(acme.work, 'dehydrated');
   mkdirSync(join(base, 'wellknown'), { recursive: true });
   const hook = join(base, 'hook.sh');
@@ -53,4 +53,4 @@ test('dehydrated obtains a certificate with an http-01 hook', async () => {
   const events = await ledgerEvents(acme);
   expect(events.find((event) => event.event === 'sign' && event.certificate?.serial === serial)).toMatchObject({ outcome: 'issued', protocol: 'acme' });
   expect(events.find((event) => event.acme?.action === 'finalize' && event.acme.serial === serial)).toMatchObject({ outcome: 'issued' });
-});
+}, 300_000);

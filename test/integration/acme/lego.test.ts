@@ -2,11 +2,11 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { basicAuth, DEV_USER } from '../support';
 import { httpsRequest } from '../../helpers/mayfly';
-import { expectSucceeded, ledgerEvents, opensslVerify, runTool, serialOf, startAcmeCa, type AcmeTestCa } from './support';
+import { LEGO, expectSucceeded, ledgerEvents, opensslVerify, runTool, serialOf, startAcmeCa, type AcmeTestCa } from './support';
+import { itWithTools } from '../../interop/tools';
 
 // lego (Debian) with each challenge type: its own http-01 and tls-alpn-01 servers on the ports
 // Mayfly validates, and dns-01 through its `exec` provider writing into the test's DNS server.
-jest.setTimeout(300_000);
 
 let acme: AcmeTestCa;
 beforeAll(async () => {
@@ -27,7 +27,7 @@ async function issuedInLedger(serial: string): Promise<void> {
   expect(events.find((event) => event.event === 'acme' && event.acme?.action === 'finalize' && event.acme.serial === serial)).toMatchObject({ outcome: 'issued', protocol: 'acme' });
 }
 
-test('lego obtains with http-01 and renews', async () => {
+itWithTools([LEGO], 'lego obtains with http-01 and renews', async () => {
   expectSucceeded(await lego('http', ['--domains', 'lego-http.mayfly.test', '--http', '--http.port', `127.0.0.1:${acme.httpPort}`, 'run']));
   const first = certificate('http', 'lego-http.mayfly.test');
   expect(opensslVerify(acme, first)).toContain(': OK');
@@ -38,18 +38,18 @@ test('lego obtains with http-01 and renews', async () => {
   expect(serialOf(renewed)).not.toBe(serialOf(first));
   expect(opensslVerify(acme, renewed)).toContain(': OK');
   await issuedInLedger(serialOf(renewed));
-});
+}, 300_000);
 
-test('lego obtains with tls-alpn-01', async () => {
+itWithTools([LEGO], 'lego obtains with tls-alpn-01', async () => {
   expectSucceeded(await lego('tls', ['--domains', 'lego-tls.mayfly.test', '--tls', '--tls.port', `127.0.0.1:${acme.tlsAlpnPort}`, 'run']));
   const issued = certificate('tls', 'lego-tls.mayfly.test');
   expect(opensslVerify(acme, issued)).toContain(': OK');
   await issuedInLedger(serialOf(issued));
   const events = await ledgerEvents(acme);
   expect(events.some((event) => event.acme?.action === 'challenge' && event.acme.challenge === 'tls-alpn-01' && event.outcome === 'accepted')).toBe(true);
-});
+}, 300_000);
 
-test('lego obtains with dns-01 through its exec provider', async () => {
+itWithTools([LEGO], 'lego obtains with dns-01 through its exec provider', async () => {
   // lego's exec provider: `<script> present|cleanup <fqdn> <value>`; the test's DNS server serves the file.
   const hook = join(acme.work, 'dns-hook.sh');
   writeFileSync(hook, `#!/bin/sh\nset -e\ncase "$1" in\n  present) echo "$2 $3" >> '${acme.txtFile}' ;;\n  cleanup) grep -v -F "$2 $3" '${acme.txtFile}' > '${acme.txtFile}.new' || true; mv '${acme.txtFile}.new' '${acme.txtFile}' ;;\nesac\n`);
@@ -61,9 +61,9 @@ test('lego obtains with dns-01 through its exec provider', async () => {
   expect(opensslVerify(acme, issued)).toContain(': OK');
   await issuedInLedger(serialOf(issued));
   expect(acme.dns.queries.some((query) => query.name === '_acme-challenge.lego-dns.mayfly.test' && query.type === 16)).toBe(true);
-});
+}, 300_000);
 
-test('lego registers with an external account binding and acts as the bound identity', async () => {
+itWithTools([LEGO], 'lego registers with an external account binding and acts as the bound identity', async () => {
   const eab = await httpsRequest(`${acme.ca.url}/acme/bound/eab`, { ca: readFileSync(acme.ca.rootFile, 'utf8'), method: 'POST', headers: { Authorization: basicAuth(DEV_USER, acme.ca.secret) } });
   expect(eab.status).toBe(201);
   const { kid, hmac_key: hmac } = JSON.parse(eab.body) as { kid: string; hmac_key: string };
@@ -81,4 +81,4 @@ test('lego registers with an external account binding and acts as the bound iden
   // The key binds one account only.
   const reused = await lego('eab-again', ['--eab', '--kid', kid, '--hmac', hmac, '--domains', 'eab.mayfly.test', '--http', '--http.port', `127.0.0.1:${acme.httpPort}`, 'run'], { ra: 'bound' });
   expect(reused.code).not.toBe(0);
-});
+}, 300_000);

@@ -9,7 +9,14 @@ import type { AuditEvent } from '../../../src/audit/record';
 import { freePort } from '../../helpers/free_port';
 import { startTestCa, type TestCa } from '../../helpers/mayfly';
 import { startTestDns, type TestDnsServer } from '../../helpers/dns_server';
-import { openssl } from '../../helpers/openssl';
+import { openssl, opensslVerify as verifyLeaf } from '../../helpers/openssl';
+import { pemCertificateBlocks } from '../../../src/pem';
+import { randomUUID } from 'node:crypto';
+
+/** The Debian ACME clients the tests run (.ci/run installs them). */
+export const CERTBOT = { executable: '/usr/bin/certbot', debianPackage: 'certbot' };
+export const LEGO = { executable: '/usr/bin/lego', debianPackage: 'lego' };
+export const DEHYDRATED = { executable: '/usr/bin/dehydrated', debianPackage: 'dehydrated' };
 
 export interface AcmeTestCa {
   readonly ca: TestCa;
@@ -105,14 +112,12 @@ export function runTool(command: string, args: readonly string[], env: NodeJS.Pr
   });
 }
 
-/** `openssl verify` of a leaf (first PEM block of `chainPem`) against Mayfly's root, with the rest as untrusted intermediates. */
+/** `openssl verify` of the leaf of a served chain against Mayfly's root, the chain's other certificates as untrusted intermediates. */
 export function opensslVerify(acme: AcmeTestCa, chainPem: string): string {
-  const blocks = chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
-  const leaf = join(acme.work, `leaf-${Date.now()}.pem`);
-  const untrusted = join(acme.work, `untrusted-${Date.now()}.pem`);
-  writeFileSync(leaf, blocks[0] ?? '');
-  writeFileSync(untrusted, blocks.slice(1).join('') || blocks[0] || '');
-  return openssl(['verify', '-CAfile', acme.ca.rootFile, '-untrusted', untrusted, leaf]).toString();
+  const [leaf, ...intermediates] = pemCertificateBlocks(chainPem);
+  const untrusted = join(acme.work, `untrusted-${randomUUID()}.pem`);
+  writeFileSync(untrusted, intermediates.join('\n'));
+  return verifyLeaf(leaf, acme.ca.rootFile, untrusted).output;
 }
 
 /** The serial of a PEM certificate, lowercase hex as the ledger writes it. */
