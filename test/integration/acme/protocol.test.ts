@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { httpsRequest } from '../../helpers/mayfly';
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { makeCsr, openssl } from '../../helpers/openssl';
-import { accountKey, jws, TestAcmeClient, type Answer } from './acme_client';
+import { accountKey, jws, TestAcmeClient, type Answer } from '../../helpers/acme_client';
 import { ledgerEvents, opensslVerify, serialOf, startAcmeCa, type AcmeTestCa } from './support';
 
 // The protocol's refusals, driven by a minimal client that can send what real clients never do.
@@ -28,31 +29,21 @@ afterAll(async () => {
   await acme?.stop();
 });
 
+const rootPem = () => readFileSync(acme.ca.rootFile, 'utf8');
+
 const problemOf = (answer: Answer) => {
   expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
   return answer.json as { type: string; detail: string; status: number; subproblems?: { type: string; detail: string; identifier: { type: string; value: string } }[] };
 };
 
 async function client(ra = 'default', alg: Parameters<typeof accountKey>[0] = 'ES256'): Promise<TestAcmeClient> {
-  const c = await new TestAcmeClient(acme, ra, accountKey(alg)).start();
+  const c = await new TestAcmeClient(acme.directory(ra), rootPem(), accountKey(alg)).start();
   expect((await c.register()).status).toBe(201);
   return c;
 }
 
-/** newOrder, then http-01 answered by the test's web server for every authorization; resolves with the order once settled. */
-async function authorizedOrder(c: TestAcmeClient, identifiers: { type: string; value: string }[]): Promise<Answer & { url: string }> {
-  const order = await c.post(c.directory.newOrder, { identifiers });
-  expect(order.status).toBe(201);
-  for (const url of order.json.authorizations as string[]) {
-    const authorization = await c.post(url, '');
-    const challenge = (authorization.json.challenges as { type: string; url: string; token: string }[]).find((candidate) => candidate.type === 'http-01')!;
-    answers.set(challenge.token, c.keyAuthorization(challenge.token));
-    expect((await c.post(challenge.url, {})).status).toBe(200);
-    await c.poll(url);
-  }
-  const url = String(order.headers.location);
-  return { ...(await c.poll(url)), url };
-}
+/** An order whose http-01 challenges the test's web server answers. */
+const authorizedOrder = (c: TestAcmeClient, identifiers: { type: string; value: string }[]) => c.authorizedOrder(identifiers, (token, keyAuthorization) => answers.set(token, keyAuthorization));
 
 test('an identifier outside the policy is a rejectedIdentifier problem naming the validator, and recorded', async () => {
   const c = await client();
@@ -136,7 +127,7 @@ test('a replayed nonce is badNonce; a JWS whose url is not the request URL is re
   expect(problemOf(noneAlg).type).toBe('urn:ietf:params:acme:error:badSignatureAlgorithm');
 
   // A signature by another key under this account's kid.
-  const impostor = new TestAcmeClient(acme, 'default', accountKey());
+  const impostor = new TestAcmeClient(acme.directory(), rootPem(), accountKey());
   await impostor.start();
   impostor.kid = c.kid;
   expect(problemOf(await impostor.post(c.directory.newOrder, { identifiers: [{ type: 'dns', value: 'x.mayfly.test' }] })).type).toBe('urn:ietf:params:acme:error:malformed');
@@ -184,12 +175,12 @@ test('validation never connects to link-local, metadata or (by default) loopback
 test('accounts: every JWS algorithm, onlyReturnExisting, contact update, keyChange, deactivation', async () => {
   for (const alg of ['ES256', 'ES384', 'RS256', 'EdDSA'] as const) await client('default', alg);
   const c = await client();
-  const lookup = new TestAcmeClient(acme, 'default', c.key);
+  const lookup = new TestAcmeClient(acme.directory(), rootPem(), c.key);
   await lookup.start();
   const found = await lookup.post(lookup.directory.newAccount, { onlyReturnExisting: true });
   expect(found.status).toBe(200);
   expect(found.headers.location).toBe(c.kid);
-  const unknown = await new TestAcmeClient(acme).start();
+  const unknown = await new TestAcmeClient(acme.directory(), rootPem()).start();
   expect(problemOf(await unknown.post(unknown.directory.newAccount, { onlyReturnExisting: true })).type).toBe('urn:ietf:params:acme:error:accountDoesNotExist');
 
   expect((await c.post(c.kid!, { contact: ['mailto:ops@mayfly.test'] })).json.contact).toEqual(['mailto:ops@mayfly.test']);

@@ -1,9 +1,8 @@
 // A minimal ACME client for the tests that need to send what real clients never do (a replayed
-// nonce, a wrong url, a CSR with other names). Signs with Node's crypto, independently of Mayfly's code.
+// nonce, a wrong url, a CSR with other names), and for the benchmark. Signs with Node's crypto,
+// independently of Mayfly's code.
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { httpsRequest, type HttpsAnswer } from '../../helpers/mayfly';
-import type { AcmeTestCa } from './support';
+import { httpsRequest, type HttpsAnswer } from './mayfly';
 
 export type AccountKeyType = 'ES256' | 'ES384' | 'RS256' | 'EdDSA';
 
@@ -47,21 +46,20 @@ export function jws(key: KeyPair, header: Record<string, unknown>, payload: unkn
 }
 
 export class TestAcmeClient {
-  readonly ca: string;
   directory: Record<string, string> = {};
   kid?: string;
   private nonce?: string;
 
+  /** `ca`: the PEM root the server's certificate chains to; `pollMs`: the wait between polls. */
   constructor(
-    readonly acme: AcmeTestCa,
-    readonly ra = 'default',
+    readonly directoryUrl: string,
+    readonly ca: string,
     public key: KeyPair = accountKey(),
-  ) {
-    this.ca = readFileSync(acme.ca.rootFile, 'utf8');
-  }
+    readonly pollMs = 100,
+  ) {}
 
   async start(): Promise<this> {
-    this.directory = JSON.parse((await httpsRequest(this.acme.directory(this.ra), { ca: this.ca })).body) as Record<string, string>;
+    this.directory = JSON.parse((await httpsRequest(this.directoryUrl, { ca: this.ca })).body) as Record<string, string>;
     return this;
   }
 
@@ -97,12 +95,31 @@ export class TestAcmeClient {
   }
 
   /** Polls a resource (POST-as-GET) until its status leaves pending/processing. */
-  async poll(url: string, tries = 100): Promise<Answer> {
+  async poll(url: string, tries = 300): Promise<Answer> {
     for (let i = 0; i < tries; i++) {
       const answer = await this.post(url, '');
       if (!['pending', 'processing'].includes(answer.json?.status)) return answer;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
     throw new Error(`${url} stayed pending`);
+  }
+
+  /**
+   * newOrder, then http-01 for every authorization, `publish` making each key authorization
+   * available (an in-process web server); resolves with the settled order and its URL.
+   */
+  async authorizedOrder(identifiers: readonly { type: string; value: string }[], publish: (token: string, keyAuthorization: string) => void): Promise<Answer & { url: string }> {
+    const order = await this.post(this.directory.newOrder, { identifiers });
+    if (order.status !== 201) throw new Error(`newOrder answered ${order.status}: ${order.body}`);
+    for (const url of order.json.authorizations as string[]) {
+      const authorization = await this.post(url, '');
+      const challenge = (authorization.json.challenges as { type: string; url: string; token: string }[]).find((candidate) => candidate.type === 'http-01')!;
+      publish(challenge.token, this.keyAuthorization(challenge.token));
+      const started = await this.post(challenge.url, {});
+      if (started.status !== 200) throw new Error(`the challenge answered ${started.status}: ${started.body}`);
+      await this.poll(url);
+    }
+    const url = String(order.headers.location);
+    return { ...(await this.poll(url)), url };
   }
 }
