@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { auditList } from '../../../src/cli/audit';
 import { CERTBOT, expectSucceeded, ledgerEvents, opensslVerify, runTool, serialOf, startAcmeCa, type AcmeTestCa } from './support';
 import { itWithTools } from '../../interop/tools';
 
@@ -43,6 +44,12 @@ itWithTools([CERTBOT], 'certbot obtains, renews and revokes a certificate over h
   expect(finalized.map((event) => event.acme!.serial)).toEqual(expect.arrayContaining([firstSerial, secondSerial]));
   expect(finalized.every((event) => event.acme!.account && event.acme!.order)).toBe(true);
   expect(events.some((event) => event.event === 'acme' && event.acme?.action === 'challenge' && event.outcome === 'accepted')).toBe(true);
+
+  // `mayfly audit list` shows each ACME step with its account and order, and the serial it issued.
+  const lines: string[] = [];
+  await auditList(acme.ca.configFile, { name: 'web.mayfly.test' }, false, (line) => lines.push(line));
+  expect(lines.some((line) => line.includes('acme finalize account=') && line.includes(' order=') && line.includes(secondSerial))).toBe(true);
+  expect(lines.some((line) => line.includes('acme challenge account='))).toBe(true);
 
   const revoke = await certbot(['revoke', '--cert-path', join(acme.work, 'certbot', 'config', 'live', 'web.mayfly.test', 'cert.pem'), '--reason', 'keycompromise', '--no-delete-after-revoke']);
   expectSucceeded(revoke);
