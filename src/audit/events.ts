@@ -39,17 +39,22 @@ export interface SignDecision {
   readonly issued?: IssuedCertificate;
 }
 
+/** The fields every record of an authenticated request starts with, in the order the hash covers them. */
+const recordHead = (context: RequestContext, event: 'sign' | 'acme', requester: Requester) => ({
+  v: 1 as const,
+  time: (context.time ?? new Date()).toISOString(),
+  event,
+  ra: context.ra,
+  requester: { user: requester.user, groups: requester.groups, authentication: requester.authentication },
+  source: context.source,
+});
+
 /** An authenticated sign request, whatever became of it. */
 export function signEvent(context: RequestContext, decision: SignDecision): AuditEvent {
   const { csr, issued } = decision;
   const names = decision.names ?? (csr ? { dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses } : undefined);
   return {
-    v: 1,
-    time: (context.time ?? new Date()).toISOString(),
-    event: 'sign',
-    ra: context.ra,
-    requester: { user: decision.requester.user, groups: decision.requester.groups, authentication: decision.requester.authentication },
-    source: context.source,
+    ...recordHead(context, 'sign', decision.requester),
     ...(context.protocol !== undefined ? { protocol: context.protocol } : {}),
     ...(csr ? { csr_sha256: sha256Hex(csr.der) } : decision.csrBytes ? { csr_sha256: sha256Hex(decision.csrBytes) } : {}),
     ...(csr ? { subject: subjectText(csr.subjectAttributes) } : {}),
@@ -96,15 +101,11 @@ export interface AcmeDecision {
   readonly verdicts?: readonly Verdict[];
 }
 
+/** One ACME step, recorded as `event: acme` with the protocol, the account and the order. */
 export function acmeEvent(context: RequestContext, decision: AcmeDecision): AuditEvent {
   const { names } = decision;
   return {
-    v: 1,
-    time: (context.time ?? new Date()).toISOString(),
-    event: 'acme',
-    ra: context.ra,
-    requester: { user: decision.requester.user, groups: decision.requester.groups, authentication: decision.requester.authentication },
-    source: context.source,
+    ...recordHead(context, 'acme', decision.requester),
     protocol: 'acme',
     ...(names ? { dns_names: names.dnsNames, ip_addresses: names.ipAddresses } : {}),
     ...(decision.verdicts ? { verdicts: decision.verdicts.map((v) => ({ validator: v.validator, reasons: v.reasons })) } : {}),

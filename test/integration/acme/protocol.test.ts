@@ -133,6 +133,20 @@ test('a replayed nonce is badNonce; a JWS whose url is not the request URL is re
   expect(problemOf(await impostor.post(c.directory.newOrder, { identifiers: [{ type: 'dns', value: 'x.mayfly.test' }] })).type).toBe('urn:ietf:params:acme:error:malformed');
 });
 
+/** Orders `name`, asks for http-01 (answered by the test's web server) and waits for the authorization to fail. */
+async function failedHttp01(c: TestAcmeClient, name: string): Promise<{ error: { type: string; detail: string }; connected: number }> {
+  const order = await c.post(c.directory.newOrder, { identifiers: [{ type: 'dns', value: name }] });
+  expect(order.json).toMatchObject({ status: 'pending' });
+  const authorization = await c.post(order.json.authorizations[0], '');
+  const challenge = authorization.json.challenges.find((candidate: { type: string }) => candidate.type === 'http-01');
+  answers.set(challenge.token, c.keyAuthorization(challenge.token));
+  const before = connections;
+  await c.post(challenge.url, {});
+  const settled = await c.poll(order.json.authorizations[0]);
+  expect(settled.json.status).toBe('invalid');
+  return { error: settled.json.challenges.find((candidate: { type: string }) => candidate.type === 'http-01').error, connected: connections - before };
+}
+
 test('validation never connects to link-local, metadata or (by default) loopback addresses', async () => {
   const c = await client();
   // An IP identifier in a forbidden range is refused at newOrder.
@@ -141,31 +155,16 @@ test('validation never connects to link-local, metadata or (by default) loopback
 
   // Names that resolve into forbidden ranges fail validation without a connection.
   for (const name of ['metadata.mayfly.test', 'linklocal.mayfly.test', 'mixed.mayfly.test']) {
-    const order = await c.post(c.directory.newOrder, { identifiers: [{ type: 'dns', value: name }] });
-    const authorization = await c.post(order.json.authorizations[0], '');
-    const challenge = authorization.json.challenges.find((candidate: { type: string }) => candidate.type === 'http-01');
-    answers.set(challenge.token, c.keyAuthorization(challenge.token));
-    const before = connections;
-    await c.post(challenge.url, {});
-    const settled = await c.poll(order.json.authorizations[0]);
-    expect(settled.json.status).toBe('invalid');
-    const failed = settled.json.challenges.find((candidate: { type: string }) => candidate.type === 'http-01');
-    expect(failed.error).toMatchObject({ type: 'urn:ietf:params:acme:error:rejectedIdentifier', detail: expect.stringContaining('not connected') });
-    expect(connections).toBe(before);
+    const { error, connected } = await failedHttp01(c, name);
+    expect(error).toMatchObject({ type: 'urn:ietf:params:acme:error:rejectedIdentifier', detail: expect.stringContaining('not connected') });
+    expect(connected).toBe(0);
   }
 
   // The strict RA keeps production defaults: loopback is denied too, even with a web server ready there.
   const strict = await client('strict');
-  const order = await strict.post(strict.directory.newOrder, { identifiers: [{ type: 'dns', value: 'loop.mayfly.test' }] });
-  expect(order.json).toMatchObject({ status: 'pending' });
-  const authorization = await strict.post(order.json.authorizations[0], '');
-  const challenge = authorization.json.challenges.find((candidate: { type: string }) => candidate.type === 'http-01');
-  answers.set(challenge.token, strict.keyAuthorization(challenge.token));
-  const before = connections;
-  await strict.post(challenge.url, {});
-  const settled = await strict.poll(order.json.authorizations[0]);
-  expect(settled.json.challenges.find((candidate: { type: string }) => candidate.type === 'http-01').error.detail).toContain('loopback');
-  expect(connections).toBe(before);
+  const { error, connected } = await failedHttp01(strict, 'loop.mayfly.test');
+  expect(error.detail).toContain('loopback');
+  expect(connected).toBe(0);
   expect(problemOf(await strict.post(strict.directory.newOrder, { identifiers: [{ type: 'ip', value: '127.0.0.1' }] }))).toMatchObject({ type: 'urn:ietf:params:acme:error:rejectedIdentifier', detail: expect.stringContaining('127.0.0.1') });
   expect(problemOf(await strict.post(strict.directory.newOrder, { identifiers: [{ type: 'ip', value: '127.0.0.1' }] })).subproblems![0].detail).toContain('loopback');
   const challengeRecords = (await ledgerEvents(acme)).filter((event) => event.acme?.action === 'challenge' && event.outcome === 'refused');
