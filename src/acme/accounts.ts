@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Requester } from '../types';
-import { recordAcme, type AcmeContext, type VerifiedRequest } from './context';
+import { openRequester, recordAcme, type AcmeContext, type VerifiedRequest } from './context';
 import { importJwk } from './jwk';
 import { externalAccountKid, headerKey, parseJws, verifyExternalAccountBinding, verifyJws } from './jws';
 import { AcmeProblem } from './problems';
@@ -47,7 +47,7 @@ export async function newAccount(context: AcmeContext, request: VerifiedRequest)
   if (payload.onlyReturnExisting === true) throw new AcmeProblem('accountDoesNotExist', 'no account has this key');
   const contact = contacts(payload.contact);
   const id = newId();
-  const requester = context.acme.registration === 'eab' ? await bindExternalAccount(context, request, payload.externalAccountBinding, id) : { user: `acme:${id}`, groups: [], authentication: 'acme' };
+  const requester = context.acme.registration === 'eab' ? await bindExternalAccount(context, request, payload.externalAccountBinding, id) : openRequester(id);
   const account: AccountRecord = { id, ra: context.ra.name, thumbprint: request.key.thumbprint, jwk: request.key.jwk, status: 'valid', contact, createdAt: new Date().toISOString(), requester };
   if (!(await store.insert('account', account))) throw new AcmeProblem('malformed', 'an account for this key was just created; retry');
   await recordAcme(context, { requester, action: 'new-account', account: id, outcome: 'accepted' });

@@ -1,20 +1,13 @@
 import { payloadObject, type AcmeAnswer } from './accounts';
-import { recordAcme, type AcmeContext, type VerifiedRequest } from './context';
+import { accountRequester, ownedObject, recordAcme, type AcmeContext, type VerifiedRequest } from './context';
 import { AcmeProblem } from './problems';
 import { authorizationView, challengeView } from './resources';
 import type { AuthorizationRecord, ChallengeRecord } from './store';
 import { validateChallenge } from './validation/validate';
 
-async function ownAuthorization(context: AcmeContext, request: VerifiedRequest, authorizationId: string): Promise<AuthorizationRecord> {
-  const authorization = await context.door.store.get('authorization', authorizationId);
-  if (!authorization || authorization.ra !== context.ra.name) throw new AcmeProblem('malformed', 'no such authorization').withStatus(404);
-  if (authorization.account !== request.account!.id) throw new AcmeProblem('unauthorized', 'the authorization belongs to another account');
-  return authorization;
-}
-
 /** POST to an authorization (RFC 8555 7.5, 7.5.2): read it, or deactivate it. */
 export async function authorizationRequest(context: AcmeContext, request: VerifiedRequest, authorizationId: string): Promise<AcmeAnswer> {
-  let authorization = await ownAuthorization(context, request, authorizationId);
+  let authorization = await ownedObject(context, request, 'authorization', authorizationId);
   const payload = payloadObject(request.jws.payload);
   if (payload.status !== undefined) {
     if (payload.status !== 'deactivated') throw new AcmeProblem('malformed', 'an authorization can only be changed to status deactivated');
@@ -29,7 +22,7 @@ export async function authorizationRequest(context: AcmeContext, request: Verifi
  * request path; the client polls the authorization. An empty payload only reads the challenge.
  */
 export async function challengeRequest(context: AcmeContext, request: VerifiedRequest, authorizationId: string, challengeId: string): Promise<AcmeAnswer> {
-  const authorization = await ownAuthorization(context, request, authorizationId);
+  const authorization = await ownedObject(context, request, 'authorization', authorizationId);
   const challenge = authorization.challenges.find((candidate) => candidate.id === challengeId);
   if (!challenge) throw new AcmeProblem('malformed', 'no such challenge').withStatus(404);
   const up = { Link: `<${context.urls.authorization(authorization.id)}>;rel="up"` };
@@ -45,7 +38,7 @@ export async function challengeRequest(context: AcmeContext, request: VerifiedRe
       ? { ...current, challenges: current.challenges.map((candidate) => (candidate.id === challenge.id ? { ...candidate, status: 'processing' as const } : candidate)) }
       : undefined,
   );
-  const current = (started ?? (await ownAuthorization(context, request, authorization.id))).challenges.find((candidate) => candidate.id === challenge.id)!;
+  const current = (started ?? (await ownedObject(context, request, 'authorization', authorization.id))).challenges.find((candidate) => candidate.id === challenge.id)!;
   if (started) setImmediate(() => void validateInBackground(context, started, current, request.account!.thumbprint).catch(context.door.logError));
   return { status: 200, body: challengeView(authorization.id, current, context.urls), headers: { ...up, 'Retry-After': '1' } };
 }
@@ -66,9 +59,8 @@ async function validateInBackground(context: AcmeContext, authorization: Authori
     status: error ? 'invalid' : 'valid',
     challenges: current.challenges.map((candidate) => (candidate.id === challenge.id ? settled : candidate)),
   }));
-  const account = await context.door.store.get('account', authorization.account);
   await recordAcme(context, {
-    requester: account?.requester ?? { user: `acme:${authorization.account}`, groups: [], authentication: 'acme' },
+    requester: await accountRequester(context, authorization.account),
     action: 'challenge',
     account: authorization.account,
     order: authorization.order,

@@ -6,7 +6,7 @@ import { certificatePem } from '../pem';
 import { DenyList, keyFingerprint } from '../policy/deny_list';
 import type { IssuedCertificate } from '../types';
 import { newId, payloadObject, type AcmeAnswer } from './accounts';
-import { recordAcme, type AcmeContext, type VerifiedRequest } from './context';
+import { accountRequester, ownedObject, recordAcme, type AcmeContext, type VerifiedRequest } from './context';
 import { importJwk } from './jwk';
 import { AcmeProblem } from './problems';
 import type { CertificateRecord } from './store';
@@ -45,9 +45,7 @@ export async function replacedCertificate(context: AcmeContext, id: string): Pro
  * each previous chain is offered as `Link: rel="alternate"` (`/cert/<id>/<n>`).
  */
 export async function downloadCertificate(context: AcmeContext, request: VerifiedRequest, id: string, alternate: number): Promise<AcmeAnswer & { pem: string }> {
-  const certificate = await context.door.store.get('certificate', id);
-  if (!certificate || certificate.ra !== context.ra.name) throw new AcmeProblem('malformed', 'no such certificate').withStatus(404);
-  if (certificate.account !== request.account!.id) throw new AcmeProblem('unauthorized', 'the certificate belongs to another account');
+  const certificate = await ownedObject(context, request, 'certificate', id);
   const { signingCa } = context.ra;
   const chains = [signingCa.chain, ...signingCa.previousChains.map((previous) => previous.chain)];
   if (alternate >= chains.length) throw new AcmeProblem('malformed', 'no such alternate chain').withStatus(404);
@@ -86,9 +84,8 @@ export async function revokeCertificate(context: AcmeContext, request: VerifiedR
   if (!revoked) throw new AcmeProblem('alreadyRevoked', 'the certificate is already revoked');
   await context.door.store.insert('revoked_key', { id: newId(), ra: context.ra.name, fingerprint: certificate.spkiSha256, serial: certificate.serial, at });
   await addToDenyLists(context, certificate);
-  const account = await context.door.store.get('account', certificate.account);
   await recordAcme(context, {
-    requester: account?.requester ?? { user: `acme:${certificate.account}`, groups: [], authentication: 'acme' },
+    requester: await accountRequester(context, certificate.account),
     action: 'revoke',
     account: certificate.account,
     order: certificate.order,

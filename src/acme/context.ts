@@ -4,7 +4,9 @@ import type { AcmeProfile, RegistrationAuthority } from '../ra/registration_auth
 import type { AccountKey } from './jwk';
 import type { ParsedJws } from './jws';
 import type { Nonces } from './nonces';
-import type { AcmeStore, AccountRecord } from './store';
+import type { Requester } from '../types';
+import { AcmeProblem } from './problems';
+import type { AccountRecord, AcmeObjects, AcmeStore } from './store';
 import type { AcmeUrls } from './urls';
 
 /** What the ACME door shares across requests: its state, the ledger, the process's limits. */
@@ -39,4 +41,20 @@ export interface VerifiedRequest {
 /** Records one ACME decision in the ledger; durable before the client hears of it. */
 export function recordAcme(context: AcmeContext, decision: AcmeDecision): Promise<void> {
   return context.door.ledger.append(acmeEvent({ ra: context.ra.name, source: context.source, protocol: 'acme' }, decision));
+}
+
+/** Who an account with open registration acts as: the account itself. */
+export const openRequester = (accountId: string): Requester => ({ user: `acme:${accountId}`, groups: [], authentication: 'acme' });
+
+/** The identity an account acts as, for records made off its own requests (a validation, a revocation by key). */
+export async function accountRequester(context: AcmeContext, accountId: string): Promise<Requester> {
+  return (await context.door.store.get('account', accountId))?.requester ?? openRequester(accountId);
+}
+
+/** An order, authorization or certificate of this RA that the request's account holds; 404 or unauthorized otherwise. */
+export async function ownedObject<K extends 'order' | 'authorization' | 'certificate'>(context: AcmeContext, request: VerifiedRequest, kind: K, id: string): Promise<AcmeObjects[K]> {
+  const found = await context.door.store.get(kind, id);
+  if (!found || found.ra !== context.ra.name) throw new AcmeProblem('malformed', `no such ${kind}`).withStatus(404);
+  if (found.account !== request.account!.id) throw new AcmeProblem('unauthorized', `the ${kind} belongs to another account`);
+  return found;
 }

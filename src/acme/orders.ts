@@ -5,7 +5,7 @@ import { evaluateIdentifiers } from '../ra/evaluate';
 import { issue } from '../ra/issue';
 import type { Verdict } from '../types';
 import { newId, payloadObject, type AcmeAnswer } from './accounts';
-import { recordAcme, type AcmeContext, type VerifiedRequest } from './context';
+import { ownedObject, recordAcme, type AcmeContext, type VerifiedRequest } from './context';
 import { identifierNames, readIdentifiers } from './identifiers';
 import { AcmeProblem, type AcmeIdentifier, type Subproblem } from './problems';
 import { certificateRecord, replacedCertificate } from './certificates';
@@ -97,16 +97,8 @@ export async function newOrder(context: AcmeContext, request: VerifiedRequest): 
   return { status: 201, body: orderView(order, context.urls), headers: { Location: context.urls.order(id) } };
 }
 
-/** The order, which must belong to the request's account. */
-export async function ownOrder(context: AcmeContext, request: VerifiedRequest, orderId: string): Promise<OrderRecord> {
-  const order = await context.door.store.get('order', orderId);
-  if (!order || order.ra !== context.ra.name) throw new AcmeProblem('malformed', 'no such order').withStatus(404);
-  if (order.account !== request.account!.id) throw new AcmeProblem('unauthorized', 'the order belongs to another account');
-  return order;
-}
-
 export async function getOrder(context: AcmeContext, request: VerifiedRequest, orderId: string): Promise<AcmeAnswer> {
-  const order = await ownOrder(context, request, orderId);
+  const order = await ownedObject(context, request, 'order', orderId);
   return { status: 200, body: orderView(order, context.urls), headers: order.status === 'processing' ? { 'Retry-After': '1' } : {} };
 }
 
@@ -122,7 +114,7 @@ export async function listOrders(context: AcmeContext, request: VerifiedRequest)
  */
 export async function finalizeOrder(context: AcmeContext, request: VerifiedRequest, orderId: string): Promise<AcmeAnswer> {
   const account = request.account!;
-  const order = await ownOrder(context, request, orderId);
+  const order = await ownedObject(context, request, 'order', orderId);
   const { store } = context.door;
   if (effectiveOrderStatus(order) !== 'ready') {
     throw new AcmeProblem('orderNotReady', `the order is ${effectiveOrderStatus(order)}, not ready${order.status === 'pending' ? ': its authorizations are not all valid yet' : ''}`);
