@@ -73,7 +73,7 @@ export async function serve(options: ServeOptions, print: (line: string) => void
   reloader.watchFile();
   const auditReader = config.document.audit.enabled ? await openAuditReader(config, { offThread: true }) : undefined;
   // ACME's state is opened when an RA serves ACME at start (turning ACME on later takes a restart).
-  const acmeStore = servesAcme(config) ? openAcmeStore(config) : undefined;
+  const acmeStore = servesAcme(config) ? await openAcmeStore(config) : undefined;
   const limits = server.limits;
   const metrics = new MayflyMetrics(reloader.current);
   metrics.watchLedger(ledger);
