@@ -2,7 +2,8 @@
 // loopback; names under .mayfly.test resolve to 127.0.0.1 through a DNS server the test starts.
 import Database from 'better-sqlite3';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { runCli } from '../../helpers/cli';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEvent } from '../../../src/audit/record';
@@ -37,6 +38,8 @@ export interface AcmeTestCa {
 export interface AcmeTestOptions {
   /** Addresses for names beyond *.mayfly.test → 127.0.0.1. */
   readonly addresses?: Readonly<Record<string, readonly string[]>>;
+  /** Run `mayfly ca rotate` on the data folder before serving: the old chain becomes a previous chain. */
+  readonly rotated?: boolean;
 }
 
 /**
@@ -56,7 +59,8 @@ export async function startAcmeCa(options: AcmeTestOptions = {}): Promise<AcmeTe
     tls: true,
     audit: true,
     acme: true,
-    editConfig: (yaml, dir) => {
+    editConfig: (initial, dir) => {
+      const yaml = options.rotated ? rotate(dir) : initial;
       denyFile = join(dir, 'deny.txt');
       writeFileSync(denyFile, '# keys and names never issued\n');
       const withAcme = yaml
@@ -95,6 +99,14 @@ export async function startAcmeCa(options: AcmeTestOptions = {}): Promise<AcmeTe
       rmSync(work, { recursive: true, force: true });
     },
   };
+}
+
+/** `mayfly ca rotate` on a data folder; the rotated config. */
+function rotate(dir: string): string {
+  const configFile = join(dir, 'mayfly.yaml');
+  const rotation = runCli(['ca', 'rotate', '--signing-ca', 'local', '--config', configFile]);
+  if (rotation.status !== 0) throw new Error(`mayfly ca rotate failed: ${rotation.stderr}`);
+  return readFileSync(configFile, 'utf8');
 }
 
 export interface ToolResult {
