@@ -16,6 +16,8 @@ export interface AcmeDoor {
   readonly ledger: Ledger;
   /** The per-identity rate limit of the RA's requesters (src/http/limits.ts): ACME orders count too. */
   readonly admitIdentity: (key: string) => Promise<void>;
+  /** Counts a failed authentication (POST /acme/<ra>/eab) toward the source's back-off. */
+  readonly authenticationFailed: (source: string) => Promise<void>;
   /** Where a fault off the request path (a validation that crashed) is reported. */
   readonly logError: (error: unknown) => void;
 }

@@ -112,7 +112,7 @@ export function createApp(options: AppOptions): express.Express {
   app.all('/v1/sign/:ra', methodNotAllowed('POST'));
 
   if (options.acmeStore) {
-    const door = { store: options.acmeStore, nonces: new Nonces(options.acmeStore), ledger, admitIdentity: (key: string) => limits.admitIdentity(key), logError: options.logError ?? (() => undefined) };
+    const door = { store: options.acmeStore, nonces: new Nonces(options.acmeStore), ledger, admitIdentity: (key: string) => limits.admitIdentity(key), authenticationFailed: (source: string) => limits.authenticationFailed(source), logError: options.logError ?? (() => undefined) };
     app.use(
       '/acme/:ra',
       async (request, _response, next) => {

@@ -64,6 +64,10 @@ itWithTools([LEGO], 'lego obtains with dns-01 through its exec provider', async 
 }, 300_000);
 
 itWithTools([LEGO], 'lego registers with an external account binding and acts as the bound identity', async () => {
+  const refused = await httpsRequest(`${acme.ca.url}/acme/bound/eab`, { ca: readFileSync(acme.ca.rootFile, 'utf8'), method: 'POST', headers: { Authorization: basicAuth(DEV_USER, 'wrong secret') } });
+  expect(refused.status).toBe(403);
+  expect(JSON.parse(refused.body)).toMatchObject({ type: 'urn:ietf:params:acme:error:unauthorized' });
+  expect((await ledgerEvents(acme)).find((event) => event.event === 'auth' && event.ra === 'bound')).toMatchObject({ protocol: 'acme', outcome: 'refused' });
   const eab = await httpsRequest(`${acme.ca.url}/acme/bound/eab`, { ca: readFileSync(acme.ca.rootFile, 'utf8'), method: 'POST', headers: { Authorization: basicAuth(DEV_USER, acme.ca.secret) } });
   expect(eab.status).toBe(201);
   const { kid, hmac_key: hmac } = JSON.parse(eab.body) as { kid: string; hmac_key: string };

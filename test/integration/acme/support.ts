@@ -54,7 +54,7 @@ export async function startAcmeCa(options: AcmeTestOptions = {}): Promise<AcmeTe
   const dns = await startTestDns({ addresses: { '*.mayfly.test': ['127.0.0.1'], ...options.addresses }, txtFile });
   const [httpPort, tlsAlpnPort] = [await freePort(), await freePort()];
   let denyFile = '';
-  const validation = `http_port: ${httpPort}, tls_alpn_port: ${tlsAlpnPort}, resolver: "127.0.0.1:${dns.port}", timeout: 5s`;
+  const validation = `http_port: ${httpPort}, tls_alpn_port: ${tlsAlpnPort}, resolver: "127.0.0.1:${dns.port}", timeout: 15s`;
   const ca = await startTestCa({
     tls: true,
     audit: true,
