@@ -54,6 +54,15 @@ export async function downloadCertificate(context: AcmeContext, request: Verifie
   return { status: 200, pem, headers: links.length > 0 ? { Link: links.join(', ') } : {} };
 }
 
+/**
+ * Node's serialNumber as the ledger writes serials: the INTEGER's content octets in lowercase hex,
+ * two digits an octet, so a serial whose first octet is below 0x10 keeps its leading zero.
+ */
+export function serialHex(nodeSerial: string): string {
+  const hex = nodeSerial.toLowerCase();
+  return hex.length % 2 === 1 ? `0${hex}` : hex;
+}
+
 const REVOCATION_REASONS = new Set([0, 1, 3, 4, 5, 6, 8, 9, 10]);
 
 /**
@@ -70,11 +79,11 @@ export async function revokeCertificate(context: AcmeContext, request: VerifiedR
   const der = Buffer.from(payload.certificate, 'base64url');
   let serial: string;
   try {
-    serial = new NodeCertificate(der).serialNumber.toLowerCase();
+    serial = serialHex(new NodeCertificate(der).serialNumber);
   } catch {
     throw new AcmeProblem('malformed', 'certificate is not a DER X.509 certificate');
   }
-  const [certificate] = (await context.door.store.list('certificate', context.ra.name, serial.replace(/^0+(?=[0-9a-f]{2})/, ''))).filter((candidate) => candidate.der === der.toString('base64'));
+  const [certificate] = (await context.door.store.list('certificate', context.ra.name, serial)).filter((candidate) => candidate.der === der.toString('base64'));
   if (!certificate) throw new AcmeProblem('malformed', 'this RA issued no such certificate over ACME').withStatus(404);
   const byAccount = request.account !== undefined && request.account.id === certificate.account;
   const byKey = request.account === undefined && keyFingerprint(importJwk(request.jws.header.jwk).key) === certificate.spkiSha256;

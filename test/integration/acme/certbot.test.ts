@@ -14,12 +14,17 @@ afterAll(async () => {
   await acme?.stop();
 });
 
-const certbot = (args: readonly string[]) =>
-  runTool(
+/** Runs certbot; on failure its log's ACME problem is added to stderr (Debian's certbot 2.1 cannot print it under Python 3.11). */
+const certbot = async (args: readonly string[]) => {
+  const result = await runTool(
     'certbot',
     [...args, '--config-dir', join(acme.work, 'certbot', 'config'), '--work-dir', join(acme.work, 'certbot', 'work'), '--logs-dir', join(acme.work, 'certbot', 'logs'), '--server', acme.directory(), '--non-interactive'],
     { REQUESTS_CA_BUNDLE: acme.ca.rootFile },
   );
+  if (result.code === 0) return result;
+  const log = readFileSync(join(acme.work, 'certbot', 'logs', 'letsencrypt.log'), 'utf8');
+  return { ...result, stderr: `${result.stderr}\n${log.split('\n').filter((line) => /urn:ietf:params:acme:error|Error|error:/.test(line)).slice(-8).join('\n')}` };
+};
 
 const live = (file: string) => readFileSync(join(acme.work, 'certbot', 'config', 'live', 'web.mayfly.test', file), 'utf8');
 

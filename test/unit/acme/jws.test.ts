@@ -1,6 +1,7 @@
 import { accountKey, jws, type AccountKeyType } from '../../helpers/acme_client';
 import { importJwk } from '../../../src/acme/jwk';
 import { parseJws, verifyJws } from '../../../src/acme/jws';
+import { serialHex } from '../../../src/acme/certificates';
 import { deniedAddressReason } from '../../../src/acme/validation/address_policy';
 
 const header = { nonce: 'n', url: 'https://ca/acme/default/new-order' };
@@ -32,4 +33,11 @@ test('validation address policy: metadata and link-local always, loopback unless
   expect(deniedAddressReason('127.0.0.1', { ...validation, allowLoopback: true })).toBeUndefined();
   expect(deniedAddressReason('169.254.169.254', { ...validation, allowLoopback: true })).toContain('metadata');
   expect(deniedAddressReason('192.0.2.10', validation)).toBeUndefined();
+});
+
+test("a revoked certificate is found by its serial even when the serial's first octet is below 0x10", () => {
+  // The ledger and the ACME store keep the content octets in hex: 0a1b…, never a1b….
+  expect(serialHex('0A1B2C')).toBe('0a1b2c');
+  expect(serialHex('A1B2C')).toBe('0a1b2c');
+  expect(serialHex('7F00')).toBe('7f00');
 });
