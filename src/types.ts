@@ -4,15 +4,18 @@ import type { KeyObject } from 'node:crypto';
 
 /** The requester's public key, imported once by the csr stage and reused by every later stage. */
 export interface SubjectPublicKey {
-  /** 'RSA', 'EC', 'Ed25519', 'Ed448', 'RSA-PSS', or another type Node can import. */
+  /** 'RSA', 'RSA-PSS', 'EC', 'Ed25519' or 'Ed448': the csr stage refuses every other type. */
   readonly type: string;
   /** RSA modulus length in bits; EC field size in bits. */
   readonly bits?: number;
-  /** EC named curve, in NIST form ('P-256') where one exists. */
+  /** EC named curve: 'P-256', 'P-384', 'P-521' or 'secp256k1'. */
   readonly curve?: string;
   /** RSA public exponent. */
   readonly exponent?: bigint;
-  /** The SubjectPublicKeyInfo, DER. */
+  /**
+   * The SubjectPublicKeyInfo, DER, in its one canonical form (an EC point uncompressed, RFC 5480 2.2):
+   * what the certificate carries, the audit ledger fingerprints and the deny list matches.
+   */
   readonly spki: Uint8Array;
   readonly keyObject: KeyObject;
 }
@@ -31,13 +34,22 @@ export interface UnsupportedName {
   readonly value: string;
 }
 
+/** One AttributeTypeAndValue of a subject Name (RFC 5280 4.1.2.4). */
+export interface SubjectAttribute {
+  /** The attribute type OID. */
+  readonly type: string;
+  readonly value: string;
+  /** The string type it was sent as (a TAG.* value), when it came from a CSR. */
+  readonly tag?: number;
+}
+
 /** A PKCS#10 request parsed once: every later stage reads these fields, never the DER again. */
 export interface CertificationRequest {
   readonly der: Uint8Array;
-  /** The subject Name, DER, copied unchanged into the certificate. */
+  /** The subject Name as sent, DER. Never copied into a certificate: issuance re-encodes the checked attributes. */
   readonly subject: Uint8Array;
-  /** Subject attributes in order, as OID and string value. */
-  readonly subjectAttributes: readonly { readonly type: string; readonly value: string }[];
+  /** Subject attributes in order, as OID, string value and the string type they were sent as. */
+  readonly subjectAttributes: readonly SubjectAttribute[];
   readonly commonNames: readonly string[];
   readonly dnsNames: readonly string[];
   /** IP addresses from the SAN, in ipaddr.js canonical text form. */

@@ -5,15 +5,18 @@ import { basename, dirname } from 'node:path';
 /**
  * A small file read at start and read again whenever it changes, parsed each time by `parse`.
  * The folder is watched, not the file: editors and `mayfly token create` replace files by rename.
- * A file briefly missing or unparseable keeps the last good value. Does not keep the process alive.
+ * An unparseable file keeps the last good value; so does a missing one, unless `whenMissing` gives
+ * the value for that (a warning is logged either way). Does not keep the process alive.
  */
 export class WatchedFile<T> {
   private current: T;
   private readonly watcher: FSWatcher;
+  private missing = false;
 
   constructor(
     readonly file: string,
     private readonly parse: (text: string) => T,
+    private readonly whenMissing?: () => T,
   ) {
     this.current = parse(readFileSync(file, 'utf8'));
     this.watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
@@ -27,7 +30,13 @@ export class WatchedFile<T> {
 
   private async reload(): Promise<void> {
     const text = await readFile(this.file, 'utf8').catch(() => undefined);
-    if (text === undefined) return;
+    if (text === undefined) {
+      if (!this.missing) process.emitWarning(`${this.file} cannot be read; ${this.whenMissing ? 'it counts as empty' : 'its last contents stay in force'} until it is back`, { code: 'MAYFLY_WATCHED_FILE_MISSING' });
+      this.missing = true;
+      if (this.whenMissing) this.current = this.whenMissing();
+      return;
+    }
+    this.missing = false;
     try {
       this.current = this.parse(text);
     } catch {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OID } from '../src/csr/oids';
+import { OID } from '../src/x509/oids';
 import { defineValidator } from '../src/policy/validator';
 
 const UNDERSTOOD = new Set<string>([OID.subjectAltName, OID.basicConstraints, OID.keyUsage, OID.extKeyUsage]);

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { DenyList, keyFingerprint } from '../src/policy/deny_list';
+import { DenyList } from '../src/policy/deny_list';
 import { requestIdentifiers } from '../src/policy/names';
 import { defineValidator } from '../src/policy/validator';
 
@@ -20,7 +21,8 @@ export default defineValidator({
   check({ csr, names }, options) {
     const list = options.list!;
     const reasons: string[] = [];
-    const fingerprint = keyFingerprint(csr.publicKey.keyObject);
+    // The canonical SPKI the csr stage made: the key the certificate and the ledger name, in any form sent.
+    const fingerprint = createHash('sha256').update(csr.publicKey.spki).digest('hex');
     if (list.hasFingerprint(fingerprint)) reasons.push(`the public key (SHA-256 ${fingerprint}) is on the deny list`);
     for (const { source, identifier } of requestIdentifiers(csr.commonNames, names)) {
       // Fail closed: a name that cannot be read cannot be shown to be off the list.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { extensionLabel, extensionOid } from '../src/csr/oids';
+import { extensionLabel, extensionOid } from '../src/x509/oids';
 import { resolvedNames } from '../src/policy/options';
 import { defineValidator } from '../src/policy/validator';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { keyUsageName } from '../src/csr/oids';
+import { keyUsageName } from '../src/x509/oids';
 import { resolvedNames } from '../src/policy/options';
 import { defineValidator } from '../src/policy/validator';
 

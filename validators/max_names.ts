@@ -1,17 +1,15 @@
 import { z } from 'zod';
-import { requestIdentifiers } from '../src/policy/names';
 import { defineValidator } from '../src/policy/validator';
 
-/** At most `max` distinct identifiers (CN, DNS and IP subjectAltNames, compared as normalised). */
+/**
+ * At most `max` names: the distinct names the certificate would carry (the CN among them), and the
+ * subjectAltNames the request lists, repeats counted, so 200 copies of one name are 200 names.
+ */
 export default defineValidator({
   name: 'max_names',
   options: z.strictObject({ max: z.number().int().min(1) }),
   check({ csr, names }, options) {
-    const distinct = new Set(
-      requestIdentifiers(csr.commonNames, names).map(({ identifier }) =>
-        identifier.kind === 'dns' ? identifier.name : identifier.kind === 'ip' ? identifier.address.toString() : identifier.raw,
-      ),
-    );
-    return distinct.size > options.max ? [`the request has ${distinct.size} distinct names; at most ${options.max} ${options.max === 1 ? 'is' : 'are'} allowed`] : [];
+    const count = Math.max(names.dnsNames.length + names.ipAddresses.length, csr.dnsNames.length + csr.ipAddresses.length);
+    return count > options.max ? [`the request has ${count} names; at most ${options.max} ${options.max === 1 ? 'is' : 'are'} allowed`] : [];
   },
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { OID } from '../src/csr/oids';
-import { normalizeDnsName, parseIpAddress } from '../src/policy/names';
+import { OID } from '../src/x509/oids';
+import { normalizeDnsName } from '../src/policy/names';
 import { defineValidator } from '../src/policy/validator';
 
 // RFC 1035 2.3.4: labels of at most 63 octets, names of at most 253 characters in text form.
@@ -33,8 +33,8 @@ export default defineValidator({
     if (constraints && !constraints.critical) reasons.push('basicConstraints must be critical (RFC 5280 4.2.1.9)');
     const weak = csr.signatureAlgorithm.digest ? WEAK_DIGESTS[csr.signatureAlgorithm.digest] : undefined;
     if (weak) reasons.push(`the CSR is signed with ${csr.signatureAlgorithm.name}; ${weak} is not collision resistant`);
-    // An IP written as a name is checked as an IP elsewhere, not as DNS labels.
-    for (const raw of [...csr.commonNames, ...names.dnsNames]) if (!parseIpAddress(raw)) reasons.push(...dnsNameReasons(raw, options.label_re));
+    // The names as issued (the CN's among them); IPs are among the addresses by now.
+    for (const name of names.dnsNames) reasons.push(...dnsNameReasons(name, options.label_re));
     return reasons;
   },
 });

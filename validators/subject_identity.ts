@@ -8,8 +8,9 @@ import { defineValidator } from '../src/policy/validator';
 export default defineValidator({
   name: 'subject_identity',
   options: z.strictObject({}),
-  check({ csr, names }) {
-    const empty = csr.subjectAttributes.length === 0 && names.dnsNames.length === 0 && names.ipAddresses.length === 0;
-    return empty ? ['the request has an empty subject and no subjectAltName: the certificate would name no one'] : [];
+  // The names include the CN, so no names means no CN and no subjectAltName.
+  check({ names }) {
+    const empty = names.dnsNames.length === 0 && names.ipAddresses.length === 0;
+    return empty ? ['the request has no common name and no subjectAltName: the certificate would name no one'] : [];
   },
 });

@@ -4,6 +4,8 @@ import type { AcmeProfile, RegistrationAuthority } from '../ra/registration_auth
 import type { AccountKey } from './jwk';
 import type { ParsedJws } from './jws';
 import type { Nonces } from './nonces';
+import type { Response } from 'express';
+import type { Credentials } from '../auth/authenticator';
 import type { Requester } from '../types';
 import { AcmeProblem } from './problems';
 import type { AccountRecord, AcmeObjects, AcmeStore } from './store';
@@ -16,8 +18,8 @@ export interface AcmeDoor {
   readonly ledger: Ledger;
   /** The per-identity rate limit of the RA's requesters (src/http/limits.ts): ACME orders count too. */
   readonly admitIdentity: (key: string) => Promise<void>;
-  /** Counts a failed authentication (POST /acme/<ra>/eab) toward the source's back-off. */
-  readonly authenticationFailed: (source: string) => Promise<void>;
+  /** Authenticates the credentials of POST /acme/<ra>/eab with the RA's authenticator, under the HTTP limits. */
+  readonly authenticate: (response: Response, ra: RegistrationAuthority, credentials: Credentials) => Promise<Requester | undefined>;
   /** Where a fault off the request path (a validation that crashed) is reported. */
   readonly logError: (error: unknown) => void;
 }

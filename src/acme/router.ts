@@ -106,9 +106,8 @@ export function acmeRouter(door: AcmeDoor, registrationAuthority: (name: string)
   router.post('/eab', async (request, response) => {
     const context = contextOf(request, response);
     if (context.acme.registration !== 'eab') throw new AcmeProblem('malformed', 'this RA takes open registration; no external account binding is needed').withStatus(404);
-    const requester = await context.ra.authenticator.authenticate(headerCredentials(request));
+    const requester = await door.authenticate(response, context.ra, headerCredentials(request));
     if (!requester) {
-      await door.authenticationFailed(context.source);
       await door.ledger.append(authFailureEvent({ ra: context.ra.name, source: context.source, protocol: 'acme' }, undefined));
       throw new AcmeProblem('unauthorized', 'authenticate as for /v1/sign (HTTP Basic or a bearer token) to get an EAB key');
     }

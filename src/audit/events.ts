@@ -1,5 +1,5 @@
-import { subjectText } from '../csr/oids';
-import type { CertificationRequest, IssuanceNames, IssuedCertificate, Requester, Verdict } from '../types';
+import { subjectText } from '../x509/name';
+import type { CertificationRequest, IssuanceNames, IssuedCertificate, Requester, SubjectAttribute, Verdict } from '../types';
 import { sha256Hex, type AuditEvent, type AuditOutcome } from './record';
 
 /** Where a request came from and where it went: the part every record shares. */
@@ -33,6 +33,8 @@ export interface SignDecision {
   readonly csrBytes?: Uint8Array;
   readonly csr?: CertificationRequest;
   readonly names?: IssuanceNames;
+  /** The subject policy allowed, as it is (or would be) issued; the CSR may have asked for more. */
+  readonly subject?: readonly SubjectAttribute[];
   readonly verdicts?: readonly Verdict[];
   readonly outcome: AuditOutcome;
   readonly reason?: string;
@@ -57,7 +59,8 @@ export function signEvent(context: RequestContext, decision: SignDecision): Audi
     ...recordHead(context, 'sign', decision.requester),
     ...(context.protocol !== undefined ? { protocol: context.protocol } : {}),
     ...(csr ? { csr_sha256: sha256Hex(csr.der) } : decision.csrBytes ? { csr_sha256: sha256Hex(decision.csrBytes) } : {}),
-    ...(csr ? { subject: subjectText(csr.subjectAttributes) } : {}),
+    // The subject as issued; what the CSR asked for beside it, when that differs (attributes left out).
+    ...subjects(csr, decision.subject),
     ...(names ? { dns_names: names.dnsNames, ip_addresses: names.ipAddresses } : {}),
     ...(csr
       ? {
@@ -65,6 +68,7 @@ export function signEvent(context: RequestContext, decision: SignDecision): Audi
             type: csr.publicKey.type,
             ...(csr.publicKey.bits !== undefined ? { bits: csr.publicKey.bits } : {}),
             ...(csr.publicKey.curve !== undefined ? { curve: csr.publicKey.curve } : {}),
+            // The canonical SPKI (an EC point uncompressed): the certificate's key, as the deny list matches it.
             spki_sha256: sha256Hex(csr.publicKey.spki),
           },
         }
@@ -84,6 +88,13 @@ export function signEvent(context: RequestContext, decision: SignDecision): Audi
         }
       : {}),
   };
+}
+
+function subjects(csr: CertificationRequest | undefined, issued: readonly SubjectAttribute[] | undefined): { subject?: string; requested_subject?: string } {
+  const requested = csr ? subjectText(csr.subjectAttributes) : undefined;
+  if (!issued) return requested !== undefined ? { subject: requested } : {};
+  const subject = subjectText(issued);
+  return requested !== undefined && requested !== subject ? { subject, requested_subject: requested } : { subject };
 }
 
 /** One ACME decision (RFC 8555): what happened to which account and order, and to which identifiers. */

@@ -7,7 +7,14 @@ export type ExportFormat = 'jsonl' | 'csv' | 'cadf';
 
 const CSV_COLUMNS = ['chain', 'seq', 'time', 'event', 'ra', 'user', 'source', 'outcome', 'serial', 'not_after', 'dns_names', 'ip_addresses', 'reasons'] as const;
 
-const csvField = (value: string): string => (/[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+/**
+ * RFC 4180 quoting, and OWASP's CSV injection defence: a spreadsheet runs a cell that starts with
+ * = + - @ (or a tab or CR before one) as a formula, so such a field gets a leading ' and is quoted.
+ */
+function csvField(value: string): string {
+  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return text !== value || /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
 
 /** Every reason a record gives: each refusing validator's, then its own. */
 export function recordReasons(event: AuditEvent): string[] {

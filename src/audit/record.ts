@@ -20,7 +20,9 @@ export interface AuditEvent {
   /** The door the request came in by; absent in records written before it was recorded. */
   readonly protocol?: string;
   readonly csr_sha256?: string;
+  /** The subject issued (or that would have been); `requested_subject` when the CSR asked for more. */
   readonly subject?: string;
+  readonly requested_subject?: string;
   readonly dns_names?: readonly string[];
   readonly ip_addresses?: readonly string[];
   readonly public_key?: { readonly type: string; readonly bits?: number; readonly curve?: string; readonly spki_sha256: string };

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { constants } from 'node:fs';
+import { constants, statSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import type { AuditRecord, IndexedRecord } from './record';
 import { reverseName, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredRecord } from './store';
@@ -48,8 +48,22 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 `;
 
+/** A file's identity (device and inode), or undefined when the path names nothing. */
+function fileIdentity(path: string): string | undefined {
+  try {
+    const info = statSync(path, { bigint: true });
+    return `${info.dev}:${info.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
 export class SqliteAuditStore implements AuditStore {
   readonly db: Database.Database;
+  /** The writer's database and WAL files as opened: a path that names another file later was deleted or replaced under it. */
+  private readonly opened: readonly { readonly path: string; readonly identity: string | undefined }[] = [];
+  /** Why the last commit failed (a full disk, an I/O error), until one succeeds. */
+  private commitFailure?: string;
   private appendStatements?: { readonly record: Database.Statement; readonly name: Database.Statement; readonly batch: (records: readonly IndexedRecord[]) => void };
 
   constructor(
@@ -62,6 +76,8 @@ export class SqliteAuditStore implements AuditStore {
       // FULL: a commit is on disk (the WAL fsynced) before the writer acknowledges it.
       this.db.pragma('synchronous = FULL');
       this.migrate();
+      // The WAL exists from here on: SQLite deletes it only when the last connection closes.
+      this.opened = [file, `${file}-wal`].map((path) => ({ path, identity: fileIdentity(path) }));
     }
     this.db.pragma('busy_timeout = 5000');
   }
@@ -80,10 +96,30 @@ export class SqliteAuditStore implements AuditStore {
     })();
   }
 
-  /** Appends records (one transaction: one fsync for the whole batch). */
+  /**
+   * Appends records (one transaction: one fsync for the whole batch). A commit into a file that a
+   * path no longer names is lost with it, so it fails like any commit that did not last.
+   */
   async appendAll(records: readonly IndexedRecord[]): Promise<void> {
     this.appendStatements ??= this.prepareAppend();
-    this.appendStatements.batch(records);
+    try {
+      this.appendStatements.batch(records);
+      const displaced = this.displaced();
+      if (displaced !== undefined) throw new Error(displaced);
+    } catch (error) {
+      this.commitFailure = (error as Error).message;
+      throw error;
+    }
+    this.commitFailure = undefined;
+  }
+
+  /**
+   * The database or WAL file deleted or replaced while this connection has it open: SQLite goes on
+   * committing to the unlinked file, and every record is lost with it.
+   */
+  private displaced(): string | undefined {
+    const gone = this.opened.find(({ path, identity }) => identity === undefined || fileIdentity(path) !== identity);
+    return gone && `${gone.path} was deleted or replaced while the ledger had it open; what was written to it since is lost, restart Mayfly to open the ledger again`;
   }
 
   private prepareAppend(): NonNullable<SqliteAuditStore['appendStatements']> {
@@ -164,10 +200,24 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   /**
-   * The database file is no longer writable: an open SQLite connection would go on writing a file
-   * made read-only (and root ignores the mode), so the file's mode is read as what the operator means.
+   * The database or its WAL was deleted or replaced; commits fail (a full disk) and a test write
+   * fails too; or the database file is no longer writable: an open SQLite connection would go on
+   * writing a file made read-only (and root ignores the mode), so the file's mode is read as what the
+   * operator means.
    */
   async problem(): Promise<string | undefined> {
+    const displaced = this.displaced();
+    if (displaced !== undefined) return displaced;
+    if (this.commitFailure !== undefined) {
+      // A test write, not a request, says when commits work again: a CA taken out of rotation for its
+      // readiness gets no requests. Setting the schema version to itself writes a page like a commit.
+      try {
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        this.commitFailure = undefined;
+      } catch (error) {
+        return `the audit ledger ${this.file} cannot commit (${(error as Error).message})`;
+      }
+    }
     try {
       const info = await stat(this.file);
       if ((info.mode & 0o200) === 0) return `the audit ledger ${this.file} is read-only`;

@@ -13,6 +13,12 @@ export interface Credentials {
 export interface Authenticator {
   readonly name: string;
   authenticate(credentials: Credentials): Promise<Requester | undefined>;
+  /**
+   * Whether checking these credentials costs real work (a scrypt, a directory bind), which the front
+   * door caps per address and overall. Absent: always costly. A cheap check (a token's hash, a secret
+   * already verified) must never wait behind a flood of costly ones.
+   */
+  costly?(credentials: Credentials): boolean;
   /** Frees what it holds (a file watch), when a reload retires it. */
   close?(): void;
 }

@@ -1,4 +1,6 @@
 import { X509Certificate } from 'node:crypto';
+import { importPublicKey } from '../csr/public_key';
+import { contextTag, readDer } from '../der';
 import type { Requester } from '../types';
 import type { Authenticator, Credentials } from './authenticator';
 
@@ -24,6 +26,11 @@ export class MtlsAuthenticator implements Authenticator {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** A hash and a comparison (a token), or a chain already checked in the TLS handshake: never costly. */
+  costly(): boolean {
+    return false;
+  }
+
   async authenticate(credentials: Credentials): Promise<Requester | undefined> {
     const [leafDer, ...presented] = credentials.clientCertificates ?? [];
     if (!leafDer) return undefined;
@@ -37,6 +44,7 @@ export class MtlsAuthenticator implements Authenticator {
     }
     const now = this.now().getTime();
     if (Date.parse(leaf.validFrom) > now || Date.parse(leaf.validTo) + this.options.graceMs <= now || leaf.ca) return undefined;
+    if (!soundKey(leaf)) return undefined;
     if (!this.chainsToTrusted(leaf, intermediates, now)) return undefined;
     const names = boundNames(leaf);
     return { user: commonName(leaf) ?? names[0] ?? leaf.serialNumber, groups: [], authentication: this.name, boundNames: names };
@@ -57,6 +65,21 @@ export class MtlsAuthenticator implements Authenticator {
 
 function issued(issuer: X509Certificate, subject: X509Certificate, now: number): boolean {
   return Date.parse(issuer.validFrom) <= now && now < Date.parse(issuer.validTo) && subject.checkIssued(issuer) && subject.verify(issuer.publicKey);
+}
+
+/**
+ * The TLS handshake proved the client holds the leaf's key only if no one else can sign for it: under
+ * RSA e = 1 or an Ed25519 point of small order, anyone can. The csr stage's key checks decide, on
+ * the SubjectPublicKeyInfo read from the certificate (RFC 5280 4.1), not on OpenSSL's view of it.
+ */
+function soundKey(certificate: X509Certificate): boolean {
+  try {
+    const fields = readDer(certificate.raw).children()[0].children();
+    importPublicKey(fields[fields[0].tag === contextTag(0, true) ? 6 : 5].validate());
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function commonName(certificate: X509Certificate): string | undefined {

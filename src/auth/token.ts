@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { writeFile, readFile, rename } from 'node:fs/promises';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
+import { errorMessage } from '../error_message';
 import type { Requester } from '../types';
 import { WatchedFile } from '../watched_file';
 import type { Authenticator, Credentials } from './authenticator';
@@ -17,17 +18,22 @@ const tokenEntry = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   groups: z.array(z.string().min(1)).default([]),
   created: z.string(),
-  expires: z.string().nullable().default(null),
+  // RFC 3339 with its offset: another form (31/12/2020) would never be compared as a time, so never expire.
+  expires: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time with its offset, such as 2026-12-31T00:00:00Z' }).nullable().default(null),
 });
 const tokensFile = z.strictObject({ tokens: z.array(tokenEntry).default([]) });
 export type TokenEntry = z.infer<typeof tokenEntry>;
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
-function parseTokens(text: string): ReadonlyMap<string, TokenEntry> {
-  const parsed = tokensFile.parse(parse(text) ?? {});
-  return new Map(parsed.tokens.map((entry) => [entry.id, entry]));
+/** The entries of a tokens file, or an error naming each wrong field (tokens.0.expires: ...). */
+function readTokens(text: string): TokenEntry[] {
+  const parsed = tokensFile.safeParse(parse(text) ?? {});
+  if (!parsed.success) throw new Error(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+  return parsed.data.tokens;
 }
+
+const parseTokens = (text: string): ReadonlyMap<string, TokenEntry> => new Map(readTokens(text).map((entry) => [entry.id, entry]));
 
 /** The `token` backend: bearer tokens from a file that is read again when it changes. */
 export class TokenAuthenticator implements Authenticator {
@@ -38,7 +44,13 @@ export class TokenAuthenticator implements Authenticator {
     file: string,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.tokens = new WatchedFile(file, parseTokens);
+    // A deleted tokens file revokes every token, rather than keeping the last ones read valid.
+    this.tokens = new WatchedFile(file, parseTokens, () => new Map());
+  }
+
+  /** A hash and a comparison (a token), or a chain already checked in the TLS handshake: never costly. */
+  costly(): boolean {
+    return false;
   }
 
   async authenticate(credentials: Credentials): Promise<Requester | undefined> {
@@ -60,7 +72,16 @@ export class TokenAuthenticator implements Authenticator {
 /** Adds a token to the file (created 0600 if missing) and returns it: the only time it is shown. */
 export async function createToken(file: string, options: { name?: string; groups: readonly string[]; ttlMs?: number; now?: Date }): Promise<{ token: string; entry: TokenEntry }> {
   const now = options.now ?? new Date();
-  const existing = await readFile(file, 'utf8').then((text) => tokensFile.parse(parse(text) ?? {}).tokens, () => []);
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  let existing: TokenEntry[];
+  try {
+    existing = readTokens(text);
+  } catch (error) {
+    throw new Error(`${file} is not a valid tokens file (${errorMessage(error)}); fix it before adding a token`);
+  }
   const id = randomBytes(8).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   const entry: TokenEntry = {

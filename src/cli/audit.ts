@@ -15,6 +15,19 @@ async function openStore(configFile: string): Promise<{ store: AuditReader; keyF
 
 const parse = (record: AuditRecord): AuditEvent => JSON.parse(record.body) as AuditEvent;
 
+/**
+ * A ledger field made safe for a terminal: the ledger keeps what requesters sent (a user name, a
+ * DNS name in a reason), and a control character or escape sequence printed raw would drive the
+ * reader's terminal; a bidi override would reorder what they read. Each is shown as \xNN or \uNNNN,
+ * and a backslash doubled, so the text stays unambiguous.
+ */
+const terminalSafe = (text: string): string =>
+  text.replace(/[\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    if (c === '\\') return '\\\\';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+
 /** `mayfly audit list`: a readable table, or JSON. */
 export async function auditList(configFile: string, query: AuditQuery, json: boolean, print: (line: string) => void): Promise<void> {
   const { store } = await openStore(configFile);
@@ -31,7 +44,7 @@ export async function auditList(configFile: string, query: AuditQuery, json: boo
       const detail = event.outcome === 'issued' || event.outcome === 'accepted' ? names : `${names}${names ? ' — ' : ''}${recordReasons(event).join('; ')}`;
       // An ACME step names itself, its account and its order, so a certificate's history reads in order.
       const step = event.acme ? `acme ${event.acme.action} account=${event.acme.account}${event.acme.order ? ` order=${event.acme.order}` : ''}: ` : '';
-      print([event.time, event.ra, recordUser(event) || '-', event.outcome, event.certificate?.serial ?? event.acme?.serial ?? '-', `${step}${detail}`].join('\t'));
+      print([event.time, event.ra, recordUser(event) || '-', event.outcome, event.certificate?.serial ?? event.acme?.serial ?? '-', `${step}${detail}`].map(terminalSafe).join('\t'));
     }
     print(`${records.length} record(s)`);
   } finally {

@@ -10,9 +10,11 @@ import { configPath, loadConfig, parseConfig, type MayflyConfig } from '../confi
 import { certificatePem } from '../pem';
 import { writeFileAtomic, writeNewFile } from '../atomic_file';
 import { caKeyTypeOf, generateCaKey, issueIntermediateCertificate, withCommonName, type CaKeyType } from '../issuance/ca_bootstrap';
-import { encodeName } from '../issuance/name';
+import { encodeName } from '../x509/name';
 import { LocalSigner } from '../signers/local';
-import { generateTokenKey, Pkcs11Signer, TOKEN_KEY_TYPES, type Pkcs11Options, type TokenKeyType } from '../signers/pkcs11';
+import { generateTokenKey, TOKEN_KEY_TYPES, type TokenKeyType } from '../signers/pkcs11/key_generation';
+import type { Pkcs11Options } from '../signers/pkcs11/options';
+import { Pkcs11Signer } from '../signers/pkcs11/signer';
 import { loadSigningCa, readCertificateChain, readIssuerFields, type SigningCa } from '../signers/signing_ca';
 
 export interface RotateOptions {

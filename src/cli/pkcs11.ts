@@ -1,8 +1,10 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { certificatePem } from '../pem';
 import { caCertificationRequest, selfSignedCaCertificate } from '../issuance/ca_request';
-import { encodeName } from '../issuance/name';
-import { generateTokenKey, Pkcs11Signer, type Pkcs11Options, type TokenKeyType } from '../signers/pkcs11';
+import { encodeName } from '../x509/name';
+import { generateTokenKey, type TokenKeyType } from '../signers/pkcs11/key_generation';
+import type { Pkcs11Options } from '../signers/pkcs11/options';
+import { Pkcs11Signer } from '../signers/pkcs11/signer';
 import 'reflect-metadata';
 import { PemConverter } from '@peculiar/x509';
 

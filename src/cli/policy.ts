@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { assembleRuntime } from '../config/assemble';
 import { loadConfig } from '../config/load';
-import { subjectText } from '../csr/oids';
+import { subjectText } from '../x509/name';
 import { validityWindow } from '../issuance/certificate';
 import { evaluate } from '../ra/evaluate';
 
@@ -24,7 +24,7 @@ export async function policyTest(options: PolicyTestOptions, print: (line: strin
   const ra = runtime.registrationAuthorities.get(options.ra);
   if (!ra) throw new Error(`no registration authority named ${options.ra} (defined: ${[...runtime.registrationAuthorities.keys()].join(', ')})`);
   // The same evaluation a real request gets (src/ra), without signing or recording.
-  const { csr, outcome } = evaluate(ra, {
+  const { outcome } = evaluate(ra, {
     csr: await readFile(options.csr),
     requester: { user: options.user, groups: options.groups, authentication: '(policy test)' },
     source: options.sourceIp,
@@ -32,7 +32,7 @@ export async function policyTest(options: PolicyTestOptions, print: (line: strin
   const passed = outcome.refusals.length === 0;
   const window = validityWindow(ra.profile, ra.signingCa, new Date());
   const certificate = {
-    subject: subjectText(csr.subjectAttributes),
+    subject: subjectText(outcome.subject),
     dns_names: outcome.names.dnsNames,
     ip_addresses: outcome.names.ipAddresses,
     not_before: window.notBefore.toISOString(),

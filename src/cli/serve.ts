@@ -27,6 +27,8 @@ export interface ServeOptions {
 
 /** The data folder: MAYFLY_HOME, or ./mayfly-data. */
 export const dataDir = (): string => process.env.MAYFLY_HOME ?? 'mayfly-data';
+/** The config file when no --config is given: mayfly.yaml in the data folder. */
+export const defaultConfigFile = (): string => join(dataDir(), 'mayfly.yaml');
 
 export interface Serving {
   readonly server: RunningServer;
@@ -37,7 +39,7 @@ export interface Serving {
 /** On a fresh machine (no --config, no config in the data folder), creates the development CA. */
 export async function prepareDataDir(options: ServeOptions, print: (line: string) => void): Promise<void> {
   const home = dataDir();
-  if (options.config || existsSync(join(home, 'mayfly.yaml'))) return;
+  if (options.config || existsSync(defaultConfigFile())) return;
   const created = await initDataDir(home, 'p256');
   print(`Created a development CA and config in ${home}/ (root SHA-256 fingerprint ${created.rootFingerprintSha256}).`);
   print(`The secret of user "${DEV_USER}" is shown once: ${created.secret}`);
@@ -48,7 +50,7 @@ export async function prepareDataDir(options: ServeOptions, print: (line: string
 export async function serve(options: ServeOptions, print: (line: string) => void, quiet = false): Promise<Serving> {
   await prepareDataDir(options, print);
   const home = dataDir();
-  const configFile = options.config ?? join(home, 'mayfly.yaml');
+  const configFile = options.config ?? defaultConfigFile();
   const config = await loadConfig(configFile, new ValidatorRegistry());
   const runtime = await assembleRuntime(config);
   const server = config.document.server;
@@ -94,9 +96,14 @@ export async function serve(options: ServeOptions, print: (line: string) => void
         requestsPerMinutePerIdentity: limits.requests_per_minute_per_identity,
         requestsPerMinutePerSource: limits.requests_per_minute_per_source,
         authFailuresBeforeBackoff: limits.auth_failures_before_backoff,
+        authFailuresPerSourceBeforeBackoff: limits.auth_failures_per_source_before_backoff,
         authFailureWindowMs: parseDuration(limits.auth_failure_window)!,
         authBackoffMs: parseDuration(limits.auth_backoff)!,
         maxConcurrentSigning: limits.max_concurrent_signing,
+        maxUnauthenticatedPerSource: limits.max_unauthenticated_per_source,
+        maxCredentialChecksPerSource: limits.max_credential_checks_per_source,
+        maxCredentialChecks: limits.max_credential_checks,
+        bodyTimeoutMs: parseDuration(limits.body_timeout)!,
       },
       logError: (error) => logger.error({ error: describe(error) }, 'internal error'),
       logger,
@@ -122,7 +129,8 @@ export async function serve(options: ServeOptions, print: (line: string) => void
     async close() {
       renewal?.stop();
       reloader.close();
-      await running.close();
+      // Signings in progress finish and are recorded before the ledger closes.
+      await running.close(parseDuration(limits.shutdown_grace)!);
       await ops?.close();
       await ledger.close();
       await auditReader?.close();

@@ -122,6 +122,14 @@ function answerError(answer: HttpsAnswer, ra: string): Error {
     return new PolicyRefusedError(reasons);
   }
   if (answer.status === 404) return new ClientUsageError(`the server has no registration authority ${JSON.stringify(ra)}: ${message}`);
-  const retryAfter = Number(answer.headers['retry-after']);
-  return new ServerError(`the server answered ${answer.status}: ${message}`, answer.status, Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined);
+  return new ServerError(`the server answered ${answer.status}: ${message}`, answer.status, retryAfterMs(answer.headers['retry-after']));
+}
+
+/** Retry-After (RFC 9110 10.2.3) in milliseconds from now: delay-seconds, or an HTTP-date. */
+export function retryAfterMs(value: string | string[] | undefined, now: number = Date.now()): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

@@ -42,16 +42,20 @@ export function renewalTime(lifetime: CertificateLifetime, settings: Pick<Renewa
 
 // Below this a retry would only spin.
 const MIN_RETRY_MS = 1000;
+// A server's Retry-After is obeyed up to this; an hour is past any limit Mayfly sets.
+const MAX_RETRY_AFTER_MS = 60 * 60_000;
 
 /**
- * The wait before the next attempt after `failures` failures in a row: exponential with ±25 %
- * jitter, capped; while the certificate is still valid, never more than half the time left, so
- * there is always another try before it expires; a server's Retry-After is respected up to the cap.
+ * The wait before the next attempt after `failures` failures in a row. When the server said when to
+ * come back (Retry-After, RFC 9110 10.2.3), then: not sooner — it would only be refused again — and
+ * at most 10 % later, so a fleet refused together does not return together. Otherwise exponential
+ * with ±25 % jitter, capped, and while the certificate is still valid never more than half the time
+ * left, so there is always another try before it expires.
  */
 export function retryDelay(failures: number, settings: RenewalSettings, now: number, notAfter: number | undefined, random: number, retryAfterMs?: number): number {
+  if (retryAfterMs !== undefined) return Math.min(Math.max(MIN_RETRY_MS, retryAfterMs), MAX_RETRY_AFTER_MS) * (1 + 0.1 * random);
   const exponential = Math.min(settings.retryMaxMs, settings.retryInitialMs * 2 ** Math.min(failures - 1, 30));
   let delay = Math.min(settings.retryMaxMs, exponential * (0.75 + 0.5 * random));
-  if (retryAfterMs !== undefined) delay = Math.max(delay, Math.min(retryAfterMs, settings.retryMaxMs));
   if (notAfter !== undefined && now < notAfter) delay = Math.min(delay, (notAfter - now) / 2);
   return Math.max(MIN_RETRY_MS, delay);
 }

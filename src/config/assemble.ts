@@ -5,18 +5,19 @@ import { MtlsAuthenticator } from '../auth/mtls';
 import { StaticAuthenticator } from '../auth/static';
 import { TokenAuthenticator } from '../auth/token';
 import { errorMessage } from '../error_message';
-import type { KeyUsageName } from '../csr/oids';
+import type { KeyUsageName } from '../x509/oids';
 import type { RegistrationAuthority } from '../ra/registration_authority';
 import type { ConfiguredValidator } from '../policy/validator';
 import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { LocalSigner } from '../signers/local';
-import { Pkcs11Signer } from '../signers/pkcs11';
+import { Pkcs11Signer } from '../signers/pkcs11/signer';
 import { SignerConfigError, type Signer } from '../signers/signer';
 import { loadPreviousChain, loadSigningCa, type PreviousChain, type SigningCa } from '../signers/signing_ca';
-import { alwaysOnValidators } from '../../validators';
+import { alwaysOnValidators, nameSyntax } from '../../validators';
+import { NAME_ATTRIBUTES } from '../x509/name';
 import { parseDuration } from './duration';
-import { ConfigError, configPath, type ConfigProblem, type MayflyConfig } from './load';
+import { ConfigError, configPath, releaseValidators, type ConfigProblem, type MayflyConfig } from './load';
 import { pemCertificateBlocks } from '../pem';
 
 export interface Runtime {
@@ -128,7 +129,10 @@ export async function readPinFile(file: string): Promise<{ value: string | undef
   return { value: (await readFile(file, 'utf8')).split('\n')[0].trim(), source };
 }
 
-const ALWAYS_ON: readonly ConfiguredValidator[] = alwaysOnValidators.map((validator) => ({ validator, options: {} }));
+/** The always-on validators, with the one RA-level option they read. */
+function alwaysOn(allowUnderscores: boolean): ConfiguredValidator[] {
+  return alwaysOnValidators.map((validator) => ({ validator, options: validator === nameSyntax ? { allow_underscores: allowUnderscores } : {} }));
+}
 
 /** Builds authenticators and signers from a validated config; a failure names the config key behind it. */
 export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
@@ -165,21 +169,25 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
     }
     if (problems.length > 0) throw new ConfigError(problems);
   } catch (error) {
-    // Nothing a refused config opened stays open: a reload retried with a bad config must not pile up token sessions.
-    releaseOpened(signingCas.values(), authenticators.values());
+    // Nothing a refused config opened stays open: a reload retried with a bad config must not pile up token sessions or file watches.
+    releaseOpened(signingCas.values(), authenticators.values(), [...config.registrationAuthorities.values()].flatMap((ra) => ra.validators));
     throw error;
   }
   const registrationAuthorities = new Map<string, RegistrationAuthority>();
   for (const [name, ra] of config.registrationAuthorities) {
+    const { subject_attributes: subjectAttributeNames, allow_underscores: allowUnderscores } = config.document.registration_authority[name];
+    const subjectAttributes = subjectAttributeNames.map((short) => NAME_ATTRIBUTES[short].oid);
     registrationAuthorities.set(name, {
       name,
       authenticator: authenticators.get(ra.authentication)!,
-      policy: { validators: [...ALWAYS_ON, ...ra.validators], fixups: ra.fixups },
+      policy: { validators: [...alwaysOn(allowUnderscores), ...ra.validators], fixups: ra.fixups, subjectAttributes },
       profile: {
         validityMs: ra.validityMs,
         backdateMs: ra.backdateMs,
         ...(ra.keyUsage ? { keyUsage: ra.keyUsage as KeyUsageName[] } : {}),
         extKeyUsage: ra.extKeyUsage,
+        subjectAttributes,
+        allowUnderscores,
       },
       signingCa: signingCas.get(ra.signingCa)!,
       ...(ra.acme ? { acme: ra.acme } : {}),
@@ -191,14 +199,16 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
 
 /** Frees what a retired runtime's authenticators and validators hold (file watches), once no request can still use it. */
 export function releaseRuntime(runtime: Runtime): void {
-  releaseOpened(runtime.signingCas.values(), runtime.authenticators.map((entry) => entry.authenticator));
-  for (const ra of runtime.registrationAuthorities.values()) {
-    for (const { validator, options } of ra.policy.validators) validator.release?.(options);
-  }
+  releaseOpened(
+    runtime.signingCas.values(),
+    runtime.authenticators.map((entry) => entry.authenticator),
+    [...runtime.registrationAuthorities.values()].flatMap((ra) => ra.policy.validators),
+  );
 }
 
-/** Closes what signers and authenticators hold (token sessions, file watches). */
-function releaseOpened(signingCas: Iterable<SigningCa>, authenticators: Iterable<Authenticator>): void {
+/** Closes what signers, authenticators and validators hold (token sessions, file watches). */
+function releaseOpened(signingCas: Iterable<SigningCa>, authenticators: Iterable<Authenticator>, validators: Iterable<ConfiguredValidator>): void {
   for (const ca of signingCas) ca.signer.release?.();
   for (const authenticator of authenticators) authenticator.close?.();
+  releaseValidators(validators);
 }

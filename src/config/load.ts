@@ -167,7 +167,11 @@ export function parseConfig(file: string, text: string, registry: ValidatorRegis
       ...(ra.acme?.enabled ? { acme: acmeProfile(ra.acme) } : {}),
     });
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) {
+    // A refused config leaves nothing open: each reload retried with it would add a file watch.
+    releaseValidators([...registrationAuthorities.values()].flatMap((ra) => ra.validators));
+    throw new ConfigError(problems);
+  }
   const [, host, port] = /^\[?(.*?)\]?:(\d+)$/.exec(document.server.listen)!;
   return { source, document, listen: { host, port: Number(port) }, registrationAuthorities };
 }
@@ -195,6 +199,11 @@ function zodProblems(source: ConfigSource, base: KeyPath, issue: z.core.$ZodIssu
     return [source.problem(path, `${issue.message}`)];
   }
   return [source.problem(path, issue.message)];
+}
+
+/** Frees what validators' `prepare` opened (a deny list's file watch): for a retired runtime, and for a refused config. */
+export function releaseValidators(validators: Iterable<ConfiguredValidator>): void {
+  for (const { validator, options } of validators) validator.release?.(options);
 }
 
 /** Resolves a path from the config against the config file's folder. */

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS } from '../csr/oids';
+import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS } from '../x509/oids';
 import { isValidOid } from '../der';
 import { isNetwork } from '../policy/names';
 import { parseDuration } from './duration';
+import { ISSUABLE_ATTRIBUTES } from '../../validators/subject_attributes';
 
 // The YAML shape of mayfly.yaml. It is a contract other tools rely on: change it only by adding.
 
@@ -154,8 +155,32 @@ const registrationAuthority = z
     ext_key_usage: z.array(z.union([z.enum(Object.keys(EXT_KEY_USAGE_OIDS) as [string, ...string[]]), z.string().refine(isValidOid, 'expected a key purpose name or a valid dotted OID')])).default(['serverAuth', 'clientAuth']),
     validators: z.array(validatorItem).default([]),
     fixups: z.array(validatorItem).default([]),
+    /**
+     * Subject attributes issued beside the CN, e.g. [O, OU]; all others a CSR sends are left out
+     * (emailAddress always). Each needs a `subject_attributes` validator listing its allowed values.
+     */
+    subject_attributes: z.array(z.enum(ISSUABLE_ATTRIBUTES)).default([]),
+    /** dNSName labels may hold underscores: DNS allows them (RFC 2181 11), RFC 1123 host names do not. */
+    allow_underscores: z.boolean().default(false),
   })
-  .refine((ra) => (ra.valid_hours === undefined) !== (ra.validity === undefined), { message: 'give exactly one of valid_hours and validity' });
+  .refine((ra) => (ra.valid_hours === undefined) !== (ra.validity === undefined), { message: 'give exactly one of valid_hours and validity' })
+  .superRefine((ra, context) => {
+    // Nothing beyond the CN reaches a subject unless a validator decides its values: a named type
+    // with no allowed values would be issued unchecked, a listed type not named would never be issued.
+    const validatorIndex = ra.validators.findIndex((item) => 'subject_attributes' in item);
+    const options = ra.validators[validatorIndex]?.subject_attributes;
+    const listed = typeof options === 'object' && options !== null ? Object.keys(options) : [];
+    ra.subject_attributes.forEach((type, index) => {
+      if (!listed.includes(type)) {
+        context.addIssue({ code: 'custom', path: ['subject_attributes', index], message: `${type} is issued only with its allowed values: add a subject_attributes validator, e.g. - subject_attributes: { ${type}: [...] }` });
+      }
+    });
+    for (const type of listed) {
+      if (!(ra.subject_attributes as readonly string[]).includes(type)) {
+        context.addIssue({ code: 'custom', path: ['validators', validatorIndex, 'subject_attributes', type], message: `${type} is not issued: name it in the RA's subject_attributes, or leave it out here` });
+      }
+    }
+  });
 
 const limits = z.strictObject({
   /** Largest request body, bytes. */
@@ -163,14 +188,27 @@ const limits = z.strictObject({
   /** Sign requests a minute, per authenticated identity and per client address; 0 turns one off. */
   requests_per_minute_per_identity: z.number().int().min(0).default(600),
   requests_per_minute_per_source: z.number().int().min(0).default(1200),
-  /** After this many failed authentications from one address in `auth_failure_window`, it waits `auth_backoff`. */
+  /**
+   * After this many failed authentications of one claimed identity from one address in
+   * `auth_failure_window`, that identity waits `auth_backoff` there; an address waits after
+   * `auth_failures_per_source_before_backoff`, whatever identities it claims.
+   */
   auth_failures_before_backoff: z.number().int().min(1).default(10),
+  auth_failures_per_source_before_backoff: z.number().int().min(1).default(100),
   auth_failure_window: duration.default('5m'),
   auth_backoff: duration.default('5m'),
-  /** Signing requests in progress at once; beyond it, fast 503s instead of a growing queue. */
+  /** Authenticated signing requests in progress at once; beyond it, fast 503s instead of a growing queue. */
   max_concurrent_signing: z.number().int().min(1).default(256),
+  /** Requests from one address not yet authenticated; credential checks (scrypt, LDAP) in progress per address and in all. */
+  max_unauthenticated_per_source: z.number().int().min(1).default(32),
+  max_credential_checks_per_source: z.number().int().min(1).default(4),
+  max_credential_checks: z.number().int().min(1).default(32),
   header_timeout: duration.default('10s'),
+  /** The whole body, once the headers are in; past it, 408 and the connection closed. */
+  body_timeout: duration.default('10s'),
   request_timeout: duration.default('30s'),
+  /** On SIGTERM, how long requests in progress have to finish before their connections are closed. */
+  shutdown_grace: duration.default('20s'),
 });
 
 const tlsFiles = z.strictObject({ cert: path, key: path });

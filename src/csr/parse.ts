@@ -1,18 +1,10 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { contextTag, DerError, readDer, TAG, type DerNode } from '../der';
-import type { CertificationRequest, RequestedExtension, SubjectPublicKey, UnsupportedName } from '../types';
+import type { CertificationRequest, RequestedExtension, SubjectAttribute, UnsupportedName } from '../types';
 import { CsrParseError } from './errors';
-import { GENERAL_NAME_KINDS, KEY_USAGE_BITS, OID } from './oids';
+import { GENERAL_NAME_KINDS, KEY_USAGE_BITS, OID } from '../x509/oids';
+import { importPublicKey } from './public_key';
 import { readSignatureAlgorithm, verifySignature } from './signature';
-
-const NIST_CURVES: Readonly<Record<string, { name: string; bits: number }>> = {
-  prime256v1: { name: 'P-256', bits: 256 },
-  secp384r1: { name: 'P-384', bits: 384 },
-  secp521r1: { name: 'P-521', bits: 521 },
-};
-
-const KEY_TYPES: Readonly<Record<string, string>> = { rsa: 'RSA', 'rsa-pss': 'RSA-PSS', ec: 'EC', ed25519: 'Ed25519', ed448: 'Ed448' };
 
 /** DER → a CertificationRequest whose fields every later stage reads; the DER is not parsed again. */
 export function parseCertificationRequest(der: Uint8Array): CertificationRequest {
@@ -33,7 +25,7 @@ function parse(der: Uint8Array): CertificationRequest {
   if (version.smallInteger() !== 0) throw new CsrParseError('the CSR version is not v1 (0)');
   const [algorithmOid, algorithmParameters, ...algorithmExtra] = algorithm.expect(TAG.SEQUENCE, 'signatureAlgorithm').children();
   if (!algorithmOid || algorithmExtra.length > 0) throw new CsrParseError('the signatureAlgorithm is malformed');
-  // The subject and the key are copied byte for byte into the certificate: all of them must be DER.
+  // The subject is copied byte for byte into the certificate, the key in its canonical form: both must be DER.
   const subjectAttributes = readName(subject.expect(TAG.SEQUENCE, 'subject').validate());
   const extensions = attributes ? requestedExtensions(attributes.expect(contextTag(0, true), 'attributes')) : [];
   const publicKey = importPublicKey(spki.expect(TAG.SEQUENCE, 'subjectPublicKeyInfo').validate());
@@ -58,7 +50,7 @@ function parse(der: Uint8Array): CertificationRequest {
 }
 
 // RFC 5280 4.1.2.4: Name ::= SEQUENCE OF SET OF AttributeTypeAndValue
-function readName(name: DerNode): { type: string; value: string }[] {
+function readName(name: DerNode): SubjectAttribute[] {
   return name.children().flatMap((rdn) =>
     rdn.expect(TAG.SET, 'RelativeDistinguishedName').children().map((attribute) => {
       const [type, value, ...extra] = attribute.expect(TAG.SEQUENCE, 'AttributeTypeAndValue').children();
@@ -67,7 +59,8 @@ function readName(name: DerNode): { type: string; value: string }[] {
       // RFC 5280 A.1: VisibleString is no DirectoryString; copied into a certificate, it makes one
       // that common software (OpenSSL, Node) cannot load.
       if (value.tag === TAG.VISIBLE_STRING) throw new CsrParseError(`subject attribute ${oid} is a VisibleString, which RFC 5280 does not allow in a name`);
-      return { type: oid, value: readText(value, `subject attribute ${oid}`) };
+      // The tag is kept: policy refuses a CN in a string type clients mis-read (RFC 5280 4.1.2.6).
+      return { type: oid, value: readText(value, `subject attribute ${oid}`), tag: value.tag };
     }),
   );
 }
@@ -185,58 +178,4 @@ function readBasicConstraints(node: DerNode): { ca: boolean; pathLength?: number
 function readKeyUsage(node: DerNode): string[] {
   const bits = node.bitString();
   return KEY_USAGE_BITS.filter((_, bit) => bit < bits.length * 8 && (bits[bit >> 3] & (0x80 >> (bit & 7))) !== 0);
-}
-
-/** RFC 5480 2.1.1.1 named curves, by OID: their JWK name and coordinate length. */
-const EC_CURVES_BY_OID: Readonly<Record<string, { crv: string; coordinateBytes: number }>> = {
-  '1.2.840.10045.3.1.7': { crv: 'P-256', coordinateBytes: 32 },
-  '1.3.132.0.34': { crv: 'P-384', coordinateBytes: 48 },
-  '1.3.132.0.35': { crv: 'P-521', coordinateBytes: 66 },
-};
-const EC_PUBLIC_KEY = '1.2.840.10045.2.1';
-
-/**
- * An uncompressed NIST-curve point as a JWK, or undefined for any other key. OpenSSL 3.0 imports a
- * JWK in half the time of SPKI DER (its generic decoder), and still refuses a point off the curve.
- */
-function ecPointJwk(spki: DerNode): { kty: 'EC'; crv: string; x: string; y: string } | undefined {
-  const [algorithm, key] = spki.children();
-  const [algorithmOid, curveOid, ...extra] = algorithm?.tag === TAG.SEQUENCE ? algorithm.children() : [];
-  if (algorithmOid?.tag !== TAG.OID || curveOid?.tag !== TAG.OID || extra.length > 0 || key?.tag !== TAG.BIT_STRING) return undefined;
-  const curve = algorithmOid.oid() === EC_PUBLIC_KEY ? EC_CURVES_BY_OID[curveOid.oid()] : undefined;
-  if (!curve) return undefined;
-  const point = Buffer.from(key.bitString());
-  if (point.length !== 1 + 2 * curve.coordinateBytes || point[0] !== 0x04) return undefined;
-  const x = point.subarray(1, 1 + curve.coordinateBytes).toString('base64url');
-  return { kty: 'EC', crv: curve.crv, x, y: point.subarray(1 + curve.coordinateBytes).toString('base64url') };
-}
-
-function importPublicKey(spkiNode: DerNode): SubjectPublicKey {
-  const spki = spkiNode.encoded;
-  // RFC 5280 4.1: SubjectPublicKeyInfo ::= SEQUENCE { algorithm, subjectPublicKey } and nothing more (its
-  // bytes go into the certificate as sent); every key type's subjectPublicKey is whole octets
-  // (RFC 5480 2.2, RFC 3279 2.3.1, RFC 8410 4).
-  const [algorithm, subjectPublicKey, ...extra] = spkiNode.children();
-  if (algorithm?.tag !== TAG.SEQUENCE || subjectPublicKey?.tag !== TAG.BIT_STRING || subjectPublicKey.content[0] !== 0 || extra.length > 0) {
-    throw new CsrParseError("the CSR's public key is of an unknown type or malformed");
-  }
-  let keyObject: KeyObject;
-  try {
-    const jwk = ecPointJwk(spkiNode);
-    keyObject = jwk
-      ? createPublicKey({ key: jwk, format: 'jwk' })
-      : createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength), format: 'der', type: 'spki' });
-  } catch {
-    throw new CsrParseError("the CSR's public key is of an unknown type or malformed");
-  }
-  const details = keyObject.asymmetricKeyDetails ?? {};
-  const curve = details.namedCurve ? NIST_CURVES[details.namedCurve] : undefined;
-  return {
-    type: KEY_TYPES[keyObject.asymmetricKeyType ?? ''] ?? String(keyObject.asymmetricKeyType),
-    ...(details.modulusLength ? { bits: details.modulusLength } : {}),
-    ...(curve ? { curve: curve.name, bits: curve.bits } : details.namedCurve ? { curve: details.namedCurve } : {}),
-    ...(details.publicExponent ? { exponent: details.publicExponent } : {}),
-    spki,
-    keyObject,
-  };
 }

@@ -6,10 +6,10 @@ import { wantsJson } from './negotiate';
 import { disabledLedger, type Ledger } from '../audit/ledger';
 import type { AuditReader } from '../audit/store';
 import helmet from 'helmet';
-import { RateLimitError, RequestLimits, type LimitOptions } from './limits';
+import { RateLimitError, RequestLimits, type Admission, type LimitOptions } from './limits';
 import { listAudit } from './routes/audit';
 import { signCertificate } from './routes/sign';
-import { signRequestParsers } from './sign_request';
+import { claimedIdentity, signRequestParsers } from './sign_request';
 import pino, { type Logger } from 'pino';
 import { MayflyMetrics } from './metrics';
 import { Readiness } from './readiness';
@@ -19,6 +19,7 @@ import { certificatePem } from '../pem';
 import { acmeRouter } from '../acme/router';
 import { Nonces } from '../acme/nonces';
 import type { AcmeStore } from '../acme/store';
+import type { AcmeDoor } from '../acme/context';
 
 export interface AppOptions {
   /** The runtime in force; read once per request, so a reload never changes a request in flight. */
@@ -78,8 +79,6 @@ export function createApp(options: AppOptions): express.Express {
     (response.locals as RequestOutcome).raName = ra.name;
     return ra;
   };
-  // The RA is looked up once, before the body is read, so a reload mid-request cannot change it.
-  const raOf = (response: Response): RegistrationAuthority => response.locals.ra as RegistrationAuthority;
 
   app.get('/v1/ca/:ra', (request, response) => {
     const ra = registrationAuthority(request, response);
@@ -90,33 +89,57 @@ export function createApp(options: AppOptions): express.Express {
   });
   app.all('/v1/ca/:ra', methodNotAllowed('GET, HEAD'));
 
+  // Held until the answer is sent, or the client leaves. A pipelined request whose connection dies
+  // before its turn to be answered never sees its response close (Node), so the connection's own
+  // close lets go of it too: otherwise each such request would keep its places for good.
+  const admit = async (request: Request, response: Response): Promise<Admission> => {
+    const admission = await limits.admitSource(request.ip ?? '');
+    const socket = request.socket;
+    const leave = () => {
+      admission.leave();
+      socket.off('close', leave);
+    };
+    response.once('close', leave);
+    response.once('finish', leave);
+    socket.once('close', leave);
+    return admission;
+  };
+  // The RA and the admission are settled before the body is read, so a reload mid-request cannot change them.
+  const signState = (response: Response) => response.locals as { ra: RegistrationAuthority; admission: Admission };
+
   app.get('/v1/audit', async (request, response) => {
-    await limits.admitSource(request.ip ?? '');
-    await listAudit(options.runtime(), options.auditReader, limits, request, response);
+    await listAudit(options.runtime(), options.auditReader, await admit(request, response), request, response);
   });
   app.all('/v1/audit', methodNotAllowed('GET, HEAD'));
 
   app.post(
     '/v1/sign/:ra',
     async (request, response, next) => {
-      response.locals.ra = registrationAuthority(request, response); // 404 before reading a body meant for nobody
-      await limits.admitSource(request.ip ?? '');
-      // Overload turns into a fast 503 here, before the body is read or any work is done.
-      const leave = limits.enter();
-      response.once('close', leave);
+      signState(response).ra = registrationAuthority(request, response); // 404 before reading a body meant for nobody
+      // Rates and the cap on unauthenticated requests are fast 429s here, before the body is read.
+      signState(response).admission = await admit(request, response);
       next();
     },
-    ...signRequestParsers(options.bodyLimit ?? DEFAULT_BODY_LIMIT),
-    (request, response) => signCertificate(raOf(response), ledger, limits, metrics, request, response),
+    signRequestParsers(options.bodyLimit ?? DEFAULT_BODY_LIMIT, limits.options.bodyTimeoutMs),
+    (request, response) => signCertificate(signState(response).ra, ledger, signState(response).admission, metrics, request, response),
   );
   app.all('/v1/sign/:ra', methodNotAllowed('POST'));
 
   if (options.acmeStore) {
-    const door = { store: options.acmeStore, nonces: new Nonces(options.acmeStore), ledger, admitIdentity: (key: string) => limits.admitIdentity(key), authenticationFailed: (source: string) => limits.authenticationFailed(source), logError: options.logError ?? (() => undefined) };
+    const door: AcmeDoor = {
+      store: options.acmeStore,
+      nonces: new Nonces(options.acmeStore),
+      ledger,
+      admitIdentity: (key) => limits.admitIdentity(key),
+      // POST /acme/<ra>/eab authenticates as /v1/sign does: under the same caps and back-off.
+      authenticate: (response, ra, credentials) =>
+        (response.locals.admission as Admission).authenticate(claimedIdentity(credentials), () => ra.authenticator.authenticate(credentials), ra.authenticator.costly?.(credentials) ?? true),
+      logError: options.logError ?? (() => undefined),
+    };
     app.use(
       '/acme/:ra',
-      async (request, _response, next) => {
-        await limits.admitSource(request.ip ?? '');
+      async (request, response, next) => {
+        response.locals.admission = await admit(request, response);
         next();
       },
       acmeRouter(door, (name) => options.runtime().registrationAuthorities.get(name)),

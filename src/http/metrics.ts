@@ -3,7 +3,7 @@ import type { Ledger } from '../audit/ledger';
 import type { Runtime } from '../config/assemble';
 
 /** Which front-door limit refused a request. */
-export type LimitName = 'source' | 'identity' | 'auth_backoff' | 'concurrency';
+export type LimitName = 'source' | 'identity' | 'auth_backoff' | 'unauthenticated' | 'credential_checks' | 'concurrency';
 
 // Signing takes ~40 µs (P-256 in process) to ~100 ms (a busy token); commits ~1–50 ms (an fsync).
 const SIGNING_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];

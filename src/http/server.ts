@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -11,7 +11,11 @@ export interface RunningServer {
   readonly url: string;
   /** Swaps in a renewed server certificate; connections already open keep theirs. */
   updateCredentials(credentials: TlsCredentials): void;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections; requests in progress have `graceMs` to finish (0: none), each
+   * connection closing once its answer is sent; then whatever is left is closed.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface TlsCredentials {
@@ -37,14 +41,36 @@ export function startServer(options: AppOptions, host: string, port: number, tls
   const server: Server = tls
     ? createHttpsServer({ ...common, key: tls.key, cert: tls.cert, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, app)
     : createHttpServer(common, app);
+  const drain = drainable(server);
   return listen(server, host, port, tls ? 'https' : 'http').then((url) => ({
     server,
     url,
     updateCredentials(credentials: TlsCredentials) {
       (server as unknown as { setSecureContext(options: TlsCredentials): void }).setSecureContext({ key: credentials.key, cert: credentials.cert });
     },
-    close: () => closeServer(server),
+    close: (graceMs = 0) => drain(graceMs),
   }));
+}
+
+/**
+ * How `server` stops gracefully: answers in progress, and any that arrive on connections already
+ * open, say `Connection: close` (RFC 9112 9.6), so each connection ends after its answer instead of
+ * idling; the server closes once the last has, or at the grace's end, whichever comes first.
+ */
+function drainable(server: Server): (graceMs: number) => Promise<void> {
+  const answering = new Set<ServerResponse>();
+  let draining = false;
+  // First, before the app has answered anything.
+  server.prependListener('request', (_request, response: ServerResponse) => {
+    if (draining) response.setHeader('Connection', 'close');
+    answering.add(response);
+    response.once('close', () => answering.delete(response));
+  });
+  return (graceMs) => {
+    draining = true;
+    for (const response of answering) if (!response.headersSent) response.setHeader('Connection', 'close');
+    return closeServer(server, graceMs);
+  };
 }
 
 /** Listens on host:port and resolves with the URL of the address it got. */
@@ -59,11 +85,15 @@ function listen(server: Server, host: string, port: number, scheme: 'http' | 'ht
   });
 }
 
-/** Stops listening and ends every open connection, idle or not. */
-function closeServer(server: Server): Promise<void> {
+/** Stops listening, closes idle connections, and after `graceMs` every other one. */
+function closeServer(server: Server, graceMs = 0): Promise<void> {
   return new Promise<void>((done) => {
-    server.close(() => done());
-    server.closeAllConnections();
+    const cutOff = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(cutOff);
+      done();
+    });
+    server.closeIdleConnections();
   });
 }
 

@@ -3,7 +3,8 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import type { Ledger } from '../audit/ledger';
-import { encodeName } from '../issuance/name';
+import { OID } from '../x509/oids';
+import { NAME_ATTRIBUTES } from '../x509/name';
 import { issueOwnCertificate } from '../ra/issue';
 import type { SigningCa } from '../signers/signing_ca';
 import { certificatePem } from '../pem';
@@ -33,7 +34,8 @@ export function serverNames(host: string, extra: readonly string[]): { dnsNames:
   }
   const all = [...names];
   return {
-    dnsNames: all.filter((name) => !isIP(name)),
+    // Issued in the form clients match (lower case, no trailing dot), as every leaf's names are.
+    dnsNames: [...new Set(all.filter((name) => !isIP(name)).map((name) => name.toLowerCase().replace(/\.$/, '')))],
     ipAddresses: all.filter((name) => isIP(name)).map((name) => ipaddr.process(name).toString()),
   };
 }
@@ -49,11 +51,14 @@ export async function issueServerCertificate(ca: SigningCa, names: { dnsNames: s
     ledger,
     ca,
     {
-      subject: encodeName(`/CN=${names.dnsNames[0] ?? names.ipAddresses[0]}/O=Mayfly`),
+      subject: [
+        { type: OID.commonName, value: names.dnsNames[0] ?? names.ipAddresses[0] },
+        { type: NAME_ATTRIBUTES.O.oid, value: 'Mayfly' },
+      ],
       publicKey: { type: 'EC', curve: 'P-256', bits: 256, spki, keyObject: publicKey },
       names,
     },
-    { validityMs: LIFETIME_MS, backdateMs: BACKDATE_MS, keyUsage: ['digitalSignature'], extKeyUsage: ['serverAuth'] },
+    { validityMs: LIFETIME_MS, backdateMs: BACKDATE_MS, keyUsage: ['digitalSignature'], extKeyUsage: ['serverAuth'], subjectAttributes: [NAME_ATTRIBUTES.O.oid], allowUnderscores: false },
   );
   return {
     key: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),

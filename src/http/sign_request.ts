@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { TLSSocket, type DetailedPeerCertificate } from 'node:tls';
 import type { Credentials } from '../auth/authenticator';
@@ -27,10 +28,10 @@ const CONTENT_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data
 /**
  * Body parsers for the sign route. Every body is read whole under one limit of `limit` bytes —
  * a Content-Length over it is refused before a byte is read, a chunked body once it passes it —
- * and only then parsed, multipart included.
+ * and only then parsed, multipart included. All of it must arrive within `timeoutMs`.
  */
-export function signRequestParsers(limit: number): RequestHandler[] {
-  return [
+export function signRequestParsers(limit: number, timeoutMs: number): RequestHandler {
+  return withDeadline(timeoutMs, [
     (request: Request, _response: Response, next: NextFunction) => {
       const length = Number(request.headers['content-length'] ?? 0);
       if (length > limit) return next(new HttpError(413, 'body_too_large', `the request body is over the limit of ${limit} bytes`));
@@ -61,7 +62,30 @@ export function signRequestParsers(limit: number): RequestHandler[] {
         next(error);
       }
     },
-  ];
+  ]);
+}
+
+/**
+ * Runs `handlers` in turn, as one, under a deadline. A body that trickles in would otherwise hold its
+ * connection and an unauthenticated place for as long as the client likes: past the deadline the
+ * answer is 408 and the connection is closed (RFC 9110 15.5.9), whatever of the body is still on its way.
+ */
+function withDeadline(timeoutMs: number, handlers: readonly RequestHandler[]): RequestHandler {
+  return (request, response, next) => {
+    let done = false;
+    const finish = (error?: unknown) => {
+      if (done) return; // the reader's own error once the socket closes, after the 408
+      done = true;
+      clearTimeout(timer);
+      next(error);
+    };
+    const timer = setTimeout(() => finish(new HttpError(408, 'body_timeout', `the request body did not arrive within ${timeoutMs / 1000} s`, { Connection: 'close' })), timeoutMs);
+    const run = (index: number, error?: unknown): void => {
+      if (error !== undefined || index === handlers.length) return finish(error);
+      void handlers[index](request, response, (failure?: unknown) => run(index + 1, failure));
+    };
+    run(0);
+  };
 }
 
 /** Reads the CSR and credentials out of a parsed body: form fields, or JSON/PKCS#10 with HTTP Basic. */
@@ -116,6 +140,16 @@ export function headerCredentials(request: Request): Credentials {
   const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon < 0 ? certificates : { user: decoded.slice(0, colon), secret: decoded.slice(colon + 1), ...certificates };
+}
+
+/**
+ * Who credentials claim to be, before they are checked: the key of the authentication back-off.
+ * A digest, so a client's made-up names cost a fixed few bytes of memory each.
+ */
+export function claimedIdentity(credentials: Credentials): string {
+  const [kind, claim] =
+    credentials.user !== undefined ? ['user', credentials.user] : credentials.bearer !== undefined ? ['bearer', credentials.bearer] : ['certificate', credentials.clientCertificates?.[0] ?? ''];
+  return createHash('sha256').update(kind).update('\u0000').update(claim).digest('base64');
 }
 
 /** The client's certificate chain as sent in the handshake, its own first (empty over plain HTTP). */

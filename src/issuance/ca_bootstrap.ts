@@ -1,40 +1,21 @@
-import 'reflect-metadata';
-import { generateKeyPair, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import * as x509 from '@peculiar/x509';
-import { contextTag, encode, encodeBoolean, encodeNamedBits, encodeOctetString, encodeOid, encodeUnsignedInteger, readDer, sequence, TAG } from '../der';
-import { KEY_USAGE_BITS, OID } from '../csr/oids';
-import { keyIdentifier, type SigningCa } from '../signers/signing_ca';
+import { encode, encodeOid, readDer, sequence, TAG } from '../der';
+import { certificatePem } from '../pem';
+import { LocalSigner } from '../signers/local';
+import type { SigningCa } from '../signers/signing_ca';
 import type { IssuedCertificate } from '../types';
-import { extension, signCertificate } from './certificate';
+import { caExtensions } from '../x509/extension';
+import { keyIdentifier } from '../x509/key_identifier';
+import { encodeSubject } from '../x509/name';
+import { OID } from '../x509/oids';
+import { signCertificate } from './certificate';
 
-// Creating CA certificates happens once, at `mayfly init`, so it uses @peculiar/x509's
-// high-level generator rather than the hand-tuned leaf path in certificate.ts.
+// CA certificates — the development hierarchy `mayfly init` makes, and the issuing CAs of
+// `mayfly ca rotate` — are built by the same DER code as leaves, with the extensions of x509/extension.
 
 export const CA_KEY_TYPES = ['p256', 'p384', 'rsa2048', 'rsa3072', 'rsa4096', 'ed25519'] as const;
 export type CaKeyType = (typeof CA_KEY_TYPES)[number];
-
-type KeyPair = webcrypto.CryptoKeyPair;
-type Algorithm = webcrypto.Algorithm & Record<string, unknown>;
-// @peculiar/x509 is typed against the DOM's Crypto; Node's webcrypto is the same API.
-type X509Crypto = NonNullable<Parameters<typeof x509.X509CertificateGenerator.create>[1]>;
-const crypto = webcrypto;
-const x509Crypto = webcrypto as unknown as X509Crypto;
-
-function keyAlgorithm(type: CaKeyType): { generate: Algorithm; sign: Algorithm } {
-  switch (type) {
-    case 'p256':
-      return { generate: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } };
-    case 'p384':
-      return { generate: { name: 'ECDSA', namedCurve: 'P-384' }, sign: { name: 'ECDSA', hash: 'SHA-384' } };
-    case 'ed25519':
-      return { generate: { name: 'Ed25519' }, sign: { name: 'Ed25519' } };
-    default: {
-      const rsa = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-      return { generate: { ...rsa, modulusLength: Number(type.slice(3)), publicExponent: new Uint8Array([1, 0, 1]) }, sign: rsa };
-    }
-  }
-}
 
 export interface CaCertificate {
   /** PEM certificate. */
@@ -53,54 +34,32 @@ const YEAR_MS = 365 * 24 * 3_600_000;
 
 /** A root (10 years) and an online issuing intermediate under it (1 year), both of `type`. */
 export async function createCaHierarchy(type: CaKeyType, commonName: string, now: Date = new Date()): Promise<CaBootstrap> {
-  const algorithm = keyAlgorithm(type);
-  const generate = async () => (await crypto.subtle.generateKey(algorithm.generate, true, ['sign', 'verify'])) as KeyPair;
-  const rootKeys = await generate();
-  const intermediateKeys = await generate();
-  const rootName = `CN=${commonName} Root CA`;
-  const notBefore = new Date(now.getTime() - 60_000);
-  const root = await x509.X509CertificateGenerator.createSelfSigned(
-    {
-      serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
-      name: rootName,
-      notBefore,
-      notAfter: new Date(now.getTime() + 10 * YEAR_MS),
-      keys: rootKeys as never,
-      signingAlgorithm: algorithm.sign,
-      extensions: [
-        new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey as never, false, x509Crypto),
-      ],
-    },
-    x509Crypto,
+  const rootKey = await generateCaKey(type);
+  const intermediateKey = await generateCaKey(type);
+  const rootSigner = LocalSigner.fromKey(createPrivateKey(rootKey.privateKeyPem));
+  const rootName = encodeSubject([{ type: OID.commonName, value: `${commonName} Root CA` }]);
+  const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - 60_000);
+  const root = await signCertificate(
+    { issuer: rootName, subject: rootName, spki: rootKey.spki, notBefore, notAfter: new Date(now.getTime() + 10 * YEAR_MS), extensions: caExtensions(rootKey.spki, 'root') },
+    rootSigner,
   );
-  const intermediate = await x509.X509CertificateGenerator.create(
+  const intermediate = await signCertificate(
     {
-      serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
-      subject: `CN=${commonName} Issuing CA`,
-      issuer: root.subject,
+      issuer: rootName,
+      subject: encodeSubject([{ type: OID.commonName, value: `${commonName} Issuing CA` }]),
+      spki: intermediateKey.spki,
       notBefore,
       notAfter: new Date(now.getTime() + YEAR_MS),
-      publicKey: intermediateKeys.publicKey as never,
-      signingKey: rootKeys.privateKey as never,
-      signingAlgorithm: algorithm.sign,
-      extensions: [
-        // pathLen 0: the online CA issues leaves only.
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        await x509.SubjectKeyIdentifierExtension.create(intermediateKeys.publicKey as never, false, x509Crypto),
-        await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey as never, false, x509Crypto),
-      ],
+      extensions: caExtensions(intermediateKey.spki, 'issuing', keyIdentifier(rootKey.spki)),
     },
-    x509Crypto,
+    rootSigner,
   );
-  const describe = async (certificate: x509.X509Certificate, keys: KeyPair): Promise<CaCertificate> => ({
-    certificate: certificate.toString('pem') + '\n',
-    privateKey: x509.PemConverter.encode(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY') + '\n',
-    fingerprintSha256: Buffer.from(await certificate.getThumbprint('SHA-256', x509Crypto)).toString('hex'),
+  const describe = (certificate: IssuedCertificate, key: { privateKeyPem: string }): CaCertificate => ({
+    certificate: certificatePem(certificate.der),
+    privateKey: key.privateKeyPem,
+    fingerprintSha256: createHash('sha256').update(certificate.der).digest('hex'),
   });
-  return { root: await describe(root, rootKeys), intermediate: await describe(intermediate, intermediateKeys) };
+  return { root: describe(root, rootKey), intermediate: describe(intermediate, intermediateKey) };
 }
 
 // Rotation (`mayfly ca rotate`): a new issuing intermediate under the root `mayfly init` made, for a
@@ -156,12 +115,7 @@ export function issueIntermediateCertificate(root: SigningCa, spki: Uint8Array, 
       spki,
       notBefore: new Date(issuedAt - CLOCK_SKEW_MS),
       notAfter: new Date(Math.min(issuedAt + validityMs, root.notAfter.getTime())),
-      extensions: [
-        extension(OID.basicConstraints, true, sequence(encodeBoolean(true), encodeUnsignedInteger(Uint8Array.of(0)))),
-        extension(OID.keyUsage, true, encodeNamedBits([KEY_USAGE_BITS.indexOf('keyCertSign'), KEY_USAGE_BITS.indexOf('cRLSign')])),
-        extension(OID.subjectKeyIdentifier, false, encodeOctetString(keyIdentifier(spki))),
-        extension(OID.authorityKeyIdentifier, false, sequence(encode(contextTag(0, false), root.subjectKeyIdentifier))),
-      ],
+      extensions: caExtensions(spki, 'issuing', root.subjectKeyIdentifier),
     },
     root.signer,
   );

@@ -3,7 +3,6 @@ import {
   contextTag,
   encode,
   encodeBitString,
-  encodeBoolean,
   encodeNamedBits,
   encodeOctetString,
   encodeOid,
@@ -11,41 +10,54 @@ import {
   encodeUnsignedInteger,
   sequence,
 } from '../der';
-import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, OID } from '../csr/oids';
+import { EXT_KEY_USAGE_OIDS, KEY_USAGE_BITS, OID } from '../x509/oids';
 import { SignerUnavailableError, type Signer } from '../signers/signer';
-import { keyIdentifier, type SigningCa } from '../signers/signing_ca';
-import type { IssuanceNames, IssuedCertificate, SubjectPublicKey } from '../types';
+import type { SigningCa } from '../signers/signing_ca';
+import { extension } from '../x509/extension';
+import { keyIdentifier } from '../x509/key_identifier';
+import type { IssuanceNames, IssuedCertificate, SubjectAttribute, SubjectPublicKey } from '../types';
+import { lintLeaf, type LeafExtension } from './lint';
+import { encodeSubject } from '../x509/name';
 import type { CertificateProfile } from './profile';
 import { randomSerialNumber } from './serial';
 
 /** What a certificate is issued for, once policy has allowed it. */
 export interface IssuanceRequest {
-  readonly subject: Uint8Array;
+  /** The checked subject attributes; issuance encodes them afresh. */
+  readonly subject: readonly SubjectAttribute[];
   readonly publicKey: SubjectPublicKey;
   readonly names: IssuanceNames;
 }
 
 const VERSION_3 = encode(contextTag(0, true), encodeUnsignedInteger(Uint8Array.of(2)));
-const EMPTY_NAME = sequence();
 
-/** Builds the RFC 5280 certificate for `request` under `profile` and has the CA's signer sign it. */
+/**
+ * Builds the RFC 5280 certificate for `request` under `profile`, lints it against the profile, and
+ * has the CA's signer sign it. A leaf the lint refuses throws CertificateLintError: nothing is signed.
+ */
 export async function issueCertificate(
   request: IssuanceRequest,
   profile: CertificateProfile,
   ca: SigningCa,
   now: Date = new Date(),
 ): Promise<IssuedCertificate> {
-  // RFC 5280 4.1.2.6; subject_identity refuses this in policy, so reaching here is a fault.
-  if (Buffer.compare(request.subject, EMPTY_NAME) === 0 && request.names.dnsNames.length + request.names.ipAddresses.length === 0) {
-    throw new Error('refusing to issue a certificate with an empty subject and no subjectAltName');
-  }
-  const window = validityWindow(profile, ca, now);
   if (ca.notAfter.getTime() <= now.getTime()) {
     throw new SignerUnavailableError(`the issuing CA certificate expired at ${ca.notAfter.toISOString()}; nothing was signed`);
   }
+  const window = validityWindow(profile, ca, now);
+  const serialNumber = randomSerialNumber();
+  const leafExtensions = extensions(request, profile, ca);
+  lintLeaf({ serialNumber, ...window, issuer: ca, subject: request.subject, names: request.names, publicKey: request.publicKey, extensions: leafExtensions }, profile);
   return signCertificate(
-    { issuer: ca.subject, subject: request.subject, spki: request.publicKey.spki, ...window, extensions: extensions(request, profile, ca) },
+    {
+      issuer: ca.subject,
+      subject: encodeSubject(request.subject),
+      spki: request.publicKey.spki,
+      ...window,
+      extensions: leafExtensions.map(({ oid, critical, value }) => extension(oid, critical, value)),
+    },
     ca.signer,
+    serialNumber,
   );
 }
 
@@ -59,9 +71,8 @@ export interface CertificateFields {
   readonly extensions: readonly Uint8Array[];
 }
 
-/** RFC 5280 4.1: encodes the TBSCertificate with a fresh serial and has `signer` sign it. */
-export async function signCertificate(fields: CertificateFields, signer: Signer): Promise<IssuedCertificate> {
-  const serial = randomSerialNumber();
+/** RFC 5280 4.1: encodes the TBSCertificate (with a fresh serial unless given) and has `signer` sign it. */
+export async function signCertificate(fields: CertificateFields, signer: Signer, serial: Uint8Array = randomSerialNumber()): Promise<IssuedCertificate> {
   const tbs = sequence(
     VERSION_3,
     encodeUnsignedInteger(serial),
@@ -84,46 +95,40 @@ export async function signCertificate(fields: CertificateFields, signer: Signer)
 }
 
 /** RFC 5280 4.1.2.5: the validity a certificate issued at `now` gets, in whole seconds. */
-export function validityWindow(profile: CertificateProfile, ca: Pick<SigningCa, 'notAfter'>, now: Date): { notBefore: Date; notAfter: Date } {
+export function validityWindow(profile: CertificateProfile, ca: Pick<SigningCa, 'notBefore' | 'notAfter'>, now: Date): { notBefore: Date; notAfter: Date } {
   const issuedAt = Math.floor(now.getTime() / 1000) * 1000;
   return {
-    notBefore: new Date(issuedAt - profile.backdateMs),
+    // Never start before the issuer either: the backdate must not reach past a CA made minutes ago.
+    notBefore: new Date(Math.max(issuedAt - profile.backdateMs, ca.notBefore.getTime())),
     // Never outlive the issuer: a client would see a chain that expires before its leaf.
     notAfter: new Date(Math.min(issuedAt + profile.validityMs, ca.notAfter.getTime())),
   };
 }
 
-/** RFC 5280 4.1: Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue } */
-export function extension(oid: string, critical: boolean, value: Uint8Array): Uint8Array {
-  return critical ? sequence(encodeOid(oid), encodeBoolean(true), encodeOctetString(value)) : sequence(encodeOid(oid), encodeOctetString(value));
-}
 
-function extensions(request: IssuanceRequest, profile: CertificateProfile, ca: SigningCa): Uint8Array[] {
+function extensions(request: IssuanceRequest, profile: CertificateProfile, ca: SigningCa): LeafExtension[] {
   const keyUsage = profile.keyUsage ?? (request.publicKey.type === 'RSA' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature']);
   // RFC 5280 4.2.1.3: at least one bit, and the CA bits only with cA TRUE (never, for a leaf).
   if (keyUsage.length === 0 || keyUsage.some((usage) => usage === 'keyCertSign' || usage === 'cRLSign')) {
     throw new Error(`a leaf certificate profile needs at least one key usage and no CA key usage (got [${keyUsage.join(', ')}])`);
   }
-  const list = [
+  const list: LeafExtension[] = [
     // RFC 5280 4.2.1.9: CA:FALSE is the DEFAULT, so an empty SEQUENCE; critical so no one reads it as a CA.
-    extension(OID.basicConstraints, true, sequence()),
-    extension(OID.keyUsage, true, encodeNamedBits(keyUsage.map((name) => KEY_USAGE_BITS.indexOf(name as (typeof KEY_USAGE_BITS)[number])))),
+    { oid: OID.basicConstraints, critical: true, value: sequence() },
+    { oid: OID.keyUsage, critical: true, value: encodeNamedBits(keyUsage.map((name) => KEY_USAGE_BITS.indexOf(name as (typeof KEY_USAGE_BITS)[number]))) },
   ];
   if (profile.extKeyUsage.length > 0) {
-    list.push(extension(OID.extKeyUsage, false, sequence(...profile.extKeyUsage.map((purpose) => encodeOid(EXT_KEY_USAGE_OIDS[purpose] ?? purpose)))));
+    list.push({ oid: OID.extKeyUsage, critical: false, value: sequence(...profile.extKeyUsage.map((purpose) => encodeOid(EXT_KEY_USAGE_OIDS[purpose] ?? purpose))) });
   }
   list.push(
-    extension(OID.subjectKeyIdentifier, false, encodeOctetString(keyIdentifier(request.publicKey.spki))),
-    extension(OID.authorityKeyIdentifier, false, sequence(encode(contextTag(0, false), ca.subjectKeyIdentifier))),
+    { oid: OID.subjectKeyIdentifier, critical: false, value: encodeOctetString(keyIdentifier(request.publicKey.spki)) },
+    { oid: OID.authorityKeyIdentifier, critical: false, value: sequence(encode(contextTag(0, false), ca.subjectKeyIdentifier)) },
   );
   const generalNames = [
     ...request.names.dnsNames.map((name) => encode(contextTag(2, false), Buffer.from(name, 'latin1'))),
     ...request.names.ipAddresses.map((address) => encode(contextTag(7, false), Uint8Array.from(ipaddr.parse(address).toByteArray()))),
   ];
-  if (generalNames.length > 0) {
-    // RFC 5280 4.2.1.6: with an empty subject the SAN carries the identity and must be critical.
-    const emptySubject = Buffer.compare(request.subject, EMPTY_NAME) === 0;
-    list.push(extension(OID.subjectAltName, emptySubject, sequence(...generalNames)));
-  }
+  // RFC 5280 4.2.1.6: with an empty subject the SAN carries the identity and must be critical.
+  if (generalNames.length > 0) list.push({ oid: OID.subjectAltName, critical: request.subject.length === 0, value: sequence(...generalNames) });
   return list;
 }

@@ -1,4 +1,4 @@
-import type { KeyUsageName } from '../csr/oids';
+import type { KeyUsageName } from '../x509/oids';
 
 /** What an RA puts into every certificate it issues, from its YAML. */
 export interface CertificateProfile {
@@ -10,4 +10,8 @@ export interface CertificateProfile {
   readonly keyUsage?: readonly KeyUsageName[];
   /** extKeyUsage purposes as OIDs. */
   readonly extKeyUsage: readonly string[];
+  /** Subject attribute types (OIDs) issued beside the CN; every other attribute a CSR sends is left out. */
+  readonly subjectAttributes: readonly string[];
+  /** Whether dNSName labels may hold underscores (RFC 1123 host names do not). */
+  readonly allowUnderscores: boolean;
 }

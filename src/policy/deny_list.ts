@@ -8,8 +8,9 @@ interface Entries {
 }
 
 /**
- * A deny list file: public-key SHA-256 fingerprints (hex, colons allowed, optional `sha256:`) and
- * names, one a line, `#` comments. Read at load, then again whenever it changes, so an entry takes
+ * A deny list file: public-key SHA-256 fingerprints (of the canonical SubjectPublicKeyInfo, the
+ * `spki_sha256` the ledger records; hex, colons allowed, optional `sha256:`) and names, one a line,
+ * `#` comments. Read at load, then again whenever it changes, so an entry takes
  * effect without a reload.
  */
 export class DenyList {

@@ -1,6 +1,9 @@
 // Name handling shared by every validator, so that all of them agree on what a name is.
 // Anchor compared names case-sensitively and mis-handled IPs; these rules fix that in one place.
 import ipaddr from 'ipaddr.js';
+import { OID } from '../x509/oids';
+import { EMAIL_ADDRESS } from '../issuance/lint';
+import type { IssuanceNames, SubjectAttribute } from '../types';
 
 /** A DNS name in the form validators compare: lower case, without its one trailing dot. */
 export type NormalizedName = { readonly name: string } | { readonly problem: string };
@@ -90,19 +93,57 @@ export function classifyName(raw: string): Identifier {
   return { kind: 'dns', raw, name: normalized.name, wildcard: isWildcard(normalized.name) };
 }
 
+/** The form a name is issued and compared in: a normalised DNS name, an address in canonical text; an unusable name as sent. */
+export const canonicalName = (identifier: Identifier): string =>
+  identifier.kind === 'dns' ? identifier.name : identifier.kind === 'ip' ? identifier.address.toString() : identifier.raw;
+
+/**
+ * The subjectAltNames a certificate for this request carries: the CN first, then the requested
+ * names, each in the form clients match (RFC 6125 6.4: lower case, no trailing dot), an IP sent as
+ * a dNSName as the iPAddress it is (RFC 5280 4.2.1.6), each once. Validators judge these, so the
+ * names policy checked are the names issued. A name that is neither stays as sent, so validators
+ * refuse it.
+ */
+export function issuanceNames(commonNames: readonly string[], requested: IssuanceNames): IssuanceNames {
+  const dnsNames = new Set<string>();
+  const ipAddresses = new Set<string>();
+  for (const raw of [...commonNames, ...requested.dnsNames, ...requested.ipAddresses]) {
+    const identifier = classifyName(raw);
+    (identifier.kind === 'ip' ? ipAddresses : dnsNames).add(canonicalName(identifier));
+  }
+  return { dnsNames: [...dnsNames], ipAddresses: [...ipAddresses] };
+}
+
+/**
+ * The subject a certificate for this request carries: its CN in issued form (as in the SAN), and the
+ * attributes of the types the RA names (`subject_attributes`); every other attribute is left out, so
+ * nothing reaches a certificate that no validator was configured to judge.
+ */
+export function issuedSubject(attributes: readonly SubjectAttribute[], namedTypes: readonly string[]): SubjectAttribute[] {
+  return attributes.flatMap((attribute) => {
+    if (attribute.type === OID.commonName) return [{ type: attribute.type, value: canonicalName(classifyName(attribute.value)) }];
+    return namedTypes.includes(attribute.type) && attribute.type !== EMAIL_ADDRESS ? [{ type: attribute.type, value: attribute.value }] : [];
+  });
+}
+
 /** Where an identifier came from, for reasons: "common name", "DNS name", "IP address". */
 export interface SourcedIdentifier {
   readonly source: 'common name' | 'DNS name' | 'IP address';
   readonly identifier: Identifier;
 }
 
-/** Every identifier the certificate would carry: the CNs, the DNS and the IP subjectAltNames. */
+/**
+ * Every identifier the certificate would carry: the CNs, the DNS and the IP subjectAltNames. A
+ * subjectAltName that is a CN's issued form is that CN, listed once (as the common name).
+ */
 export function requestIdentifiers(commonNames: readonly string[], names: { readonly dnsNames: readonly string[]; readonly ipAddresses: readonly string[] }): SourcedIdentifier[] {
-  return [
-    ...commonNames.map((raw) => ({ source: 'common name' as const, identifier: classifyName(raw) })),
+  const common = commonNames.map((raw) => ({ source: 'common name' as const, identifier: classifyName(raw) }));
+  const issuedCommonNames = new Set(common.map(({ identifier }) => canonicalName(identifier)));
+  const alternative = [
     ...names.dnsNames.map((raw) => ({ source: 'DNS name' as const, identifier: classifyName(raw) })),
     ...names.ipAddresses.map((raw) => ({ source: 'IP address' as const, identifier: classifyName(raw) })),
   ];
+  return [...common, ...alternative.filter(({ identifier }) => !issuedCommonNames.has(canonicalName(identifier)))];
 }
 
 /** The reasons a domain-list validator gives for one DNS identifier, or none when it is allowed. */

@@ -37,10 +37,11 @@ export async function issue(ra: RegistrationAuthority, ledger: Ledger, request: 
   let decision: Omit<SignDecision, 'outcome'> = { requester: request.requester, ...(typeof request.csr === 'string' ? {} : { csrBytes: request.csr }) };
   try {
     const { csr, outcome } = evaluate(ra, request);
-    decision = { ...decision, csr, names: outcome.names, verdicts: outcome.verdicts };
+    decision = { ...decision, csr, names: outcome.names, subject: outcome.subject, verdicts: outcome.verdicts };
     if (outcome.refusals.length > 0) throw new PolicyRejection(outcome.refusals, outcome.verdicts);
     const profile = request.validityMs === undefined ? ra.profile : { ...ra.profile, validityMs: Math.min(request.validityMs, ra.profile.validityMs) };
-    return await signAndRecord(ledger, context, decision, { subject: csr.subject, publicKey: csr.publicKey, names: outcome.names }, profile, ra.signingCa);
+    // Policy returns the subject and names as they are to be issued: the ones it judged.
+    return await signAndRecord(ledger, context, decision, { subject: outcome.subject, publicKey: csr.publicKey, names: outcome.names }, profile, ra.signingCa);
   } catch (error) {
     await recordFailure(ledger, context, decision, error);
     throw error;
@@ -53,7 +54,7 @@ export async function issue(ra: RegistrationAuthority, ledger: Ledger, request: 
  */
 export async function issueOwnCertificate(ledger: Ledger, ca: SigningCa, request: IssuanceRequest, profile: CertificateProfile): Promise<IssuedCertificate> {
   const context: RequestContext = { ra: '(server)', source: 'local', protocol: 'server-certificate' };
-  const decision = { requester: { user: 'mayfly', groups: [], authentication: '(server certificate)' }, names: request.names };
+  const decision = { requester: { user: 'mayfly', groups: [], authentication: '(server certificate)' }, names: request.names, subject: request.subject };
   try {
     return await signAndRecord(ledger, context, decision, request, profile, ca);
   } catch (error) {

@@ -31,6 +31,11 @@ export class LocalSigner implements Signer {
     this.inline = key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
   }
 
+  /** A signer for a key already in memory (a CA key `mayfly init` has just made). */
+  static fromKey(key: KeyObject): LocalSigner {
+    return new LocalSigner(key);
+  }
+
   static async load(options: LocalSignerOptions): Promise<LocalSigner> {
     const info = await stat(options.keyFile).catch(() => {
       throw new SignerConfigError(`the CA key file ${options.keyFile} cannot be read`);

@@ -1,4 +1,5 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import { keyIdentifier } from '../x509/key_identifier';
 import { readFile } from 'node:fs/promises';
 import { contextTag, readDer, TAG } from '../der';
 import { SignerConfigError, type Signer } from './signer';
@@ -18,6 +19,8 @@ export interface SigningCa {
   readonly subject: Uint8Array;
   /** RFC 5280 4.2.1.2: its subjectKeyIdentifier, which becomes the issued certificate's AKI. */
   readonly subjectKeyIdentifier: Uint8Array;
+  /** The issuing certificate's validity: a leaf lies within it (RFC 5280 6.1.3 (a)(2)). */
+  readonly notBefore: Date;
   readonly notAfter: Date;
   /**
    * The chains this CA signed with before a rotation (`previous_certs`), newest first: served beside
@@ -97,6 +100,7 @@ export async function loadSigningCa(
     chainPem: pems.join(''),
     subject,
     subjectKeyIdentifier,
+    notBefore: new Date(issuing.validFrom),
     notAfter: new Date(issuing.validTo),
     previousChains,
     servedChainPem: [...served].join(''),
@@ -118,7 +122,3 @@ export function readIssuerFields(der: Uint8Array): { subject: Uint8Array; subjec
   return { subject: subject.encoded, subjectKeyIdentifier: keyIdentifier(spki.encoded) };
 }
 
-/** RFC 5280 4.2.1.2 method (1): the SHA-1 of the subjectPublicKey BIT STRING of a SubjectPublicKeyInfo. */
-export function keyIdentifier(spki: Uint8Array): Uint8Array {
-  return createHash('sha1').update(readDer(spki).children()[1].bitString()).digest();
-}

@@ -10,14 +10,17 @@ import { Certificate } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import ipaddr from 'ipaddr.js';
 import { parseCertificationRequest } from '../../src/csr/parse';
-import type { KeyUsageName } from '../../src/csr/oids';
+import type { KeyUsageName } from '../../src/x509/oids';
 import { issueCertificate } from '../../src/issuance/certificate';
+import { dnsNameProblem } from '../../src/issuance/lint';
+import { encodeSubject, NAME_ATTRIBUTES } from '../../src/x509/name';
+import { issuanceNames, issuedSubject } from '../../src/policy/names';
 import type { CaKeyType } from '../../src/issuance/ca_bootstrap';
 import type { CertificateProfile } from '../../src/issuance/profile';
 import { SignerUnavailableError } from '../../src/signers/signer';
-import type { CertificationRequest, IssuanceNames, IssuedCertificate } from '../../src/types';
+import type { CertificationRequest, IssuanceNames, IssuedCertificate, SubjectAttribute } from '../../src/types';
 import { makeCsr } from '../helpers/openssl';
-import { certificateFields, childrenOf, hex, slice, tlv, tlvAt, toHex } from '../unit/support/asn1';
+import { certificateFields, childrenOf, hex, oidText, slice, tlv, tlvAt } from '../unit/support/asn1';
 import { createTestSigningCa, type TestSigningCa } from '../unit/support/ca';
 import { csrParts } from '../unit/support/csr';
 import { buildName, CsrCorpus, dnsName, namedBits, type GeneratedCsr } from './support/csr_corpus';
@@ -39,7 +42,7 @@ const crypto = webcrypto as unknown as Crypto;
 // @peculiar/x509 is typed against the DOM's Crypto; Node's webcrypto is the same API.
 type Crypto = NonNullable<Parameters<typeof x509.X509CertificateGenerator.create>[1]>;
 
-/** RFC 5280 4.2.1.12 key purposes, written out here rather than taken from src/csr/oids.ts. */
+/** RFC 5280 4.2.1.12 key purposes, written out here rather than taken from src/x509/oids.ts. */
 const KEY_PURPOSES: Readonly<Record<string, string>> = {
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
@@ -57,13 +60,14 @@ const SIGNATURE_ALGORITHMS: Readonly<Record<string, { der: string; name: string;
   ed25519: { der: '300506032b6570', name: 'Ed25519' },
 };
 
-const EMPTY_NAME = '3000';
 const hexOf = (bytes: ArrayBuffer | Uint8Array): string => Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString('hex');
 
 /** One issuance: what was asked for and what came back. */
 interface Issuance {
   readonly csr: GeneratedCsr;
   readonly parsed: CertificationRequest;
+  /** The subject policy would hand issuance: the request's attributes of the types Mayfly writes. */
+  readonly subject: readonly SubjectAttribute[];
   readonly names: IssuanceNames;
   readonly profile: CertificateProfile;
   readonly now: Date;
@@ -101,9 +105,36 @@ function randomIp(r: Prng): string {
   return ipaddr.fromByteArray(octets).toString();
 }
 
-/** The names, profile and time of issuance for one request. */
-function plan(r: Prng, parsed: CertificationRequest, openssl: boolean): Pick<Issuance, 'names' | 'profile' | 'now'> {
-  const subjectEmpty = toHex(parsed.subject) === EMPTY_NAME;
+// Every attribute type Mayfly writes into a subject, so the encoder sees them all, and how it writes each (RFC 5280 A.1).
+const WRITTEN_TYPES = Object.values(NAME_ATTRIBUTES).map(({ oid }) => oid).filter((oid) => oid !== NAME_ATTRIBUTES.CN.oid);
+const STRING_TAGS: Readonly<Record<string, number>> = { [NAME_ATTRIBUTES.C.oid]: 0x13, [NAME_ATTRIBUTES.DC.oid]: 0x16 };
+
+/**
+ * The subject and names policy would hand issuance: the first CN and the attributes of the types
+ * Mayfly writes (those its string types can hold), the names normalised with the CN among them and
+ * each a host name (policy refuses the rest with a reason; the lint would refuse them here).
+ */
+function asPolicyWould(parsed: CertificationRequest, requested: IssuanceNames): Pick<Issuance, 'subject' | 'names'> {
+  const commonName = parsed.commonNames.slice(0, 1);
+  const issued = issuanceNames(commonName, requested);
+  const names = { dnsNames: issued.dnsNames.filter((name) => dnsNameProblem(name, true) === undefined), ipAddresses: issued.ipAddresses };
+  const writable = (attribute: SubjectAttribute) => {
+    try {
+      return encodeSubject([attribute]).length > 0;
+    } catch {
+      return false;
+    }
+  };
+  const subject = issuedSubject(parsed.subjectAttributes, WRITTEN_TYPES).filter((attribute, index, all) =>
+    attribute.type === NAME_ATTRIBUTES.CN.oid
+      ? all.findIndex((a) => a.type === attribute.type) === index && attribute.value.length <= 64 && [...names.dnsNames, ...names.ipAddresses].includes(attribute.value)
+      : writable(attribute),
+  );
+  return { subject, names };
+}
+
+/** The subject, names, profile and time of issuance for one request. */
+function plan(r: Prng, parsed: CertificationRequest, openssl: boolean): Pick<Issuance, 'subject' | 'names' | 'profile' | 'now'> {
   const fromRequest = { dnsNames: [...parsed.dnsNames], ipAddresses: [...parsed.ipAddresses] };
   const extra = () => ({
     dnsNames: Array.from({ length: r.int(0, 3) }, () => dnsName(r)),
@@ -117,8 +148,9 @@ function plan(r: Prng, parsed: CertificationRequest, openssl: boolean): Pick<Iss
     const more = extra();
     names = { dnsNames: [...fromRequest.dnsNames, ...more.dnsNames], ipAddresses: [...fromRequest.ipAddresses, ...more.ipAddresses] };
   } else names = extra();
-  // RFC 5280 4.1.2.6: with an empty subject the identity is in the SAN (policy guarantees one).
-  if (subjectEmpty && names.dnsNames.length + names.ipAddresses.length === 0) names = { dnsNames: [dnsName(r)], ipAddresses: [] };
+  let issued = asPolicyWould(parsed, names);
+  // RFC 5280 4.1.2.6 and the profile: the identity is always in the SAN (policy guarantees one).
+  while (issued.names.dnsNames.length + issued.names.ipAddresses.length === 0) issued = asPolicyWould(parsed, { dnsNames: [dnsName(r)], ipAddresses: [] });
 
   // keyCertSign needs cA TRUE (RFC 5280 4.2.1.3), which a leaf never has, and cRLSign a non-empty
   // subject (4.1.2.6): Mayfly does not stop either, so they are edge tests below, not corpus material.
@@ -129,10 +161,12 @@ function plan(r: Prng, parsed: CertificationRequest, openssl: boolean): Pick<Iss
     backdateMs: r.pick([0, SECOND, 5 * MINUTE, HOUR, DAY]),
     ...(keyUsage && keyUsage.length > 0 ? { keyUsage } : {}),
     extKeyUsage: Array.from({ length: r.pick([0, 1, 2, 2, 3, 4]) }, () => r.pick(purposes)),
+    subjectAttributes: WRITTEN_TYPES,
+    allowUnderscores: true,
   };
   // Sub-second parts, so the whole-second rounding of RFC 5280 4.1.2.5 is exercised.
   const now = openssl ? new Date() : new Date(Date.now() - r.int(0, 30) * DAY - r.int(0, DAY - 1));
-  return { names, profile, now };
+  return { ...issued, profile, now };
 }
 
 interface Problem {
@@ -173,17 +207,23 @@ async function problemsOf(issuance: Issuance, ca: CaFacts, caType: CaKeyType, la
   const libraryAlgorithm = certificate.signatureAlgorithm as { name: string; hash?: { name: string } };
   check('signatureAlgorithm (library)', { name: algorithm.name, hash: algorithm.hash }, { name: libraryAlgorithm.name, hash: libraryAlgorithm.hash?.name });
 
-  // RFC 5280 4.1.2.4 / 4.1.2.6: issuer is the CA's subject, subject the request's, byte for byte.
+  // RFC 5280 4.1.2.4 / 4.1.2.6: issuer is the CA's subject byte for byte; the subject, the checked
+  // attributes written afresh, one RDN each, in the string type Mayfly writes for the type.
   check('issuer', ca.subjectDer, raw.issuer.toString('hex'));
   check('issuer (library)', hexOf(ca.certificate.subjectName.toArrayBuffer()), hexOf(certificate.issuerName.toArrayBuffer()));
   check('issuer text (library)', ca.certificate.subject, certificate.issuer);
-  check('subject', request.subject.toString('hex'), raw.subject.toString('hex'));
-  check('subject (library)', hexOf(libraryRequest.subjectName.toArrayBuffer()), hexOf(certificate.subjectName.toArrayBuffer()));
-  check('subject text (library)', libraryRequest.subject, certificate.subject);
+  const subjectRdns = childrenOf(raw.subject, tlvAt(raw.subject, 0)).map((rdn) =>
+    childrenOf(raw.subject, rdn).map((attribute) => {
+      const [type, value] = childrenOf(raw.subject, attribute);
+      return { type: oidText(raw.subject.subarray(type.contentStart, type.end)), tag: value.tag, value: raw.subject.subarray(value.contentStart, value.end).toString('hex') };
+    }),
+  );
+  check('subject', issuance.subject.map((a) => [{ type: a.type, tag: STRING_TAGS[a.type] ?? 0x0c, value: Buffer.from(a.value, 'utf8').toString('hex') }]), subjectRdns);
+  check('subject (library)', issuance.subject.map((a) => a.value), certificate.subjectName.toJSON().flatMap((rdn) => Object.values(rdn).flat()));
 
-  // RFC 5280 4.1.2.5: whole seconds; backdated; never past the issuer's notAfter.
+  // RFC 5280 4.1.2.5: whole seconds; backdated, but not before the issuer; never past the issuer's notAfter.
   const issuedAt = Math.floor(issuance.now.getTime() / 1000) * 1000;
-  check('notBefore', new Date(issuedAt - issuance.profile.backdateMs).toISOString(), certificate.notBefore.toISOString());
+  check('notBefore', new Date(Math.max(issuedAt - issuance.profile.backdateMs, ca.certificate.notBefore.getTime())).toISOString(), certificate.notBefore.toISOString());
   check('notAfter', new Date(Math.min(issuedAt + issuance.profile.validityMs, ca.notAfter)).toISOString(), certificate.notAfter.toISOString());
   check('notBefore (returned)', certificate.notBefore.toISOString(), issuance.issued.notBefore.toISOString());
   check('notAfter (returned)', certificate.notAfter.toISOString(), issuance.issued.notAfter.toISOString());
@@ -192,7 +232,7 @@ async function problemsOf(issuance: Issuance, ca: CaFacts, caType: CaKeyType, la
   check('subjectPublicKeyInfo (library)', hexOf(libraryRequest.publicKey.rawData), hexOf(certificate.publicKey.rawData));
 
   // RFC 5280 4.2: exactly these extensions, in this order, with this criticality.
-  const subjectEmpty = request.subject.toString('hex') === EMPTY_NAME;
+  const subjectEmpty = issuance.subject.length === 0;
   const names = issuance.names;
   const hasNames = names.dnsNames.length + names.ipAddresses.length > 0;
   const purposes = issuance.profile.extKeyUsage.map((purpose) => KEY_PURPOSES[purpose] ?? purpose);
@@ -271,7 +311,8 @@ describe.each(CA_TYPES.map((type, n) => [type, n] as const))('issueCertificate u
   const issuances: Issuance[] = [];
 
   beforeAll(async () => {
-    ca = await createTestSigningCa(caType);
+    // Made 60 days back, so that requests issued up to 30 days ago lie within its validity.
+    ca = await createTestSigningCa(caType, new Date(Date.now() - 60 * DAY));
     facts = caFacts(ca);
     for (let index = n * 10 * PER_CA; issuances.length < PER_CA; index++) {
       const csr = await corpus.generate(index, Prng.forItem(SEED, index));
@@ -285,7 +326,7 @@ describe.each(CA_TYPES.map((type, n) => [type, n] as const))('issueCertificate u
       }
       const openssl = issuances.length % OPENSSL_EVERY === 0;
       const planned = plan(Prng.forItem(SEED ^ 0x1551, index), parsed, openssl);
-      const issued = await issueCertificate({ subject: parsed.subject, publicKey: parsed.publicKey, names: planned.names }, planned.profile, ca.signingCa, planned.now);
+      const issued = await issueCertificate({ subject: planned.subject, publicKey: parsed.publicKey, names: planned.names }, planned.profile, ca.signingCa, planned.now);
       issuances.push({ csr, parsed, ...planned, openssl, issued });
     }
   }, 120_000);
@@ -332,7 +373,7 @@ describe.each(CA_TYPES.map((type, n) => [type, n] as const))('issueCertificate u
     expect(fields).toEqual(expect.arrayContaining(['notAfter', 'subjectAltName', 'signature verifies (library, CA public key)']));
   });
 
-  it('varies what it issues: empty and full profiles, SAN-less and critical-SAN certificates, clamped validity', () => {
+  it('varies what it issues: empty and full profiles, subject attributes and critical-SAN certificates, clamped validity', () => {
     if (PER_CA < 100) return;
     const has = (test: (issuance: Issuance) => boolean) => issuances.some(test);
     expect({
@@ -340,9 +381,9 @@ describe.each(CA_TYPES.map((type, n) => [type, n] as const))('issueCertificate u
       chosenKeyUsage: has((i) => i.profile.keyUsage !== undefined),
       noExtKeyUsage: has((i) => i.profile.extKeyUsage.length === 0),
       customExtKeyUsage: has((i) => i.profile.extKeyUsage.some((p) => /^\d/.test(p))),
-      noSubjectAltName: has((i) => i.names.dnsNames.length + i.names.ipAddresses.length === 0),
+      subjectAttributes: has((i) => i.subject.some((a) => a.type !== NAME_ATTRIBUTES.CN.oid)),
       ipSubjectAltName: has((i) => i.names.ipAddresses.length > 0),
-      emptySubject: has((i) => toHex(i.parsed.subject) === EMPTY_NAME),
+      emptySubject: has((i) => i.subject.length === 0),
       clampedToIssuer: has((i) => i.issued.notAfter.getTime() === facts.notAfter),
       rsaRequester: has((i) => i.parsed.publicKey.type === 'RSA'),
     }).toEqual({
@@ -350,7 +391,7 @@ describe.each(CA_TYPES.map((type, n) => [type, n] as const))('issueCertificate u
       chosenKeyUsage: true,
       noExtKeyUsage: true,
       customExtKeyUsage: true,
-      noSubjectAltName: true,
+      subjectAttributes: true,
       ipSubjectAltName: true,
       emptySubject: true,
       clampedToIssuer: true,
@@ -363,7 +404,7 @@ describe('issueCertificate edges', () => {
   let ca: TestSigningCa;
   let facts: CaFacts;
   let csr: CertificationRequest;
-  const PROFILE: CertificateProfile = { validityMs: DAY, backdateMs: 5 * MINUTE, extKeyUsage: ['serverAuth'] };
+  const PROFILE: CertificateProfile = { validityMs: DAY, backdateMs: 5 * MINUTE, extKeyUsage: ['serverAuth'], subjectAttributes: [NAME_ATTRIBUTES.O.oid], allowUnderscores: false };
 
   beforeAll(async () => {
     ca = await createTestSigningCa('p256');
@@ -373,7 +414,7 @@ describe('issueCertificate edges', () => {
   afterAll(() => ca?.remove());
 
   const issue = (profile: CertificateProfile, names: IssuanceNames = { dnsNames: ['edge.mayfly.test'], ipAddresses: [] }, now?: Date) =>
-    issueCertificate({ subject: csr.subject, publicKey: csr.publicKey, names }, profile, ca.signingCa, now);
+    issueCertificate({ subject: csr.subjectAttributes, publicKey: csr.publicKey, names }, profile, ca.signingCa, now);
 
   it('refuses to sign once the issuing CA has expired (nothing is signed)', async () => {
     await expect(issue(PROFILE, undefined, new Date(facts.notAfter + SECOND))).rejects.toBeInstanceOf(SignerUnavailableError);
@@ -439,7 +480,7 @@ describe('issueCertificate edges', () => {
 
   it('does not assert cRLSign in a certificate with an empty subject (RFC 5280 4.1.2.6: a CRL issuer’s subject MUST be non-empty)', async () => {
     const empty = parseCertificationRequest(makeCsr({ subject: '/', extensions: ['subjectAltName=DNS:crl.mayfly.test'] }).der);
-    const outcome = await issueCertificate({ subject: empty.subject, publicKey: empty.publicKey, names: { dnsNames: ['crl.mayfly.test'], ipAddresses: [] } }, { ...PROFILE, keyUsage: ['digitalSignature', 'cRLSign'] }, ca.signingCa).then(
+    const outcome = await issueCertificate({ subject: empty.subjectAttributes, publicKey: empty.publicKey, names: { dnsNames: ['crl.mayfly.test'], ipAddresses: [] } }, { ...PROFILE, keyUsage: ['digitalSignature', 'cRLSign'] }, ca.signingCa).then(
       (issued) => {
         const certificate = new x509.X509Certificate(issued.der);
         const cRLSign = ((certificate.getExtension(x509.KeyUsagesExtension)?.usages ?? 0) & x509.KeyUsageFlags.cRLSign) !== 0;
@@ -458,7 +499,7 @@ describe('issueCertificate edges', () => {
     const der = tlv(0x30, info, hex('300a06082a8648ce3d040302'), tlv(0x03, Buffer.of(0), sign('sha256', info, key.privateKey)));
     const outcome = await (async () => {
       const request = parseCertificationRequest(der);
-      const issued = await issueCertificate({ subject: request.subject, publicKey: request.publicKey, names: { dnsNames: ['visible.mayfly.test'], ipAddresses: [] } }, PROFILE, ca.signingCa);
+      const issued = await issueCertificate({ subject: request.subjectAttributes, publicKey: request.publicKey, names: { dnsNames: ['visible.mayfly.test'], ipAddresses: [] } }, PROFILE, ca.signingCa);
       const { ok, output } = opensslVerifyBatch([pemOf(issued.der)], ca.rootFile, ca.chainFile);
       return ok[0] ? 'issued, and openssl verify says OK' : `issued, and openssl says: ${output.trim().split('\n').slice(0, 3).join(' | ')}`;
     })().catch((error: Error) => `refused: ${error.message}`);
@@ -478,7 +519,7 @@ describe('issueCertificate edges', () => {
     beforeAll(async () => {
       future = await createTestSigningCa('p256', new Date('2049-12-31T20:00:00Z'));
       for (const c of cases) {
-        issuedAt.push(await issueCertificate({ subject: csr.subject, publicKey: csr.publicKey, names: { dnsNames: ['y2050.mayfly.test'], ipAddresses: [] } }, { validityMs: c.validityMs, backdateMs: c.backdateMs, extKeyUsage: [] }, future.signingCa, new Date(c.now)));
+        issuedAt.push(await issueCertificate({ subject: [], publicKey: csr.publicKey, names: { dnsNames: ['y2050.mayfly.test'], ipAddresses: [] } }, { validityMs: c.validityMs, backdateMs: c.backdateMs, extKeyUsage: [], subjectAttributes: [], allowUnderscores: false }, future.signingCa, new Date(c.now)));
       }
     }, 60_000);
     afterAll(() => future?.remove());

@@ -20,10 +20,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import type { Authenticator, Credentials } from '../../src/auth/authenticator';
-import { DEFAULT_LIMITS, type LimitOptions } from '../../src/http/limits';
+import type { LimitOptions } from '../../src/http/limits';
 import { startServer, type RunningServer } from '../../src/http/server';
 import type { Requester } from '../../src/types';
-import { startTestCa, type TestCa } from '../helpers/mayfly';
+import { startTestCa, TEST_LIMITS, type TestCa } from '../helpers/mayfly';
 import { buildCase, describeRequest, loadContext, type FuzzCase, type FuzzContext } from './cases';
 import { send, type Answer, type Target } from './client';
 import { certificateProblems, judgeCsr, opensslProblem, type Judgement } from './oracle';
@@ -39,10 +39,11 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const OPENSSL_SAMPLE = 24;
 
 /**
- * The server's request-rate limits (1200 a minute per address, 600 per identity) would turn a fuzz
- * run from one address into 429s; they are lifted for this server, and nothing else changes.
+ * The server's front-door limits (rates, caps on unauthenticated requests and credential checks,
+ * back-off) would turn a fuzz run from one address into 429s; they are lifted for this server, and
+ * nothing else changes.
  */
-const FUZZ_LIMITS: LimitOptions = { ...DEFAULT_LIMITS, requestsPerMinutePerIdentity: 0, requestsPerMinutePerSource: 0, authFailuresBeforeBackoff: 1_000_000_000 };
+const FUZZ_LIMITS: LimitOptions = { ...TEST_LIMITS, authFailuresBeforeBackoff: 1_000_000_000, authFailuresPerSourceBeforeBackoff: 1_000_000_000 };
 
 /**
  * Authentication is a pure function of the credentials, and a wrong secret costs a full scrypt

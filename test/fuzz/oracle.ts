@@ -1,14 +1,16 @@
 // The fuzz test's judge of what may be issued, decided without Mayfly's code: @peculiar/x509 parses
 // the request and checks its self-signature (openssl when @peculiar/x509 cannot), and a strict DER
 // walker written here reads the names, key and extensions. The rules are the default RA's, as the
-// README states them: names under .mayfly.test (an IP common name inside 127.0.0.0/8), DNS names
-// only in the subjectAltName, EC P-256/P-384, RSA ≥ 2048 with e = 65537 or Ed25519, nothing a CA
-// would have, no unknown critical extension.
+// README states them: names under .mayfly.test, RFC 1123 host names; the CN (at most 64 characters,
+// a PrintableString or UTF8String) is issued as a subjectAltName too, so it is a DNS name as well
+// (an IP CN would be an iPAddress, which alternative_names refuses); EC P-256/P-384, RSA ≥ 2048 with
+// e = 65537 or Ed25519, nothing a CA would have, no unknown critical extension. The certificate's
+// subject is the CN alone, its dNSNames the CN and the requested names, lower case, each once.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { execFile } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { expectTag, oidText, strictChildren, strictRoot, type StrictTlv } from './tlv';
+import { ECDH, X509Certificate } from 'node:crypto';
+import { expectTag, oidText, strictChildren, strictRoot, tlv, type StrictTlv } from './tlv';
 
 const OID = {
   commonName: '2.5.4.3',
@@ -31,10 +33,11 @@ const ALLOWED_DOMAIN = '.mayfly.test';
 export interface Judgement {
   readonly allowed: boolean;
   readonly reasons: readonly string[];
-  /** The subject Name and SubjectPublicKeyInfo, DER, exactly as in the CSR. */
+  /** The subject Name to issue, DER: the CN alone, in issued form, as a UTF8String. */
   readonly subject?: Buffer;
+  /** The SubjectPublicKeyInfo, DER, in canonical form (a compressed EC point uncompressed). */
   readonly spki?: Buffer;
-  /** Every dNSName of every subjectAltName extension, in order, as sent. */
+  /** The dNSNames to issue: the CN, then every requested one, lower case, without a trailing dot, each once. */
   readonly dnsNames: readonly string[];
   /** How the signature was checked: '@peculiar/x509' or 'openssl'. */
   readonly verifiedBy?: string;
@@ -145,7 +148,38 @@ function readCsr(der: Buffer): CsrStructure {
     if (problem) problems.push(`common name ${JSON.stringify(cn)}: ${problem}`);
   }
   if (subjectInfo.commonNames.length === 0 && dnsNames.length === 0) problems.push('neither a common name nor a dNSName');
-  return { subject: subject.encoded, spki: spki.encoded, dnsNames, problems };
+  const issuedForm = (name: string) => name.toLowerCase().replace(/\.$/, '');
+  const commonName = subjectInfo.commonNames.slice(0, 1).map(issuedForm);
+  return { subject: issuedSubject(commonName[0]), spki: canonicalSpki(spki), dnsNames: [...new Set([...commonName, ...dnsNames.map(issuedForm)])], problems };
+}
+
+/** RFC 5280 4.1.2.4: the Name of one CN as a UTF8String (at most 64 characters, so short lengths), or the empty Name. */
+function issuedSubject(commonName: string | undefined): Buffer {
+  if (commonName === undefined) return Buffer.of(0x30, 0x00);
+  const value = Buffer.from(commonName, 'utf8');
+  const attribute = Buffer.concat([Buffer.of(0x30, 7 + value.length, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, value.length), value]);
+  const rdn = Buffer.concat([Buffer.of(0x31, attribute.length), attribute]);
+  return Buffer.concat([Buffer.of(0x30, rdn.length), rdn]);
+}
+
+const NODE_CURVES: Readonly<Record<string, string>> = { [OID.p256]: 'prime256v1', [OID.p384]: 'secp384r1', '1.3.132.0.35': 'secp521r1', '1.3.132.0.10': 'secp256k1' };
+
+/**
+ * The SPKI a certificate must carry for this key: as sent, except that a compressed EC point is
+ * uncompressed (RFC 5480 2.2), here by OpenSSL's ECDH.convertKey rather than Mayfly's code.
+ */
+export function canonicalSpki(spki: StrictTlv): Buffer {
+  try {
+    const [algorithm, key] = strictChildren(spki);
+    const [oid, curve] = strictChildren(algorithm);
+    const point = key.content.subarray(1);
+    const name = oidText(oid) === OID.ecPublicKey && curve?.tag === 0x06 ? NODE_CURVES[oidText(curve)] : undefined;
+    if (!name || (point[0] !== 0x02 && point[0] !== 0x03)) return spki.encoded;
+    const uncompressed = ECDH.convertKey(point, name, undefined, undefined, 'uncompressed') as Buffer;
+    return tlv(0x30, algorithm.encoded, tlv(0x03, Buffer.of(0), uncompressed));
+  } catch {
+    return spki.encoded;
+  }
 }
 
 // RFC 5280 4.1.2.4: Name ::= SEQUENCE OF SET OF AttributeTypeAndValue
@@ -160,6 +194,9 @@ function readSubject(name: StrictTlv): { commonNames: string[]; problems: string
       const text = directoryString(value);
       if (text === undefined) problems.push(`a common name of tag 0x${value.tag.toString(16)} that is not a readable string`);
       else commonNames.push(text);
+      // RFC 5280 4.1.2.6 / CA/B BR 7.1.4.2: a CN only as a PrintableString or UTF8String; ub-common-name 64.
+      if (value.tag !== 0x0c && value.tag !== 0x13) problems.push(`a common name of tag 0x${value.tag.toString(16)} (only PrintableString and UTF8String)`);
+      if (text !== undefined && [...text].length > 64) problems.push('a common name over 64 characters');
     }
   }
   return { commonNames, problems };
@@ -198,7 +235,8 @@ function directoryString(node: StrictTlv): string | undefined {
   }
 }
 
-function keyProblems(spki: StrictTlv): string[] {
+/** Why the default RA's public_key validator (P-256/P-384, RSA ≥ 2048 with e = 65537, Ed25519) refuses this key. */
+export function keyProblems(spki: StrictTlv): string[] {
   const [algorithm, key, ...extra] = strictChildren(spki);
   if (!key || extra.length > 0) return ['a malformed SubjectPublicKeyInfo'];
   const [oid, parameters] = strictChildren(expectTag(algorithm, 0x30, 'AlgorithmIdentifier'));
@@ -219,9 +257,13 @@ function keyProblems(spki: StrictTlv): string[] {
     }
     case OID.ecPublicKey: {
       const curve = parameters && parameters.tag === 0x06 ? oidText(parameters) : undefined;
-      if (curve === OID.p256) return keyBytes.length === 65 || keyBytes.length === 33 ? [] : ['a P-256 point of the wrong size'];
-      if (curve === OID.p384) return keyBytes.length === 97 || keyBytes.length === 49 ? [] : ['a P-384 point of the wrong size'];
-      return [`EC curve ${curve ?? '(not a named curve)'}`];
+      const coordinate = curve === OID.p256 ? 32 : curve === OID.p384 ? 48 : undefined;
+      if (!coordinate) return [`EC curve ${curve ?? '(not a named curve)'}`];
+      // RFC 5480 2.2: uncompressed (04) or compressed (02/03); never infinity or hybrid (06/07).
+      const form = keyBytes[0];
+      if (form === 0x04) return keyBytes.length === 1 + 2 * coordinate ? [] : ['an uncompressed point of the wrong size'];
+      if (form === 0x02 || form === 0x03) return keyBytes.length === 1 + coordinate ? [] : ['a compressed point of the wrong size'];
+      return [`EC point form ${form}`];
     }
     case OID.ed25519:
       return parameters === undefined && keyBytes.length === 32 ? [] : ['a malformed Ed25519 key'];
@@ -300,7 +342,8 @@ export function dnsNameProblem(raw: string): string | undefined {
   if (name.length > 253) return 'longer than 253';
   const labels = name.split('.');
   if (labels.some((label) => label.length === 0 || label.length > 63)) return 'an empty or over-long label';
-  if (labels.some((label) => !/^[a-z0-9_-]+$/.test(label))) return 'a character outside [a-z0-9_-] (wildcards are not allowed)';
+  // RFC 1123 2.1: letters, digits and inner hyphens; no underscores unless the RA allows them.
+  if (labels.some((label) => !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(label))) return 'a label that is not letters, digits and inner hyphens (wildcards are not allowed)';
   if (!name.endsWith(ALLOWED_DOMAIN) || labels.length < 3) return `not under ${ALLOWED_DOMAIN}`;
   return undefined;
 }
@@ -308,7 +351,8 @@ export function dnsNameProblem(raw: string): string | undefined {
 /** Why a common name is not allowed: an IP must be in 127.0.0.0/8; anything else is a DNS name. */
 export function commonNameProblem(cn: string): string | undefined {
   const address = ipAddressBytes(cn);
-  if (address) return address.length === 4 && address[0] === 127 ? undefined : 'an IP address outside 127.0.0.0/8';
+  // Issued as an iPAddress subjectAltName, which the default RA's alternative_names refuses.
+  if (address) return 'an IP address, which the default RA issues only as an iPAddress subjectAltName and does not allow';
   return dnsNameProblem(cn);
 }
 
@@ -374,7 +418,7 @@ export function certificateProblems(pem: string, judgement: Judgement, issuer: X
     const offset = fields[0].tag === 0xa0 ? 1 : 0;
     const subject = fields[offset + 4];
     const spki = fields[offset + 5];
-    if (judgement.subject && !subject.encoded.equals(judgement.subject)) problems.push(`the subject ${subject.encoded.toString('hex')} is not the CSR's ${judgement.subject.toString('hex')}`);
+    if (judgement.subject && !subject.encoded.equals(judgement.subject)) problems.push(`the subject ${subject.encoded.toString('hex')} is not ${judgement.subject.toString('hex')}, the CSR's CN alone`);
     if (judgement.spki && !spki.encoded.equals(judgement.spki)) problems.push("the public key is not the CSR's");
     const extensions = fields.find((f) => f.tag === 0xa3);
     const dnsNames: string[] = [];
@@ -392,7 +436,7 @@ export function certificateProblems(pem: string, judgement: Judgement, issuer: X
         problems.push(...keyUsageProblems(value).map((usage) => `the certificate has keyUsage ${usage}`));
       }
     }
-    if (dnsNames.join('\n') !== judgement.dnsNames.join('\n')) problems.push(`the certificate's dNSNames ${JSON.stringify(dnsNames)} are not the CSR's ${JSON.stringify(judgement.dnsNames)}`);
+    if (dnsNames.join('\n') !== judgement.dnsNames.join('\n')) problems.push(`the certificate's dNSNames ${JSON.stringify(dnsNames)} are not the CSR's, normalised, ${JSON.stringify(judgement.dnsNames)}`);
     if (otherNames.length > 0) problems.push(`the certificate has subjectAltNames the CSR could not be allowed: ${otherNames.join(', ')}`);
   } catch (error) {
     problems.push(`the certificate's DER is malformed: ${(error as Error).message}`);

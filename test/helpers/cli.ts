@@ -1,6 +1,7 @@
 // The real `mayfly` command, run from the compiled dist/ as a user would run it.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
@@ -81,4 +82,34 @@ export async function serveCli(args: readonly string[], options: { env?: NodeJS.
 export function servePlainHttp(configFile: string): void {
   const yaml = readFileSync(configFile, 'utf8');
   writeFileSync(configFile, yaml.replace(/^server:\n/m, 'server:\n  tls: off\n'), { mode: 0o600 });
+}
+
+export interface InitialisedServer {
+  readonly serving: ServingCli;
+  /** The deployer's secret from dev-credentials. */
+  readonly secret: string;
+  /** Stops the server and removes its data folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `mayfly init` into a temp folder, plain HTTP, the config edited by `editConfig`, then `mayfly serve
+ * --workers N` in a child process: a crash there is the server's, not the test worker's.
+ */
+export async function serveFreshWorkers(workers: number, editConfig: (yaml: string) => string = (yaml) => yaml): Promise<InitialisedServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'mayfly-workers-'));
+  if (runCli(['init', '--dir', dir]).status !== 0) throw new Error('mayfly init failed');
+  const configFile = join(dir, 'mayfly.yaml');
+  servePlainHttp(configFile);
+  writeFileSync(configFile, editConfig(readFileSync(configFile, 'utf8')), { mode: 0o600 });
+  const secret = /^secret=(.*)$/m.exec(readFileSync(join(dir, 'dev-credentials'), 'utf8'))![1];
+  const serving = await serveCli(['--config', configFile, '--listen', '127.0.0.1:0', '--workers', String(workers)]);
+  return {
+    serving,
+    secret,
+    async stop() {
+      await serving.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initDataDir } from '../../src/cli/init';
 import { disabledLedger, type Ledger } from '../../src/audit/ledger';
-import { SqliteAuditStore } from '../../src/audit/sqlite_store';
-import { SqliteAcmeStore } from '../../src/acme/sqlite_store';
+import type { AuditReader } from '../../src/audit/store';
+import { openAcmeStore } from '../../src/config/acme_store';
 import { assembleRuntime, type Runtime } from '../../src/config/assemble';
-import { openLedger } from '../../src/config/ledger';
-import { loadConfig } from '../../src/config/load';
+import { openAuditReader, openLedger } from '../../src/config/ledger';
+import { configPath, loadConfig } from '../../src/config/load';
 import { DEFAULT_LIMITS, type LimitOptions } from '../../src/http/limits';
 import { startServer, type RunningServer } from '../../src/http/server';
 import { issueServerCertificate, serverNames } from '../../src/http/server_certificate';
@@ -28,6 +28,10 @@ export interface TestCa {
   /** The audit ledger, when started with `audit: true`. */
   readonly ledger?: Ledger;
   readonly auditDatabase: string;
+  /** What a `mayfly` command run against this CA's config needs in its environment (the ledger's URL). */
+  readonly cliEnv: NodeJS.ProcessEnv;
+  /** Reads the ledger from whichever store the CA writes (close it after use). */
+  openAuditReader(): Promise<AuditReader>;
   stop(): Promise<void>;
 }
 
@@ -36,8 +40,10 @@ export interface TestCaOptions {
   /** Rewrites the generated mayfly.yaml before it is loaded; `dir` is the data folder. */
   readonly editConfig?: (yaml: string, dir: string) => string;
   readonly bodyLimit?: number;
-  /** Record every decision in the config's audit ledger (audit.db in the data folder). */
+  /** Record every decision in the config's audit ledger (`auditDatabase`: audit.db in the data folder unless the config says otherwise). */
   readonly audit?: boolean;
+  /** With `audit`: the ledger in this PostgreSQL database (test/helpers/postgres.ts) instead of SQLite. */
+  readonly auditPostgresUrl?: string;
   /** Serve HTTPS with a server certificate from the first signing CA (clients trust `rootFile`). */
   readonly tls?: boolean;
   readonly limits?: Partial<LimitOptions>;
@@ -48,21 +54,36 @@ export interface TestCaOptions {
 
 /**
  * Tests send many requests, and many deliberately bad ones, from 127.0.0.1 to one server: the rate
- * limits and the authentication back-off are lifted unless a test sets them (test/integration/limits.test.ts).
+ * limits, the caps on unauthenticated requests and credential checks, and the authentication back-off
+ * are lifted unless a test sets them (test/integration/limits.test.ts, front_door.test.ts).
  */
-const TEST_LIMITS: LimitOptions = { ...DEFAULT_LIMITS, requestsPerMinutePerIdentity: 0, requestsPerMinutePerSource: 0, authFailuresBeforeBackoff: 1_000_000 };
+export const TEST_LIMITS: LimitOptions = {
+  ...DEFAULT_LIMITS,
+  requestsPerMinutePerIdentity: 0,
+  requestsPerMinutePerSource: 0,
+  authFailuresBeforeBackoff: 1_000_000,
+  authFailuresPerSourceBeforeBackoff: 1_000_000,
+  maxUnauthenticatedPerSource: 1_000_000,
+  maxCredentialChecksPerSource: 1_000_000,
+  maxCredentialChecks: 1_000_000,
+};
+
+const AUDIT_URL_ENV = 'MAYFLY_TEST_AUDIT_URL';
 
 /** `mayfly init` into a temp folder, then load, assemble and serve it on 127.0.0.1:0. */
 export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> {
   const dir = mkdtempSync(join(tmpdir(), 'mayfly-ca-'));
   const created = await initDataDir(dir, options.keyType ?? 'p256');
   if (options.editConfig) writeFileSync(created.configFile, options.editConfig(readFileSync(created.configFile, 'utf8'), dir), { mode: 0o600 });
+  const cliEnv = options.auditPostgresUrl ? { [AUDIT_URL_ENV]: options.auditPostgresUrl } : {};
+  const env = { ...process.env, ...cliEnv };
+  if (options.auditPostgresUrl) writeFileSync(created.configFile, `${readFileSync(created.configFile, 'utf8')}\naudit:\n  store: postgres\n  url_env: ${AUDIT_URL_ENV}\n`, { mode: 0o600 });
   const config = await loadConfig(created.configFile, new ValidatorRegistry());
   const runtime = await assembleRuntime(config);
-  const ledger = options.audit ? await openLedger(config) : undefined;
-  const auditDatabase = join(dir, 'audit.db');
-  const auditReader = ledger ? new SqliteAuditStore(auditDatabase, { readonly: true }) : undefined;
-  const acmeStore = options.acme ? new SqliteAcmeStore(join(dir, 'acme.db')) : undefined;
+  const ledger = options.audit ? await openLedger(config, undefined, env) : undefined;
+  const auditDatabase = configPath(config, config.document.audit.database);
+  const auditReader = ledger ? await openAuditReader(config, { offThread: false }, env) : undefined;
+  const acmeStore = options.acme ? await openAcmeStore(config, env) : undefined;
   const tls = options.tls ? await issueServerCertificate([...runtime.signingCas.values()][0], serverNames('127.0.0.1', []), ledger ?? disabledLedger) : undefined;
   const server = await startServer(
     {
@@ -89,10 +110,12 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
     url: server.url,
     ...(ledger ? { ledger } : {}),
     auditDatabase,
+    cliEnv,
+    openAuditReader: () => openAuditReader(config, { offThread: false }, env),
     async stop() {
       await server.close();
       await ledger?.close();
-      auditReader?.close();
+      await auditReader?.close();
       await acmeStore?.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -9,6 +9,7 @@ import { SqliteAuditStore } from '../../src/audit/sqlite_store';
 import { serveCli, type ServingCli } from '../helpers/cli';
 import { postForm, startTestCa, type TestCa } from '../helpers/mayfly';
 import { makeCsr } from '../helpers/openssl';
+import { generateKey, makeCsrWithKey } from '../unit/support/csr';
 import { basicAuth } from './support';
 
 async function events(database: string): Promise<AuditEvent[]> {
@@ -84,5 +85,32 @@ describe('each door records its protocol', () => {
       ['sign', 'refused', 'json'],
       ['auth', 'refused', 'anchor-form'],
     ]);
+  });
+
+  it('records the subject as issued, and what the CSR asked for beside it', async () => {
+    const csr = makeCsr({ subject: '/CN=subject.mayfly.test/O=system:masters', extensions: ['subjectAltName=DNS:subject.mayfly.test'] });
+    expect((await postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret: ca.secret, encoding: 'pem', csr: csr.pem })).status).toBe(200);
+    const issued = (await events(ca.auditDatabase)).find((event) => event.dns_names?.includes('subject.mayfly.test'));
+    expect(issued).toMatchObject({ outcome: 'issued', subject: 'CN=subject.mayfly.test', requested_subject: 'CN=subject.mayfly.test, O=system:masters' });
+  });
+});
+
+describe('a key the deny list could not recognise is never issued', () => {
+  let ca: TestCa;
+  beforeAll(async () => {
+    // An RA without a public_key validator: only the always-on key_form stands in the way.
+    ca = await startTestCa({ editConfig: (yaml) => yaml.replace(/ {6}- public_key:\n( {10}.*\n)+/, '') });
+  });
+  afterAll(() => ca.stop());
+
+  it('refuses an id-RSASSA-PSS key (one RSA key, endless fingerprints) and issues the same key as rsaEncryption', async () => {
+    expect(ca.runtime.registrationAuthorities.get('default')!.policy.validators.map((v) => v.validator.name)).not.toContain('public_key');
+    const keyPem = generateKey('rsaPss2048');
+    const pss = makeCsrWithKey({ keyPem, subject: '/CN=pss.mayfly.test' });
+    const refused = await postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret: ca.secret, encoding: 'pem', csr: pss.pem }, { Accept: 'application/json' });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { reasons: { validator: string }[] }).reasons.map((r) => r.validator)).toEqual(['key_form']);
+    const rsa = makeCsrWithKey({ keyPem: generateKey('rsa2048'), subject: '/CN=rsa.mayfly.test' });
+    expect((await postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret: ca.secret, encoding: 'pem', csr: rsa.pem })).status).toBe(200);
   });
 });

@@ -38,7 +38,11 @@ const POLICY_CASES: readonly ErrorCase[] = [
     status: 403,
     error: 'policy_refused',
     message: REFUSED,
-    reasons: [{ validator: 'common_name', reason: /'www\.example\.com'.*allowed domains \[\.mayfly\.test\]/ }],
+    // The CN is issued as a subjectAltName too, so alternative_names judges it as well.
+    reasons: [
+      { validator: 'common_name', reason: /'www\.example\.com'.*allowed domains \[\.mayfly\.test\]/ },
+      { validator: 'alternative_names', reason: /'www\.example\.com'.*allowed domains \[\.mayfly\.test\]/ },
+    ],
     send: h.refused({ subject: '/CN=www.example.com' }),
   },
   {
@@ -77,6 +81,7 @@ const POLICY_CASES: readonly ErrorCase[] = [
       { validator: 'ca_status', reason: /keyCertSign/ },
       { validator: 'critical_extensions', reason: /1\.2\.3\.4/ },
       { validator: 'common_name', reason: /'www\.example\.com'/ },
+      { validator: 'alternative_names', reason: /'www\.example\.com'/ },
       { validator: 'alternative_names', reason: /'evil\.example\.net'/ },
       { validator: 'public_key', reason: /1024 bits/ },
     ],

@@ -112,8 +112,10 @@ describe('sign request formats', () => {
     expect(json.not_after).toBe(new Date(issued.node.validTo).toISOString());
     expect(json.not_before).toBe(issued.peculiar.notBefore.toISOString());
     expect(json.not_after).toBe(issued.peculiar.notAfter.toISOString());
-    expect(Date.parse(json.not_before as string)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 - 5 * 60_000);
-    expect(Date.parse(json.not_before as string)).toBeLessThanOrEqual(after - 5 * 60_000);
+    // Backdated 5 minutes, but never to before the issuing CA (which `mayfly init` started a minute ago).
+    const caNotBefore = Date.parse(new X509Certificate(readFileSync(ca.chainFile)).validFrom);
+    expect(Date.parse(json.not_before as string)).toBeGreaterThanOrEqual(Math.max(Math.floor(before / 1000) * 1000 - 5 * 60_000, caNotBefore));
+    expect(Date.parse(json.not_before as string)).toBeLessThanOrEqual(Math.max(after - 5 * 60_000, caNotBefore));
 
     // chain: what GET /v1/ca/default serves, the issuing certificate first, which issued the leaf
     expect(Array.isArray(json.chain)).toBe(true);

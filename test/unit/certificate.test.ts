@@ -5,6 +5,7 @@ import { parseCertificationRequest } from '../../src/csr/parse';
 import { createCaHierarchy, type CaKeyType } from '../../src/issuance/ca_bootstrap';
 import { issueCertificate, type IssuanceRequest } from '../../src/issuance/certificate';
 import type { CertificateProfile } from '../../src/issuance/profile';
+import { CertificateLintError } from '../../src/issuance/lint';
 import { LocalSigner } from '../../src/signers/local';
 import { SignerUnavailableError } from '../../src/signers/signer';
 import { loadSigningCa } from '../../src/signers/signing_ca';
@@ -14,13 +15,14 @@ import { certificateFields, childrenOf, tlvAt, toHex } from './support/asn1';
 import { createTestSigningCa, type TestSigningCa } from './support/ca';
 
 const HOUR = 3_600_000;
-const PROFILE: CertificateProfile = { validityMs: 24 * HOUR, backdateMs: 5 * 60_000, extKeyUsage: ['serverAuth', 'clientAuth'] };
+const ORGANIZATION = '2.5.4.10';
+const PROFILE: CertificateProfile = { validityMs: 24 * HOUR, backdateMs: 5 * 60_000, extKeyUsage: ['serverAuth', 'clientAuth'], subjectAttributes: [ORGANIZATION], allowUnderscores: false };
 
 const pemOf = (der: Uint8Array): string => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
 
 function issuanceRequest(options: CsrOptions = {}, names?: IssuanceNames): IssuanceRequest {
   const csr = parseCertificationRequest(makeCsr(options).der);
-  return { subject: csr.subject, publicKey: csr.publicKey, names: names ?? { dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses } };
+  return { subject: csr.subjectAttributes, publicKey: csr.publicKey, names: names ?? { dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses } };
 }
 
 /** RFC 5280 4.2.1.2 (1): SHA-1 of the subjectPublicKey BIT STRING value, computed here from the SPKI. */
@@ -69,8 +71,14 @@ describe('issueCertificate under a P-256 issuing CA', () => {
       expect(text).toContain('Version: 3 (0x2)');
     });
 
-    it('copies the subject Name DER from the request unchanged', () => {
-      expect(certificateFields(issued.der).subject.toString('hex')).toBe(toHex(request.subject));
+    it('encodes the subject afresh from the checked attributes, one RDN each, as UTF8Strings', () => {
+      const utf8 = (text: string) => `0c${text.length.toString(16).padStart(2, '0')}${Buffer.from(text).toString('hex')}`;
+      const rdn = (oid: string, text: string) => {
+        const attribute = `30${((oid.length + utf8(text).length) / 2).toString(16).padStart(2, '0')}${oid}${utf8(text)}`;
+        return `31${(attribute.length / 2).toString(16).padStart(2, '0')}${attribute}`;
+      };
+      const rdns = rdn('0603550403', 'svc.mayfly.test') + rdn('060355040a', 'Acme');
+      expect(certificateFields(issued.der).subject.toString('hex')).toBe(`30${(rdns.length / 2).toString(16)}${rdns}`);
       expect(certificate.subject).toBe('CN=svc.mayfly.test\nO=Acme');
     });
 
@@ -91,9 +99,11 @@ describe('issueCertificate under a P-256 issuing CA', () => {
       expect(text).toContain('Signature Algorithm: ecdsa-with-SHA256');
     });
 
-    it('is valid from the second of issue minus the backdate, for the profile’s validity', () => {
+    it('is valid from the second of issue minus the backdate, but not before the issuing CA, for the profile’s validity', () => {
       const issuedAt = Math.floor(now.getTime() / 1000) * 1000;
-      expect(issued.notBefore.getTime()).toBe(issuedAt - 5 * 60_000);
+      // createTestSigningCa's issuing CA starts a minute before it was made: the backdate stops there.
+      expect(issued.notBefore.getTime()).toBe(Math.max(issuedAt - 5 * 60_000, ca.signingCa.notBefore.getTime()));
+      expect(issued.notBefore.getTime()).toBe(Date.parse(new X509Certificate(ca.hierarchy.intermediate.certificate).validFrom));
       expect(issued.notAfter.getTime()).toBe(issuedAt + 24 * HOUR);
       expect(Date.parse(certificate.validFrom)).toBe(issued.notBefore.getTime());
       expect(Date.parse(certificate.validTo)).toBe(issued.notAfter.getTime());
@@ -198,12 +208,16 @@ describe('issueCertificate under a P-256 issuing CA', () => {
   });
 
   it('refuses an empty subject without names, which RFC 5280 4.1.2.6 forbids', async () => {
-    await expect(issue(issuanceRequest({ subject: '/', extensions: [] }))).rejects.toThrow();
+    await expect(issue(issuanceRequest({ subject: '/', extensions: [] }))).rejects.toThrow(CertificateLintError);
   });
 
-  it('leaves the subjectAltName out when there are no names', async () => {
-    const issued = await issue(issuanceRequest({ extensions: [] }));
-    expect(certificateFields(issued.der).extensions.map((e) => e.oid)).not.toContain('2.5.29.17');
+  it('refuses to sign a leaf without a subjectAltName, or whose CN is not among them (lint)', async () => {
+    const sign = jest.spyOn(ca.signingCa.signer, 'sign');
+    await expect(issue(issuanceRequest({ extensions: [] }))).rejects.toThrow(
+      "the certificate would break the profile, so nothing was signed: the common name 'svc.mayfly.test' is not among the subjectAltNames; the subjectAltName would be empty; subjectAltName is missing",
+    );
+    expect(sign).not.toHaveBeenCalled();
+    sign.mockRestore();
   });
 
   it('issues the names it is given, not the CSR’s own', async () => {
@@ -213,7 +227,7 @@ describe('issueCertificate under a P-256 issuing CA', () => {
 
   it('writes IPv6 and IPv4-mapped IPv6 addresses as 16 octets, as the request had them', async () => {
     const csr = parseCertificationRequest(makeCsr({ extensions: ['subjectAltName=IP:2001:db8::1,IP:::ffff:127.0.0.1,IP:10.0.0.1'] }).der);
-    const issued = await issue({ subject: csr.subject, publicKey: csr.publicKey, names: { dnsNames: [], ipAddresses: csr.ipAddresses } });
+    const issued = await issue({ subject: [], publicKey: csr.publicKey, names: { dnsNames: [], ipAddresses: csr.ipAddresses } });
     const san = certificateFields(issued.der).extensions.find((e) => e.oid === '2.5.29.17');
     expect(san?.value).toBe('302a' + '871020010db8000000000000000000000001' + '871000000000000000000000ffff7f000001' + '87040a000001');
   });

@@ -193,3 +193,25 @@ describe('parseConfig: every problem names file, line, column and key', () => {
     });
   });
 });
+
+describe('parseConfig: subject_attributes and allow_underscores', () => {
+  it('reads an RA that names O, with a subject_attributes validator listing its values', () => {
+    const config = parseConfig(FILE, edited({ 17: ['    valid_hours: 24', '    subject_attributes: [O]', '    allow_underscores: true'], 18: ['    validators:', '      - subject_attributes: { O: [web, db] }'] }), new ValidatorRegistry());
+    expect(config.document.registration_authority.default).toMatchObject({ subject_attributes: ['O'], allow_underscores: true });
+  });
+
+  it('defaults to no attribute beside the CN and no underscores', () => {
+    expect(parseConfig(FILE, edited({}), new ValidatorRegistry()).document.registration_authority.default).toMatchObject({ subject_attributes: [], allow_underscores: false });
+  });
+
+  it('refuses a named attribute no subject_attributes validator decides, and a listed one the RA does not issue', () => {
+    expect(problemsOf(edited({ 17: ['    valid_hours: 24', '    subject_attributes: [O, OU]'], 18: ['    validators:', '      - subject_attributes: { O: [web], C: [DE] }'] }))).toEqual([
+      at(18, 29, 'registration_authority.default.subject_attributes[1]', 'OU is issued only with its allowed values: add a subject_attributes validator, e.g. - subject_attributes: { OU: [...] }'),
+      at(20, 44, 'registration_authority.default.validators[0].subject_attributes.C', "C is not issued: name it in the RA's subject_attributes, or leave it out here"),
+    ]);
+  });
+
+  it('refuses emailAddress and other types Mayfly does not issue', () => {
+    expect(problemsOf(edited({ 17: ['    valid_hours: 24', '    subject_attributes: [emailAddress]'] }))[0]).toMatchObject({ line: 18, key: 'registration_authority.default.subject_attributes[0]' });
+  });
+});

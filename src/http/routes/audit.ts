@@ -1,29 +1,36 @@
 import type { Request, Response } from 'express';
+import { z } from 'zod';
 import type { AuditEvent } from '../../audit/record';
 import type { AuditQuery, AuditReader } from '../../audit/store';
 import type { Runtime } from '../../config/assemble';
 import { authenticationFailed, HttpError } from '../errors';
-import type { RequestLimits } from '../limits';
-import { headerCredentials } from '../sign_request';
+import type { Admission } from '../limits';
+import { claimedIdentity, headerCredentials } from '../sign_request';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 const OUTCOMES = new Set(['issued', 'refused', 'error']);
+/**
+ * RFC 3339 5.6: a full-date, or a date-time with its offset. Date.parse takes much else (99999-01-01,
+ * 'Jan 1 99999'), whose ISO text (+099999-...) sorts before every record's time.
+ */
+const RFC3339_TIME = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
 /** GET /v1/audit: the ledger, filtered and paginated, for requesters in an audit admin group. */
-export async function listAudit(runtime: Runtime, store: AuditReader | undefined, limits: RequestLimits, request: Request, response: Response): Promise<void> {
+export async function listAudit(runtime: Runtime, store: AuditReader | undefined, admission: Admission, request: Request, response: Response): Promise<void> {
   const credentials = headerCredentials(request);
-  let admin: boolean | undefined;
-  for (const entry of runtime.authenticators) {
-    const requester = await entry.authenticator.authenticate(credentials);
-    if (!requester) continue;
-    admin = requester.groups.some((group) => entry.auditAdminGroups.includes(group));
-    if (admin) break;
-  }
-  if (admin === undefined) {
-    await limits.authenticationFailed(request.ip ?? '');
-    throw authenticationFailed();
-  }
+  // Under the same caps and back-off as a sign request: every authenticator tried may run a scrypt.
+  const admin = await admission.authenticate(claimedIdentity(credentials), async () => {
+    let authenticated: boolean | undefined;
+    for (const entry of runtime.authenticators) {
+      const requester = await entry.authenticator.authenticate(credentials);
+      if (!requester) continue;
+      authenticated = requester.groups.some((group) => entry.auditAdminGroups.includes(group));
+      if (authenticated) break;
+    }
+    return authenticated;
+  }, runtime.authenticators.some((entry) => entry.authenticator.costly?.(credentials) ?? true));
+  if (admin === undefined) throw authenticationFailed();
   if (!admin) throw new HttpError(403, 'forbidden', 'reading the audit ledger needs an audit admin group');
   if (!store) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');
   const query = auditQuery(request.query as Record<string, unknown>);
@@ -44,9 +51,12 @@ function auditQuery(params: Record<string, unknown>): AuditQuery {
   const time = (name: string): string | undefined => {
     const value = text(name);
     if (value === undefined) return undefined;
-    const parsed = Date.parse(value);
-    if (Number.isNaN(parsed)) throw new HttpError(400, 'bad_query', `the ${name} parameter is not a date or time`);
-    return new Date(parsed).toISOString();
+    // The records' times are compared as ISO 8601 text, which sorts only within years 0000-9999.
+    const iso = RFC3339_TIME.safeParse(value).success ? new Date(Date.parse(value)).toISOString() : undefined;
+    if (iso === undefined || !/^\d{4}-/.test(iso)) {
+      throw new HttpError(400, 'bad_query', `the ${name} parameter is not an RFC 3339 date (2026-01-31) or time with offset (2026-01-31T12:00:00Z) within the years 0000-9999`);
+    }
+    return iso;
   };
   const outcome = text('outcome');
   if (outcome !== undefined && !OUTCOMES.has(outcome)) throw new HttpError(400, 'bad_query', 'outcome must be issued, refused or error');

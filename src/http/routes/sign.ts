@@ -6,28 +6,29 @@ import { PolicyRejection } from '../../policy/rejection';
 import { issue } from '../../ra/issue';
 import type { Protocol, RegistrationAuthority } from '../../ra/registration_authority';
 import { authenticationFailed } from '../errors';
-import type { RequestLimits } from '../limits';
+import type { Admission } from '../limits';
 import type { MayflyMetrics } from '../metrics';
 import type { RequestOutcome } from '../request_log';
 import { wantsJson } from '../negotiate';
 import { certificatePem } from '../../pem';
-import { readSignRequest } from '../sign_request';
+import { claimedIdentity, readSignRequest } from '../sign_request';
 
 /**
  * POST /v1/sign/<ra>: authenticates, then hands the request to the registration authority (src/ra),
  * which decides, issues and records. Each stage throws a typed error that errors.ts turns into a status.
  */
-export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger, limits: RequestLimits, metrics: MayflyMetrics, request: Request, response: Response): Promise<void> {
+export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger, admission: Admission, metrics: MayflyMetrics, request: Request, response: Response): Promise<void> {
   const fields = readSignRequest(request);
   const protocol: Protocol = request.is('application/json') ? 'json' : request.is('application/pkcs10') ? 'pkcs10' : 'anchor-form';
-  const context: RequestContext = { ra: ra.name, source: request.ip ?? '', protocol };
-  const requester = await ra.authenticator.authenticate(fields.credentials);
+  const context: RequestContext = { ra: ra.name, source: admission.source, protocol };
+  const requester = await admission.authenticate(claimedIdentity(fields.credentials), () => ra.authenticator.authenticate(fields.credentials), ra.authenticator.costly?.(fields.credentials) ?? true);
   if (!requester) {
-    await limits.authenticationFailed(context.source);
     await ledger.append(authFailureEvent(context, fields.credentials.user));
     throw authenticationFailed();
   }
-  await limits.admitIdentity(`${requester.authentication}\u0000${requester.user}`);
+  await admission.admitIdentity(`${requester.authentication}\u0000${requester.user}`);
+  // Only an authenticated request takes a signing slot: overload is a fast 503 for real requests only.
+  admission.enterSigning();
   const issued = await issue(ra, ledger, { requester, csr: fields.csr, source: context.source, protocol, ...(fields.validityMs !== undefined ? { validityMs: fields.validityMs } : {}) }).catch((error: unknown) => {
     if (error instanceof PolicyRejection) metrics.refused(ra.name, error.refusals.map((verdict) => verdict.validator));
     throw error;

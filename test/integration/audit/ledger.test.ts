@@ -2,21 +2,24 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEvent } from '../../../src/audit/record';
-import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
 import { runCli } from '../../helpers/cli';
 import { postForm, startTestCa, type TestCa } from '../../helpers/mayfly';
 import { makeCsr } from '../../helpers/openssl';
+import { startTestPostgres, type TestPostgres } from '../../helpers/postgres';
 
 const WRONG_SECRET = 'hunter2-never-recorded';
 
 /** The deployer is in group `auditors`, which may read the ledger over HTTP. */
 const withAuditors = (yaml: string) => yaml.replace('    user: deployer\n', '    user: deployer\n    groups: [auditors]\n    audit_admin_groups: [auditors]\n');
 
-describe('the audit ledger records every decision', () => {
+// The same suite on each store: SQLite (the embedded default) and PostgreSQL (shared by replicas).
+describe.each(['sqlite', 'postgres'] as const)('the audit ledger records every decision (%s)', (store) => {
   let ca: TestCa;
+  let postgres: TestPostgres | undefined;
   let issuedPem: string;
   beforeAll(async () => {
-    ca = await startTestCa({ audit: true, editConfig: withAuditors });
+    if (store === 'postgres') postgres = await startTestPostgres();
+    ca = await startTestCa({ audit: true, editConfig: withAuditors, ...(postgres ? { auditPostgresUrl: postgres.url } : {}) });
     const sign = (fields: Record<string, string>) => postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret: ca.secret, encoding: 'pem', ...fields });
     const issued = await sign({ csr: makeCsr({ subject: '/CN=api.payments.mayfly.test', extensions: ['subjectAltName=DNS:api.payments.mayfly.test,DNS:www.mayfly.test'] }).pem });
     expect(issued.status).toBe(200);
@@ -25,15 +28,18 @@ describe('the audit ledger records every decision', () => {
     expect(refused.status).toBe(403);
     expect((await sign({ csr: 'garbage' })).status).toBe(400);
     expect((await postForm(`${ca.url}/v1/sign/default`, { user: 'mallory', secret: WRONG_SECRET, csr: makeCsr().pem })).status).toBe(401);
+  }, 60_000);
+  afterAll(async () => {
+    await ca?.stop();
+    postgres?.destroy();
   });
-  afterAll(() => ca.stop());
 
   const events = async (): Promise<AuditEvent[]> => {
-    const store = new SqliteAuditStore(ca.auditDatabase, { readonly: true });
+    const reader = await ca.openAuditReader();
     try {
-      return (await store.query({})).map((record) => JSON.parse(record.body) as AuditEvent);
+      return (await reader.query({})).map((record) => JSON.parse(record.body) as AuditEvent);
     } finally {
-      await store.close();
+      await reader.close();
     }
   };
 
@@ -51,7 +57,7 @@ describe('the audit ledger records every decision', () => {
       certificate: { serial: certificate.serialNumber.toLowerCase(), sha256: certificate.fingerprint256.replace(/:/g, '').toLowerCase() },
     });
     expect(Buffer.from(issued.certificate!.der, 'base64').equals(certificate.raw)).toBe(true);
-    expect(issued.verdicts!.map((v) => v.validator)).toEqual(['csr_signature', 'ca_status', 'critical_extensions', 'subject_identity', 'renewal_scope', 'common_name', 'alternative_names', 'public_key']);
+    expect(issued.verdicts!.map((v) => v.validator)).toEqual(['csr_signature', 'key_form', 'ca_status', 'critical_extensions', 'subject_identity', 'name_syntax', 'renewal_scope', 'common_name', 'alternative_names', 'public_key']);
   });
 
   it('records a refusal with every validator verdict and reason', async () => {
@@ -110,26 +116,26 @@ describe('the audit ledger records every decision', () => {
   });
 
   it('is queryable and verifiable from the CLI', () => {
-    const list = runCli(['audit', 'list', '--config', ca.configFile, '--outcome', 'issued']);
+    const list = runCli(['audit', 'list', '--config', ca.configFile, '--outcome', 'issued'], { env: ca.cliEnv });
     expect(list.status).toBe(0);
     expect(list.stdout).toContain('api.payments.mayfly.test www.mayfly.test');
     expect(list.stdout).toContain('1 record(s)');
     const serial = new X509Certificate(issuedPem).serialNumber.toLowerCase();
-    const show = runCli(['audit', 'show', serial, '--config', ca.configFile]);
+    const show = runCli(['audit', 'show', serial, '--config', ca.configFile], { env: ca.cliEnv });
     expect(show.status).toBe(0);
     expect(show.stdout).toContain(`  serial:    ${serial}`);
     expect(show.stdout).toContain('  SAN:       DNS:api.payments.mayfly.test, DNS:www.mayfly.test');
-    const verify = runCli(['audit', 'verify', '--config', ca.configFile]);
+    const verify = runCli(['audit', 'verify', '--config', ca.configFile], { env: ca.cliEnv });
     expect(verify.stdout).toMatch(/chain \S+: 4 record\(s\), \d+ checkpoint\(s\), intact\nOK: 1 chain\(s\) verified/);
     expect(verify.status).toBe(0);
-    const cadf = runCli(['audit', 'export', '--format', 'cadf', '--config', ca.configFile]).stdout.trim().split('\n').map((line) => JSON.parse(line) as { name: string; outcome: string; initiator: { id: string } });
+    const cadf = runCli(['audit', 'export', '--format', 'cadf', '--config', ca.configFile], { env: ca.cliEnv }).stdout.trim().split('\n').map((line) => JSON.parse(line) as { name: string; outcome: string; initiator: { id: string } });
     expect(cadf.map((e) => [e.name, e.outcome, e.initiator.id])).toEqual([
       ['audit.sign', 'success', 'deployer'],
       ['audit.sign', 'failure', 'deployer'],
       ['audit.sign', 'failure', 'deployer'],
       ['audit.auth', 'failure', 'mallory'],
     ]);
-    const csv = runCli(['audit', 'export', '--format', 'csv', '--config', ca.configFile]).stdout.trim().split('\n');
+    const csv = runCli(['audit', 'export', '--format', 'csv', '--config', ca.configFile], { env: ca.cliEnv }).stdout.trim().split('\n');
     expect(csv[0]).toBe('chain,seq,time,event,ra,user,source,outcome,serial,not_after,dns_names,ip_addresses,reasons');
     expect(csv).toHaveLength(5);
   });

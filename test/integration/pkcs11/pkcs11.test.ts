@@ -3,8 +3,9 @@ import { createPublicKey, randomBytes, verify, X509Certificate } from 'node:cryp
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as pkcs11js from 'pkcs11js';
+import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
 import { ConfigError } from '../../../src/config/load';
-import { Pkcs11Signer } from '../../../src/signers/pkcs11';
+import { Pkcs11Signer } from '../../../src/signers/pkcs11/signer';
 import { SignerUnavailableError } from '../../../src/signers/signer';
 import { runCli } from '../../helpers/cli';
 import { postForm, startTestCa, type TestCa } from '../../helpers/mayfly';
@@ -16,6 +17,9 @@ const hsm = softHsm();
 const PIN = '4711-secret-pin';
 process.env.MAYFLY_TEST_PIN = PIN;
 hsm.initToken('mayfly', PIN);
+// Made before the module loads in this process, which sees only the tokens there at its first C_Initialize.
+const SWAP_TOKEN = 'mayfly-swap';
+hsm.initToken(SWAP_TOKEN, PIN);
 
 const initCa = (args: string[]) => runCli(['pkcs11', 'init-ca', '--module', SOFTHSM_MODULE, '--token-label', 'mayfly', '--pin-env', 'MAYFLY_TEST_PIN', ...args], { env: { ...hsm.env, MAYFLY_TEST_PIN: PIN } });
 
@@ -190,7 +194,9 @@ describe('CA keys in a SoftHSM2 token', () => {
 
     it('missing token', async () => {
       const message = await startupError(withHsm([hsmSigningCa('hsm', certOf(), { token_label: 'no-such-token' })], []));
-      expect(message).toMatch(/signing_ca\.hsm: PKCS#11 step 2 \(find token\): no token 'no-such-token' \(tokens present: 'mayfly', ''\); create it/);
+      expect(message).toMatch(/signing_ca\.hsm: PKCS#11 step 2 \(find token\): no token 'no-such-token' \(tokens present: [^)]*\); create it/);
+      // In the module's slot order, which is not the order the tokens were made in.
+      expect(/tokens present: ([^)]*)\)/.exec(message)![1].split(', ').sort()).toEqual(["''", "'mayfly'", "'mayfly-swap'"]);
     });
 
     it('wrong key label', async () => {
@@ -368,5 +374,82 @@ describe('CA keys in a SoftHSM2 token', () => {
     expect(help).toContain('--pin-env');
     expect(help).not.toMatch(/--pin </);
     expect(execFileSync('softhsm2-util', ['--show-slots'], { env: hsm.env }).toString()).toContain('mayfly');
+  });
+
+  // A token deleted and made again under the same label, holding another key pair under the same key
+  // label: a reconnect finds it by its labels, and must not sign with it.
+  describe('a token swapped under a running signer', () => {
+    let swapCa: TestCa;
+    let rightKey: string;
+    let otherKey: string;
+    let swapCert: string;
+    /** Imports `keyFile` (PKCS#8) as the key 'issuing'; with `recreate`, into the token deleted and made again first. */
+    const importKey = (keyFile: string, recreate: boolean) => {
+      const util = (args: string[]) => execFileSync('softhsm2-util', args, { env: hsm.env, stdio: 'pipe' });
+      if (recreate) {
+        util(['--delete-token', '--token', SWAP_TOKEN]);
+        hsm.initToken(SWAP_TOKEN, PIN);
+      }
+      util(['--import', keyFile, '--token', SWAP_TOKEN, '--label', 'issuing', '--id', '01', '--pin', PIN]);
+    };
+    beforeAll(async () => {
+      swapCa = await startTestCa({
+        audit: true,
+        editConfig: (yaml, dir) => {
+          [rightKey, otherKey, swapCert] = ['swap-right.key', 'swap-other.key', 'swap.pem'].map((file) => join(dir, 'ca', file));
+          for (const file of [rightKey, otherKey]) openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file]);
+          openssl(['req', '-x509', '-new', '-key', rightKey, '-subj', '/CN=Mayfly Swap CA', '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', swapCert]);
+          importKey(rightKey, false);
+          return withHsm([hsmSigningCa('swap', 'ca/swap.pem', { token_label: SWAP_TOKEN, key_label: 'issuing' })], ['swap'])(yaml);
+        },
+      });
+    });
+    afterAll(() => swapCa.stop());
+
+    const signSwap = () => postForm(`${swapCa.url}/v1/sign/swap`, { user: 'deployer', secret: swapCa.secret, encoding: 'pem', csr: makeCsr().pem }, { Accept: 'application/json' });
+    const readyz = async () => {
+      const response = await fetch(`${swapCa.url}/readyz`);
+      return { status: response.status, body: (await response.json()) as { failing: string[]; checks: Record<string, string> } };
+    };
+    /** The serials the ledger records as issued by the swap RA. */
+    const recordedIssued = async (): Promise<string[]> => {
+      const store = new SqliteAuditStore(swapCa.auditDatabase, { readonly: true });
+      try {
+        return (await store.query({ ra: 'swap', outcome: 'issued' })).map((record) => (JSON.parse(record.body) as { certificate: { serial: string } }).certificate.serial);
+      } finally {
+        await store.close();
+      }
+    };
+
+    it('answers 503 and fails /readyz rather than sign with another key, records nothing issued, and recovers when the right key is back', async () => {
+      const first = await signSwap();
+      expect(first.status).toBe(200);
+      expect(opensslVerify(((await first.json()) as { certificate: string }).certificate, swapCert, swapCert)).toMatchObject({ ok: true });
+      expect(await recordedIssued()).toHaveLength(1);
+
+      // The signer's next signature fails on the deleted token, so it reconnects: to the new one.
+      importKey(otherKey, true);
+      for (let i = 0; i < 3; i++) {
+        const response = await signSwap();
+        const body = (await response.json()) as { error: string; message: string };
+        expect(response.status).toBe(503);
+        expect(body.error).toBe('signer_unavailable');
+        expect(body.message).toMatch(/is not the CA certificate's key \(was the token replaced\?\).*nothing was signed, try again$/);
+      }
+      const ready = await readyz();
+      expect(ready.status).toBe(503);
+      expect(ready.body.failing).toEqual(['signer swap']);
+      expect(ready.body.checks['signer swap']).toBe('failing'); // the reasons go only to the ops address
+      expect(await recordedIssued()).toHaveLength(1);
+
+      // The right key is back: signing resumes, and what it signs verifies.
+      importKey(rightKey, true);
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // past /readyz's reuse of its last answer
+      expect((await readyz()).status).toBe(200);
+      const recovered = await signSwap();
+      expect(recovered.status).toBe(200);
+      expect(opensslVerify(((await recovered.json()) as { certificate: string }).certificate, swapCert, swapCert)).toMatchObject({ ok: true });
+      expect(await recordedIssued()).toHaveLength(2);
+    });
   });
 });

@@ -56,6 +56,14 @@ describe('mayfly policy and config commands', () => {
     expect(result.stdout).toContain('  DNS:         svc.mayfly.test');
   });
 
+  it('policy test shows the subject and names as they would be issued, not as the CSR sent them', () => {
+    const csr = csrFile('attributes.csr', { subject: '/CN=Svc.Mayfly.Test./O=system:masters/emailAddress=ceo@example.com', extensions: [] });
+    const result = runCli(['policy', 'test', '--config', config, '--ra', 'default', '--csr', csr]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('  subject:     CN=svc.mayfly.test\n');
+    expect(result.stdout).toContain('  DNS:         svc.mayfly.test\n');
+  });
+
   it('policy test refuses with exit 2 and every reason, also as JSON', () => {
     const csr = csrFile('bad.csr', { keyType: 'rsa1024', subject: '/CN=evil.example.com', extensions: ['subjectAltName=DNS:evil.example.com'] });
     const text = runCli(['policy', 'test', '--config', config, '--ra', 'default', '--csr', csr]);
@@ -71,9 +79,11 @@ describe('mayfly policy and config commands', () => {
     expect(parsed.certificate).toBeUndefined();
     expect(parsed.verdicts.map((v) => [v.validator, v.passed])).toEqual([
       ['csr_signature', true],
+      ['key_form', true],
       ['ca_status', true],
       ['critical_extensions', true],
       ['subject_identity', true],
+      ['name_syntax', true],
       ['renewal_scope', true],
       ['common_name', false],
       ['alternative_names', false],

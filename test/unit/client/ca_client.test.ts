@@ -146,6 +146,12 @@ describe('CaClient', () => {
       const busy = await requestCertificate(new CaClient(url, { kind: 'anchors', anchors: anchors() }), order, secret).catch((e: unknown) => e);
       expect(busy).toBeInstanceOf(ServerError);
       expect((busy as ServerError).retryAfterMs).toBe(5000);
+      // RFC 9110 10.2.3: an HTTP-date is the other form.
+      const later = new Date(Date.now() + 120_000); // to the second
+      handler = (_request, _body, response) => json(response, 429, { error: 'rate_limited', message: 'too many requests' }, { 'Retry-After': later.toUTCString() });
+      const limited = await requestCertificate(new CaClient(url, { kind: 'anchors', anchors: anchors() }), order, secret).catch((e: unknown) => e);
+      expect((limited as ServerError).retryAfterMs).toBeGreaterThan(100_000);
+      expect((limited as ServerError).retryAfterMs).toBeLessThanOrEqual(120_000);
       handler = (_request, _body, response) => response.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>a captive portal</html>');
       await expect(requestCertificate(new CaClient(url, { kind: 'anchors', anchors: anchors() }), order, secret)).rejects.toThrow(new ServerError('the server answered 200 without a certificate and chain'));
     });

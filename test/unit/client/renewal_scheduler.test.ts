@@ -62,9 +62,16 @@ describe('retry delay', () => {
     expect(retryDelay(9, SETTINGS, 10 * SECOND, 4 * SECOND, 0.5)).toBe(300 * SECOND);
   });
 
-  it('respects a server\'s Retry-After up to the cap', () => {
-    expect(retryDelay(1, SETTINGS, 0, undefined, 0.5, 60 * SECOND)).toBe(60 * SECOND);
-    expect(retryDelay(1, SETTINGS, 0, undefined, 0.5, 3 * HOUR)).toBe(300 * SECOND);
+  it('waits what a server\'s Retry-After asks, never less and at most 10 % more, up to an hour', () => {
+    for (const random of [0, 0.5, 1]) {
+      // Longer than retry_max, and longer than half the time left: the server would refuse sooner.
+      expect(retryDelay(1, SETTINGS, 0, undefined, random, 10 * MINUTE)).toBe(10 * MINUTE * (1 + 0.1 * random));
+      expect(retryDelay(1, SETTINGS, 0, 60 * SECOND, random, 2 * MINUTE)).toBe(2 * MINUTE * (1 + 0.1 * random));
+      // Shorter than the back-off would be.
+      expect(retryDelay(9, SETTINGS, 0, undefined, random, 2 * SECOND)).toBe(2 * SECOND * (1 + 0.1 * random));
+    }
+    expect(retryDelay(1, SETTINGS, 0, undefined, 0.5, 3 * HOUR)).toBe(HOUR * 1.05);
+    expect(retryDelay(1, SETTINGS, 0, undefined, 0.5, 0)).toBe(SECOND * 1.05);
   });
 });
 

@@ -9,6 +9,7 @@ import ipaddr from 'ipaddr.js';
 import { decodeCsr } from '../../../src/csr/decode';
 import { parseCertificationRequest } from '../../../src/csr/parse';
 import { contextTag, encode, encodeBitString, encodeBoolean, encodeOctetString, encodeOid, sequence, TAG } from '../../../src/der';
+import { issuanceNames } from '../../../src/policy/names';
 import type { PolicyRequest, Validator, ValidatorContext } from '../../../src/policy/validator';
 import type { Requester } from '../../../src/types';
 import { makeCsr, openssl, type CsrOptions } from '../../helpers/openssl';
@@ -31,6 +32,9 @@ export function requestFromCsr(csr: string | Uint8Array, context: RequestContext
     registrationAuthority: 'default',
   };
 }
+
+/** The request as the runner hands it to validators: its names are the names to issue (the CN's among them, normalised). */
+export const asIssued = (request: PolicyRequest): PolicyRequest => ({ ...request, names: issuanceNames(request.csr.commonNames, request.names) });
 
 /** A fresh key and CSR from the openssl CLI, parsed into a PolicyRequest. */
 export function opensslRequest(options: CsrOptions = {}, context: RequestContext = {}): PolicyRequest {

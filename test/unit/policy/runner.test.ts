@@ -53,19 +53,20 @@ const request = (subject: string, san?: string) => opensslRequest({ subject, ext
 describe('runValidators and evaluatePolicy', () => {
   it('runs every validator after one refuses and collects every reason', () => {
     const spy = recorder();
-    const policy: Policy = { validators: [COMMON_NAME, spy.configured, ALTERNATIVE_NAMES], fixups: [] };
+    const policy: Policy = { validators: [COMMON_NAME, spy.configured, ALTERNATIVE_NAMES], fixups: [], subjectAttributes: [] };
     const outcome = evaluatePolicy(policy, request('/CN=evil.com', 'DNS:a.example.com,DNS:evil.org'));
     expect(spy.seen).toHaveLength(1);
     expect(outcome.verdicts).toEqual([
       { validator: 'common_name', reasons: ["common name 'evil.com' is outside the allowed domains [.example.com]"] },
       { validator: 'recorder', reasons: [] },
-      { validator: 'alternative_names', reasons: ["DNS name 'evil.org' is outside the allowed domains [.example.com]"] },
+      // The CN is issued as a SAN too, so alternative_names judges it.
+      { validator: 'alternative_names', reasons: ["DNS name 'evil.com' is outside the allowed domains [.example.com]", "DNS name 'evil.org' is outside the allowed domains [.example.com]"] },
     ]);
     expect(outcome.refusals).toEqual([outcome.verdicts[0], outcome.verdicts[2]]);
   });
 
   it('passes when every validator passes, with the CSR’s names', () => {
-    const outcome = evaluatePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [] }, request('/CN=a.example.com', 'DNS:a.example.com'));
+    const outcome = evaluatePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [], subjectAttributes: [] }, request('/CN=a.example.com', 'DNS:a.example.com'));
     expect(outcome.refusals).toEqual([]);
     expect(outcome.verdicts).toEqual([
       { validator: 'common_name', reasons: [] },
@@ -86,13 +87,13 @@ describe('runValidators and evaluatePolicy', () => {
   });
 
   it('never lets a throwing validator pass the request', () => {
-    const outcome = evaluatePolicy({ validators: [throwing('exploding', new TypeError('x is undefined'))], fixups: [] }, request('/CN=a.example.com'));
+    const outcome = evaluatePolicy({ validators: [throwing('exploding', new TypeError('x is undefined'))], fixups: [], subjectAttributes: [] }, request('/CN=a.example.com'));
     expect(outcome.refusals).toEqual([{ validator: 'exploding', reasons: ['validator exploding failed while checking the request; refused to be safe'] }]);
   });
 
   it('refuses, rather than passes, when a built-in validator breaks (deny_list without its prepared list)', () => {
     const unprepared: ConfiguredValidator = { validator: denyList, options: denyList.options.parse({ file: 'deny.txt' }) };
-    const outcome = evaluatePolicy({ validators: [unprepared], fixups: [] }, request('/CN=a.example.com'));
+    const outcome = evaluatePolicy({ validators: [unprepared], fixups: [], subjectAttributes: [] }, request('/CN=a.example.com'));
     expect(outcome.refusals).toEqual([{ validator: 'deny_list', reasons: ['validator deny_list failed while checking the request; refused to be safe'] }]);
   });
 
@@ -100,22 +101,22 @@ describe('runValidators and evaluatePolicy', () => {
     it('do not run when validation refused', () => {
       const spy = spyFixup();
       const csr = request('/CN=evil.com', 'DNS:a.example.com');
-      const outcome = evaluatePolicy({ validators: [COMMON_NAME], fixups: [spy.configured] }, csr);
+      const outcome = evaluatePolicy({ validators: [COMMON_NAME], fixups: [spy.configured], subjectAttributes: [] }, csr);
       expect(spy.calls).toHaveLength(0);
-      expect(outcome.names).toBe(csr.names);
+      expect(outcome.names).toEqual({ dnsNames: ['evil.com', 'a.example.com'], ipAddresses: [] });
       expect(outcome.refusals).toEqual([{ validator: 'common_name', reasons: ["common name 'evil.com' is outside the allowed domains [.example.com]"] }]);
     });
 
     it('run once when validation passed, and the names are validated again only if they changed', () => {
       const unchanged = spyFixup();
       const validator = recorder();
-      evaluatePolicy({ validators: [validator.configured], fixups: [unchanged.configured] }, request('/CN=a.example.com', 'DNS:a.example.com'));
+      evaluatePolicy({ validators: [validator.configured], fixups: [unchanged.configured], subjectAttributes: [] }, request('/CN=a.example.com', 'DNS:a.example.com'));
       expect(unchanged.calls).toHaveLength(1);
       expect(validator.seen).toHaveLength(1);
 
       const adding = spyFixup((r) => ({ dnsNames: [...r.names.dnsNames, 'added.example.com'], ipAddresses: r.names.ipAddresses }));
       const second = recorder();
-      const outcome = evaluatePolicy({ validators: [second.configured], fixups: [adding.configured] }, request('/CN=a.example.com', 'DNS:a.example.com'));
+      const outcome = evaluatePolicy({ validators: [second.configured], fixups: [adding.configured], subjectAttributes: [] }, request('/CN=a.example.com', 'DNS:a.example.com'));
       expect(adding.calls).toHaveLength(1);
       expect(second.seen).toEqual([
         { dnsNames: ['a.example.com'], ipAddresses: [] },
@@ -127,7 +128,7 @@ describe('runValidators and evaluatePolicy', () => {
     it('each see the names the previous fixup made', () => {
       const first = spyFixup((r) => ({ dnsNames: [...r.names.dnsNames, 'one.example.com'], ipAddresses: r.names.ipAddresses }));
       const second = spyFixup((r) => ({ dnsNames: [...r.names.dnsNames, 'two.example.com'], ipAddresses: r.names.ipAddresses }));
-      const outcome = evaluatePolicy({ validators: [ALTERNATIVE_NAMES], fixups: [first.configured, second.configured] }, request('/CN=a.example.com', 'DNS:a.example.com'));
+      const outcome = evaluatePolicy({ validators: [ALTERNATIVE_NAMES], fixups: [first.configured, second.configured], subjectAttributes: [] }, request('/CN=a.example.com', 'DNS:a.example.com'));
       expect(second.calls[0].names).toEqual({ dnsNames: ['a.example.com', 'one.example.com'], ipAddresses: [] });
       expect(outcome.names).toEqual({ dnsNames: ['a.example.com', 'one.example.com', 'two.example.com'], ipAddresses: [] });
       expect(outcome.refusals).toEqual([]);
@@ -139,14 +140,14 @@ describe('runValidators and evaluatePolicy', () => {
         options: {},
       };
       const csr = request('/CN=a.example.com', 'DNS:a.example.com');
-      const outcome = evaluatePolicy({ validators: [ALTERNATIVE_NAMES], fixups: [broken] }, csr);
+      const outcome = evaluatePolicy({ validators: [ALTERNATIVE_NAMES], fixups: [broken], subjectAttributes: [] }, csr);
       expect(outcome.refusals).toEqual([{ validator: 'broken_fixup', reasons: ['fixup broken_fixup failed; refused to be safe'] }]);
       expect(outcome.verdicts).toEqual([{ validator: 'alternative_names', reasons: [] }, { validator: 'broken_fixup', reasons: ['fixup broken_fixup failed; refused to be safe'] }]);
-      expect(outcome.names).toBe(csr.names);
+      expect(outcome.names).toEqual(csr.names);
     });
 
-    it('are validated again: a CN that is an allowed IP, copied into a SAN alternative_names refuses, is refused', () => {
-      const outcome = evaluatePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [enforce] }, request('/CN=10.0.0.1', 'DNS:a.example.com'));
+    it('judge an IP CN as the iPAddress SAN it is issued as: alternative_names refuses it', () => {
+      const outcome = evaluatePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [enforce], subjectAttributes: [] }, request('/CN=10.0.0.1', 'DNS:a.example.com'));
       expect(outcome.names).toEqual({ dnsNames: ['a.example.com'], ipAddresses: ['10.0.0.1'] });
       expect(outcome.refusals).toEqual([
         { validator: 'alternative_names', reasons: ['IP address 10.0.0.1 is not allowed (alternative_names takes DNS names only; use alternative_names_ip)'] },
@@ -156,7 +157,7 @@ describe('runValidators and evaluatePolicy', () => {
 
     it('pass the second time when the fixed-up names are allowed', () => {
       const ip = configured(alternativeNamesIp, { allowed_domains: ['.example.com'], allowed_networks: ['10.0.0.0/8'] });
-      const outcome = evaluatePolicy({ validators: [COMMON_NAME, ip], fixups: [enforce] }, request('/CN=10.0.0.1', 'DNS:a.example.com'));
+      const outcome = evaluatePolicy({ validators: [COMMON_NAME, ip], fixups: [enforce], subjectAttributes: [] }, request('/CN=10.0.0.1', 'DNS:a.example.com'));
       expect(outcome.refusals).toEqual([]);
       expect(outcome.names).toEqual({ dnsNames: ['a.example.com'], ipAddresses: ['10.0.0.1'] });
     });
@@ -164,7 +165,7 @@ describe('runValidators and evaluatePolicy', () => {
 
   describe('enforcePolicy', () => {
     it('throws a PolicyRejection carrying every refusal and verdict', () => {
-      const policy: Policy = { validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [] };
+      const policy: Policy = { validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [], subjectAttributes: [] };
       let thrown: unknown;
       try {
         enforcePolicy(policy, request('/CN=evil.com', 'DNS:evil.org'));
@@ -176,24 +177,61 @@ describe('runValidators and evaluatePolicy', () => {
       expect(rejection.name).toBe('PolicyRejection');
       expect(rejection.refusals).toEqual([
         { validator: 'common_name', reasons: ["common name 'evil.com' is outside the allowed domains [.example.com]"] },
-        { validator: 'alternative_names', reasons: ["DNS name 'evil.org' is outside the allowed domains [.example.com]"] },
+        { validator: 'alternative_names', reasons: ["DNS name 'evil.com' is outside the allowed domains [.example.com]", "DNS name 'evil.org' is outside the allowed domains [.example.com]"] },
       ]);
       expect(rejection.verdicts).toEqual(rejection.refusals);
       expect(rejection.message).toBe(
-        "common_name: common name 'evil.com' is outside the allowed domains [.example.com]; alternative_names: DNS name 'evil.org' is outside the allowed domains [.example.com]",
+        "common_name: common name 'evil.com' is outside the allowed domains [.example.com]; alternative_names: DNS name 'evil.com' is outside the allowed domains [.example.com]; alternative_names: DNS name 'evil.org' is outside the allowed domains [.example.com]",
       );
     });
 
     it('throws when only the second pass refuses', () => {
-      expect(() => enforcePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [enforce] }, request('/CN=10.0.0.1', 'DNS:a.example.com'))).toThrow(
+      expect(() => enforcePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [enforce], subjectAttributes: [] }, request('/CN=10.0.0.1', 'DNS:a.example.com'))).toThrow(
         new PolicyRejection([{ validator: 'alternative_names', reasons: ['IP address 10.0.0.1 is not allowed (alternative_names takes DNS names only; use alternative_names_ip)'] }], []),
       );
     });
 
     it('returns the outcome when policy passes', () => {
-      const outcome = enforcePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [enforce] }, request('/CN=b.example.com', 'DNS:a.example.com'));
+      const outcome = enforcePolicy({ validators: [COMMON_NAME, ALTERNATIVE_NAMES], fixups: [enforce], subjectAttributes: [] }, request('/CN=b.example.com', 'DNS:a.example.com'));
       expect(outcome.refusals).toEqual([]);
-      expect(outcome.names).toEqual({ dnsNames: ['a.example.com', 'b.example.com'], ipAddresses: [] });
+      expect(outcome.names).toEqual({ dnsNames: ['b.example.com', 'a.example.com'], ipAddresses: [] });
+    });
+  });
+
+  describe('the names and subject to issue', () => {
+    const policy: Policy = { validators: [], fixups: [], subjectAttributes: [] };
+    const names = (subject: string, san?: string) => evaluatePolicy(policy, request(subject, san)).names;
+
+    it('are the CN first, then the requested names, lower-cased, without a trailing dot, each once', () => {
+      expect(names('/CN=Dot.Example.COM.', 'DNS:b.example.com.,DNS:B.Example.Com,DNS:dot.example.com')).toEqual({ dnsNames: ['dot.example.com', 'b.example.com'], ipAddresses: [] });
+    });
+
+    it('hold an IP sent as a dNSName or a CN as an iPAddress, in canonical form', () => {
+      expect(names('/CN=2001:DB8:0:0::1', 'DNS:10.0.0.1,IP:10.0.0.1,IP:::ffff:10.0.0.1')).toEqual({ dnsNames: [], ipAddresses: ['2001:db8::1', '10.0.0.1'] });
+    });
+
+    it('keep a CN that is no name as sent, so that validators refuse it', () => {
+      const der = buildCsr({ subject: [{ oid: OIDS.commonName, value: 'Alice Smith' }], extensions: [{ oid: OIDS.subjectAltName, value: subjectAltNameValue([{ dns: 'b.example.com' }]) }] });
+      const outcome = evaluatePolicy({ ...policy, validators: [ALTERNATIVE_NAMES] }, requestFromCsr(der));
+      expect(outcome.names).toEqual({ dnsNames: ['Alice Smith', 'b.example.com'], ipAddresses: [] });
+      expect(outcome.refusals).toEqual([{ validator: 'alternative_names', reasons: ['DNS name: name "Alice Smith" contains characters not allowed in a DNS name'] }]);
+    });
+
+    it('leave out of the subject every attribute but the CN (in issued form) and the types the RA names, emailAddress always', () => {
+      const der = buildCsr({
+        subject: [
+          { oid: OIDS.commonName, value: 'A.Example.COM.' },
+          { oid: '2.5.4.10', value: 'system:masters' },
+          { oid: OIDS.organizationalUnit, value: 'ops' },
+          { oid: '0.9.2342.19200300.100.1.1', value: 'root' },
+          { oid: '1.2.840.113549.1.9.1', value: 'ceo@example.com', tag: 0x16 },
+        ],
+      });
+      expect(evaluatePolicy(policy, requestFromCsr(der)).subject).toEqual([{ type: OIDS.commonName, value: 'a.example.com' }]);
+      expect(evaluatePolicy({ ...policy, subjectAttributes: [OIDS.organizationalUnit, '1.2.840.113549.1.9.1'] }, requestFromCsr(der)).subject).toEqual([
+        { type: OIDS.commonName, value: 'a.example.com' },
+        { type: OIDS.organizationalUnit, value: 'ops' },
+      ]);
     });
   });
 });
@@ -201,61 +239,9 @@ describe('runValidators and evaluatePolicy', () => {
 describe('enforce_alternative_names', () => {
   const apply = (r: PolicyRequest) => enforceAlternativeNames.apply(r, enforceAlternativeNames.options.parse({}));
 
-  it('copies the CN into the DNS names', () => {
-    expect(apply(request('/CN=a.example.com', 'DNS:b.example.com'))).toEqual({ dnsNames: ['b.example.com', 'a.example.com'], ipAddresses: [] });
-  });
-
-  it('adds a SAN to a request that has none', () => {
-    expect(apply(request('/CN=a.example.com'))).toEqual({ dnsNames: ['a.example.com'], ipAddresses: [] });
-  });
-
-  it('does not duplicate a CN present in another case or with a trailing dot', () => {
-    expect(apply(request('/CN=A.Example.COM', 'DNS:a.example.com'))).toEqual({ dnsNames: ['a.example.com'], ipAddresses: [] });
-    expect(apply(request('/CN=a.example.com.', 'DNS:a.example.com'))).toEqual({ dnsNames: ['a.example.com'], ipAddresses: [] });
-    expect(apply(request('/CN=a.example.com', 'DNS:A.EXAMPLE.COM.'))).toEqual({ dnsNames: ['A.EXAMPLE.COM.'], ipAddresses: [] });
-  });
-
-  it('copies an IP CN into the IP addresses, in canonical form', () => {
-    expect(apply(request('/CN=10.0.0.1', 'DNS:a.example.com'))).toEqual({ dnsNames: ['a.example.com'], ipAddresses: ['10.0.0.1'] });
-    expect(apply(request('/CN=2001:DB8:0:0::1', 'DNS:a.example.com'))).toEqual({ dnsNames: ['a.example.com'], ipAddresses: ['2001:db8::1'] });
-  });
-
-  it('does not duplicate an IP CN already present in another spelling', () => {
-    expect(apply(request('/CN=::ffff:10.0.0.1', 'IP:10.0.0.1'))).toEqual({ dnsNames: [], ipAddresses: ['10.0.0.1'] });
-    expect(apply(request('/CN=2001:DB8:0:0::1', 'IP:2001:db8::1'))).toEqual({ dnsNames: [], ipAddresses: ['2001:db8::1'] });
-    expect(apply(request('/CN=10.0.0.1', 'DNS:10.0.0.1'))).toEqual({ dnsNames: ['10.0.0.1'], ipAddresses: [] });
-  });
-
-  it('copies an A-label and a wildcard CN as DNS names', () => {
-    expect(apply(request('/CN=xn--bcher-kva.example.com'))).toEqual({ dnsNames: ['xn--bcher-kva.example.com'], ipAddresses: [] });
-    expect(apply(request('/CN=*.example.com', 'DNS:a.example.com'))).toEqual({ dnsNames: ['a.example.com', '*.example.com'], ipAddresses: [] });
-  });
-
-  it('does not copy a CN that is not a name (a NUL, a space)', () => {
-    const der = buildCsr({
-      subject: [
-        { oid: OIDS.commonName, value: 'a.example.com\u0000.evil.com' },
-        { oid: OIDS.commonName, value: 'Alice Smith' },
-      ],
-      extensions: [{ oid: OIDS.subjectAltName, value: subjectAltNameValue([{ dns: 'b.example.com' }]) }],
-    });
-    expect(apply(requestFromCsr(der))).toEqual({ dnsNames: ['b.example.com'], ipAddresses: [] });
-  });
-
-  it('copies every CN, each once', () => {
-    const der = buildCsr({
-      subject: [
-        { oid: OIDS.commonName, value: 'a.example.com' },
-        { oid: OIDS.commonName, value: 'A.EXAMPLE.COM' },
-        { oid: OIDS.commonName, value: '10.0.0.1' },
-      ],
-    });
-    expect(apply(requestFromCsr(der))).toEqual({ dnsNames: ['a.example.com'], ipAddresses: ['10.0.0.1'] });
-  });
-
-  it('starts from the names to issue, not the CSR’s', () => {
+  it('changes nothing: the CN is always issued as a SAN now, and configs that name the fixup still load', () => {
     const r = request('/CN=a.example.com', 'DNS:b.example.com');
-    expect(apply({ ...r, names: { dnsNames: ['c.example.com'], ipAddresses: [] } })).toEqual({ dnsNames: ['c.example.com', 'a.example.com'], ipAddresses: [] });
+    expect(apply(r)).toBe(r.names);
   });
 
   it('refuses options', () => {

@@ -1,6 +1,6 @@
 import { editSigningCa } from '../../../src/cli/ca';
 import { withCommonName } from '../../../src/issuance/ca_bootstrap';
-import { encodeName } from '../../../src/issuance/name';
+import { encodeName } from '../../../src/x509/name';
 import { parseConfig } from '../../../src/config/load';
 import { openssl } from '../../helpers/openssl';
 

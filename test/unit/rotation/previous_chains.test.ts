@@ -8,7 +8,6 @@ import { assembleRuntime, releaseRuntime, type Runtime } from '../../../src/conf
 import { ConfigError, loadConfig } from '../../../src/config/load';
 import { createCaHierarchy } from '../../../src/issuance/ca_bootstrap';
 import { issueCertificate } from '../../../src/issuance/certificate';
-import { encodeName } from '../../../src/issuance/name';
 import { LocalSigner } from '../../../src/signers/local';
 import { loadPreviousChain, loadSigningCa, type SigningCa } from '../../../src/signers/signing_ca';
 
@@ -42,8 +41,8 @@ async function runtime(): Promise<Runtime> {
 async function leafFrom(ca: SigningCa): Promise<Uint8Array> {
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const issued = await issueCertificate(
-    { subject: encodeName('/CN=svc.mayfly.test'), publicKey: { type: 'EC', curve: 'P-256', bits: 256, spki: publicKey.export({ format: 'der', type: 'spki' }), keyObject: publicKey }, names: { dnsNames: ['svc.mayfly.test'], ipAddresses: [] } },
-    { validityMs: 3_600_000, backdateMs: 60_000, extKeyUsage: ['clientAuth'] },
+    { subject: [{ type: '2.5.4.3', value: 'svc.mayfly.test' }], publicKey: { type: 'EC', curve: 'P-256', bits: 256, spki: publicKey.export({ format: 'der', type: 'spki' }), keyObject: publicKey }, names: { dnsNames: ['svc.mayfly.test'], ipAddresses: [] } },
+    { validityMs: 3_600_000, backdateMs: 60_000, extKeyUsage: ['clientAuth'], subjectAttributes: [], allowUnderscores: false },
     ca,
   );
   return issued.der;

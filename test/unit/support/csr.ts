@@ -4,6 +4,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CsrParseError } from '../../../src/csr/errors';
 import { parseCertificationRequest } from '../../../src/csr/parse';
 import type { PolicyRequest } from '../../../src/policy/validator';
 import type { CertificationRequest, IssuanceNames } from '../../../src/types';
@@ -125,4 +126,15 @@ export function handBuiltRequest(parts: { subject?: Buffer; extensions?: readonl
   const keyPem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   const spki = publicKey.export({ format: 'der', type: 'spki' });
   return policyRequest(parseCertificationRequest(buildCsr({ spki, keyPem, ...parts })));
+}
+
+/** The CsrParseError message parsing `der` throws; fails on any other outcome. */
+export function refusal(der: Uint8Array): string {
+  try {
+    parseCertificationRequest(der);
+  } catch (error) {
+    if (error instanceof CsrParseError) return error.message;
+    throw new Error(`expected a CsrParseError, got ${String(error)}`);
+  }
+  throw new Error('expected a CsrParseError, the request parsed');
 }

@@ -123,22 +123,3 @@ export function extensionOid(name: string): string | undefined {
 export function extensionLabel(oid: string): string {
   return Object.entries(EXTENSION_OIDS).find(([, value]) => value === oid)?.[0] ?? oid;
 }
-
-/** Short names of subject attribute types, as OpenSSL prints them. */
-const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '2.5.4.5': 'serialNumber',
-  '0.9.2342.19200300.100.1.25': 'DC',
-  '0.9.2342.19200300.100.1.1': 'UID',
-  '1.2.840.113549.1.9.1': 'emailAddress',
-};
-
-/** A subject as one line of text: "CN=svc.example.com, O=Acme". */
-export function subjectText(attributes: readonly { readonly type: string; readonly value: string }[]): string {
-  return attributes.map((attribute) => `${ATTRIBUTE_NAMES[attribute.type] ?? attribute.type}=${attribute.value}`).join(', ');
-}

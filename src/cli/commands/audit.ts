@@ -1,0 +1,65 @@
+import { Option, type Command } from 'commander';
+import type { AuditQuery } from '../../audit/store';
+import { auditExport, auditList, auditShow, auditVerify } from '../audit';
+import { configFileOf, configOption } from './config_option';
+import { print } from './output';
+
+interface QueryOptions {
+  ra?: string;
+  since?: string;
+  until?: string;
+  name?: string;
+  outcome?: string;
+  serial?: string;
+}
+
+/** A date or time as the ledger's ISO form (UTC); refuses what is not one. */
+function isoTime(text: string): string {
+  const time = Date.parse(text);
+  if (Number.isNaN(time)) throw new Error(`${JSON.stringify(text)} is not a date or time (use ISO 8601, e.g. 2026-11-23T10:00:00Z)`);
+  return new Date(time).toISOString();
+}
+
+/** The filters of `audit list` and `audit export`, as a ledger query. */
+const queryOf = (options: QueryOptions): AuditQuery => ({
+  ...(options.ra !== undefined ? { ra: options.ra } : {}),
+  ...(options.since !== undefined ? { since: isoTime(options.since) } : {}),
+  ...(options.until !== undefined ? { until: isoTime(options.until) } : {}),
+  ...(options.name !== undefined ? { name: options.name } : {}),
+  ...(options.outcome !== undefined ? { outcome: options.outcome } : {}),
+  ...(options.serial !== undefined ? { serial: options.serial } : {}),
+});
+
+const withFilters = (command: Command) =>
+  command
+    .addOption(configOption())
+    .option('--ra <name>', 'registration authority')
+    .option('--since <time>', 'from this time (ISO 8601, e.g. 2026-11-23 or 2026-11-23T10:00:00Z)')
+    .option('--until <time>', 'before this time')
+    .option('--name <glob>', 'a DNS name or IP, * and ? allowed, e.g. "*.payments.example.com"')
+    .addOption(new Option('--outcome <outcome>').choices(['issued', 'refused', 'error']))
+    .option('--serial <serial>', 'certificate serial, hex');
+
+export function registerAudit(program: Command): void {
+  const audit = program.command('audit').description('query and verify the audit ledger');
+  withFilters(audit.command('list').description('list decisions, oldest first'))
+    .option('--json', 'machine-readable output')
+    .action(async (options: { config?: string; json?: boolean } & QueryOptions) => auditList(configFileOf(options), queryOf(options), options.json === true, print));
+  audit
+    .command('show <which>')
+    .description('one record in full, by certificate serial, sequence number, or chain:seq; the certificate decoded')
+    .addOption(configOption())
+    .action(async (which: string, options: { config?: string }) => {
+      if (!(await auditShow(configFileOf(options), which, print))) process.exitCode = 1;
+    });
+  audit
+    .command('verify')
+    .description('walk every chain and checkpoint; exit 1 naming the first bad record')
+    .addOption(configOption())
+    .action(async (options: { config?: string }) => {
+      if (!(await auditVerify(configFileOf(options), print))) process.exitCode = 1;
+    });
+  withFilters(audit.command('export').description('export records'))
+    .addOption(new Option('--format <format>').choices(['jsonl', 'csv', 'cadf']).default('jsonl'))
+    .action(async (options: { config?: string; format: 'jsonl' | 'csv' | 'cadf' } & QueryOptions) => auditExport(configFileOf(options), options.format, queryOf(options), print));
+}

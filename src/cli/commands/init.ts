@@ -1,0 +1,20 @@
+import { Option, type Command } from 'commander';
+import { CA_KEY_TYPES, type CaKeyType } from '../../issuance/ca_bootstrap';
+import { initDataDir } from '../init';
+import { dataDir } from '../serve';
+import { print } from './output';
+
+export function registerInit(program: Command): void {
+  program
+    .command('init')
+    .description('create a development CA, a commented config and a static credential')
+    .option('--dir <dir>', 'data folder (default: $MAYFLY_HOME or ./mayfly-data)')
+    .addOption(new Option('--key-type <type>', 'CA key type').choices(CA_KEY_TYPES).default('p256'))
+    .action(async (options: { dir?: string; keyType: CaKeyType }) => {
+      const dir = options.dir ?? dataDir();
+      const created = await initDataDir(dir, options.keyType);
+      print(`Created ${created.configFile} with a ${options.keyType} development CA.`);
+      print(`Root SHA-256 fingerprint: ${created.rootFingerprintSha256}`);
+      print(`The secret of user "deployer" is shown once: ${created.secret} (also in ${dir}/dev-credentials, mode 0600)`);
+    });
+}

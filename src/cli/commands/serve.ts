@@ -1,0 +1,31 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import { serve } from '../serve';
+import { superviseWorkers } from '../supervise_workers';
+import { configOption } from './config_option';
+import { print } from './output';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the API (on a fresh machine, first creates a development CA and config)')
+    .addOption(configOption(true))
+    .option('--listen <host:port>', 'listen address, overriding server.listen')
+    .option('--workers <n>', 'processes sharing the port: a number, or "auto" for one per core', '1')
+    .action(async (options: { config?: string; listen?: string; workers: string }) => {
+      const workers = options.workers === 'auto' ? availableParallelism() : Number(options.workers);
+      if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a whole number ≥ 1, or auto');
+      if (workers > 1 && cluster.isPrimary) return superviseWorkers(options, workers, print);
+      const worker = Number(process.env.MAYFLY_WORKER ?? 0);
+      const serving = await serve(options, print, worker > 0);
+      // Stopping lets requests in progress finish (server.limits.shutdown_grace), then writes a last
+      // checkpoint, so the ledger's head at shutdown is signed. A second SIGTERM (systemd signals the
+      // whole group, and the primary of --workers passes it on) changes nothing; a second ^C stops at once.
+      let stopping: Promise<void> | undefined;
+      const stop = () => void (stopping ??= serving.close().then(() => process.exit(0)));
+      process.once('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      process.on('SIGHUP', () => void serving.reloader.reload());
+    });
+}

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { createToken } from '../../auth/token';
+import { parseDuration } from '../../config/duration';
+import { configPath, loadConfig } from '../../config/load';
+import { configFileOf, configOption } from './config_option';
+import { print } from './output';
+
+export function registerToken(program: Command): void {
+  program
+    .command('token')
+    .description('bearer tokens for the token backend')
+    .command('create')
+    .description('create a bearer token, print it once, and keep only its hash in the tokens file')
+    .requiredOption('--auth <name>', 'the authentication entry (backend: token)')
+    .addOption(configOption())
+    .option('--name <name>', 'who the token is for (shown as the requester)')
+    .option('--groups <a,b>', 'groups, comma-separated', '')
+    .option('--ttl <duration>', 'lifetime, e.g. 30d or 12h (default: no expiry)')
+    .action(async (options: { auth: string; config?: string; name?: string; groups: string; ttl?: string }) => {
+      const config = await loadConfig(configFileOf(options));
+      const entry = config.document.authentication[options.auth];
+      if (!entry || entry.backend !== 'token') throw new Error(`authentication ${options.auth} is not a token backend in ${config.source.file}`);
+      const ttlMs = options.ttl === undefined ? undefined : parseDuration(options.ttl);
+      if (options.ttl !== undefined && ttlMs === undefined) throw new Error(`--ttl ${options.ttl} is not a duration such as 30d or 12h`);
+      const { token, entry: created } = await createToken(configPath(config, entry.tokens_file), {
+        ...(options.name ? { name: options.name } : {}),
+        groups: options.groups.split(',').map((g) => g.trim()).filter(Boolean),
+        ...(ttlMs !== undefined ? { ttlMs } : {}),
+      });
+      print(token);
+      process.stderr.write(`Token ${created.id} for ${created.name}${created.expires ? `, expires ${created.expires}` : ''}. It is shown only now; the file keeps its hash.\n`);
+    });
+}

@@ -1,0 +1,76 @@
+// SIGTERM on the real `mayfly serve` (a child process), alone and with --workers: it stops accepting,
+// lets the requests in flight finish — signed, answered and recorded — and only then exits.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, serveCli, servePlainHttp, type ServingCli } from '../../helpers/cli';
+import { makeCsr } from '../../helpers/openssl';
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface SlowSign {
+  finish(): void;
+  /** The whole answer, once the server has closed the connection. */
+  readonly answer: Promise<string>;
+}
+
+/** A sign request (JSON answer) whose body is sent in two halves: the first now, the second on finish(). */
+function slowSign(url: string, secret: string): Promise<SlowSign> {
+  const body = new URLSearchParams({ user: 'deployer', secret, csr: makeCsr().pem }).toString();
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket: Socket = connect(Number(port), hostname, () => {
+      socket.write(`POST /v1/sign/default HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(body.slice(0, body.length / 2));
+      resolve({ finish: () => socket.write(body.slice(body.length / 2)), answer });
+    });
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const answer = new Promise<string>((done) => socket.once('close', () => done(received)));
+    socket.once('error', reject);
+  });
+}
+
+describe.each([1, 2])('SIGTERM with --workers %i', (workers) => {
+  let dir: string;
+  let serving: ServingCli;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mayfly-drain-'));
+    expect(runCli(['init', '--dir', dir]).status).toBe(0);
+    servePlainHttp(join(dir, 'mayfly.yaml'));
+  });
+  afterAll(async () => {
+    await serving?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stops accepting, lets the slow requests in flight be signed and recorded, then exits 0', async () => {
+    const configFile = join(dir, 'mayfly.yaml');
+    const secret = /^secret=(.*)$/m.exec(readFileSync(join(dir, 'dev-credentials'), 'utf8'))![1];
+    serving = await serveCli(['--config', configFile, '--listen', '127.0.0.1:0', '--workers', String(workers)]);
+    // Every worker up (each takes connections in turn): a few quick requests all answered.
+    for (let i = 0; i < 4; i++) expect((await fetch(`${serving.url}/healthz`, { headers: { Connection: 'close' } })).status).toBe(200);
+    const inFlight = await Promise.all([0, 1, 2, 3].map(() => slowSign(serving.url, secret)));
+    await pause(1000); // each request's headers and half body read
+    const exited = new Promise<number | null>((resolve) => serving.child.once('exit', (code) => resolve(code)));
+    serving.child.kill('SIGTERM');
+    await pause(1000);
+    // No longer accepting…
+    await expect(fetch(`${serving.url}/healthz`)).rejects.toThrow();
+    // …but what was in flight finishes.
+    for (const request of inFlight) request.finish();
+    const answers = await Promise.all(inFlight.map((request) => request.answer));
+    const serials = answers.map((answer) => {
+      expect(answer).toMatch(/^HTTP\/1.1 200 /);
+      expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+      return (JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { serial_number: string }).serial_number;
+    });
+    expect(await exited).toBe(0);
+    const ledger = runCli(['audit', 'list', '--config', configFile, '--outcome', 'issued', '--json']);
+    expect(ledger.status).toBe(0);
+    for (const serial of serials) expect(ledger.stdout).toContain(serial);
+    expect(runCli(['audit', 'verify', '--config', configFile]).status).toBe(0);
+  });
+});
