@@ -1,3 +1,4 @@
+import { renderAcmeMarkdown, type AcmeBenchResult } from './acme_orders';
 // The sign benchmark's results: what was measured, the targets judged from it, and the Markdown table.
 import type { ProfileSummary } from './cpu_profile';
 import type { LoadResult } from './load_generator';
@@ -112,6 +113,8 @@ export interface BenchReport {
   readonly profiles: readonly ProfileResult[];
   readonly notes: readonly string[];
   readonly durationSeconds: number;
+  /** ACME orders/s beside the Anchor API's certs/s (bench/acme_orders.ts). */
+  readonly acme?: AcmeBenchResult;
 }
 
 export function median(values: readonly number[]): number {
@@ -291,6 +294,7 @@ export function renderMarkdown(report: BenchReport): string {
       lines.push('');
     }
   }
+  if (report.acme) lines.push(...renderAcmeMarkdown(report.acme));
   const ratios = mayflyToCfssl(report.cases);
   if (ratios.length > 0) {
     lines.push(

@@ -29,6 +29,7 @@ import {
 } from './sign_report';
 import { httpRequest, killAllServers, startProcess, stopProcess, type RunningProcess } from './servers';
 import { freePort } from '../test/helpers/free_port';
+import { measureAcmeOrders, type AcmeBenchResult } from './acme_orders';
 import { startTestPostgres, type TestPostgres } from '../test/helpers/postgres';
 
 // ---------------------------------------------------------------------------------------------
@@ -678,6 +679,18 @@ async function main(): Promise<number> {
       }
     }
 
+    // ACME end to end, beside the Anchor API on the same in-process server (not with --cases or --soak).
+    let acme: AcmeBenchResult | undefined;
+    if (!options.cases && options.mode !== 'soak') {
+      try {
+        log(`acme: orders/s end to end beside the Anchor API's certs/s, ${options.durationSeconds} s each`);
+        acme = await measureAcmeOrders({ seconds: options.durationSeconds, concurrency: 8 });
+        log(`acme: ${acme.acmeOrdersPerSecond} orders/s (${acme.acmeErrors} errors); Anchor API ${acme.anchorCertsPerSecond} certs/s (${acme.anchorErrors} errors)`);
+      } catch (error) {
+        notes.push(`the ACME case could not run: ${(error as Error).message}`);
+      }
+    }
+
     // Notes a reader needs to trust (or distrust) the numbers.
     const allRuns = cases.flatMap((c) => c.runs.map((run) => ({ id: c.spec.id, run })));
     const busy = allRuns.filter(({ run }) => run.otherCores >= 0.25);
@@ -708,12 +721,13 @@ async function main(): Promise<number> {
       ...(soak ? { soak } : {}),
       profiles,
       notes,
+      ...(acme ? { acme } : {}),
       durationSeconds: (performance.now() - started) / 1000,
     };
     const files = writeResults(report);
     process.stdout.write(`\n${renderMarkdown(report)}\n`);
     log(`wrote ${files.join(', ')}`);
-    return cases.some((c) => c.failure) ? 1 : 0;
+    return cases.some((c) => c.failure) || (acme !== undefined && acme.acmeOrders === 0) ? 1 : 0;
   } finally {
     if (options.keep) log(`kept ${work}`);
   }

@@ -41,17 +41,22 @@ export interface SignDecision {
   readonly issued?: IssuedCertificate;
 }
 
+/** The fields every record of an authenticated request starts with, in the order the hash covers them. */
+const recordHead = (context: RequestContext, event: 'sign' | 'acme', requester: Requester) => ({
+  v: 1 as const,
+  time: (context.time ?? new Date()).toISOString(),
+  event,
+  ra: context.ra,
+  requester: { user: requester.user, groups: requester.groups, authentication: requester.authentication },
+  source: context.source,
+});
+
 /** An authenticated sign request, whatever became of it. */
 export function signEvent(context: RequestContext, decision: SignDecision): AuditEvent {
   const { csr, issued } = decision;
   const names = decision.names ?? (csr ? { dnsNames: csr.dnsNames, ipAddresses: csr.ipAddresses } : undefined);
   return {
-    v: 1,
-    time: (context.time ?? new Date()).toISOString(),
-    event: 'sign',
-    ra: context.ra,
-    requester: { user: decision.requester.user, groups: decision.requester.groups, authentication: decision.requester.authentication },
-    source: context.source,
+    ...recordHead(context, 'sign', decision.requester),
     ...(context.protocol !== undefined ? { protocol: context.protocol } : {}),
     ...(csr ? { csr_sha256: sha256Hex(csr.der) } : decision.csrBytes ? { csr_sha256: sha256Hex(decision.csrBytes) } : {}),
     // The subject as issued; what the CSR asked for beside it, when that differs (attributes left out).
@@ -90,4 +95,40 @@ function subjects(csr: CertificationRequest | undefined, issued: readonly Subjec
   if (!issued) return requested !== undefined ? { subject: requested } : {};
   const subject = subjectText(issued);
   return requested !== undefined && requested !== subject ? { subject, requested_subject: requested } : { subject };
+}
+
+/** One ACME decision (RFC 8555): what happened to which account and order, and to which identifiers. */
+export interface AcmeDecision {
+  readonly requester: Requester;
+  readonly action: 'new-account' | 'account-update' | 'account-deactivated' | 'key-change' | 'new-order' | 'authorization' | 'challenge' | 'finalize' | 'revoke';
+  readonly account: string;
+  readonly order?: string;
+  readonly authorization?: string;
+  readonly challenge?: string;
+  readonly serial?: string;
+  readonly names?: IssuanceNames;
+  readonly outcome: AuditOutcome;
+  readonly reason?: string;
+  readonly verdicts?: readonly Verdict[];
+}
+
+/** One ACME step, recorded as `event: acme` with the protocol, the account and the order. */
+export function acmeEvent(context: RequestContext, decision: AcmeDecision): AuditEvent {
+  const { names } = decision;
+  return {
+    ...recordHead(context, 'acme', decision.requester),
+    protocol: 'acme',
+    ...(names ? { dns_names: names.dnsNames, ip_addresses: names.ipAddresses } : {}),
+    ...(decision.verdicts ? { verdicts: decision.verdicts.map((v) => ({ validator: v.validator, reasons: v.reasons })) } : {}),
+    outcome: decision.outcome,
+    ...(decision.reason !== undefined ? { reason: decision.reason } : {}),
+    acme: {
+      action: decision.action,
+      account: decision.account,
+      ...(decision.order !== undefined ? { order: decision.order } : {}),
+      ...(decision.authorization !== undefined ? { authorization: decision.authorization } : {}),
+      ...(decision.challenge !== undefined ? { challenge: decision.challenge } : {}),
+      ...(decision.serial !== undefined ? { serial: decision.serial } : {}),
+    },
+  };
 }

@@ -65,7 +65,7 @@ function cadfEvent(record: AuditRecord, event: AuditEvent) {
     name: event.event === 'auth' ? 'audit.auth' : 'audit.sign',
     action: event.event === 'auth' ? 'authenticate' : 'sign',
     // Anchor reported failed signings as successes; here only an issued certificate is a success.
-    outcome: event.outcome === 'issued' ? 'success' : 'failure',
+    outcome: event.outcome === 'issued' || event.outcome === 'accepted' ? 'success' : 'failure',
     ...(reasons.length > 0 ? { reason: { reasonType: 'mayfly', reasonCode: event.outcome, policyType: reasons.join('; ') } } : {}),
     initiator: { typeURI: 'service/security/account/user', id: recordUser(event) || 'unknown', name: recordUser(event), host: { address: event.source } },
     target: { typeURI: 'service/security/certificate-authority/registration-authority', id: event.ra, name: event.ra },

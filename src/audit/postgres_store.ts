@@ -93,23 +93,8 @@ export class PostgresAuditStore implements AuditStore {
     });
   }
 
-  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    // A connection that dies while checked out fails its query; its 'error' event must not crash the process.
-    const ignore = () => undefined;
-    client.on('error', ignore);
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.off('error', ignore);
-      client.release();
-    }
+  private transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 
   /** Appends records in one transaction: durable together, or not at all. */
@@ -224,5 +209,25 @@ export class PostgresAuditStore implements AuditStore {
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+}
+
+/** Runs `work` in one transaction on a pooled connection: committed when it resolves, rolled back when it throws. */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  // A connection that dies while checked out fails its query; its 'error' event must not crash the process.
+  const ignore = () => undefined;
+  client.on('error', ignore);
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.off('error', ignore);
+    client.release();
   }
 }

@@ -3,14 +3,15 @@ import { createHash } from 'node:crypto';
 // One decision, as the ledger keeps it. The JSON text of `AuditEvent` is what the hash chain covers,
 // so its field order is fixed here and never re-encoded: verification hashes the stored text.
 
-export type AuditOutcome = 'issued' | 'refused' | 'error';
+/** `accepted`: an ACME step that went ahead (an account, an order, a validation) but issued nothing. */
+export type AuditOutcome = 'issued' | 'refused' | 'error' | 'accepted';
 
 export interface AuditEvent {
   /** Record format version. */
   readonly v: 1;
   readonly time: string;
-  /** `sign`: a request that passed authentication; `auth`: one that did not. */
-  readonly event: 'sign' | 'auth';
+  /** `sign`: a request that passed authentication; `auth`: one that did not; `acme`: an ACME step. */
+  readonly event: 'sign' | 'auth' | 'acme';
   readonly ra: string;
   readonly requester: { readonly user: string; readonly groups: readonly string[]; readonly authentication: string } | null;
   /** The name a failed authentication claimed; never the secret. */
@@ -29,6 +30,8 @@ export interface AuditEvent {
   readonly outcome: AuditOutcome;
   /** Why a request was refused or failed, when no validator says it (bad CSR, signer down). */
   readonly reason?: string;
+  /** For `acme`: the step (new-account, new-order, challenge, finalize, revoke…), the account and the order. */
+  readonly acme?: { readonly action: string; readonly account: string; readonly order?: string; readonly authorization?: string; readonly challenge?: string; readonly serial?: string };
   readonly certificate?: {
     readonly serial: string;
     readonly not_before: string;

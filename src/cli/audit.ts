@@ -41,8 +41,10 @@ export async function auditList(configFile: string, query: AuditQuery, json: boo
     for (const record of records) {
       const event = parse(record);
       const names = [...(event.dns_names ?? []), ...(event.ip_addresses ?? [])].join(' ');
-      const detail = event.outcome === 'issued' ? names : `${names}${names ? ' — ' : ''}${recordReasons(event).join('; ')}`;
-      print([event.time, event.ra, recordUser(event) || '-', event.outcome, event.certificate?.serial ?? '-', detail].map(terminalSafe).join('\t'));
+      const detail = event.outcome === 'issued' || event.outcome === 'accepted' ? names : `${names}${names ? ' — ' : ''}${recordReasons(event).join('; ')}`;
+      // An ACME step names itself, its account and its order, so a certificate's history reads in order.
+      const step = event.acme ? `acme ${event.acme.action} account=${event.acme.account}${event.acme.order ? ` order=${event.acme.order}` : ''}: ` : '';
+      print([event.time, event.ra, recordUser(event) || '-', event.outcome, event.certificate?.serial ?? event.acme?.serial ?? '-', `${step}${detail}`].map(terminalSafe).join('\t'));
     }
     print(`${records.length} record(s)`);
   } finally {

@@ -6,6 +6,7 @@ import ipaddr from 'ipaddr.js';
 import type { Ledger } from '../audit/ledger';
 import { assembleRuntime, type Runtime } from '../config/assemble';
 import { openAuditReader, openLedger } from '../config/ledger';
+import { openAcmeStore, servesAcme } from '../config/acme_store';
 import { parseDuration } from '../config/duration';
 import { ConfigError, configPath, loadConfig, type MayflyConfig } from '../config/load';
 import { ConfigReloader } from '../config/reloader';
@@ -73,6 +74,8 @@ export async function serve(options: ServeOptions, print: (line: string) => void
   });
   reloader.watchFile();
   const auditReader = config.document.audit.enabled ? await openAuditReader(config, { offThread: true }) : undefined;
+  // ACME's state is opened when an RA serves ACME at start (turning ACME on later takes a restart).
+  const acmeStore = servesAcme(config) ? await openAcmeStore(config) : undefined;
   const limits = server.limits;
   const metrics = new MayflyMetrics(reloader.current);
   metrics.watchLedger(ledger);
@@ -86,6 +89,7 @@ export async function serve(options: ServeOptions, print: (line: string) => void
       runtime: reloader.current,
       ledger,
       ...(auditReader ? { auditReader } : {}),
+      ...(acmeStore ? { acmeStore } : {}),
       bodyLimit: limits.body_bytes,
       trustedProxies: server.trusted_proxies,
       limits: {
@@ -131,6 +135,7 @@ export async function serve(options: ServeOptions, print: (line: string) => void
       await ops?.close();
       await ledger.close();
       await auditReader?.close();
+      await acmeStore?.close();
       await new Promise<void>((done) => logger.flush(() => done()));
     },
   };

@@ -88,6 +88,7 @@ export async function assembleRuntime(config: MayflyConfig, env: NodeJS.ProcessE
         allowUnderscores,
       },
       signingCa: signingCas.get(ra.signingCa)!,
+      ...(ra.acme ? { acme: ra.acme } : {}),
     });
   }
   const entries = Object.entries(config.document.authentication).map(([name, entry]) => ({ authenticator: authenticators.get(name)!, auditAdminGroups: entry.audit_admin_groups }));

@@ -8,7 +8,8 @@ import { loadValidatorPlugin } from '../policy/plugins';
 import { ValidatorRegistry } from '../policy/registry';
 import type { ConfiguredValidator } from '../policy/validator';
 import { parseDuration } from './duration';
-import { configSchema, type ConfigDocument } from './schema';
+import type { AcmeProfile } from '../ra/registration_authority';
+import { configSchema, type AcmeDocument, type ConfigDocument } from './schema';
 
 type KeyPath = readonly (string | number)[];
 
@@ -87,6 +88,7 @@ export interface RegistrationAuthorityConfig {
   readonly extKeyUsage: readonly string[];
   readonly validators: readonly ConfiguredValidator[];
   readonly fixups: readonly ConfiguredFixup[];
+  readonly acme?: AcmeProfile;
 }
 
 /** Reads, parses and validates a config file; throws ConfigError with every problem found. */
@@ -162,6 +164,7 @@ export function parseConfig(file: string, text: string, registry: ValidatorRegis
       extKeyUsage: ra.ext_key_usage,
       validators,
       fixups,
+      ...(ra.acme?.enabled ? { acme: acmeProfile(ra.acme) } : {}),
     });
   }
   if (problems.length > 0) {
@@ -171,6 +174,22 @@ export function parseConfig(file: string, text: string, registry: ValidatorRegis
   }
   const [, host, port] = /^\[?(.*?)\]?:(\d+)$/.exec(document.server.listen)!;
   return { source, document, listen: { host, port: Number(port) }, registrationAuthorities };
+}
+
+function acmeProfile(acme: AcmeDocument): AcmeProfile {
+  const { validation } = acme;
+  return {
+    registration: acme.registration,
+    orderLifetimeMs: parseDuration(acme.order_lifetime)!,
+    validation: {
+      httpPort: validation.http_port,
+      tlsAlpnPort: validation.tls_alpn_port,
+      ...(validation.resolver !== undefined ? { resolver: validation.resolver } : {}),
+      timeoutMs: parseDuration(validation.timeout)!,
+      allowLoopback: validation.allow_loopback,
+      deniedRanges: validation.denied_ranges,
+    },
+  };
 }
 
 function zodProblems(source: ConfigSource, base: KeyPath, issue: z.core.$ZodIssue): ConfigProblem[] {

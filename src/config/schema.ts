@@ -20,8 +20,34 @@ const validatorItem = z
   .record(z.string(), z.unknown())
   .refine((item) => Object.keys(item).length === 1, 'each validator item is a map with exactly one key, the validator name');
 
+/**
+ * An RA's ACME profile (RFC 8555), served at /acme/<ra>/directory. Validation reaches out to the
+ * identifiers' addresses, so where it may connect is bounded (SSRF): link-local and cloud metadata
+ * addresses never, loopback only when allowed (tests), and any further ranges listed here.
+ */
+const acme = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** open: any ACME account, challenges the only proof; eab: accounts bound to this RA's authentication entry. */
+    registration: z.enum(['open', 'eab']).default('open'),
+    /** How long a new order and its authorizations stay valid. */
+    order_lifetime: duration.default('1h'),
+    validation: z
+      .strictObject({
+        http_port: z.number().int().min(1).max(65535).default(80),
+        tls_alpn_port: z.number().int().min(1).max(65535).default(443),
+        /** HOST:PORT of the DNS server for dns-01 and for the identifiers' addresses; the system resolver when absent. */
+        resolver: listen.optional(),
+        timeout: duration.default('10s'),
+        allow_loopback: z.boolean().default(false),
+        denied_ranges: z.array(z.string().refine(isNetwork, 'not an IP address or network in CIDR form')).default([]),
+      })
+      .default({ http_port: 80, tls_alpn_port: 443, timeout: '10s', allow_loopback: false, denied_ranges: [] }),
+  });
+
 const registrationAuthority = z
   .strictObject({
+    acme: acme.optional(),
     authentication: name,
     signing_ca: name,
     valid_hours: z.number().positive().optional(),
@@ -145,3 +171,4 @@ export const configSchema = z.strictObject({
 
 export type ConfigDocument = z.infer<typeof configSchema>;
 export type RegistrationAuthorityDocument = z.infer<typeof registrationAuthority>;
+export type AcmeDocument = z.infer<typeof acme>;

@@ -9,13 +9,17 @@ import helmet from 'helmet';
 import { RateLimitError, RequestLimits, type Admission, type LimitOptions } from './limits';
 import { listAudit } from './routes/audit';
 import { signCertificate } from './routes/sign';
-import { signRequestParsers } from './sign_request';
+import { claimedIdentity, signRequestParsers } from './sign_request';
 import pino, { type Logger } from 'pino';
 import { MayflyMetrics } from './metrics';
 import { Readiness } from './readiness';
 import { requestLog, type RequestOutcome } from './request_log';
 import { mountOpsRoutes } from './routes/ops';
 import { certificatePem } from '../pem';
+import { acmeRouter } from '../acme/router';
+import { Nonces } from '../acme/nonces';
+import type { AcmeStore } from '../acme/store';
+import type { AcmeDoor } from '../acme/context';
 
 export interface AppOptions {
   /** The runtime in force; read once per request, so a reload never changes a request in flight. */
@@ -39,6 +43,8 @@ export interface AppOptions {
   readonly serveMetrics?: boolean;
   /** The process's readiness probe, shared with a separate metrics listener; made here when absent. */
   readonly readiness?: Readiness;
+  /** ACME's state (accounts, orders, nonces); ACME is served only with one. */
+  readonly acmeStore?: AcmeStore;
 }
 
 const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -118,6 +124,27 @@ export function createApp(options: AppOptions): express.Express {
     (request, response) => signCertificate(signState(response).ra, ledger, signState(response).admission, metrics, request, response),
   );
   app.all('/v1/sign/:ra', methodNotAllowed('POST'));
+
+  if (options.acmeStore) {
+    const door: AcmeDoor = {
+      store: options.acmeStore,
+      nonces: new Nonces(options.acmeStore),
+      ledger,
+      admitIdentity: (key) => limits.admitIdentity(key),
+      // POST /acme/<ra>/eab authenticates as /v1/sign does: under the same caps and back-off.
+      authenticate: (response, ra, credentials) =>
+        (response.locals.admission as Admission).authenticate(claimedIdentity(credentials), () => ra.authenticator.authenticate(credentials), ra.authenticator.costly?.(credentials) ?? true),
+      logError: options.logError ?? (() => undefined),
+    };
+    app.use(
+      '/acme/:ra',
+      async (request, response, next) => {
+        response.locals.admission = await admit(request, response);
+        next();
+      },
+      acmeRouter(door, (name) => options.runtime().registrationAuthorities.get(name)),
+    );
+  }
 
   app.use((_request, _response, next) => next(new HttpError(404, 'not_found', 'no such resource')));
   app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {

@@ -1,3 +1,4 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { WatchedFile } from '../watched_file';
 import { classifyName, coversDomain, type Identifier } from './names';
 
@@ -53,4 +54,13 @@ function parseDenyList(text: string): Entries {
 function canonical(name: string): string {
   const identifier = classifyName(name);
   return identifier.kind === 'dns' ? identifier.name : identifier.kind === 'ip' ? identifier.address.toString() : name;
+}
+
+/**
+ * A key's deny-list fingerprint: SHA-256 of its SubjectPublicKeyInfo in its one usual form (an EC
+ * point uncompressed), whatever form the CSR sent, so a listed key cannot pass as a compressed point.
+ */
+export function keyFingerprint(key: KeyObject): string {
+  const canonical = createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' }).export({ format: 'der', type: 'spki' });
+  return createHash('sha256').update(canonical).digest('hex');
 }

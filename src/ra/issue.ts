@@ -6,7 +6,7 @@ import { issueCertificate, type IssuanceRequest } from '../issuance/certificate'
 import type { CertificateProfile } from '../issuance/profile';
 import { PolicyRejection } from '../policy/rejection';
 import type { SigningCa } from '../signers/signing_ca';
-import type { IssuedCertificate, Requester } from '../types';
+import type { IssuanceNames, IssuedCertificate, Requester } from '../types';
 import { evaluate } from './evaluate';
 import type { Protocol, RegistrationAuthority } from './registration_authority';
 
@@ -20,6 +20,10 @@ export interface IssueRequest {
   /** The client address, as the door established it. */
   readonly source: string;
   readonly protocol: Protocol;
+  /** Identifiers the door has proven control of (ACME): the CSR must ask for exactly these. */
+  readonly authorizedNames?: IssuanceNames;
+  /** Keys revoked through the door (keyFingerprint): refused. */
+  readonly revokedKeys?: ReadonlySet<string>;
 }
 
 /**

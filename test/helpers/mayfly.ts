@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { initDataDir } from '../../src/cli/init';
 import { disabledLedger, type Ledger } from '../../src/audit/ledger';
 import type { AuditReader } from '../../src/audit/store';
+import { openAcmeStore } from '../../src/config/acme_store';
 import { assembleRuntime, type Runtime } from '../../src/config/assemble';
 import { openAuditReader, openLedger } from '../../src/config/ledger';
 import { configPath, loadConfig } from '../../src/config/load';
@@ -47,6 +48,8 @@ export interface TestCaOptions {
   readonly tls?: boolean;
   readonly limits?: Partial<LimitOptions>;
   readonly trustedProxies?: readonly string[];
+  /** Serve ACME (RAs with an `acme:` profile), its state in acme.db in the data folder. */
+  readonly acme?: boolean;
 }
 
 /**
@@ -80,6 +83,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
   const ledger = options.audit ? await openLedger(config, undefined, env) : undefined;
   const auditDatabase = configPath(config, config.document.audit.database);
   const auditReader = ledger ? await openAuditReader(config, { offThread: false }, env) : undefined;
+  const acmeStore = options.acme ? await openAcmeStore(config, env) : undefined;
   const tls = options.tls ? await issueServerCertificate([...runtime.signingCas.values()][0], serverNames('127.0.0.1', []), ledger ?? disabledLedger) : undefined;
   const server = await startServer(
     {
@@ -87,6 +91,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
       ...(ledger ? { ledger } : {}),
       ...(auditReader ? { auditReader } : {}),
+      ...(acmeStore ? { acmeStore } : {}),
       limits: { ...TEST_LIMITS, ...options.limits },
       ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
     },
@@ -111,6 +116,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
       await server.close();
       await ledger?.close();
       await auditReader?.close();
+      await acmeStore?.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
