@@ -22,6 +22,8 @@ export interface AcmeDoor {
   readonly authenticate: (response: Response, ra: RegistrationAuthority, credentials: Credentials) => Promise<Requester | undefined>;
   /** Where a fault off the request path (a validation that crashed) is reported. */
   readonly logError: (error: unknown) => void;
+  /** Takes a signing slot for the request `response` answers (its Admission holds it until the answer is sent). */
+  readonly enterSigning: (response: Response) => void;
 }
 
 /** One ACME request: its RA and profile, the URLs it names, and where it came from. */
@@ -31,6 +33,8 @@ export interface AcmeContext {
   readonly acme: AcmeProfile;
   readonly urls: AcmeUrls;
   readonly source: string;
+  /** Takes a signing slot under the process's cap (503 when all are taken), as POST /v1/sign does. */
+  readonly enterSigning: () => void;
 }
 
 /** A POST whose JWS verified: under the key of `account` (kid), or of the `jwk` header. */

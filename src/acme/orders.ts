@@ -128,6 +128,13 @@ export async function finalizeOrder(context: AcmeContext, request: VerifiedReque
     await store.update('order', order.id, (current) => ({ ...current, status: 'ready' }));
     throw error;
   });
+  try {
+    // A finalize signs, so it holds a signing slot like POST /v1/sign: overload is a fast 503 here too.
+    context.enterSigning();
+  } catch (error) {
+    await store.update('order', order.id, (current) => ({ ...current, status: 'ready' }));
+    throw error;
+  }
   const names = identifierNames(order.identifiers);
   const revokedKeys = new Set((await store.list('revoked_key', context.ra.name)).map((revoked) => revoked.fingerprint));
   const lifetime = order.notAfter ? new Date(order.notAfter).getTime() - Date.now() : undefined;

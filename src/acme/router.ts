@@ -31,7 +31,7 @@ export function acmeRouter(door: AcmeDoor, registrationAuthority: (name: string)
     const ra = registrationAuthority(name);
     if (!ra?.acme) throw new AcmeProblem('malformed', `no ACME directory for ${JSON.stringify(name.slice(0, 64))}`).withStatus(404);
     const origin = `${request.protocol}://${request.get('host') ?? 'localhost'}`;
-    const context: AcmeContext = { door, ra, acme: ra.acme, urls: new AcmeUrls(`${origin}/acme/${encodeURIComponent(ra.name)}`), source: request.ip ?? '' };
+    const context: AcmeContext = { door, ra, acme: ra.acme, urls: new AcmeUrls(`${origin}/acme/${encodeURIComponent(ra.name)}`), source: request.ip ?? '', enterSigning: () => door.enterSigning(response) };
     response.locals.acme = context;
     if (Date.now() - lastCleanup > CLEANUP_INTERVAL_MS) {
       lastCleanup = Date.now();

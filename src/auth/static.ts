@@ -41,9 +41,13 @@ export class StaticAuthenticator implements Authenticator {
     this.userDigest = digest(user);
   }
 
-  /** Only a secret not verified recently runs scrypt: the one the deployers use is recognised in microseconds. */
+  /**
+   * Only a secret neither verified recently nor being verified now runs a scrypt of its own: the one
+   * the deployers use is recognised in microseconds, and a fleet sending it together shares one check.
+   */
   costly(credentials: Credentials): boolean {
-    return !this.remembers(createHmac('sha256', this.memoryKey).update(credentials.secret ?? '', 'utf8').digest(), this.now());
+    const mac = createHmac('sha256', this.memoryKey).update(credentials.secret ?? '', 'utf8').digest();
+    return !this.remembers(mac, this.now()) && !this.pending.has(mac.toString('hex'));
   }
 
   private remembers(mac: Buffer, now: number): boolean {

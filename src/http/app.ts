@@ -135,6 +135,7 @@ export function createApp(options: AppOptions): express.Express {
       authenticate: (response, ra, credentials) =>
         (response.locals.admission as Admission).authenticate(claimedIdentity(credentials), () => ra.authenticator.authenticate(credentials), ra.authenticator.costly?.(credentials) ?? true),
       logError: options.logError ?? (() => undefined),
+      enterSigning: (response) => (response.locals.admission as Admission).enterSigning(),
     };
     app.use(
       '/acme/:ra',

@@ -64,14 +64,16 @@ function drainable(server: Server): (graceMs: number) => Promise<void> {
   server.prependListener('request', (_request, response: ServerResponse) => {
     if (draining) response.setHeader('Connection', 'close');
     answering.add(response);
-    // A pipelined response whose connection dies before its turn never closes: its socket's close ends it.
+    // A pipelined response whose connection dies before its turn never closes: its socket's close ends
+    // it. The socket is kept here, as a finished response lets go of its own.
+    const socket = response.socket;
     const answered = () => {
       answering.delete(response);
-      response.socket?.off('close', answered);
+      socket?.off('close', answered);
     };
     response.once('close', answered);
     response.once('finish', answered);
-    response.socket?.once('close', answered);
+    socket?.once('close', answered);
   });
   return (graceMs) => {
     draining = true;

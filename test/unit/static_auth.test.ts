@@ -15,6 +15,18 @@ describe('StaticAuthenticator', () => {
     await expect(authenticator.authenticate({ user: 'deployer', secret: 's3cret' })).resolves.toEqual({ user: 'deployer', groups: ['ops', 'web'], authentication: 'deployers' });
   });
 
+  it('calls a check costly only when it would run a scrypt of its own: not for a secret being verified now, nor one verified', async () => {
+    const fresh = new StaticAuthenticator('fresh', 'deployer', hash);
+    expect(fresh.costly({ user: 'deployer', secret: 's3cret' })).toBe(true);
+    const first = fresh.authenticate({ user: 'deployer', secret: 's3cret' });
+    // A fleet sending the same secret together shares the one scrypt under way.
+    expect(fresh.costly({ user: 'deployer', secret: 's3cret' })).toBe(false);
+    expect(fresh.costly({ user: 'deployer', secret: 'another' })).toBe(true);
+    await first;
+    expect(fresh.costly({ user: 'deployer', secret: 's3cret' })).toBe(false);
+    expect(fresh.costly({ user: 'deployer', secret: 'wrong' })).toBe(true);
+  });
+
   it('keeps its name', () => {
     expect(authenticator.name).toBe('deployers');
   });

@@ -41,7 +41,15 @@ export function checkTlsAlpn01(address: string, port: number, identifier: AcmeId
       if (socket.alpnProtocol !== 'acme-tls/1') return done(new AcmeProblem('tls', `${address}:${port} did not negotiate acme-tls/1`));
       const raw = socket.getPeerCertificate(false)?.raw;
       if (!raw) return done(new AcmeProblem('tls', `${address}:${port} presented no certificate`));
-      done(certificateProblem(new X509Certificate(raw), identifier, keyAuthorization));
+      // The certificate is the validated party's, so anything: a name form the parser refuses must be
+      // this challenge's failure, never an exception thrown in a socket event (that ends the process).
+      let problem: AcmeProblem | undefined;
+      try {
+        problem = certificateProblem(new X509Certificate(raw), identifier, keyAuthorization);
+      } catch {
+        problem = new AcmeProblem('incorrectResponse', 'the tls-alpn-01 certificate cannot be read (a malformed subjectAltName or extension)');
+      }
+      done(problem);
     });
   });
 }
@@ -49,11 +57,17 @@ export function checkTlsAlpn01(address: string, port: number, identifier: AcmeId
 function certificateProblem(certificate: X509Certificate, identifier: AcmeIdentifier, keyAuthorization: string): AcmeProblem | undefined {
   const names = certificate.getExtension(SubjectAlternativeNameExtension)?.names.items ?? [];
   const wanted = identifier.type === 'dns' ? { type: 'dns', value: identifier.value.toLowerCase() } : { type: 'ip', value: ipaddr.parse(identifier.value).toString() };
-  const matches = names.length === 1 && names[0].type === wanted.type && (wanted.type === 'dns' ? names[0].value.toLowerCase() : ipaddr.parse(names[0].value).toString()) === wanted.value;
+  const matches = names.length === 1 && names[0].type === wanted.type && (wanted.type === 'dns' ? names[0].value.toLowerCase() : strictIp(names[0].value)) === wanted.value;
   if (!matches) return new AcmeProblem('incorrectResponse', `the tls-alpn-01 certificate must name exactly ${identifier.value}`);
   const extension = certificate.getExtension(ACME_IDENTIFIER_OID);
   if (!extension || !extension.critical) return new AcmeProblem('incorrectResponse', 'the tls-alpn-01 certificate lacks a critical acmeIdentifier extension');
   const expected = encodeOctetString(createHash('sha256').update(keyAuthorization).digest());
   if (!Buffer.from(extension.value).equals(Buffer.from(expected))) return new AcmeProblem('incorrectResponse', 'the acmeIdentifier extension does not match the key authorization');
   return undefined;
+}
+
+/** An iPAddress name as text, or undefined: only 4 or 16 octets are an address (RFC 5280 4.2.1.6), never a number ipaddr.js would read as octal. */
+function strictIp(text: string): string | undefined {
+  const plain = ipaddr.IPv4.isValidFourPartDecimal(text) || (text.includes(':') && !text.includes('/') && ipaddr.IPv6.isValid(text));
+  return plain ? ipaddr.parse(text).toString() : undefined;
 }

@@ -13,6 +13,7 @@ import { startTestDns, type TestDnsServer } from '../../helpers/dns_server';
 import { openssl, opensslVerify as verifyLeaf } from '../../helpers/openssl';
 import { pemCertificateBlocks } from '../../../src/pem';
 import { randomUUID } from 'node:crypto';
+import type { LimitOptions } from '../../../src/http/limits';
 
 /** The Debian ACME clients the tests run (.ci/run installs them). */
 export const CERTBOT = { executable: '/usr/bin/certbot', debianPackage: 'certbot' };
@@ -40,6 +41,8 @@ export interface AcmeTestOptions {
   readonly addresses?: Readonly<Record<string, readonly string[]>>;
   /** Run `mayfly ca rotate` on the data folder before serving: the old chain becomes a previous chain. */
   readonly rotated?: boolean;
+  /** Front-door limits beyond the tests' usual ones. */
+  readonly limits?: Partial<LimitOptions>;
 }
 
 /**
@@ -59,6 +62,7 @@ export async function startAcmeCa(options: AcmeTestOptions = {}): Promise<AcmeTe
     tls: true,
     audit: true,
     acme: true,
+    ...(options.limits ? { limits: options.limits } : {}),
     editConfig: (initial, dir) => {
       const yaml = options.rotated ? rotate(dir) : initial;
       denyFile = join(dir, 'deny.txt');
