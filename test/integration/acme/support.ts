@@ -14,6 +14,7 @@ import { openssl, opensslVerify as verifyLeaf } from '../../helpers/openssl';
 import { pemCertificateBlocks } from '../../../src/pem';
 import { randomUUID } from 'node:crypto';
 import type { LimitOptions } from '../../../src/http/limits';
+import { createServer as createHttpServer } from 'node:http';
 
 /** The Debian ACME clients the tests run (.ci/run installs them). */
 export const CERTBOT = { executable: '/usr/bin/certbot', debianPackage: 'certbot' };
@@ -152,4 +153,20 @@ export async function ledgerEvents(acme: AcmeTestCa): Promise<AuditEvent[]> {
 /** Fails with the client's own output when it did not succeed. */
 export function expectSucceeded(result: ToolResult): void {
   if (result.code !== 0) throw new Error(`the client exited with ${result.code}:\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-6000)}`);
+}
+
+/** The web server that answers http-01 for the tests: the key authorization of each token set in `answers`. */
+export interface Http01Responder {
+  readonly answers: Map<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startHttp01Responder(port: number): Promise<Http01Responder> {
+  const answers = new Map<string, string>();
+  const web = createHttpServer((request, response) => {
+    const token = (request.url ?? '').split('/').pop() ?? '';
+    response.writeHead(answers.has(token) ? 200 : 404).end(answers.get(token) ?? '');
+  });
+  await new Promise<void>((resolve) => web.listen(port, '127.0.0.1', resolve));
+  return { answers, close: () => new Promise<void>((resolve) => web.close(() => resolve())) };
 }
