@@ -6,7 +6,7 @@ import { certificatePem } from '../pem';
 import { DenyList, keyFingerprint } from '../policy/deny_list';
 import type { IssuedCertificate } from '../types';
 import { newId, payloadObject, type AcmeAnswer } from './accounts';
-import { accountRequester, ownedObject, recordAcme, type AcmeContext, type VerifiedRequest } from './context';
+import { accountRequester, openRequester, ownedObject, recordAcme, type AcmeContext, type VerifiedRequest } from './context';
 import { importJwk } from './jwk';
 import { AcmeProblem } from './problems';
 import type { CertificateRecord } from './store';
@@ -87,10 +87,16 @@ export async function revokeCertificate(context: AcmeContext, request: VerifiedR
   if (!certificate) throw new AcmeProblem('malformed', 'this RA issued no such certificate over ACME').withStatus(404);
   const byAccount = request.account !== undefined && request.account.id === certificate.account;
   const byKey = request.account === undefined && keyFingerprint(importJwk(request.jws.header.jwk).key) === certificate.spkiSha256;
-  if (!byAccount && !byKey) throw new AcmeProblem('unauthorized', 'only the account that holds the certificate, or its key, may revoke it');
+  // A refused revocation is a decision too: recorded, naming who asked, before the client hears of it.
+  const refuse = async (problem: AcmeProblem): Promise<never> => {
+    const requester = request.account ? await accountRequester(context, request.account.id) : openRequester(certificate.account);
+    await recordAcme(context, { requester, action: 'revoke', account: request.account?.id ?? certificate.account, order: certificate.order, serial: certificate.serial, outcome: 'refused', reason: problem.detail });
+    throw problem;
+  };
+  if (!byAccount && !byKey) await refuse(new AcmeProblem('unauthorized', 'only the account that holds the certificate, or its key, may revoke it'));
   const at = new Date().toISOString();
   const revoked = await context.door.store.update('certificate', certificate.id, (current) => (current.revoked ? undefined : { ...current, revoked: { at, reason } }));
-  if (!revoked) throw new AcmeProblem('alreadyRevoked', 'the certificate is already revoked');
+  if (!revoked) await refuse(new AcmeProblem('alreadyRevoked', 'the certificate is already revoked'));
   await context.door.store.insert('revoked_key', { id: newId(), ra: context.ra.name, fingerprint: certificate.spkiSha256, serial: certificate.serial, at });
   await addToDenyLists(context, certificate);
   await recordAcme(context, {

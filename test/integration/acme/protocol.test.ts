@@ -198,3 +198,19 @@ test('accounts: every JWS algorithm, onlyReturnExisting, contact update, keyChan
   const actions = (await ledgerEvents(acme)).map((event) => event.acme?.action);
   expect(actions).toEqual(expect.arrayContaining(['new-account', 'account-update', 'key-change', 'account-deactivated']));
 });
+
+test('a revocation refused (another account, or a certificate already revoked) is recorded, naming who asked', async () => {
+  const holder = await client();
+  const order = await authorizedOrder(holder, [{ type: 'dns', value: 'revoke-refused.mayfly.test' }]);
+  const finalized = await holder.post(order.json.finalize, { csr: makeCsr({ subject: '/CN=revoke-refused.mayfly.test', extensions: ['subjectAltName=DNS:revoke-refused.mayfly.test'] }).der.toString('base64url') });
+  const pem = (await holder.post(finalized.json.certificate, '')).body.split(/(?<=-----END CERTIFICATE-----\n)/)[0];
+  const certificate = new X509Certificate(pem).raw.toString('base64url');
+  const stranger = await client();
+  const refused = await stranger.post(stranger.directory.revokeCert, { certificate });
+  expect(problemOf(refused).type).toBe('urn:ietf:params:acme:error:unauthorized');
+  expect((await holder.post(holder.directory.revokeCert, { certificate })).status).toBe(200);
+  expect(problemOf(await holder.post(holder.directory.revokeCert, { certificate })).type).toBe('urn:ietf:params:acme:error:alreadyRevoked');
+  const revocations = (await ledgerEvents(acme)).filter((event) => event.acme?.action === 'revoke' && event.acme?.serial === serialOf(pem));
+  expect(revocations.map((event) => event.outcome)).toEqual(['refused', 'accepted', 'refused']);
+  expect(revocations[0].reason).toContain('only the account that holds the certificate');
+});
