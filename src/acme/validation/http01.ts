@@ -28,6 +28,10 @@ export function fetchHttp01(address: string, port: number, host: string, token: 
         response.on('end', () => resolve(body.trim()));
       },
     );
+    // One deadline for the whole exchange: a socket timeout only measures idleness, and a server
+    // dripping a byte now and then would hold the connection (and this validation) for hours.
+    const deadline = setTimeout(() => outgoing.destroy(new Error('timed out')), timeoutMs);
+    outgoing.on('close', () => clearTimeout(deadline));
     outgoing.on('timeout', () => outgoing.destroy(new Error('timed out')));
     outgoing.on('error', (error) => fail('connection', `fetching the http-01 challenge from ${address}:${port} failed: ${error.message}`));
     outgoing.end();
