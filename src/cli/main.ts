@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { version } from '../../package.json';
 import { errorMessage } from '../error_message';
 import { ConfigError } from '../config/load';
 import { SignerConfigError } from '../signers/signer';
@@ -24,7 +25,10 @@ function fail(error: unknown): never {
 
 /** The `mayfly` command: each command group registers itself from src/cli/commands/, in --help's order. */
 export function buildProgram(): Command {
-  const program = new Command('mayfly').description('A short-lived certificate authority: policy in YAML, every decision audited.');
+  const program = new Command('mayfly')
+    .description('A short-lived certificate authority: policy in YAML, every decision audited.')
+    // The Node too: the runtime is part of what a bug report or a benchmark result needs to name.
+    .version(`mayfly ${version} (node ${process.version})`, '-V, --version', "print Mayfly's version and the Node.js it runs on");
   for (const register of [registerServe, registerInit, registerHashSecret, registerPkcs11, registerToken, registerAudit, registerCa, registerPolicy, registerConfig, registerRequest, registerAgent]) {
     register(program);
   }

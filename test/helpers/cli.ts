@@ -27,9 +27,13 @@ export interface ServingCli {
   stop(): Promise<void>;
 }
 
-/** Starts `mayfly serve ARGS` and resolves once it prints where it listens. */
-export async function serveCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ServingCli> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd });
+/**
+ * Starts `mayfly serve ARGS` and resolves once it prints where it listens. `command` is how `mayfly`
+ * is started: by default the test's own Node running dist/.
+ */
+export async function serveCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; command?: readonly string[] } = {}): Promise<ServingCli> {
+  const [program, ...programArgs] = options.command ?? [process.execPath, CLI];
+  const child = spawn(program, [...programArgs, 'serve', ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd });
   let output = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {
