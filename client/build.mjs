@@ -3,7 +3,7 @@
 // by `npm pack` into dist/mayfly-client-<version>.tgz: a package with no dependencies, no native
 // module and no install script, for a host that has Node and nothing else.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -24,11 +24,12 @@ const ALLOWED_SOURCES = [
 ];
 const NATIVE = /(^|\/)node_modules\/(better-sqlite3|pkcs11js|pg|pg-native|bindings|node-gyp-build)\/|\.node$/;
 
-rmSync(stage, { recursive: true, force: true });
-mkdirSync(stage, { recursive: true });
+// Another entry only to see the check refuse it (test/integration/client/package.test.ts).
+const entry = process.argv[2] ?? join(root, 'src', 'cli', 'client_main.ts');
 const result = await build({
-  entryPoints: [join(root, 'src', 'cli', 'client_main.ts')],
+  entryPoints: [entry],
   outfile: join(stage, 'mayfly.js'),
+  write: false,
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -36,6 +37,8 @@ const result = await build({
   banner: { js: '#!/usr/bin/env node' },
   define: { MAYFLY_CLIENT_VERSION: JSON.stringify(version) },
   metafile: true,
+  // A native module is a file the bundle cannot hold: let it be an input, so the check below names it.
+  loader: { '.node': 'copy' },
   logLevel: 'warning',
   absWorkingDir: root,
 });
@@ -47,7 +50,9 @@ if (stray.length > 0 || native.length > 0) {
   console.error(`build:client: the client bundle must not contain server code or native modules; it reached:\n${[...stray, ...native].map((input) => `  ${input}`).join('\n')}`);
   process.exit(1);
 }
-chmodSync(join(stage, 'mayfly.js'), 0o755);
+rmSync(stage, { recursive: true, force: true });
+mkdirSync(stage, { recursive: true });
+writeFileSync(join(stage, 'mayfly.js'), result.outputFiles[0].contents, { mode: 0o755 });
 
 const manifest = JSON.parse(readFileSync(join(root, 'client', 'package.json'), 'utf8'));
 writeFileSync(join(stage, 'package.json'), `${JSON.stringify({ ...manifest, version }, null, 2)}\n`);

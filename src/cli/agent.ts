@@ -84,8 +84,9 @@ export async function runAgent(options: AgentCliOptions, print: (line: string) =
  * when every certificate is in place and unexpired, 1 when one is not, 2 when the config is unusable.
  * Secrets are not needed (nor checked): an operator runs it from a shell without the service's environment.
  */
-export async function runAgentStatus(options: { readonly config: string }, print: (line: string) => void, printError: (line: string) => void): Promise<number> {
+export async function runAgentStatus(options: AgentCliOptions, print: (line: string) => void, printError: (line: string) => void): Promise<number> {
   try {
+    if (options.once || options.check) throw new ClientUsageError('agent status takes no --once or --check');
     const { lines, healthy } = await statusReport(await loadAgentConfig(options.config, process.env, { environment: false }));
     for (const line of lines) print(line);
     return healthy ? EXIT_CODES.ok : 1;
