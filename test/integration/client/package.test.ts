@@ -25,6 +25,7 @@ describe('the mayfly-client package', () => {
   let bin: string;
   let fingerprint: string;
   let work: string;
+  let built: string;
   const file = (name: string) => join(work, name);
   const ENV = () => ({ MAYFLY_SECRET: ca.secret });
   const mayfly = (args: readonly string[], env: NodeJS.ProcessEnv = ENV()): Promise<CliResult> => runCliAsync(args, { env: { ...env, NODE_PATH: '' }, cwd: work, cli: bin });
@@ -33,7 +34,7 @@ describe('the mayfly-client package', () => {
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'mayfly-client-package-'));
-    const built = execFileSync(process.execPath, [join(ROOT, 'client', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' }).trim();
+    built = execFileSync(process.execPath, [join(ROOT, 'client', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' }).trim();
     // The README's own install line, with a throwaway prefix for /usr/local.
     const [, readmePrefix] = /sudo npm install -g --prefix (\S+) \.\/mayfly-client-\S+\.tgz/.exec(README)!;
     expect(readmePrefix).toBe('/usr/local');
@@ -68,6 +69,20 @@ describe('the mayfly-client package', () => {
       // Run as a command (its shebang), with only Node on the PATH.
       const version = spawnSync(bin, ['--version'], { encoding: 'utf8', env: { PATH: dirname(process.execPath) } });
       expect(version.stdout).toBe(`${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
+    });
+
+    it('the daemon, installed from a built checkout as the README says, has every command; the client package will not overwrite it', () => {
+      expect(README).toContain('`npm ci && npm run build && sudo npm install -g --prefix /usr/local .`');
+      const daemon = join(home, 'daemon');
+      const npmInstall = (what: string) => spawnSync('npm', ['install', '-g', '--prefix', daemon, '--ignore-scripts', '--offline', '--no-audit', '--no-fund', what], { cwd: home, encoding: 'utf8' });
+      expect(npmInstall(ROOT).status).toBe(0);
+      const help = spawnSync(process.execPath, [join(daemon, 'bin', 'mayfly'), '--help'], { encoding: 'utf8' });
+      expect(help.stdout).toMatch(/^ {2}serve /m);
+      expect(help.stdout).toMatch(/^ {2}request /m);
+      expect(help.stdout).toMatch(/^ {2}agent /m);
+      const both = npmInstall(built);
+      expect(both.status).not.toBe(0);
+      expect(both.stderr).toContain(`File exists: ${join(daemon, 'bin', 'mayfly')}`);
     });
 
     it('the build refuses a bundle that reaches server code, naming the file', () => {
