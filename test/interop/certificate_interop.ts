@@ -1,6 +1,7 @@
 // Certificate interop: CA key types `mayfly init` makes × leaf key types (all 30 in `npm run
 // test:full`, a slice in `npm test`: matrix.ts), each with a DNS and an IP subjectAltName, checked
-// by implementations that share no code with Mayfly or with each other: OpenSSL, Go's crypto/x509, GnuTLS and Chromium (BoringSSL + Chromium's verifier, NSS trust).
+// by implementations that share no code with Mayfly or with each other: OpenSSL, Go's crypto/x509,
+// GnuTLS and Chromium (BoringSSL + Chromium's verifier, NSS trust).
 // Each check also refuses a name the certificate does not hold and a chain to a root not trusted
 // (the stranger), so a verifier that accepted everything would fail here.
 import { mkdtempSync, rmSync } from 'node:fs';
