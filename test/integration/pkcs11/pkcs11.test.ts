@@ -36,7 +36,8 @@ function hsmSigningCa(name: string, cert: string, overrides: Record<string, stri
 const probe = new pkcs11js.PKCS11();
 probe.load(SOFTHSM_MODULE);
 function openSessions(): number {
-  const marker = probe.C_OpenSession(probe.C_GetSlotList(true)[0], pkcs11js.CKF_SERIAL_SESSION);
+  const slot = probe.C_GetSlotList(true).find((s) => probe.C_GetTokenInfo(s).label.trim() === 'mayfly')!;
+  const marker = probe.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION);
   const newest = marker.readBigUInt64LE();
   probe.C_CloseSession(marker);
   let open = 0;
