@@ -18,6 +18,6 @@ module.exports = {
   // Jest's default on 2 cores is one worker; most tests wait on child processes, sockets and
   // timers, so two keep both cores busy.
   maxWorkers: 2,
-  globalSetup: '<rootDir>/test/softhsm_setup.js',
-  globalTeardown: '<rootDir>/test/softhsm_teardown.js',
+  globalSetup: '<rootDir>/test/global_setup.js',
+  globalTeardown: '<rootDir>/test/global_teardown.js',
 };
