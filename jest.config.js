@@ -15,9 +15,9 @@ module.exports = {
     }],
   },
   testTimeout: 30000,
-  // Jest's default on 2 cores is one worker; most tests wait on child processes, sockets and
-  // timers, so two keep both cores busy.
-  maxWorkers: 2,
+  // A worker a core (Jest's default leaves one core out: one worker on 2 cores). Most tests wait on
+  // child processes, sockets and timers, so even on 2 cores two workers keep both busy.
+  maxWorkers: '100%',
   globalSetup: '<rootDir>/test/global_setup.js',
   globalTeardown: '<rootDir>/test/global_teardown.js',
 };
