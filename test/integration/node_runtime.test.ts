@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engines, version } from '../../package.json';
-import { runCli, serveCli } from '../helpers/cli';
+import { runCli, serveCli, servePlainHttp } from '../helpers/cli';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'mayfly');
 const REQUIRED_MAJOR = Number(/\d+/.exec(engines.node)?.[0]);
@@ -53,11 +53,16 @@ describe('the Node.js Mayfly runs on', () => {
     expect(refused.stderr).toMatch(/unknown command 'no-such-command'/);
   });
 
-  it('bin/mayfly serve started by the machine’s own node stops cleanly on SIGTERM', async () => {
+  it('bin/mayfly serve started by the machine’s own node answers, and stops cleanly on SIGTERM', async () => {
     const work = mkdtempSync(join(tmpdir(), 'mayfly-node-'));
     try {
-      const serving = await serveCli(['--listen', '127.0.0.1:0'], { env: { ...machineEnv(), MAYFLY_HOME: join(work, 'data') }, cwd: work, command: ['node', BIN] });
+      expect(runCli(['init', '--dir', work]).status).toBe(0);
+      const configFile = join(work, 'mayfly.yaml');
+      servePlainHttp(configFile);
+      const serving = await serveCli(['--config', configFile, '--listen', '127.0.0.1:0'], { env: machineEnv(), command: ['node', BIN] });
       const exited = new Promise<number | null>((resolve) => serving.child.once('exit', (code) => resolve(code)));
+      // An answer also means serve has set its signal handlers (just after it prints where it listens).
+      expect((await fetch(`${serving.url}/healthz`)).status).toBe(200);
       serving.child.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {
