@@ -18,14 +18,17 @@ export function registerServe(program: Command): void {
       if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a whole number ≥ 1, or auto');
       if (workers > 1 && cluster.isPrimary) return superviseWorkers(options, workers, print);
       const worker = Number(process.env.MAYFLY_WORKER ?? 0);
-      const serving = await serve(options, print, worker > 0);
+      const serving = serve(options, print, worker > 0);
       // Stopping lets requests in progress finish (server.limits.shutdown_grace), then writes a last
       // checkpoint, so the ledger's head at shutdown is signed. A second SIGTERM (systemd signals the
       // whole group, and the primary of --workers passes it on) changes nothing; a second ^C stops at once.
+      // The handlers are in place before serve prints where it listens: a SIGTERM sent on that line
+      // (Node's default would end the process at once) waits for the start, then drains.
       let stopping: Promise<void> | undefined;
-      const stop = () => void (stopping ??= serving.close().then(() => process.exit(0)));
+      const stop = () => void (stopping ??= serving.then((running) => running.close()).then(() => process.exit(0)));
       process.once('SIGINT', stop);
       process.on('SIGTERM', stop);
-      process.on('SIGHUP', () => void serving.reloader.reload());
+      process.on('SIGHUP', () => void serving.then((running) => running.reloader.reload()));
+      await serving;
     });
 }
