@@ -8,3 +8,12 @@ export function createLogger(level: string): Logger {
   if (process.stdout.isTTY) return pino({ level, transport: { target: 'pino-pretty', options: { destination: 1, translateTime: 'SYS:HH:MM:ss.l' } } });
   return pino({ level, base: { pid: process.pid } }, pino.destination({ dest: 1, sync: false }));
 }
+
+/**
+ * Process warnings (a tokens file or deny list gone, a deprecation) as log lines at warn, instead of
+ * Node's plain text on stderr beside the JSON.
+ */
+export function logWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => logger.warn({ ...(warning.code ? { code: warning.code } : {}) }, warning.message));
+}
