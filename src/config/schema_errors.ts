@@ -82,8 +82,12 @@ function describeValue(value: unknown): string {
 
 const quoteAll = (values: readonly unknown[]) => values.map((value) => String(value)).join(', ');
 
+/** Zod's own wording; a message a schema wrote itself (`.min(2048, 'RSA below …')`) is kept as it is. */
+const ZOD_WORDING = /^(Invalid input|Invalid option|Too small|Too big|Invalid discriminator value)/;
+
 /** A zod issue as a sentence saying what the key expects; `value` is what the YAML holds there. */
 export function issueText(issue: z.core.$ZodIssue, value: unknown): string {
+  if (!ZOD_WORDING.test(issue.message)) return issue.message;
   switch (issue.code) {
     case 'invalid_type': {
       const expected = EXPECTED[issue.expected] ?? issue.expected;
