@@ -8,9 +8,9 @@ import { loadValidatorPlugin } from '../policy/plugins';
 import { ValidatorRegistry } from '../policy/registry';
 import type { ConfiguredValidator } from '../policy/validator';
 import { parseDuration } from './duration';
+import { issueText, knownKeys, nearest } from './schema_errors';
 import type { AcmeProfile } from '../ra/registration_authority';
 import { configSchema, type AcmeDocument, type ConfigDocument } from './schema';
-import { issueText, knownKeys, nearest } from './schema_errors';
 
 type KeyPath = readonly (string | number)[];
 
@@ -28,23 +28,6 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   constructor(readonly problems: readonly ConfigProblem[]) {
     super(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.key || '(top level)'}: ${p.message}`).join('\n'));
-  }
-}
-
-/** The config file is not there or not readable: says where it looked and how to point elsewhere. */
-export class ConfigFileError extends Error {
-  override readonly name = 'ConfigFileError';
-  constructor(
-    readonly file: string,
-    code: string | undefined,
-  ) {
-    super(
-      code === 'ENOENT' || code === 'ENOTDIR'
-        ? `no config file at ${file}. Run the command in the folder that holds mayfly-data/, or say where the config is: --config FILE, or MAYFLY_HOME=DIR (the folder holding mayfly.yaml)`
-        : code === 'EACCES' || code === 'EPERM'
-          ? `the config file ${file} cannot be read (permission denied): run the command as the user that owns it`
-          : `the config file ${file} cannot be read${code ? ` (${code})` : ''}`,
-    );
   }
 }
 
@@ -107,6 +90,23 @@ export interface RegistrationAuthorityConfig {
   readonly validators: readonly ConfiguredValidator[];
   readonly fixups: readonly ConfiguredFixup[];
   readonly acme?: AcmeProfile;
+}
+
+/** The config file is not there or not readable: says where it looked and how to point elsewhere. */
+export class ConfigFileError extends Error {
+  override readonly name = 'ConfigFileError';
+  constructor(
+    readonly file: string,
+    code: string | undefined,
+  ) {
+    super(
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? `no config file at ${file}. Run the command in the folder that holds mayfly-data/, or say where the config is: --config FILE, or MAYFLY_HOME=DIR (the folder holding mayfly.yaml)`
+        : code === 'EACCES' || code === 'EPERM'
+          ? `the config file ${file} cannot be read (permission denied): run the command as the user that owns it`
+          : `the config file ${file} cannot be read${code ? ` (${code})` : ''}`,
+    );
+  }
 }
 
 /** Reads, parses and validates a config file; throws ConfigError with every problem found. */

@@ -10,6 +10,9 @@ import { runCliAsync, type CliResult } from '../helpers/cli_process';
 import { freePort } from '../helpers/free_port';
 import { makeCsr } from '../helpers/openssl';
 
+// Each case starts real `mayfly` processes; a loaded 2-core machine can take many seconds a spawn.
+jest.setTimeout(180_000);
+
 /** What every error here must not look like. */
 function expectPlainSentence(result: CliResult): void {
   expect(result.stderr).toMatch(/^mayfly: /);
