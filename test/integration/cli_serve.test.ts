@@ -168,7 +168,7 @@ describe('mayfly serve on a fresh machine', () => {
     // a certificate from the new issuing CA, verified with the printed steps: the chain is fetched, not the old file
     expect(await runNextSteps(steps, other)).toBe('svc.pem: OK\n');
     expect(viewCertificate(readFileSync(join(other, 'svc.pem'), 'utf8')).node.issuer).toMatch(/Issuing CA \d{4}-\d\d-\d\d/);
-  });
+  }, 120_000);
 
   it('writes the keys, the credentials and the config mode 0600', () => {
     expect(mode(join(home(), 'ca', 'root.key'))).toBe('600');

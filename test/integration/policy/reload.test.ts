@@ -99,7 +99,7 @@ describe('hot reload of the config', () => {
     writeConfig(good);
     await mayfly.waitFor(new RegExp(`(?:[\\s\\S]*?"msg":"Reloaded [^"]*"){${reloads + 1}}`));
     expect(await metric('mayfly_config_restart_required{setting="server.metrics_listen"}')).toBeUndefined();
-  });
+  }, 60_000);
 
   it('reloads on SIGHUP', async () => {
     await new Promise((resolve) => setTimeout(resolve, 500)); // let the previous write's reload settle
