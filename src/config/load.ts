@@ -154,7 +154,8 @@ export function parseConfig(file: string, text: string, registry: ValidatorRegis
         const itemPath = [...at, list, index];
         const found = lookup(itemName);
         if (!found) {
-          problems.push(source.problem(itemPath, `unknown ${list.slice(0, -1)} ${JSON.stringify(itemName)} (known: ${known.join(', ')})`, itemName));
+          const suggestion = nearest(itemName, known);
+          problems.push(source.problem(itemPath, `unknown ${list.slice(0, -1)} ${JSON.stringify(itemName)} (${suggestion ? `did you mean ${suggestion}? ` : ''}known: ${known.join(', ')})`, itemName));
           return [];
         }
         const result = found.options.safeParse(options ?? {});

@@ -42,7 +42,7 @@ interface Shell {
 /** One printed line, run through bash exactly as printed. */
 function bash(line: string, cwd: string): Promise<Shell> {
   return new Promise((resolve) => {
-    execFile('bash', ['-c', line], { cwd, timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile('bash', ['-c', line], { cwd, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -162,9 +162,9 @@ describe('mayfly serve on a fresh machine', () => {
     const steps = await nextSteps(running[0]);
     const other = join(work, 'other-folder');
     mkdirSync(other, { recursive: true });
-    const rotated = await runToExit(['ca', 'rotate', '--signing-ca', 'local'], { MAYFLY_HOME: 'mayfly-data' }, work);
+    const rotated = await runToExit(['ca', 'rotate', '--signing-ca', 'local'], { MAYFLY_HOME: 'mayfly-data' }, work, 90_000);
     expect(rotated.code).toBe(0);
-    await running[0].waitFor(/Reloaded /, 20_000);
+    await running[0].waitFor(/Reloaded /, 60_000);
     // a certificate from the new issuing CA, verified with the printed steps: the chain is fetched, not the old file
     expect(await runNextSteps(steps, other)).toBe('svc.pem: OK\n');
     expect(viewCertificate(readFileSync(join(other, 'svc.pem'), 'utf8')).node.issuer).toMatch(/Issuing CA \d{4}-\d\d-\d\d/);

@@ -45,7 +45,7 @@ const shellCommands = (block: string): string[] =>
 
 function bash(command: string, cwd: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile('bash', ['-c', command], { cwd, timeout: 30_000 }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }));
+    execFile('bash', ['-c', command], { cwd, timeout: 90_000 }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr }));
   });
 }
 
@@ -96,9 +96,9 @@ describe('README: quick start, run as written', () => {
   });
 
   it('still works, unchanged, after `mayfly ca rotate`', async () => {
-    const rotated = await runCliAsync(['ca', 'rotate', '--signing-ca', 'local'], { env: env(), cwd: work });
+    const rotated = await runCliAsync(['ca', 'rotate', '--signing-ca', 'local'], { env: env(), cwd: work, timeoutMs: 120_000 });
     expect(rotated.code).toBe(0);
-    await serving.waitFor(/Reloaded /);
+    await serving.waitFor(/Reloaded /, 60_000);
     expect(await runQuickStart()).toBe('svc.pem: OK\n');
   });
 });

@@ -143,7 +143,7 @@ describe('parseConfig: every problem names file, line, column and key', () => {
 
   it('an unknown validator, at its name, listing the known ones', () => {
     const problems = problemsOf(edited({ 19: '      - common_nam:' }));
-    expect(problems).toEqual([at(19, 9, 'registration_authority.default.validators[0].common_nam', expect.stringMatching(/^unknown validator "common_nam" \(known: .*\bcommon_name\b.*\)$/))]);
+    expect(problems).toEqual([at(19, 9, 'registration_authority.default.validators[0].common_nam', expect.stringMatching(/^unknown validator "common_nam" \(did you mean common_name\? known: .*\bcommon_name\b.*\)$/))]);
   });
 
   it('an unknown validator option, with the validator in the path', () => {
