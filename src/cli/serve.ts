@@ -220,7 +220,7 @@ function explainListenFailure(address: string, setting: string, configFile: stri
 }
 
 /** A path as one shell word, so printed commands work when it holds spaces or quotes. */
-const shellWord = (text: string): string => (/^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
+export const shellWord = (text: string): string => (/^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
 
 export function splitListen(listen: string): [string, number] {
   const match = /^\[?(.*?)\]?:(\d{1,5})$/.exec(listen);

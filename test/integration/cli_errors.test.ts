@@ -59,6 +59,24 @@ describe('errors that say what to do', () => {
     expect(readFileSync(join(home, 'ca', 'root.key'), 'utf8')).toBe(rootKey);
   });
 
+  it('init with a relative --dir prints absolute paths and a serve command that works from anywhere', async () => {
+    const result = await runCliAsync(['init', '--dir', 'relative-data'], { cwd: work });
+    expect(result.code).toBe(0);
+    const dir = join(work, 'relative-data');
+    expect(result.stdout).toContain(`Created ${dir}/mayfly.yaml with a p256 development CA.\n`);
+    expect(result.stdout).toContain(`(also in ${dir}/dev-credentials, mode 0600)\n`);
+    const serveLine = new RegExp(`^Serve it with: (MAYFLY_HOME=${dir.replace(/[.]/g, '\\.')} mayfly serve) `, 'm').exec(result.stdout);
+    expect(serveLine).not.toBeNull();
+    // Run as printed, from another folder (`mayfly` being this checkout's): it serves that data folder.
+    const serving = await serveCli(['--listen', '127.0.0.1:0'], { env: { MAYFLY_HOME: dir }, cwd: tmpdir() });
+    try {
+      await serving.waitFor(/"next_step":true,"msg":"openssl verify/, 60_000);
+      expect(serving.output()).toContain(`--cacert ${dir}/ca/root.pem`);
+    } finally {
+      await serving.stop();
+    }
+  });
+
   it('init where a previous init stopped half-way refuses too, naming the file it found', async () => {
     const partial = join(work, 'partial');
     mkdirSync(join(partial, 'ca'), { recursive: true });
