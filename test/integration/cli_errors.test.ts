@@ -88,6 +88,16 @@ describe('errors that say what to do', () => {
     expect(readFileSync(join(partial, 'ca', 'root.key'), 'utf8')).toBe('kept');
   });
 
+  it('token create for an entry that is missing or not a token backend says which entries exist and what is needed', async () => {
+    const missing = await runCliAsync(['token', 'create', '--auth', 'nope', '--config', config]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(`mayfly: no authentication entry named "nope" in ${config} (defined: deployers); add one with backend: token and tokens_file: tokens.yaml, then run this again\n`);
+    const wrong = await runCliAsync(['token', 'create', '--auth', 'deployers', '--config', config]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toBe(`mayfly: authentication deployers in ${config} is backend: static; tokens need an entry with backend: token (and tokens_file)\n`);
+    expect(missing.stdout + wrong.stdout).toBe('');
+  });
+
   it('an audit command run outside the data folder says where it looked and how to point it', async () => {
     const elsewhere = join(work, 'elsewhere');
     mkdirSync(elsewhere);
