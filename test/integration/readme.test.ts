@@ -105,7 +105,8 @@ describe('README: quick start, run as written', () => {
 
 describe('README: the command summary', () => {
   const program = buildProgram();
-  const summary = codeBlocks(section('## The `mayfly` command'))[0].body.split('\n').filter((line) => line.startsWith('mayfly '));
+  // One entry a command: an indented line continues the one above it.
+  const summary = codeBlocks(section('## The `mayfly` command'))[0].body.replace(/\n\s+(?=\S)/g, ' ').split('\n').filter((line) => line.startsWith('mayfly '));
 
   /** The commander command a summary line names, and the words that name it. */
   function commandOf(line: string): { command: Command; path: string[] } {
