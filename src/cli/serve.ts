@@ -44,8 +44,8 @@ export async function prepareDataDir(options: ServeOptions, logger: Logger): Pro
   if (options.config || existsSync(defaultConfigFile())) return;
   const created = await initDataDir(home, 'p256');
   logger.info(`Created a development CA and config in ${home}/ (root SHA-256 fingerprint ${created.rootFingerprintSha256}).`);
-  logger.info(`The secret of user ${DEV_USER} is shown once: ${created.secret}`);
-  logger.info(`It is also in ${join(home, 'dev-credentials')} (mode 0600); the config holds only its hash.`);
+  // Never the secret itself: log lines travel to collectors that the dev-credentials file (0600) does not.
+  logger.info(`The secret of user ${DEV_USER} is in ${join(home, 'dev-credentials')} (mode 0600, secret=…); the config holds only its hash.`);
 }
 
 /**
