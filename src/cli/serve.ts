@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { Ledger } from '../audit/ledger';
 import { assembleRuntime, type Runtime } from '../config/assemble';
-import { openAuditReader, openLedger } from '../config/ledger';
+import { ledgerPublicKey, openAuditReader, openLedger } from '../config/ledger';
 import { openAcmeStore, servesAcme } from '../config/acme_store';
 import { parseDuration } from '../config/duration';
 import { ConfigError, configPath, loadConfig, type MayflyConfig } from '../config/load';
@@ -74,6 +74,7 @@ export async function serve(options: ServeOptions, print: (line: string) => void
   });
   reloader.watchFile();
   const auditReader = config.document.audit.enabled ? await openAuditReader(config, { offThread: true }) : undefined;
+  const auditPublicKey = config.document.audit.enabled ? await ledgerPublicKey(config) : undefined;
   // ACME's state is opened when an RA serves ACME at start (turning ACME on later takes a restart).
   const acmeStore = servesAcme(config) ? await openAcmeStore(config) : undefined;
   const limits = server.limits;
@@ -89,6 +90,7 @@ export async function serve(options: ServeOptions, print: (line: string) => void
       runtime: reloader.current,
       ledger,
       ...(auditReader ? { auditReader } : {}),
+      ...(auditPublicKey ? { auditPublicKey } : {}),
       ...(acmeStore ? { acmeStore } : {}),
       bodyLimit: limits.body_bytes,
       trustedProxies: server.trusted_proxies,

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Runtime } from '../config/assemble';
 import type { RegistrationAuthority } from '../ra/registration_authority';
@@ -7,7 +8,7 @@ import { disabledLedger, type Ledger } from '../audit/ledger';
 import type { AuditReader } from '../audit/store';
 import helmet from 'helmet';
 import { RateLimitError, RequestLimits, type Admission, type LimitOptions } from './limits';
-import { listAudit } from './routes/audit';
+import { auditCheckpoint, auditProof, listAudit } from './routes/audit';
 import { signCertificate } from './routes/sign';
 import { claimedIdentity, signRequestParsers } from './sign_request';
 import pino, { type Logger } from 'pino';
@@ -28,6 +29,8 @@ export interface AppOptions {
   readonly ledger?: Ledger;
   /** Reads the ledger for GET /v1/audit; absent when the ledger is disabled. */
   readonly auditReader?: AuditReader;
+  /** The audit public key, which proofs name (GET /v1/audit/proof/<serial>). */
+  readonly auditPublicKey?: KeyObject;
   /** Largest accepted request body, bytes. */
   readonly bodyLimit?: number;
   /** Where internal faults are reported (never to the client). */
@@ -111,6 +114,15 @@ export function createApp(options: AppOptions): express.Express {
     await listAudit(options.runtime(), options.auditReader, await admit(request, response), request, response);
   });
   app.all('/v1/audit', methodNotAllowed('GET, HEAD'));
+  const provable = options.auditReader && options.auditPublicKey ? { reader: options.auditReader, publicKey: options.auditPublicKey } : undefined;
+  app.get('/v1/audit/checkpoint', async (request, response) => {
+    await auditCheckpoint(options.runtime(), provable, await admit(request, response), request, response);
+  });
+  app.all('/v1/audit/checkpoint', methodNotAllowed('GET, HEAD'));
+  app.get('/v1/audit/proof/:serial', async (request, response) => {
+    await auditProof(options.runtime(), provable, await admit(request, response), request, response);
+  });
+  app.all('/v1/audit/proof/:serial', methodNotAllowed('GET, HEAD'));
 
   app.post(
     '/v1/sign/:ra',

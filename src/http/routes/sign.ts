@@ -47,5 +47,7 @@ export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger,
     not_before: issued.notBefore.toISOString(),
     not_after: issued.notAfter.toISOString(),
     fingerprint_sha256: createHash('sha256').update(issued.der).digest('hex'),
+    // Where its record is: GET /v1/audit/proof/<serial> proves it once a checkpoint covers leaf_index.
+    ...(issued.record ? { ledger_origin: issued.record.origin, ledger_chain: issued.record.chain, leaf_index: issued.record.leafIndex } : {}),
   });
 }

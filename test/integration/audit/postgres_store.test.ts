@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { PostgresAuditStore, likePattern } from '../../../src/audit/postgres_store';
+import { leafHash } from '../../../src/audit/merkle';
 import { GENESIS, recordHash, type IndexedRecord } from '../../../src/audit/record';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
 import { walkChain, type AuditQuery } from '../../../src/audit/store';
@@ -30,7 +31,7 @@ function makeRecords(seed: number, count: number): IndexedRecord[] {
     const event = JSON.parse(body) as { ra: string };
     const seq = head.seq + 1;
     const hash = recordHash(chain, seq, head.hash, body);
-    records.push({ chain, seq, prevHash: head.hash, hash, body, columns: { time, ra: event.ra, event: 'sign', outcome, serial, names: [...new Set([...dnsNames, ...ipAddresses])] } });
+    records.push({ chain, seq, prevHash: head.hash, hash, body, leafHash: leafHash(body).toString('hex'), columns: { time, ra: event.ra, event: 'sign', outcome, serial, names: [...new Set([...dnsNames, ...ipAddresses])] } });
     heads.set(chain, { seq, hash });
   }
   return records;
@@ -51,8 +52,8 @@ describe('the PostgreSQL ledger store answers as the SQLite store does', () => {
     // Batches of uneven sizes, as group commit makes them.
     for (let offset = 0, size = 1; offset < records.length; offset += size, size = (size * 7) % 23 + 1) {
       const batch = records.slice(offset, offset + size);
-      await sqlite.appendAll(batch);
-      await pg.appendAll(batch);
+      await sqlite.appendAll(batch, []);
+      await pg.appendAll(batch, []);
     }
     for (const chain of ['host-a-1-aa', 'host-b-2-bb']) {
       const checkpoint = { chain, seq: 3, headHash: 'f'.repeat(64), time: '2026-12-01T00:10:00.000Z', signature: 'c2ln' };
@@ -174,11 +175,11 @@ describe('the PostgreSQL ledger store keeps its schema and survives an outage', 
     const store = await PostgresAuditStore.open(postgres.url);
     const [first, second] = makeRecords(7, 2).map((record, index) => ({ ...record, chain: 'outage', seq: index + 1 }));
     try {
-      await store.appendAll([first]);
+      await store.appendAll([first], []);
       postgres.stop();
-      await expect(store.appendAll([second])).rejects.toThrow();
+      await expect(store.appendAll([second], [])).rejects.toThrow();
       postgres.start();
-      await store.appendAll([second]);
+      await store.appendAll([second], []);
       expect((await store.query({})).filter((r) => r.chain === 'outage').map((r) => r.seq)).toEqual([1, 2]);
     } finally {
       postgres.start();
