@@ -34,8 +34,7 @@ export async function verifyLedger(store: AuditReader, auditPublicKey: KeyObject
   for (const chain of await store.chains()) {
     const origin = checkpointOrigin(chain, auditPublicKey);
     const checkpoints = await store.checkpoints(chain);
-    const bySeq = new Map<number, Checkpoint[]>();
-    for (const checkpoint of checkpoints) bySeq.set(checkpoint.seq, [...(bySeq.get(checkpoint.seq) ?? []), checkpoint]);
+    const bySeq = new Map(checkpoints.map((checkpoint) => [checkpoint.seq, checkpoint]));
     const frontier = Frontier.empty();
     let nodes: TreeNode[] = [];
     let expectedSeq = 1;
@@ -55,7 +54,8 @@ export async function verifyLedger(store: AuditReader, auditPublicKey: KeyObject
       const leaf = leafHash(record.body);
       if (record.leafHash !== leaf.toString('hex')) return fail(`record ${record.seq} edited: its leaf hash differs from its contents`);
       appendLeaf(frontier, chain, leaf, nodes);
-      for (const checkpoint of bySeq.get(record.seq) ?? []) {
+      const checkpoint = bySeq.get(record.seq);
+      if (checkpoint) {
         const problem = checkpointProblem(checkpoint, origin, frontier, record.hash, auditPublicKey);
         if (problem) return fail(`checkpoint at record ${checkpoint.seq}: ${problem}`);
         if (checkpoint.note !== undefined && isFinal(parseCheckpoint(checkpoint.note), auditPublicKey)) closedAt = record.seq;

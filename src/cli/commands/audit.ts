@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { AuditQuery } from '../../audit/store';
 import { auditCheckpoint, auditExport, auditList, auditProve, auditShow, auditVerify, auditVerifyProof } from '../audit';
 import { configFileOf, configOption } from './config_option';
-import { print } from './output';
+import { print, printError } from './output';
 
 interface QueryOptions {
   ra?: string;
@@ -65,7 +65,9 @@ export function registerAudit(program: Command): void {
     .description('print the latest signed checkpoint of every chain (C2SP signed notes), to publish elsewhere')
     .addOption(configOption())
     .action(async (options: { config?: string }) => {
-      if (!(await auditCheckpoint(configFileOf(options), (text) => process.stdout.write(text)))) process.exitCode = 1;
+      if (await auditCheckpoint(configFileOf(options), (text) => process.stdout.write(text))) return;
+      printError('no checkpoint yet: a writer signs one every checkpoint_every records, every checkpoint_interval and when it stops');
+      process.exitCode = 1;
     });
   audit
     .command('prove')
