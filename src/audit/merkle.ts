@@ -106,6 +106,12 @@ function consistencyRanges(m: number, n: number): [number, number][] {
 export const inclusionProof = (index: number, size: number, subtrees: SubtreeHashes): Promise<Buffer[]> => rangeHashes(inclusionRanges(index, size), subtrees);
 export const consistencyProof = (first: number, second: number, subtrees: SubtreeHashes): Promise<Buffer[]> => rangeHashes(consistencyRanges(first, second), subtrees);
 
+/** RFC 9162 2.1.3.2 and 2.1.4.2: "until LSB(fn) is set or fn is 0, right-shift fn and sn". */
+function upToRightChild(fn: number, sn: number): [number, number] {
+  while (!odd(fn) && fn !== 0) [fn, sn] = [half(fn), half(sn)];
+  return [fn, sn];
+}
+
 /** RFC 9162 2.1.3.2: the root an inclusion proof leads to, or undefined when the proof cannot be one. */
 export function rootFromInclusionProof(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[]): Buffer | undefined {
   if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size) || leaf.length !== 32) return undefined;
@@ -116,10 +122,7 @@ export function rootFromInclusionProof(index: number, size: number, leaf: Uint8A
     if (sn === 0 || p.length !== 32) return undefined;
     if (odd(fn) || fn === sn) {
       r = nodeHash(p, r);
-      while (!odd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
+      [fn, sn] = upToRightChild(fn, sn);
     } else {
       r = nodeHash(r, p);
     }
@@ -154,10 +157,7 @@ export function verifyConsistency(first: number, second: number, firstRoot: Uint
     if (odd(fn) || fn === sn) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      while (!odd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
+      [fn, sn] = upToRightChild(fn, sn);
     } else {
       sr = nodeHash(sr, c);
     }
