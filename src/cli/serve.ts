@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import ipaddr from 'ipaddr.js';
 import type { Ledger } from '../audit/ledger';
 import { assembleRuntime, type Runtime } from '../config/assemble';
-import { openAuditReader, openLedger } from '../config/ledger';
+import { ledgerPublicKey, openAuditReader, openLedger } from '../config/ledger';
 import { openAcmeStore, servesAcme } from '../config/acme_store';
 import { parseDuration } from '../config/duration';
 import { ConfigError, configPath, loadConfig, type MayflyConfig } from '../config/load';
@@ -76,6 +76,7 @@ export async function serve(options: ServeOptions, logger: Logger, quiet = false
     throw error;
   });
   const auditReader = config.document.audit.enabled ? await openAuditReader(config, { offThread: true }) : undefined;
+  const auditPublicKey = config.document.audit.enabled ? await ledgerPublicKey(config) : undefined;
   // ACME's state is opened when an RA serves ACME at start (turning ACME on later takes a restart).
   const acmeStore = servesAcme(config) ? await openAcmeStore(config) : undefined;
   const limits = server.limits;
@@ -101,6 +102,7 @@ export async function serve(options: ServeOptions, logger: Logger, quiet = false
       runtime: reloader.current,
       ledger,
       ...(auditReader ? { auditReader } : {}),
+      ...(auditPublicKey ? { auditPublicKey } : {}),
       ...(acmeStore ? { acmeStore } : {}),
       bodyLimit: limits.body_bytes,
       trustedProxies: server.trusted_proxies,

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Runtime } from '../config/assemble';
@@ -8,7 +9,7 @@ import { disabledLedger, type Ledger } from '../audit/ledger';
 import type { AuditReader } from '../audit/store';
 import helmet from 'helmet';
 import { RateLimitError, RequestLimits, type Admission, type LimitOptions } from './limits';
-import { listAudit } from './routes/audit';
+import { auditCheckpoint, auditProof, listAudit } from './routes/audit';
 import { signAnswer, signCertificate, signProtocol } from './routes/sign';
 import { bodyKind, claimedIdentity, readSignFields, signRequestParsers, type SignBodyKind } from './sign_request';
 import { leanBodyKind, readLeanBody } from './sign_body';
@@ -30,6 +31,8 @@ export interface AppOptions {
   readonly ledger?: Ledger;
   /** Reads the ledger for GET /v1/audit; absent when the ledger is disabled. */
   readonly auditReader?: AuditReader;
+  /** The audit public key, which proofs name (GET /v1/audit/proof/<serial>). */
+  readonly auditPublicKey?: KeyObject;
   /** Largest accepted request body, bytes. */
   readonly bodyLimit?: number;
   /** Where internal faults are reported (never to the client). */
@@ -124,6 +127,15 @@ export function createApp(options: AppOptions): RequestListener {
     await listAudit(options.runtime(), options.auditReader, await admit(request.ip ?? '', request, response), request, response);
   });
   app.all('/v1/audit', methodNotAllowed('GET, HEAD'));
+  const provable = options.auditReader && options.auditPublicKey ? { reader: options.auditReader, publicKey: options.auditPublicKey } : undefined;
+  app.get('/v1/audit/checkpoint', async (request, response) => {
+    await auditCheckpoint(options.runtime(), provable, await admit(request.ip ?? '', request, response), request, response);
+  });
+  app.all('/v1/audit/checkpoint', methodNotAllowed('GET, HEAD'));
+  app.get('/v1/audit/proof/:serial', async (request, response) => {
+    await auditProof(options.runtime(), provable, await admit(request.ip ?? '', request, response), request, response);
+  });
+  app.all('/v1/audit/proof/:serial', methodNotAllowed('GET, HEAD'));
 
   app.post(
     '/v1/sign/:ra',

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { authFailureEvent, type RequestContext } from '../../audit/events';
 import type { Ledger } from '../../audit/ledger';
 import { PolicyRejection } from '../../policy/rejection';
-import { issue } from '../../ra/issue';
+import { issue, type RecordedCertificate } from '../../ra/issue';
 import type { Protocol, RegistrationAuthority } from '../../ra/registration_authority';
-import type { IssuedCertificate } from '../../types';
 import { authenticationFailed } from '../errors';
 import type { Admission } from '../limits';
 import type { MayflyMetrics } from '../metrics';
@@ -18,7 +17,7 @@ export const signProtocol = (kind: SignBodyKind): Protocol => (kind === 'json' ?
  * POST /v1/sign/<ra>: authenticates, then hands the request to the registration authority (src/ra),
  * which decides, issues and records. Each stage throws a typed error that errors.ts turns into a status.
  */
-export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger, admission: Admission, metrics: MayflyMetrics, fields: SignRequestFields, protocol: Protocol): Promise<IssuedCertificate> {
+export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger, admission: Admission, metrics: MayflyMetrics, fields: SignRequestFields, protocol: Protocol): Promise<RecordedCertificate> {
   const context: RequestContext = { ra: ra.name, source: admission.source, protocol };
   const requester = await admission.authenticate(claimedIdentity(fields.credentials), () => ra.authenticator.authenticate(fields.credentials), ra.authenticator.costly?.(fields.credentials) ?? true);
   if (!requester) {
@@ -37,7 +36,7 @@ export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger,
 }
 
 /** The answer to a sign request: the certificate as PEM text, or in JSON with its chain and facts. */
-export function signAnswer(ra: RegistrationAuthority, issued: IssuedCertificate, json: boolean): { readonly type: 'text/plain' | 'application/json'; readonly body: string } {
+export function signAnswer(ra: RegistrationAuthority, issued: RecordedCertificate, json: boolean): { readonly type: 'text/plain' | 'application/json'; readonly body: string } {
   const pem = certificatePem(issued.der);
   if (!json) return { type: 'text/plain', body: pem };
   const body = JSON.stringify({
@@ -47,6 +46,8 @@ export function signAnswer(ra: RegistrationAuthority, issued: IssuedCertificate,
     not_before: issued.notBefore.toISOString(),
     not_after: issued.notAfter.toISOString(),
     fingerprint_sha256: createHash('sha256').update(issued.der).digest('hex'),
+    // Where its record is: GET /v1/audit/proof/<serial> proves it once a checkpoint covers leaf_index.
+    ...(issued.record ? { ledger_origin: issued.record.origin, ledger_chain: issued.record.chain, leaf_index: issued.record.leafIndex } : {}),
   });
   return { type: 'application/json', body };
 }
