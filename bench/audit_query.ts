@@ -5,9 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Frontier, leafHash } from '../src/audit/merkle';
 import { GENESIS, recordColumns, recordHash, type AuditEvent, type IndexedRecord } from '../src/audit/record';
 import { SqliteAuditStore } from '../src/audit/sqlite_store';
-import type { AuditQuery } from '../src/audit/store';
+import type { AuditQuery, TreeNode } from '../src/audit/store';
+import { appendLeaf } from '../src/audit/tree';
 
 const records = Number(process.argv[process.argv.indexOf('--records') + 1]) || 1_000_000;
 const DAYS = 30;
@@ -46,6 +48,8 @@ async function main(): Promise<void> {
     const store = new SqliteAuditStore(join(dir, 'audit.db'));
     const built = performance.now();
     let head = GENESIS;
+    const frontier = Frontier.empty();
+    const nodes: TreeNode[] = [];
     const BATCH = 20_000;
     for (let first = 1; first <= records; first += BATCH) {
       const batch: IndexedRecord[] = [];
@@ -53,10 +57,12 @@ async function main(): Promise<void> {
         const recorded = event(seq);
         const body = JSON.stringify(recorded);
         const hash = recordHash('bench', seq, head, body);
-        batch.push({ chain: 'bench', seq, prevHash: head, hash, body, columns: recordColumns(recorded) });
+        const leaf = leafHash(body);
+        appendLeaf(frontier, 'bench', leaf, nodes);
+        batch.push({ chain: 'bench', seq, prevHash: head, hash, body, leafHash: leaf.toString('hex'), columns: recordColumns(recorded) });
         head = hash;
       }
-      await store.appendAll(batch);
+      await store.appendAll(batch, nodes.splice(0));
     }
     const buildSeconds = (performance.now() - built) / 1000;
     const lastWeek = { since: new Date(start + (DAYS - 7) * 86_400_000).toISOString(), until: new Date(start + DAYS * 86_400_000).toISOString() };

@@ -47,8 +47,8 @@ export interface VerifiedRequest {
 }
 
 /** Records one ACME decision in the ledger; durable before the client hears of it. */
-export function recordAcme(context: AcmeContext, decision: AcmeDecision): Promise<void> {
-  return context.door.ledger.append(acmeEvent({ ra: context.ra.name, source: context.source, protocol: 'acme' }, decision));
+export async function recordAcme(context: AcmeContext, decision: AcmeDecision): Promise<void> {
+  await context.door.ledger.append(acmeEvent({ ra: context.ra.name, source: context.source, protocol: 'acme' }, decision));
 }
 
 /** Who an account with open registration acts as: the account itself. */

@@ -1,6 +1,10 @@
-import { sign, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Frontier, leafHash } from './merkle';
 import { GENESIS, recordHash, type IndexedRecord } from './record';
-import { checkpointPayload, type AuditStore } from './store';
+import { checkpointOrigin, isFinal, parseCheckpoint, signCheckpoint } from './signed_checkpoint';
+import type { AuditStore, TreeNode } from './store';
+import { appendLeaf, storedSubtrees } from './tree';
 import type { WriterEntry, WriterReply } from './writer_protocol';
 
 /** Where a chain stands: its last record, and whether that is known to be durable. */
@@ -10,17 +14,22 @@ interface ChainHead {
 }
 
 /**
- * One process's hash chain over a store. Appends that arrive while a commit runs are committed
- * together (group commit), and each is acknowledged only once its transaction is durable. The head
- * advances only on a commit that succeeded; after a commit whose outcome is unknown (a connection
- * lost mid-COMMIT), the head is read back from the store before the chain goes on.
+ * One process's hash chain and Merkle tree over a store. Appends that arrive while a commit runs are
+ * committed together (group commit), and each is acknowledged only once its transaction is durable.
+ * The head advances only on a commit that succeeded; after a commit whose outcome is unknown (a
+ * connection lost mid-COMMIT), the head and the tree's frontier are read back from the store before
+ * the chain goes on. Each record costs a leaf hash and, on average, one node hash; checkpoints are
+ * signed every `checkpointEvery` records and on a timer, never per request.
  */
 export class ChainWriter {
   private head: ChainHead = { seq: 0, hash: GENESIS };
+  private frontier = Frontier.empty();
   private headUnknown = true;
   private checkpointedSeq = 0;
   private pending: WriterEntry[] = [];
   private committing?: Promise<void>;
+  private readonly publicKey: KeyObject;
+  private readonly origin: string;
 
   constructor(
     private readonly store: AuditStore,
@@ -28,7 +37,10 @@ export class ChainWriter {
     private readonly key: KeyObject,
     private readonly checkpointEvery: number,
     private readonly reply: (message: WriterReply) => void,
-  ) {}
+  ) {
+    this.publicKey = createPublicKey(key);
+    this.origin = checkpointOrigin(chain, this.publicKey);
+  }
 
   append(entries: readonly WriterEntry[]): void {
     for (const entry of entries) this.pending.push(entry);
@@ -52,17 +64,23 @@ export class ChainWriter {
     try {
       if (this.headUnknown) {
         this.head = (await this.store.chainHead(this.chain)) ?? { seq: 0, hash: GENESIS };
+        this.frontier = await Frontier.of(this.head.seq, storedSubtrees(this.store, this.chain));
         this.headUnknown = false;
       }
       let { seq, hash } = this.head;
+      const frontier = this.frontier.clone();
+      const nodes: TreeNode[] = [];
       const records: IndexedRecord[] = batch.map(({ body, columns }) => {
         const prevHash = hash;
         seq += 1;
         hash = recordHash(this.chain, seq, prevHash, body);
-        return { chain: this.chain, seq, prevHash, hash, body, columns };
+        const leaf = leafHash(body);
+        appendLeaf(frontier, this.chain, leaf, nodes);
+        return { chain: this.chain, seq, prevHash, hash, body, leafHash: leaf.toString('hex'), columns };
       });
-      await this.store.appendAll(records);
+      await this.store.appendAll(records, nodes);
       this.head = { seq, hash };
+      this.frontier = frontier;
       this.reply({ type: 'stored', ids: batch.map((entry) => entry.id), seqs: records.map((record) => record.seq), commitSeconds: (performance.now() - started) / 1000 });
     } catch (error) {
       // Tell each waiting request its record was not kept; whether the store kept it after all is
@@ -72,23 +90,55 @@ export class ChainWriter {
     }
   }
 
-  /** Signs {chain, seq, head hash, time} of the last durable record with the audit key and stores it. */
-  async checkpoint(): Promise<void> {
+  /** Signs the tree of the durable records as a C2SP checkpoint and stores it; `final` closes the chain. */
+  async checkpoint(final = false): Promise<void> {
     const { seq, hash } = this.head;
-    if (seq === 0 || seq === this.checkpointedSeq || this.headUnknown) return;
-    const unsigned = { chain: this.chain, seq, headHash: hash, time: new Date().toISOString() };
+    if (seq === 0 || (seq === this.checkpointedSeq && !final) || this.headUnknown) return;
     try {
-      await this.store.addCheckpoint({ ...unsigned, signature: sign(null, checkpointPayload(unsigned), this.key).toString('base64') });
+      await this.store.addCheckpoint(checkpointRow(this.chain, seq, hash, signCheckpoint({ origin: this.origin, size: seq, root: this.frontier.root() }, this.key, final)));
       this.checkpointedSeq = seq;
     } catch {
       // The next checkpoint covers these records too.
     }
   }
 
-  /** Commits what is pending, writes a final checkpoint, and closes the store. */
+  /**
+   * Seals the chains of processes on this host that died without sealing theirs (killed, or a power
+   * cut): a final checkpoint of what they made durable, so deleting it later is provable. Only a
+   * dead process's chain, and only once: a chain already closed is never extended by anyone.
+   */
+  async sealDeadChains(): Promise<void> {
+    for (const chain of await this.store.chains()) {
+      const owner = /^(.+)-(\d+)-[0-9a-f]{8}$/.exec(chain);
+      if (chain === this.chain || !owner || owner[1] !== hostname() || processAlive(Number(owner[2]))) continue;
+      const checkpoints = await this.store.checkpoints(chain);
+      if (checkpoints.some((c) => c.note !== undefined && isFinal(parseCheckpoint(c.note), this.publicKey))) continue;
+      const head = await this.store.chainHead(chain);
+      if (!head) continue;
+      const frontier = await Frontier.of(head.seq, storedSubtrees(this.store, chain));
+      const note = signCheckpoint({ origin: checkpointOrigin(chain, this.publicKey), size: head.seq, root: frontier.root() }, this.key, true);
+      await this.store.addCheckpoint(checkpointRow(chain, head.seq, head.hash, note));
+    }
+  }
+
+  /** Commits what is pending, writes the final checkpoint, and closes the store. */
   async close(): Promise<void> {
     while (this.committing) await this.committing;
-    await this.checkpoint();
+    await this.checkpoint(true);
     await this.store.close();
+  }
+}
+
+function checkpointRow(chain: string, seq: number, headHash: string, note: string) {
+  return { chain, seq, headHash, time: new Date().toISOString(), signature: parseCheckpoint(note).signatures[0].signature.toString('base64'), note };
+}
+
+/** Whether a process of this host still runs (EPERM: it runs, as another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

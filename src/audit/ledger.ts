@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { StoreLocation } from './open_store';
 import { recordColumns, type AuditEvent } from './record';
+import { checkpointOrigin } from './signed_checkpoint';
 import { workerScript } from './worker_script';
 import type { WriterEntry, WriterOptions, WriterReply } from './writer_protocol';
 
@@ -14,9 +15,16 @@ export class AuditUnavailableError extends Error {
 /** Called after each commit: how many records it held and how long it took. */
 export type CommitListener = (records: number, seconds: number) => void;
 
-/** Where decisions are recorded. `append` resolves once the record is durable. */
+/** Where a record went: its chain, the chain's checkpoint origin, and its leaf index there (its sequence number − 1). */
+export interface RecordPosition {
+  readonly chain: string;
+  readonly origin: string;
+  readonly leafIndex: number;
+}
+
+/** Where decisions are recorded. `append` resolves once the record is durable, with its place (none when disabled). */
 export interface Ledger {
-  append(event: AuditEvent): Promise<void>;
+  append(event: AuditEvent): Promise<RecordPosition | undefined>;
   /** Why the ledger cannot record now (for /readyz), or undefined when it can. */
   problem(): Promise<string | undefined>;
   onCommit(listener: CommitListener): void;
@@ -24,7 +32,7 @@ export interface Ledger {
 }
 
 /** For `audit.enabled: false` (benchmarks): records nothing. */
-export const disabledLedger: Ledger = { append: () => Promise.resolve(), problem: () => Promise.resolve(undefined), onCommit: () => {}, close: () => Promise.resolve() };
+export const disabledLedger: Ledger = { append: () => Promise.resolve(undefined), problem: () => Promise.resolve(undefined), onCommit: () => {}, close: () => Promise.resolve() };
 
 export interface AuditLedgerOptions {
   readonly store: StoreLocation;
@@ -36,7 +44,7 @@ export interface AuditLedgerOptions {
 /** The ledger, written by a worker thread with group commit; one hash chain per process, in SQLite or PostgreSQL. */
 export class AuditLedger implements Ledger {
   private nextId = 0;
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (position: RecordPosition) => void; reject: (error: Error) => void }>();
   private failure?: string;
   private closed?: Promise<void>;
   /** Appends of this event-loop turn, posted to the writer together (one message, one copy). */
@@ -45,7 +53,11 @@ export class AuditLedger implements Ledger {
   private nextProbe = 0;
   private readonly probes = new Map<number, (problem: string | undefined) => void>();
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly chain: string,
+    private readonly origin: string,
+  ) {
     worker.on('message', (message: WriterReply) => this.receive(message));
     worker.on('error', (error) => this.fail(`the audit writer failed: ${error.message}`));
     worker.on('exit', () => this.fail('the audit writer stopped'));
@@ -58,7 +70,7 @@ export class AuditLedger implements Ledger {
     return new Promise((resolve, reject) => {
       const onMessage = (message: WriterReply) => {
         worker.off('message', onMessage);
-        if (message.type === 'ready') resolve(new AuditLedger(worker));
+        if (message.type === 'ready') resolve(new AuditLedger(worker, chain, checkpointOrigin(chain, createPublicKey(options.keyPem))));
         else reject(new AuditUnavailableError(message.type === 'failed' ? message.message : 'the audit writer did not start'));
       };
       worker.on('message', onMessage);
@@ -66,10 +78,10 @@ export class AuditLedger implements Ledger {
     });
   }
 
-  append(event: AuditEvent): Promise<void> {
+  append(event: AuditEvent): Promise<RecordPosition> {
     if (this.failure !== undefined) return Promise.reject(new AuditUnavailableError(this.failure));
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    return new Promise<RecordPosition>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       if (this.outgoing.length === 0) setImmediate(() => this.post());
       this.outgoing.push({ id, body: JSON.stringify(event), columns: recordColumns(event) });
@@ -110,7 +122,7 @@ export class AuditLedger implements Ledger {
 
   private receive(message: WriterReply): void {
     if (message.type === 'stored') {
-      for (const id of message.ids) this.settle(id)?.resolve();
+      message.ids.forEach((id, i) => this.settle(id)?.resolve({ chain: this.chain, origin: this.origin, leafIndex: message.seqs[i] - 1 }));
       for (const listener of this.commitListeners) listener(message.ids.length, message.commitSeconds);
     } else if (message.type === 'rejected') {
       for (const id of message.ids) this.settle(id)?.reject(new AuditUnavailableError(`the audit record could not be stored: ${message.message}`));

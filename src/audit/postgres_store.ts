@@ -1,6 +1,8 @@
 import { Pool, type PoolClient } from 'pg';
+import { Frontier, leafHash, type Subtree } from './merkle';
 import type { AuditRecord, IndexedRecord } from './record';
-import { reverseName, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredRecord } from './store';
+import { reverseName, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredRecord, type TreeNode } from './store';
+import { appendLeaf } from './tree';
 
 // The shared ledger store: PostgreSQL, for replicas on several hosts. The tables are SQLite's (each
 // process its own chain, so writers never contend for a chain head), and a commit returns only once
@@ -8,8 +10,41 @@ import { reverseName, type AuditQuery, type AuditStore, type Checkpoint, type Na
 // Text that is ordered or range-searched is COLLATE "C" (byte order), as SQLite's BINARY is, so both
 // stores page and match alike whatever locale the database was created with.
 
-/** Versioned migrations, applied in order, each once, under an advisory lock. */
-const MIGRATIONS: readonly string[] = [
+/** Records read a page at a time when a migration builds the trees of an existing ledger. */
+const MIGRATION_PAGE = 10_000;
+
+/** Hashes the records of a ledger written before version 2 into their chains' trees (as SQLite's migration does). */
+async function buildTrees(client: PoolClient): Promise<void> {
+  let frontier = Frontier.empty();
+  let current = '';
+  for (let after = { chain: '', seq: 0 }; ; ) {
+    const rows = (await client.query<{ chain: string; seq: number; body: string }>('SELECT chain, seq::int AS seq, body FROM records WHERE (chain, seq) > ($1, $2) ORDER BY chain, seq LIMIT $3', [after.chain, after.seq, MIGRATION_PAGE])).rows;
+    const nodes: TreeNode[] = [];
+    const leaves = rows.map(({ chain, body }) => {
+      if (chain !== current) [frontier, current] = [Frontier.empty(), chain];
+      const leaf = leafHash(body);
+      appendLeaf(frontier, chain, leaf, nodes);
+      return leaf.toString('hex');
+    });
+    await client.query('UPDATE records r SET leaf_hash = u.leaf FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(chain, seq, leaf) WHERE r.chain = u.chain AND r.seq = u.seq', [rows.map((r) => r.chain), rows.map((r) => r.seq), leaves]);
+    await insertNodes(client, nodes);
+    if (rows.length < MIGRATION_PAGE) return;
+    after = rows[rows.length - 1];
+  }
+}
+
+async function insertNodes(client: PoolClient, nodes: readonly TreeNode[]): Promise<void> {
+  if (nodes.length === 0) return;
+  await client.query('INSERT INTO tree_nodes (chain, level, idx, hash) SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[])', [
+    nodes.map((n) => n.chain),
+    nodes.map((n) => n.level),
+    nodes.map((n) => n.index),
+    nodes.map((n) => n.hash),
+  ]);
+}
+
+/** Versioned migrations, applied in order, each once, under an advisory lock: SQL, or work on the open transaction. */
+const MIGRATIONS: readonly (string | ((client: PoolClient) => Promise<void>))[] = [
   `CREATE TABLE records (
      chain TEXT COLLATE "C" NOT NULL,
      seq BIGINT NOT NULL,
@@ -43,6 +78,19 @@ const MIGRATIONS: readonly string[] = [
      signature TEXT NOT NULL,
      PRIMARY KEY (chain, seq)
    );`,
+  // Version 2: each chain a Merkle tree (tree.ts), and checkpoints as signed C2SP notes.
+  async (client) => {
+    await client.query(`ALTER TABLE records ADD COLUMN leaf_hash TEXT;
+      CREATE TABLE tree_nodes (
+        chain TEXT COLLATE "C" NOT NULL,
+        level INTEGER NOT NULL,
+        idx BIGINT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (chain, level, idx)
+      );
+      ALTER TABLE checkpoints ADD COLUMN note TEXT;`);
+    await buildTrees(client);
+  },
 ];
 
 /** Any number held by no other Mayfly code: the lock that serialises migrations across replicas. */
@@ -87,7 +135,8 @@ export class PostgresAuditStore implements AuditStore {
       const current = result.rows[0].version ?? 0;
       if (current > MIGRATIONS.length) throw new Error(`the ledger's schema is version ${current}, newer than this Mayfly knows (${MIGRATIONS.length}); upgrade Mayfly`);
       for (let version = current + 1; version <= MIGRATIONS.length; version++) {
-        await client.query(MIGRATIONS[version - 1]);
+        const migration = MIGRATIONS[version - 1];
+        await (typeof migration === 'string' ? client.query(migration) : migration(client));
         await client.query('INSERT INTO mayfly_schema (version, applied) VALUES ($1, $2)', [version, new Date().toISOString()]);
       }
     });
@@ -98,14 +147,14 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   /** Appends records in one transaction: durable together, or not at all. */
-  async appendAll(records: readonly IndexedRecord[]): Promise<void> {
+  async appendAll(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): Promise<void> {
     if (records.length === 0) return;
     const names = records.flatMap((record) => record.columns.names.map((name) => ({ record, name })));
     await this.transaction(async (client) => {
       // One statement per table, whatever the batch size: arrays unnested server-side.
       await client.query(
-        `INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial)
-         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])`,
+        `INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])`,
         [
           records.map((r) => r.chain),
           records.map((r) => r.seq),
@@ -117,8 +166,10 @@ export class PostgresAuditStore implements AuditStore {
           records.map((r) => r.columns.event),
           records.map((r) => r.columns.outcome),
           records.map((r) => r.columns.serial),
+          records.map((r) => r.leafHash),
         ],
       );
+      await insertNodes(client, nodes);
       if (names.length === 0) return;
       await client.query('INSERT INTO record_names (chain, seq, reversed_name, time) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])', [
         names.map(({ record }) => record.chain),
@@ -130,7 +181,29 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
-    await this.pool.query('INSERT INTO checkpoints (chain, seq, head_hash, time, signature) VALUES ($1, $2, $3, $4, $5)', [checkpoint.chain, checkpoint.seq, checkpoint.headHash, checkpoint.time, checkpoint.signature]);
+    await this.pool.query('INSERT INTO checkpoints (chain, seq, head_hash, time, signature, note) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (chain, seq) DO UPDATE SET signature = excluded.signature, note = excluded.note', [
+      checkpoint.chain,
+      checkpoint.seq,
+      checkpoint.headHash,
+      checkpoint.time,
+      checkpoint.signature,
+      checkpoint.note ?? null,
+    ]);
+  }
+
+  async leafHashes(chain: string, from: number, to: number): Promise<string[]> {
+    const result = await this.pool.query<{ leaf_hash: string | null }>('SELECT leaf_hash FROM records WHERE chain = $1 AND seq > $2 AND seq <= $3 ORDER BY seq', [chain, from, to]);
+    return result.rows.flatMap((row) => (row.leaf_hash === null ? [] : [row.leaf_hash]));
+  }
+
+  async treeNodes(chain: string, subtrees: readonly Subtree[]): Promise<(string | undefined)[]> {
+    if (subtrees.length === 0) return [];
+    const result = await this.pool.query<{ level: number; idx: number; hash: string }>(
+      'SELECT n.level, n.idx::float8 AS idx, n.hash FROM tree_nodes n JOIN unnest($2::int[], $3::bigint[]) AS k(level, idx) ON n.level = k.level AND n.idx = k.idx WHERE n.chain = $1',
+      [chain, subtrees.map((s) => s.level), subtrees.map((s) => s.index)],
+    );
+    const found = new Map(result.rows.map((row) => [`${row.level}/${row.idx}`, row.hash]));
+    return subtrees.map((s) => found.get(`${s.level}/${s.index}`));
   }
 
   /** Records matching every given filter, oldest first (the same answers as the SQLite store). */
@@ -167,11 +240,11 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async walkPage(chain: string, afterSeq: number, limit: number): Promise<StoredRecord[]> {
-    const result = await this.pool.query<AuditRecord & { time: string; ra: string; event: string; outcome: string; serial: string | null }>(
-      `SELECT ${RECORD_COLUMNS}, time, ra, event, outcome, serial FROM records WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+    const result = await this.pool.query<AuditRecord & { leafHash: string | null; time: string; ra: string; event: string; outcome: string; serial: string | null }>(
+      `SELECT ${RECORD_COLUMNS}, leaf_hash AS "leafHash", time, ra, event, outcome, serial FROM records WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
       [chain, afterSeq, limit],
     );
-    return result.rows.map((row) => ({ chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, columns: { time: row.time, ra: row.ra, event: row.event, outcome: row.outcome, serial: row.serial } }));
+    return result.rows.map((row) => ({ chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, leafHash: row.leafHash, columns: { time: row.time, ra: row.ra, event: row.event, outcome: row.outcome, serial: row.serial } }));
   }
 
   async chainHead(chain: string): Promise<{ seq: number; hash: string } | undefined> {
@@ -194,8 +267,8 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {
-    const result = await this.pool.query<Checkpoint>('SELECT chain, seq::int AS seq, head_hash AS "headHash", time, signature FROM checkpoints WHERE chain = $1 ORDER BY seq', [chain]);
-    return result.rows;
+    const result = await this.pool.query<Checkpoint & { note: string | null }>('SELECT chain, seq::int AS seq, head_hash AS "headHash", time, signature, note FROM checkpoints WHERE chain = $1 ORDER BY seq', [chain]);
+    return result.rows.map(({ note, ...checkpoint }) => (note === null ? checkpoint : { ...checkpoint, note }));
   }
 
   async problem(): Promise<string | undefined> {

@@ -63,8 +63,8 @@ export interface RecordColumns {
   readonly names: readonly string[];
 }
 
-/** A record with its columns, as the writer stores it. */
-export type IndexedRecord = AuditRecord & { readonly columns: RecordColumns };
+/** A record with its columns and its RFC 9162 leaf hash (hex), as the writer stores it. */
+export type IndexedRecord = AuditRecord & { readonly leafHash: string; readonly columns: RecordColumns };
 
 /** Taken from the event where it is made, so the writer never parses the JSON text back. */
 export const recordColumns = (event: AuditEvent): RecordColumns => ({

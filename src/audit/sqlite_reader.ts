@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { Subtree } from './merkle';
 import type { AuditRecord } from './record';
 import type { AuditQuery, AuditReader, Checkpoint, NameIndexDifference, StoredRecord } from './store';
 import { workerScript } from './worker_script';
@@ -6,7 +7,7 @@ import { workerScript } from './worker_script';
 /** A read of the ledger, sent to the reader thread: a method of AuditReader and its arguments. */
 export interface ReaderCall {
   readonly id: number;
-  readonly method: 'query' | 'record' | 'chains' | 'walkPage' | 'checkpoints' | 'nameIndexDifference';
+  readonly method: 'query' | 'record' | 'chains' | 'walkPage' | 'checkpoints' | 'leafHashes' | 'treeNodes' | 'nameIndexDifference';
   readonly args: readonly unknown[];
 }
 
@@ -51,6 +52,8 @@ export class SqliteReaderThread implements AuditReader {
   chains = (): Promise<string[]> => this.call('chains');
   walkPage = (chain: string, afterSeq: number, limit: number): Promise<StoredRecord[]> => this.call('walkPage', chain, afterSeq, limit);
   checkpoints = (chain: string): Promise<Checkpoint[]> => this.call('checkpoints', chain);
+  leafHashes = (chain: string, from: number, to: number): Promise<string[]> => this.call('leafHashes', chain, from, to);
+  treeNodes = (chain: string, subtrees: readonly Subtree[]): Promise<(string | undefined)[]> => this.call('treeNodes', chain, subtrees);
   nameIndexDifference = (): Promise<NameIndexDifference | undefined> => this.call('nameIndexDifference');
 
   async close(): Promise<void> {

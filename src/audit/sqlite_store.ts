@@ -1,15 +1,17 @@
 import Database from 'better-sqlite3';
 import { constants, statSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import { Frontier, leafHash, type Subtree } from './merkle';
 import type { AuditRecord, IndexedRecord } from './record';
-import { reverseName, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredRecord } from './store';
+import { reverseName, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredRecord, type TreeNode } from './store';
+import { appendLeaf } from './tree';
 
 // The embedded ledger store: SQLite in WAL mode, so readers (the CLI, GET /v1/audit) never block the
 // writer. The indexed columns are copies of fields inside `body`, kept for queries; `audit verify`
 // checks they still agree with the hashed text. better-sqlite3 is synchronous: this store runs on a
 // thread of its own (the writer's, or SqliteReaderThread's), never on the thread that serves requests.
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
@@ -48,6 +50,22 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 `;
 
+/** Version 2: each chain a Merkle tree (tree.ts), and checkpoints as signed C2SP notes. */
+const TREE_SCHEMA = `
+ALTER TABLE records ADD COLUMN leaf_hash TEXT;
+CREATE TABLE tree_nodes (
+  chain TEXT NOT NULL,
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  PRIMARY KEY (chain, level, idx)
+);
+ALTER TABLE checkpoints ADD COLUMN note TEXT;
+`;
+
+/** Records read a page at a time when a migration builds the trees of an existing ledger. */
+const MIGRATION_PAGE = 10_000;
+
 /** A file's identity (device and inode), or undefined when the path names nothing. */
 function fileIdentity(path: string): string | undefined {
   try {
@@ -64,7 +82,7 @@ export class SqliteAuditStore implements AuditStore {
   private readonly opened: readonly { readonly path: string; readonly identity: string | undefined }[] = [];
   /** Why the last commit failed (a full disk, an I/O error), until one succeeds. */
   private commitFailure?: string;
-  private appendStatements?: { readonly record: Database.Statement; readonly name: Database.Statement; readonly batch: (records: readonly IndexedRecord[]) => void };
+  private appendStatements?: { readonly batch: (records: readonly IndexedRecord[], nodes: readonly TreeNode[]) => void };
 
   constructor(
     private readonly file: string,
@@ -80,30 +98,60 @@ export class SqliteAuditStore implements AuditStore {
       this.opened = [file, `${file}-wal`].map((path) => ({ path, identity: fileIdentity(path) }));
     }
     this.db.pragma('busy_timeout = 5000');
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version !== SCHEMA_VERSION) throw new Error(`the ledger's schema is version ${version}, this Mayfly reads version ${SCHEMA_VERSION}; ${version < SCHEMA_VERSION ? 'start mayfly serve once to upgrade it' : 'upgrade Mayfly'}`);
   }
 
   /**
    * Versioned like the PostgreSQL store (PRAGMA user_version): version 1 is the schema above, which a
-   * ledger from before versioning already has (its statements are IF NOT EXISTS). A later version
-   * adds its migration here; a ledger newer than this Mayfly is refused rather than misread.
+   * ledger from before versioning already has (its statements are IF NOT EXISTS); version 2 makes
+   * each chain a Merkle tree, hashing the records already there. A ledger newer than this Mayfly is
+   * refused rather than misread.
    */
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw new Error(`the ledger's schema is version ${version}, newer than this Mayfly knows (${SCHEMA_VERSION}); upgrade Mayfly`);
+    if (version === SCHEMA_VERSION) return;
     this.db.transaction(() => {
-      this.db.exec(SCHEMA);
+      if (version < 1) this.db.exec(SCHEMA);
+      if (version < 2) {
+        this.db.exec(TREE_SCHEMA);
+        this.buildTrees();
+      }
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
+  }
+
+  /** Hashes the records of a ledger written before version 2 into their chains' trees. */
+  private buildTrees(): void {
+    const page = this.db.prepare('SELECT chain, seq, body FROM records WHERE (chain, seq) > (?, ?) ORDER BY chain, seq LIMIT ?');
+    const setLeaf = this.db.prepare('UPDATE records SET leaf_hash = ? WHERE chain = ? AND seq = ?');
+    const addNode = this.db.prepare('INSERT INTO tree_nodes (chain, level, idx, hash) VALUES (?, ?, ?, ?)');
+    let frontier = Frontier.empty();
+    let current = '';
+    for (let after = { chain: '', seq: 0 }; ; ) {
+      const rows = page.all(after.chain, after.seq, MIGRATION_PAGE) as { chain: string; seq: number; body: string }[];
+      for (const { chain, seq, body } of rows) {
+        if (chain !== current) [frontier, current] = [Frontier.empty(), chain];
+        const leaf = leafHash(body);
+        setLeaf.run(leaf.toString('hex'), chain, seq);
+        const nodes: TreeNode[] = [];
+        appendLeaf(frontier, chain, leaf, nodes);
+        for (const node of nodes) addNode.run(node.chain, node.level, node.index, node.hash);
+      }
+      if (rows.length < MIGRATION_PAGE) return;
+      after = rows[rows.length - 1];
+    }
   }
 
   /**
    * Appends records (one transaction: one fsync for the whole batch). A commit into a file that a
    * path no longer names is lost with it, so it fails like any commit that did not last.
    */
-  async appendAll(records: readonly IndexedRecord[]): Promise<void> {
+  async appendAll(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): Promise<void> {
     this.appendStatements ??= this.prepareAppend();
     try {
-      this.appendStatements.batch(records);
+      this.appendStatements.batch(records, nodes);
       const displaced = this.displaced();
       if (displaced !== undefined) throw new Error(displaced);
     } catch (error) {
@@ -123,19 +171,33 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   private prepareAppend(): NonNullable<SqliteAuditStore['appendStatements']> {
-    const record = this.db.prepare('INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const record = this.db.prepare('INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     const name = this.db.prepare('INSERT INTO record_names (chain, seq, reversed_name, time) VALUES (?, ?, ?, ?)');
-    const batch = this.db.transaction((records: readonly IndexedRecord[]) => {
-      for (const { chain, seq, prevHash, hash, body, columns } of records) {
-        record.run(chain, seq, prevHash, hash, body, columns.time, columns.ra, columns.event, columns.outcome, columns.serial);
+    const node = this.db.prepare('INSERT INTO tree_nodes (chain, level, idx, hash) VALUES (?, ?, ?, ?)');
+    const batch = this.db.transaction((records: readonly IndexedRecord[], nodes: readonly TreeNode[]) => {
+      for (const { chain, seq, prevHash, hash, body, columns, leafHash: leaf } of records) {
+        record.run(chain, seq, prevHash, hash, body, columns.time, columns.ra, columns.event, columns.outcome, columns.serial, leaf);
         for (const recordName of columns.names) name.run(chain, seq, reverseName(recordName), columns.time);
       }
+      for (const { chain, level, index, hash } of nodes) node.run(chain, level, index, hash);
     });
-    return { record, name, batch };
+    return { batch };
   }
 
   async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
-    this.db.prepare('INSERT INTO checkpoints (chain, seq, head_hash, time, signature) VALUES (?, ?, ?, ?, ?)').run(checkpoint.chain, checkpoint.seq, checkpoint.headHash, checkpoint.time, checkpoint.signature);
+    this.db
+      .prepare('INSERT INTO checkpoints (chain, seq, head_hash, time, signature, note) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chain, seq) DO UPDATE SET signature = excluded.signature, note = excluded.note')
+      .run(checkpoint.chain, checkpoint.seq, checkpoint.headHash, checkpoint.time, checkpoint.signature, checkpoint.note ?? null);
+  }
+
+  async leafHashes(chain: string, from: number, to: number): Promise<string[]> {
+    const rows = this.db.prepare('SELECT leaf_hash AS leafHash FROM records WHERE chain = ? AND seq > ? AND seq <= ? ORDER BY seq').all(chain, from, to) as { leafHash: string | null }[];
+    return rows.flatMap((row) => (row.leafHash === null ? [] : [row.leafHash]));
+  }
+
+  async treeNodes(chain: string, subtrees: readonly Subtree[]): Promise<(string | undefined)[]> {
+    const node = this.db.prepare('SELECT hash FROM tree_nodes WHERE chain = ? AND level = ? AND idx = ?');
+    return subtrees.map((subtree) => (node.get(chain, subtree.level, subtree.index) as { hash: string } | undefined)?.hash);
   }
 
   async query(filter: AuditQuery): Promise<AuditRecord[]> {
@@ -171,9 +233,9 @@ export class SqliteAuditStore implements AuditStore {
 
   async walkPage(chain: string, afterSeq: number, limit: number): Promise<StoredRecord[]> {
     const rows = this.db
-      .prepare('SELECT chain, seq, prev_hash AS prevHash, hash, body, time, ra, event, outcome, serial FROM records WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?')
-      .all(chain, afterSeq, limit) as (AuditRecord & { time: string; ra: string; event: string; outcome: string; serial: string | null })[];
-    return rows.map((row) => ({ chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, columns: { time: row.time, ra: row.ra, event: row.event, outcome: row.outcome, serial: row.serial } }));
+      .prepare('SELECT chain, seq, prev_hash AS prevHash, hash, body, leaf_hash AS leafHash, time, ra, event, outcome, serial FROM records WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .all(chain, afterSeq, limit) as (AuditRecord & { leafHash: string | null; time: string; ra: string; event: string; outcome: string; serial: string | null })[];
+    return rows.map((row) => ({ chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, leafHash: row.leafHash, columns: { time: row.time, ra: row.ra, event: row.event, outcome: row.outcome, serial: row.serial } }));
   }
 
   async chainHead(chain: string): Promise<{ seq: number; hash: string } | undefined> {
@@ -196,7 +258,8 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {
-    return this.db.prepare('SELECT chain, seq, head_hash AS headHash, time, signature FROM checkpoints WHERE chain = ? ORDER BY seq').all(chain) as Checkpoint[];
+    const rows = this.db.prepare('SELECT chain, seq, head_hash AS headHash, time, signature, note FROM checkpoints WHERE chain = ? ORDER BY seq').all(chain) as (Checkpoint & { note: string | null })[];
+    return rows.map(({ note, ...checkpoint }) => (note === null ? checkpoint : { ...checkpoint, note }));
   }
 
   /**

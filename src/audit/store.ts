@@ -1,3 +1,4 @@
+import type { Subtree } from './merkle';
 import type { AuditRecord, IndexedRecord } from './record';
 
 // What the ledger asks of a store, whichever it is: SQLite (embedded, the default) or PostgreSQL
@@ -9,11 +10,22 @@ export interface Checkpoint {
   readonly seq: number;
   readonly headHash: string;
   readonly time: string;
-  /** Ed25519 signature, base64, over checkpointPayload(). */
+  /**
+   * Ed25519 signature, base64: of the note's body when there is a note; of checkpointPayload() in a
+   * checkpoint written before the ledger was a Merkle tree (which has no note).
+   */
   readonly signature: string;
+  /** The signed C2SP checkpoint of the chain's tree at `seq` records (signed_checkpoint.ts). */
+  readonly note?: string;
 }
 
-/** What a checkpoint signs: the chain's head at a sequence number, at a time. */
+/** A complete subtree's hash (hex), stored for proofs: those of STORED_LEVEL and above (tree.ts). */
+export interface TreeNode extends Subtree {
+  readonly chain: string;
+  readonly hash: string;
+}
+
+/** What a checkpoint before tree checkpoints signed: the chain's head at a sequence number, at a time. */
 export const checkpointPayload = (c: Omit<Checkpoint, 'signature'>): Buffer =>
   Buffer.from(`mayfly-audit-checkpoint\n${c.chain}\n${c.seq}\n${c.headHash}\n${c.time}`, 'utf8');
 
@@ -40,8 +52,8 @@ export interface AuditQuery {
   readonly after?: { readonly time: string; readonly chain: string; readonly seq: number };
 }
 
-/** A record with the indexed columns as stored, for verification to compare with its hashed text. */
-export type StoredRecord = AuditRecord & { readonly columns: { time: string; ra: string; event: string; outcome: string; serial: string | null } };
+/** A record with the indexed columns and leaf hash as stored, for verification to compare with its hashed text. */
+export type StoredRecord = AuditRecord & { readonly leafHash: string | null; readonly columns: { time: string; ra: string; event: string; outcome: string; serial: string | null } };
 
 /** Names are indexed reversed (com.example.svc), so a glob such as *.example.com is a prefix search. */
 export const reverseName = (name: string): string => name.toLowerCase().split('').reverse().join('');
@@ -56,6 +68,10 @@ export interface AuditReader {
   /** Up to `limit` records of a chain after `afterSeq`, in sequence order, with their columns. */
   walkPage(chain: string, afterSeq: number, limit: number): Promise<StoredRecord[]>;
   checkpoints(chain: string): Promise<Checkpoint[]>;
+  /** The leaf hashes (hex) of a chain's leaves [from, to): leaf i is record i + 1. */
+  leafHashes(chain: string, from: number, to: number): Promise<string[]>;
+  /** Stored subtree hashes (hex) of a chain, in the order asked; undefined where none is stored. */
+  treeNodes(chain: string, subtrees: readonly Subtree[]): Promise<(string | undefined)[]>;
   /**
    * The first difference between the name index and the names the records carry: a name missing
    * from the index hides its record from name searches; an extra one files it under a name it lacks.
@@ -66,8 +82,9 @@ export interface AuditReader {
 
 /** Writes the ledger: the writer of one process's chain. */
 export interface AuditStore extends AuditReader {
-  /** Appends records in one transaction: durable together once it resolves, or not at all. */
-  appendAll(records: readonly IndexedRecord[]): Promise<void>;
+  /** Appends records, and the subtrees they complete, in one transaction: durable together once it resolves, or not at all. */
+  appendAll(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): Promise<void>;
+  /** Stores a checkpoint; one at the same place is replaced (by the final checkpoint of the same tree). */
   addCheckpoint(checkpoint: Checkpoint): Promise<void>;
   /** Why the store cannot durably record now (for /readyz), or undefined when it can. */
   problem(): Promise<string | undefined>;

@@ -1,11 +1,17 @@
 import { verify, type KeyObject } from 'node:crypto';
+import { Frontier, leafHash } from './merkle';
 import { GENESIS, recordHash, type AuditEvent } from './record';
-import { checkpointPayload, walkChain, type AuditReader, type NameIndexDifference } from './store';
+import { checkpointOrigin, CheckpointFormatError, isFinal, parseCheckpoint, verifyCheckpoint } from './signed_checkpoint';
+import { checkpointPayload, walkChain, type AuditReader, type Checkpoint, type NameIndexDifference, type TreeNode } from './store';
+import { appendLeaf } from './tree';
 
 export interface ChainReport {
   readonly chain: string;
+  readonly origin: string;
   readonly records: number;
   readonly checkpoints: number;
+  /** Records after the chain's last checkpoint: under no signature yet (a live writer's newest, or never sealed). */
+  readonly unsealed: number;
 }
 
 export interface VerifyReport {
@@ -17,19 +23,27 @@ export interface VerifyReport {
 
 /**
  * Walks every chain: sequence numbers without gaps, each record's hash over its own text, each
- * link to the record before, the query columns against the hashed text, and every checkpoint's
- * signature and head; then the name index against the names the records carry. Stops at the first
- * problem, which names the record and what is wrong.
+ * link to the record before, the query columns against the hashed text, the leaf hash and the
+ * stored subtrees of the Merkle tree against the records, and every checkpoint's signature and the
+ * root (or, for a checkpoint from before the tree, the chain head) it signed; no record may follow
+ * a chain's final checkpoint. Then the name index against the names the records carry. Stops at the
+ * first problem, which names the record and what is wrong.
  */
 export async function verifyLedger(store: AuditReader, auditPublicKey: KeyObject): Promise<VerifyReport> {
   const chains: ChainReport[] = [];
   for (const chain of await store.chains()) {
-    const heads = new Map<number, string>();
+    const origin = checkpointOrigin(chain, auditPublicKey);
+    const checkpoints = await store.checkpoints(chain);
+    const bySeq = new Map(checkpoints.map((checkpoint) => [checkpoint.seq, checkpoint]));
+    const frontier = Frontier.empty();
+    let nodes: TreeNode[] = [];
     let expectedSeq = 1;
     let prevHash = GENESIS;
+    let closedAt: number | undefined;
     const fail = (problem: string): VerifyReport => ({ ok: false, chains, problem: `chain ${chain}: ${problem}` });
     for await (const record of walkChain(store, chain)) {
       if (record.seq > expectedSeq) return fail(`record ${expectedSeq}${record.seq - expectedSeq > 1 ? `–${record.seq - 1}` : ''} deleted (the next record is ${record.seq})`);
+      if (closedAt !== undefined) return fail(`record ${record.seq} appended after the chain was closed (its final checkpoint is at record ${closedAt}): forged`);
       if (recordHash(chain, record.seq, record.prevHash, record.body) !== record.hash) {
         const original = originalPosition(chain, record);
         return fail(original === undefined ? `record ${record.seq} edited: its contents no longer match its hash` : `record ${record.seq} reordered: it was written as record ${original}`);
@@ -37,24 +51,63 @@ export async function verifyLedger(store: AuditReader, auditPublicKey: KeyObject
       if (record.prevHash !== prevHash) return fail(`record ${record.seq} out of place: it does not follow record ${record.seq - 1} (reordered, or a record before it was replaced)`);
       const columns = columnsProblem(record.body, record.columns);
       if (columns) return fail(`record ${record.seq} edited: its ${columns} column differs from its hashed contents`);
-      heads.set(record.seq, record.hash);
+      const leaf = leafHash(record.body);
+      if (record.leafHash !== leaf.toString('hex')) return fail(`record ${record.seq} edited: its leaf hash differs from its contents`);
+      appendLeaf(frontier, chain, leaf, nodes);
+      const checkpoint = bySeq.get(record.seq);
+      if (checkpoint) {
+        const problem = checkpointProblem(checkpoint, origin, frontier, record.hash, auditPublicKey);
+        if (problem) return fail(`checkpoint at record ${checkpoint.seq}: ${problem}`);
+        if (checkpoint.note !== undefined && isFinal(parseCheckpoint(checkpoint.note), auditPublicKey)) closedAt = record.seq;
+      }
       prevHash = record.hash;
       expectedSeq = record.seq + 1;
+      if (nodes.length >= 64) {
+        const problem = await storedTreeProblem(store, chain, nodes);
+        if (problem) return fail(problem);
+        nodes = [];
+      }
     }
-    const checkpoints = await store.checkpoints(chain);
-    for (const checkpoint of checkpoints) {
-      const signed = verify(null, checkpointPayload(checkpoint), auditPublicKey, Buffer.from(checkpoint.signature, 'base64'));
-      if (!signed) return fail(`checkpoint at record ${checkpoint.seq}: bad signature (not made with the audit key, or altered)`);
-      const head = heads.get(checkpoint.seq);
-      if (head === undefined) return fail(`checkpoint at record ${checkpoint.seq}: the record it signed is missing (deleted or truncated)`);
-      if (head !== checkpoint.headHash) return fail(`checkpoint at record ${checkpoint.seq}: the chain was rewritten up to here (head hash differs from the signed one)`);
-    }
-    chains.push({ chain, records: expectedSeq - 1, checkpoints: checkpoints.length });
+    const problem = await storedTreeProblem(store, chain, nodes);
+    if (problem) return fail(problem);
+    const records = expectedSeq - 1;
+    const missing = checkpoints.find((checkpoint) => checkpoint.seq > records);
+    if (missing) return fail(`checkpoint at record ${missing.seq}: the record it signed is missing (deleted or truncated)`);
+    const sealed = checkpoints.length > 0 ? checkpoints[checkpoints.length - 1].seq : 0;
+    chains.push({ chain, origin, records, checkpoints: checkpoints.length, unsealed: records - sealed });
   }
   // Name searches read the index, not the hashed text: an edited index could hide a record from them.
   const names = await store.nameIndexDifference();
   if (names) return { ok: false, chains, problem: `chain ${names.chain}: ${await nameIndexProblem(store, names)}` };
   return { ok: true, chains };
+}
+
+/** What is wrong with a checkpoint of the chain whose tree (and head) the walk has reached. */
+function checkpointProblem(checkpoint: Checkpoint, origin: string, frontier: Frontier, head: string, publicKey: KeyObject): string | undefined {
+  if (checkpoint.note === undefined) {
+    // A checkpoint from before the tree: it signed the hash chain's head.
+    if (!verify(null, checkpointPayload(checkpoint), publicKey, Buffer.from(checkpoint.signature, 'base64'))) return 'bad signature (not made with the audit key, or altered)';
+    return head === checkpoint.headHash ? undefined : 'the chain was rewritten up to here (head hash differs from the signed one)';
+  }
+  let signed;
+  try {
+    signed = parseCheckpoint(checkpoint.note);
+  } catch (error) {
+    if (error instanceof CheckpointFormatError) return `not a signed checkpoint (${error.message})`;
+    throw error;
+  }
+  if (!verifyCheckpoint(signed, publicKey)) return 'bad signature (not made with the audit key, or altered)';
+  if (signed.origin !== origin || signed.size !== checkpoint.seq) return `it signs another tree (${signed.origin} at ${signed.size} records), moved here`;
+  return signed.root.equals(frontier.root()) ? undefined : 'the chain was rewritten up to here (root hash differs from the signed one)';
+}
+
+/** Proofs are built from the stored subtrees: each must be the one the records make. */
+async function storedTreeProblem(store: AuditReader, chain: string, nodes: readonly TreeNode[]): Promise<string | undefined> {
+  const stored = await store.treeNodes(chain, nodes);
+  const wrong = nodes.find((node, i) => stored[i] !== node.hash);
+  if (!wrong) return undefined;
+  const width = 2 ** wrong.level;
+  return `the stored tree's subtree of records ${wrong.index * width + 1}–${(wrong.index + 1) * width} ${stored[nodes.indexOf(wrong)] === undefined ? 'is missing' : 'differs from the records (altered)'}`;
 }
 
 async function nameIndexProblem(store: AuditReader, difference: NameIndexDifference): Promise<string> {

@@ -20,6 +20,8 @@ async function start(): Promise<void> {
     process.exit(1);
   }
   writer = new ChainWriter(store, options.chain, createPrivateKey(options.keyPem), options.checkpointEvery, reply);
+  // Off the path of the first requests; a chain left unsealed now is sealed by the next start.
+  const sealing = writer.sealDeadChains().catch(() => undefined);
   const timer = setInterval(() => void writer.checkpoint(), options.checkpointIntervalMs);
   timer.unref();
   port.on('message', (message: WriterMessage) => {
@@ -31,7 +33,7 @@ async function start(): Promise<void> {
       );
     } else {
       clearInterval(timer);
-      void writer.close().finally(() => reply({ type: 'closed' }));
+      void sealing.then(() => writer.close()).finally(() => reply({ type: 'closed' }));
     }
   });
   reply({ type: 'ready' });

@@ -1,9 +1,14 @@
-import { X509Certificate } from 'node:crypto';
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { readAuditPublicKey } from '../audit/audit_key';
 import { exportHeader, exportRecord, recordReasons, recordUser, type ExportFormat } from '../audit/export';
 import type { AuditEvent, AuditRecord } from '../audit/record';
 import type { AuditQuery, AuditReader } from '../audit/store';
+import { publishedCheckpoints } from '../audit/published_checkpoints';
+import { proveRecord, UnsealedRecordError, verifyRecordProof } from '../audit/record_proof';
+import { CheckpointFormatError } from '../audit/signed_checkpoint';
 import { verifyLedger } from '../audit/verify';
+import { witnessCheckpoints } from '../audit/witness';
 import { auditPublicKeyFile, openAuditReader } from '../config/ledger';
 import { configPath, loadConfig } from '../config/load';
 
@@ -83,18 +88,101 @@ export async function auditShow(configFile: string, which: string, print: (line:
   }
 }
 
-/** `mayfly audit verify`: true when every chain and checkpoint holds. */
-export async function auditVerify(configFile: string, print: (line: string) => void): Promise<boolean> {
+/**
+ * `mayfly audit verify [--checkpoint FILE]`: true when every chain and checkpoint holds and, given an
+ * exported checkpoint, today's ledger extends it. Records under no checkpoint yet are reported.
+ */
+export async function auditVerify(configFile: string, print: (line: string) => void, exportedCheckpointFile?: string): Promise<boolean> {
+  const exported = exportedCheckpointFile === undefined ? undefined : await readFile(exportedCheckpointFile, 'utf8');
   const { store, keyFile } = await openStore(configFile);
   try {
-    const report = await verifyLedger(store, await readAuditPublicKey(auditPublicKeyFile(keyFile), keyFile));
+    const publicKey = await readAuditPublicKey(auditPublicKeyFile(keyFile), keyFile);
+    const report = await verifyLedger(store, publicKey);
     for (const chain of report.chains) print(`chain ${chain.chain}: ${chain.records} record(s), ${chain.checkpoints} checkpoint(s), intact`);
-    if (!report.ok) print(`TAMPERED: ${report.problem}`);
-    else print(`OK: ${report.chains.length} chain(s) verified`);
-    return report.ok;
+    if (!report.ok) {
+      print(`TAMPERED: ${report.problem}`);
+      return false;
+    }
+    if (exported !== undefined) {
+      let witnessed;
+      try {
+        witnessed = await witnessCheckpoints(store, publicKey, exported);
+      } catch (error) {
+        if (!(error instanceof CheckpointFormatError)) throw error;
+        print(`the file ${exportedCheckpointFile} is not a signed checkpoint: ${error.message}`);
+        return false;
+      }
+      if (!witnessed.ok) {
+        print(`TAMPERED: ${witnessed.problem}`);
+        return false;
+      }
+      for (const chain of witnessed.chains) print(`consistent: ${chain.origin}: ${chain.exportedSize} record(s) when exported, extended to ${chain.latestSize}`);
+    }
+    print(`OK: ${report.chains.length} chain(s) verified${exported !== undefined ? ', consistent with the exported checkpoint(s)' : ''}`);
+    // Not proof of tampering (a running writer's newest records wait for its next checkpoint), but not provable yet either.
+    for (const chain of report.chains.filter((c) => c.unsealed > 0)) {
+      print(`UNSEALED: chain ${chain.chain}: record(s) ${chain.records - chain.unsealed + 1}–${chain.records} are under no checkpoint yet (written since the last, or never sealed)`);
+    }
+    return true;
   } finally {
     await store.close();
   }
+}
+
+/** `mayfly audit checkpoint`: the latest signed checkpoint of every chain, to publish elsewhere. */
+export async function auditCheckpoint(configFile: string, write: (text: string) => void): Promise<boolean> {
+  const { store } = await openStore(configFile);
+  try {
+    const text = await publishedCheckpoints(store);
+    if (text !== '') write(text);
+    return text !== '';
+  } finally {
+    await store.close();
+  }
+}
+
+/** `mayfly audit prove --serial S`: the record's inclusion proof, as GET /v1/audit/proof/<serial> answers. */
+export async function auditProve(configFile: string, serial: string, print: (line: string) => void): Promise<boolean> {
+  const { store, keyFile } = await openStore(configFile);
+  try {
+    const proof = await proveRecord(store, await readAuditPublicKey(auditPublicKeyFile(keyFile), keyFile), serial.toLowerCase().replace(/:/g, ''));
+    if (!proof) print(`no certificate with serial ${serial} in the ledger`);
+    else print(JSON.stringify(proof, null, 2));
+    return proof !== undefined;
+  } catch (error) {
+    if (!(error instanceof UnsealedRecordError)) throw error;
+    print(`UNSEALED: ${error.message}`);
+    return false;
+  } finally {
+    await store.close();
+  }
+}
+
+/** An Ed25519 public key file: PEM (audit.pub), or the base64 of the raw 32 bytes (a proof's public_key). */
+async function readPublicKeyFile(file: string): Promise<KeyObject> {
+  const text = (await readFile(file, 'utf8')).trim();
+  if (text.includes('-----BEGIN')) return createPublicKey(text);
+  const raw = Buffer.from(text, 'base64');
+  if (raw.length !== 32) throw new Error(`${file} is neither a PEM public key nor the base64 of a 32-byte Ed25519 key`);
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
+}
+
+/** `mayfly audit verify-proof`: one record's proof checked offline, with files only. */
+export async function auditVerifyProof(files: { proof: string; checkpoint: string; publicKey: string }, print: (line: string) => void): Promise<boolean> {
+  let proof: unknown;
+  try {
+    proof = JSON.parse(await readFile(files.proof, 'utf8'));
+  } catch {
+    print(`NOT PROVEN: ${files.proof} is not JSON`);
+    return false;
+  }
+  const verdict = verifyRecordProof(proof, await readFile(files.checkpoint, 'utf8'), await readPublicKeyFile(files.publicKey));
+  if (!verdict.ok) {
+    print(`NOT PROVEN: ${verdict.problem}`);
+    return false;
+  }
+  print(`PROVEN: the record of certificate ${verdict.event.certificate!.serial} (${verdict.event.outcome} at ${verdict.event.time}, RA ${verdict.event.ra}) is in ${verdict.origin}, under its signed checkpoint of ${verdict.treeSize} record(s)`);
+  return true;
 }
 
 /** `mayfly audit export`: every record matching the filters, oldest first. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createAuditKey } from '../audit/audit_key';
 import { hashSecret } from '../auth/secret_hash';
 import { createCaHierarchy, type CaKeyType } from '../issuance/ca_bootstrap';
@@ -17,6 +17,9 @@ function templateFile(): string {
 
 export const DEV_USER = 'deployer';
 
+/** What init writes; any of them present means the folder is taken. */
+const INIT_FILES = ['mayfly.yaml', 'ca/root.key', 'ca/root.pem', 'ca/intermediate.key', 'ca/intermediate.pem', 'dev-credentials', 'audit.key'];
+
 export interface InitResult {
   readonly configFile: string;
   readonly secret: string;
@@ -28,6 +31,10 @@ export interface InitResult {
  * static secret. Keys and the secret file are written 0600; nothing is overwritten.
  */
 export async function initDataDir(dir: string, keyType: CaKeyType, listen = '127.0.0.1:5016'): Promise<InitResult> {
+  const existing = INIT_FILES.find((name) => existsSync(join(dir, name)));
+  if (existing !== undefined) {
+    throw new Error(`${resolve(dir)} already holds a Mayfly data folder (${existing} exists), and init never overwrites keys. Serve it as it is with \`mayfly serve --config ${join(resolve(dir), 'mayfly.yaml')}\`, or create a new one elsewhere with --dir DIR (or MAYFLY_HOME=DIR)`);
+  }
   await mkdir(join(dir, 'ca'), { recursive: true, mode: 0o700 });
   const secret = randomBytes(24).toString('base64url');
   const ca = await createCaHierarchy(keyType, 'Mayfly Development');

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { assembleRuntime } from '../config/assemble';
 import { loadConfig } from '../config/load';
 import { subjectText } from '../x509/name';
@@ -18,6 +19,14 @@ export interface PolicyTestOptions {
 export const POLICY_PASSED = 0;
 export const POLICY_REFUSED = 2;
 
+/** The CSR file's bytes, or a sentence saying why not and what to give instead. */
+async function readCsrFile(file: string): Promise<Buffer> {
+  return readFile(file).catch((error: NodeJS.ErrnoException) => {
+    const why = error.code === 'ENOENT' ? 'there is no such file' : error.code === 'EISDIR' ? 'it is a folder' : error.code === 'EACCES' ? 'permission denied' : 'it cannot be read';
+    throw new Error(`cannot read the CSR ${resolve(file)}: ${why}. Give --csr the path of a PEM or DER CSR, e.g. one made with: openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout svc.key -out svc.csr -subj /CN=svc.example.com`);
+  });
+}
+
 /** `mayfly policy test`: runs an RA's chain on a CSR file without signing; returns the exit code. */
 export async function policyTest(options: PolicyTestOptions, print: (line: string) => void): Promise<number> {
   const runtime = await assembleRuntime(await loadConfig(options.config));
@@ -25,7 +34,7 @@ export async function policyTest(options: PolicyTestOptions, print: (line: strin
   if (!ra) throw new Error(`no registration authority named ${options.ra} (defined: ${[...runtime.registrationAuthorities.keys()].join(', ')})`);
   // The same evaluation a real request gets (src/ra), without signing or recording.
   const { outcome } = evaluate(ra, {
-    csr: await readFile(options.csr),
+    csr: await readCsrFile(options.csr),
     requester: { user: options.user, groups: options.groups, authentication: '(policy test)' },
     source: options.sourceIp,
   });

@@ -1,11 +1,12 @@
 import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
 import ipaddr from 'ipaddr.js';
 import type { Ledger } from '../audit/ledger';
 import { assembleRuntime, type Runtime } from '../config/assemble';
-import { openAuditReader, openLedger } from '../config/ledger';
+import { ledgerPublicKey, openAuditReader, openLedger } from '../config/ledger';
 import { openAcmeStore, servesAcme } from '../config/acme_store';
 import { parseDuration } from '../config/duration';
 import { ConfigError, configPath, loadConfig, type MayflyConfig } from '../config/load';
@@ -15,7 +16,6 @@ import { issueServerCertificate, renewalDelay, serverNames } from '../http/serve
 import { startOpsServer, startServer, type RunningServer, type TlsCredentials } from '../http/server';
 import { MayflyMetrics } from '../http/metrics';
 import { Readiness } from '../http/readiness';
-import { createLogger } from './logger';
 import { joinClusterOps } from './cluster_ops';
 import { ValidatorRegistry } from '../policy/registry';
 import { DEV_USER, initDataDir } from './init';
@@ -23,10 +23,12 @@ import { DEV_USER, initDataDir } from './init';
 export interface ServeOptions {
   readonly config?: string;
   readonly listen?: string;
+  /** Plain HTTP instead of HTTPS: on loopback, or anywhere the config allows (server.allow_plaintext). */
+  readonly allowPlaintext?: boolean;
 }
 
 /** The data folder: MAYFLY_HOME, or ./mayfly-data. */
-export const dataDir = (): string => process.env.MAYFLY_HOME ?? 'mayfly-data';
+export const dataDir = (): string => process.env.MAYFLY_HOME || 'mayfly-data';
 /** The config file when no --config is given: mayfly.yaml in the data folder. */
 export const defaultConfigFile = (): string => join(dataDir(), 'mayfly.yaml');
 
@@ -37,58 +39,70 @@ export interface Serving {
 }
 
 /** On a fresh machine (no --config, no config in the data folder), creates the development CA. */
-export async function prepareDataDir(options: ServeOptions, print: (line: string) => void): Promise<void> {
-  const home = dataDir();
+export async function prepareDataDir(options: ServeOptions, logger: Logger): Promise<void> {
+  const home = resolve(dataDir());
   if (options.config || existsSync(defaultConfigFile())) return;
   const created = await initDataDir(home, 'p256');
-  print(`Created a development CA and config in ${home}/ (root SHA-256 fingerprint ${created.rootFingerprintSha256}).`);
-  print(`The secret of user "${DEV_USER}" is shown once: ${created.secret}`);
-  print(`It is also in ${join(home, 'dev-credentials')} (mode 0600); the config holds only its hash.`);
+  logger.info(`Created a development CA and config in ${home}/ (root SHA-256 fingerprint ${created.rootFingerprintSha256}).`);
+  // Never the secret itself: log lines travel to collectors that the dev-credentials file (0600) does not.
+  logger.info(`The secret of user ${DEV_USER} is in ${join(home, 'dev-credentials')} (mode 0600, secret=…); the config holds only its hash.`);
 }
 
-/** Loads (or, on a fresh machine, creates) the config and serves until the process is stopped. */
-export async function serve(options: ServeOptions, print: (line: string) => void, quiet = false): Promise<Serving> {
-  await prepareDataDir(options, print);
-  const home = dataDir();
+/**
+ * Loads (or, on a fresh machine, creates) the config and serves until the process is stopped.
+ * Everything it says goes through `logger`: JSON lines, or readable ones on a terminal.
+ */
+export async function serve(options: ServeOptions, logger: Logger, quiet = false): Promise<Serving> {
+  await prepareDataDir(options, logger);
+  const home = resolve(dataDir());
   const configFile = options.config ?? defaultConfigFile();
   const config = await loadConfig(configFile, new ValidatorRegistry());
-  const runtime = await assembleRuntime(config);
   const server = config.document.server;
+  logger.level = server.log_level;
+  const runtime = await assembleRuntime(config);
   const [host, port] = options.listen ? splitListen(options.listen) : [config.listen.host, config.listen.port];
   const loopback = isLoopback(host);
-  // Anchor's form API carries secrets: never serve it in clear by accident.
-  if (server.tls === 'off' && !loopback && !server.allow_plaintext) {
-    throw new Error(`refusing to serve plain HTTP on ${host}: secrets would cross the network in clear. Remove server.tls: off to serve HTTPS, or set server.allow_plaintext: true behind a TLS-terminating proxy`);
+  const plaintext = server.tls === 'off' || options.allowPlaintext === true;
+  // Anchor's form API carries secrets: never serve it in clear by accident. The command-line flag
+  // alone never exposes it beyond this host; another address needs the config to say so too.
+  if (plaintext && !loopback && !server.allow_plaintext) {
+    const how = options.allowPlaintext ? 'Drop --allow-plaintext to serve HTTPS, listen on 127.0.0.1 behind a proxy on this host' : 'Remove server.tls: off to serve HTTPS';
+    throw new Error(`refusing to serve plain HTTP on ${host}: secrets would cross the network in clear. ${how}, or set server.allow_plaintext: true behind a TLS-terminating proxy`);
   }
   // The ledger opens first: the server certificate Mayfly issues itself is recorded like any other.
-  const ledger = await openLedger(config, print);
-  const tls = server.tls === 'off' ? undefined : await serverCredentials(config, runtime, host, ledger).catch(async (error: unknown) => {
+  const ledger = await openLedger(config, (line) => logger.info(line));
+  const tls = plaintext ? undefined : await serverCredentials(config, runtime, host, ledger, logger).catch(async (error: unknown) => {
     await ledger.close();
     throw error;
   });
-  const logger = createLogger(server.log_level);
-  // Start-up and reload messages are for the operator, in plain text; the request log is JSON.
-  const reloader = new ConfigReloader(runtime, (result) => {
-    if (result.ok) print(`Reloaded ${configFile}`);
-    else console.error(`Refused the changed config; the previous one stays in force:\n${result.error instanceof ConfigError ? result.error.message : describe(result.error)}`);
-  });
-  reloader.watchFile();
   const auditReader = config.document.audit.enabled ? await openAuditReader(config, { offThread: true }) : undefined;
+  const auditPublicKey = config.document.audit.enabled ? await ledgerPublicKey(config) : undefined;
   // ACME's state is opened when an RA serves ACME at start (turning ACME on later takes a restart).
   const acmeStore = servesAcme(config) ? await openAcmeStore(config) : undefined;
   const limits = server.limits;
+  const reloader = new ConfigReloader(runtime, (result) => {
+    metrics.reloaded(result);
+    if (!result.ok) {
+      const problems = result.error instanceof ConfigError ? result.error.message.split('\n') : [describe(result.error)];
+      logger.error({ config: configFile, problems }, 'Refused the changed config; the previous one stays in force');
+    } else if (result.restartRequired.length > 0) {
+      logger.warn({ config: configFile, restart_required: result.restartRequired }, `Reloaded ${configFile}; restart required for: ${result.restartRequired.join(', ')} (these settings are read only at start)`);
+    } else logger.info({ config: configFile }, `Reloaded ${configFile}`);
+  });
   const metrics = new MayflyMetrics(reloader.current);
   metrics.watchLedger(ledger);
+  reloader.watchFile();
   const opsListen = server.metrics_listen ? splitListen(server.metrics_listen) : undefined;
   const readiness = new Readiness(reloader.current, ledger);
   // A worker of `serve --workers` leaves metrics_listen to the primary, which asks every worker.
   if (cluster.isWorker) joinClusterOps(metrics, readiness);
-  const ops = opsListen && !cluster.isWorker ? await startOpsServer({ metrics: metrics.registry, readiness, serveMetrics: true, readinessReasons: true }, ...opsListen) : undefined;
+  const ops = opsListen && !cluster.isWorker ? await startOpsServer({ metrics: metrics.registry, readiness, serveMetrics: true, readinessReasons: true }, ...opsListen).catch(explainListenFailure(server.metrics_listen!, 'server.metrics_listen', configFile)) : undefined;
   const running = await startServer(
     {
       runtime: reloader.current,
       ledger,
       ...(auditReader ? { auditReader } : {}),
+      ...(auditPublicKey ? { auditPublicKey } : {}),
       ...(acmeStore ? { acmeStore } : {}),
       bodyLimit: limits.body_bytes,
       trustedProxies: server.trusted_proxies,
@@ -115,13 +129,13 @@ export async function serve(options: ServeOptions, print: (line: string) => void
     port,
     tls,
     { headersTimeoutMs: parseDuration(limits.header_timeout)!, requestTimeoutMs: parseDuration(limits.request_timeout)! },
-  );
+  ).catch(explainListenFailure(options.listen ?? server.listen, options.listen ? '--listen' : 'server.listen', configFile));
   const renewal = tls?.renew?.(running, reloader.current);
   if (!quiet) {
-    print(`Mayfly listening on ${running.url} (registration authorities: ${[...runtime.registrationAuthorities.keys()].join(', ')})`);
-    if (ops) print(`Metrics and health on ${ops.url}/metrics, /healthz, /readyz`);
-    if (!tls) print(`WARNING: serving plain HTTP (server.tls: off)${loopback ? ' on loopback only' : ` on ${host}: credentials travel in clear unless a proxy terminates TLS`}`);
-    if (!options.config && existsSync(join(home, 'dev-credentials'))) printNextSteps(print, running.url, relative(process.cwd(), home) || '.', Boolean(tls));
+    logger.info(`Mayfly listening on ${running.url} (registration authorities: ${[...runtime.registrationAuthorities.keys()].join(', ')})`);
+    if (ops) logger.info(`Metrics and health on ${ops.url}/metrics, /healthz, /readyz`);
+    if (!tls) logger.warn(`WARNING: serving plain HTTP (${options.allowPlaintext ? '--allow-plaintext' : 'server.tls: off'})${loopback ? ' on loopback only' : ` on ${host}: credentials travel in clear unless a proxy terminates TLS`}`);
+    if (!options.config && existsSync(join(home, 'dev-credentials'))) logNextSteps(logger, running.url, home, Boolean(tls));
   }
   return {
     server: running,
@@ -144,7 +158,7 @@ export async function serve(options: ServeOptions, print: (line: string) => void
 type Credentials = TlsCredentials & { renew?: (running: RunningServer, current: () => Runtime) => { stop(): void } };
 
 /** The server's TLS key and chain: the files configured, or a certificate Mayfly issues itself and renews. */
-async function serverCredentials(config: MayflyConfig, runtime: Runtime, host: string, ledger: Ledger): Promise<Credentials> {
+async function serverCredentials(config: MayflyConfig, runtime: Runtime, host: string, ledger: Ledger, logger: Logger): Promise<Credentials> {
   const server = config.document.server;
   if (server.tls !== undefined && server.tls !== 'off') {
     return { key: await readFile(configPath(config, server.tls.key), 'utf8'), cert: await readFile(configPath(config, server.tls.cert), 'utf8') };
@@ -166,7 +180,7 @@ async function serverCredentials(config: MayflyConfig, runtime: Runtime, host: s
             running.updateCredentials(renewed);
             schedule(renewalDelay(renewed.notAfter));
           } catch (error) {
-            console.error(`could not renew the server certificate (${describe(error)}); trying again in a minute`);
+            logger.error({ error: describe(error) }, 'could not renew the server certificate; trying again in a minute');
             schedule(60_000);
           }
         }, delayMs);
@@ -178,18 +192,37 @@ async function serverCredentials(config: MayflyConfig, runtime: Runtime, host: s
   };
 }
 
-function printNextSteps(print: (line: string) => void, url: string, home: string, tls: boolean): void {
-  const trust = tls ? `--cacert ${shellWord(join(home, 'ca', 'root.pem'))} ` : '';
-  print('');
-  print('Request a certificate:');
-  print(`  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout svc.key -out svc.csr -subj "/CN=svc.mayfly.test" -addext "subjectAltName=DNS:svc.mayfly.test"`);
-  print(`  curl -sS --fail-with-body ${trust}-F user=${DEV_USER} -F "secret=$(sed -n 's/^secret=//p' ${shellWord(join(home, 'dev-credentials'))})" -F encoding=pem -F csr=@svc.csr ${url}/v1/sign/default -o svc.pem`);
-  print(`  openssl verify -CAfile ${shellWord(join(home, 'ca', 'root.pem'))} -untrusted ${shellWord(join(home, 'ca', 'intermediate.pem'))} svc.pem`);
-  print('');
+/**
+ * The commands that take a newcomer from here to a verified certificate, one log line each, with
+ * absolute paths (they work from any folder). The chain to verify against is fetched from
+ * /v1/ca/<ra>, which serves the previous issuing CAs too: the steps still work after `ca rotate`.
+ */
+function logNextSteps(logger: Logger, url: string, home: string, tls: boolean): void {
+  const root = shellWord(join(home, 'ca', 'root.pem'));
+  const trust = tls ? `--cacert ${root} ` : '';
+  const steps = [
+    `openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout svc.key -out svc.csr -subj "/CN=svc.mayfly.test" -addext "subjectAltName=DNS:svc.mayfly.test"`,
+    `curl -sS --fail-with-body ${trust}-F user=${DEV_USER} -F "secret=$(sed -n 's/^secret=//p' ${shellWord(join(home, 'dev-credentials'))})" -F encoding=pem -F csr=@svc.csr ${url}/v1/sign/default -o svc.pem`,
+    `curl -sS --fail-with-body ${trust}${url}/v1/ca/default -o chain.pem`,
+    `openssl verify -CAfile ${root} -untrusted chain.pem svc.pem`,
+  ];
+  logger.info('Request a certificate (the commands work from any folder):');
+  for (const step of steps) logger.info({ next_step: true }, step);
+}
+
+/** A listen that failed, as a sentence naming the address and the setting that moves it. */
+function explainListenFailure(address: string, setting: string, configFile: string): (error: NodeJS.ErrnoException) => never {
+  return (error) => {
+    const elsewhere = setting === 'server.metrics_listen' ? `choose another server.metrics_listen in ${configFile}` : `listen elsewhere with --listen HOST:PORT (or server.listen in ${configFile})`;
+    if (error.code === 'EADDRINUSE') throw new Error(`${address} (${setting}) is already in use: another Mayfly or another program listens there. Stop it, or ${elsewhere}`);
+    if (error.code === 'EACCES') throw new Error(`no permission to listen on ${address} (${setting}): ports below 1024 need privileges. Use a port above 1023, or ${elsewhere}`);
+    if (error.code === 'EADDRNOTAVAIL') throw new Error(`${address} (${setting}) is not an address of this machine: ${elsewhere}`);
+    throw error;
+  };
 }
 
 /** A path as one shell word, so printed commands work when it holds spaces or quotes. */
-const shellWord = (text: string): string => (/^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
+export const shellWord = (text: string): string => (/^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
 
 export function splitListen(listen: string): [string, number] {
   const match = /^\[?(.*?)\]?:(\d{1,5})$/.exec(listen);

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type { Logger } from 'pino';
 import { loadConfig } from '../config/load';
 import { startClusterOpsServer } from './cluster_ops';
 import { defaultConfigFile, prepareDataDir, splitListen, type ServeOptions } from './serve';
@@ -8,19 +9,19 @@ import { defaultConfigFile, prepareDataDir, splitListen, type ServeOptions } fro
  * the port (each its own ledger chain). It passes SIGHUP on, replaces a worker that dies, and on
  * SIGTERM stops them all, each writing its last checkpoint.
  */
-export async function superviseWorkers(options: ServeOptions, workers: number, print: (line: string) => void): Promise<void> {
-  await prepareDataDir(options, print);
+export async function superviseWorkers(options: ServeOptions, workers: number, logger: Logger): Promise<void> {
+  await prepareDataDir(options, logger);
   const metricsListen = (await loadConfig(options.config ?? defaultConfigFile())).document.server.metrics_listen;
   if (metricsListen) {
     const ops = await startClusterOpsServer(...splitListen(metricsListen));
-    print(`Metrics and health of all ${workers} workers on ${ops.url}/metrics, /healthz, /readyz`);
+    logger.info(`Metrics and health of all ${workers} workers on ${ops.url}/metrics, /healthz, /readyz`);
   }
   let stopping = false;
   const start = (index: number) => {
     const worker = cluster.fork({ MAYFLY_WORKER: String(index) });
     worker.on('exit', (code, signal) => {
       if (stopping) return;
-      process.stderr.write(`mayfly: worker ${index} stopped (${signal ?? `exit ${code}`}); starting another\n`);
+      logger.warn(`worker ${index} stopped (${signal ?? `exit ${code}`}); starting another`);
       setTimeout(() => start(index), 1000).unref();
     });
   };

@@ -121,7 +121,7 @@ function answerError(answer: HttpsAnswer, ra: string): Error {
       : [];
     return new PolicyRefusedError(reasons);
   }
-  if (answer.status === 404) return new ClientUsageError(`the server has no registration authority ${JSON.stringify(ra)}: ${message}`);
+  if (answer.status === 404) return new ClientUsageError(`the server has no registration authority ${JSON.stringify(ra)}: check --ra (the RA's name in the server's config)`);
   return new ServerError(`the server answered ${answer.status}: ${message}`, answer.status, retryAfterMs(answer.headers['retry-after']));
 }
 

@@ -8,12 +8,17 @@ export type CredentialSource =
   | { readonly kind: 'token'; readonly tokenEnv?: string; readonly tokenFile?: string }
   | { readonly kind: 'mtls'; readonly certFile: string; readonly keyFile: string };
 
+/** How environment variable names are written by convention; a secret rarely is. */
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
 /** The credentials to send now, read from the environment or their files. */
 export async function resolveCredentials(source: CredentialSource, env: NodeJS.ProcessEnv = process.env): Promise<ClientCredentials> {
   const fromEnv = (variable: string) => {
     const value = env[variable];
-    if (value === undefined || value === '') throw new ClientUsageError(`the environment variable ${variable} is not set`);
-    return value;
+    if (value !== undefined && value !== '') return value;
+    // A secret given where its variable's name belongs must not be echoed to a terminal or a log.
+    if (!ENV_NAME.test(variable)) throw new ClientUsageError('no environment variable by the name given is set. --secret-env and --token-env take the NAME of a variable, not the secret itself: export MAYFLY_SECRET=… and give --secret-env MAYFLY_SECRET (what was given is not repeated here, in case it was the secret)');
+    throw new ClientUsageError(`the environment variable ${variable} is not set`);
   };
   if (source.kind === 'static') return { kind: 'static', user: source.user, secret: source.secretEnv ? fromEnv(source.secretEnv) : await readPrivateFile(source.secretFile!, 'secret') };
   if (source.kind === 'token') return { kind: 'token', token: source.tokenEnv ? fromEnv(source.tokenEnv) : await readPrivateFile(source.tokenFile!, 'token') };

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { createAuditKey, readAuditKey } from '../audit/audit_key';
+import type { KeyObject } from 'node:crypto';
+import { createAuditKey, readAuditKey, readAuditPublicKey } from '../audit/audit_key';
 import { AuditLedger, disabledLedger, type Ledger } from '../audit/ledger';
 import type { StoreLocation } from '../audit/open_store';
 import { PostgresAuditStore } from '../audit/postgres_store';
@@ -54,4 +55,10 @@ export async function openAuditReader(config: MayflyConfig, options: { readonly 
   if (location.kind === 'postgres') return PostgresAuditStore.open(location.url);
   if (!existsSync(location.database)) throw new Error(`there is no audit ledger at ${location.database} yet`);
   return options.offThread ? new SqliteReaderThread(location.database) : new SqliteAuditStore(location.database, { readonly: true });
+}
+
+/** The audit public key of a config's ledger: checkpoints are verified with it, proofs name it. */
+export function ledgerPublicKey(config: MayflyConfig): Promise<KeyObject> {
+  const keyFile = configPath(config, config.document.audit.key);
+  return readAuditPublicKey(auditPublicKeyFile(keyFile), keyFile);
 }

@@ -7,6 +7,7 @@ import { loadValidatorPlugin } from '../policy/plugins';
 import { ValidatorRegistry } from '../policy/registry';
 import type { ConfiguredValidator } from '../policy/validator';
 import { parseDuration } from './duration';
+import { issueText, knownKeys, nearest } from './schema_errors';
 import type { AcmeProfile } from '../ra/registration_authority';
 import { configSchema, type AcmeDocument, type ConfigDocument } from './schema';
 import { ConfigError, ConfigSource, type ConfigProblem, type KeyPath } from './source';
@@ -36,11 +37,28 @@ export interface RegistrationAuthorityConfig {
   readonly acme?: AcmeProfile;
 }
 
+/** The config file is not there or not readable: says where it looked and how to point elsewhere. */
+export class ConfigFileError extends Error {
+  override readonly name = 'ConfigFileError';
+  constructor(
+    readonly file: string,
+    code: string | undefined,
+  ) {
+    super(
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? `no config file at ${file}. Run the command in the folder that holds mayfly-data/, or say where the config is: --config FILE, or MAYFLY_HOME=DIR (the folder holding mayfly.yaml)`
+        : code === 'EACCES' || code === 'EPERM'
+          ? `the config file ${file} cannot be read (permission denied): run the command as the user that owns it`
+          : `the config file ${file} cannot be read${code ? ` (${code})` : ''}`,
+    );
+  }
+}
+
 /** Reads, parses and validates a config file; throws ConfigError with every problem found. */
 export async function loadConfig(file: string, registry: ValidatorRegistry = new ValidatorRegistry()): Promise<MayflyConfig> {
   const path = resolve(file);
-  const text = await readFile(path, 'utf8').catch(() => {
-    throw new ConfigError([{ file: path, line: 1, column: 1, key: '', message: 'the config file cannot be read' }]);
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new ConfigFileError(path, error.code);
   });
   return parseConfig(path, text, registry);
 }
@@ -53,8 +71,9 @@ export function parseConfig(file: string, text: string, registry: ValidatorRegis
       source.document.errors.map((error) => ({ ...source.position(error.pos[0]), file, key: '', message: `YAML: ${error.message.split('\n')[0]}` })),
     );
   }
-  const parsed = configSchema.safeParse(source.document.toJS() ?? {});
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap((issue) => zodProblems(source, [], issue)));
+  const input: unknown = source.document.toJS() ?? {};
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.flatMap((issue) => zodProblems(source, [], issue, configSchema, input)));
   const document = parsed.data;
   const problems: ConfigProblem[] = [];
   document.plugins.forEach((plugin, index) => {
@@ -80,12 +99,13 @@ export function parseConfig(file: string, text: string, registry: ValidatorRegis
         const itemPath = [...at, list, index];
         const found = lookup(itemName);
         if (!found) {
-          problems.push(source.problem(itemPath, `unknown ${list.slice(0, -1)} ${JSON.stringify(itemName)} (known: ${known.join(', ')})`, itemName));
+          const suggestion = nearest(itemName, known);
+          problems.push(source.problem(itemPath, `unknown ${list.slice(0, -1)} ${JSON.stringify(itemName)} (${suggestion ? `did you mean ${suggestion}? ` : ''}known: ${known.join(', ')})`, itemName));
           return [];
         }
         const result = found.options.safeParse(options ?? {});
         if (!result.success) {
-          problems.push(...result.error.issues.flatMap((issue) => zodProblems(source, [...itemPath, itemName], issue)));
+          problems.push(...result.error.issues.flatMap((issue) => zodProblems(source, [...itemPath, itemName], issue, found.options, options ?? {})));
           return [];
         }
         return [{ found, options: result.data, path: [...itemPath, itemName] }];
@@ -137,13 +157,19 @@ function acmeProfile(acme: AcmeDocument): AcmeProfile {
   };
 }
 
-function zodProblems(source: ConfigSource, base: KeyPath, issue: z.core.$ZodIssue): ConfigProblem[] {
-  const path = [...base, ...issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part))];
-  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => source.problem(path, 'unknown key', key));
-  if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
-    return [source.problem(path, `${issue.message}`)];
+/** One zod issue as problems at their lines; `schema` judged `input`, which sits at `base` in the file. */
+function zodProblems(source: ConfigSource, base: KeyPath, issue: z.core.$ZodIssue, schema: z.core.$ZodType, input: unknown): ConfigProblem[] {
+  const inner = issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part));
+  const path = [...base, ...inner];
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(schema, inner, input);
+    return issue.keys.map((key) => {
+      const suggestion = nearest(key, known);
+      return source.problem(path, suggestion ? `unknown key (did you mean ${suggestion}?)` : known.length > 0 ? `unknown key (the keys here: ${known.join(', ')})` : 'unknown key', key);
+    });
   }
-  return [source.problem(path, issue.message)];
+  const value = inner.reduce<unknown>((at, part) => (typeof at === 'object' && at !== null ? (at as Record<PropertyKey, unknown>)[part] : undefined), input);
+  return [source.problem(path, issueText(issue, value))];
 }
 
 /** Frees what validators' `prepare` opened (a deny list's file watch): for a retired runtime, and for a refused config. */

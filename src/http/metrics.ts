@@ -24,6 +24,8 @@ export class MayflyMetrics {
   private readonly rateLimited = new Counter({ name: 'mayfly_rate_limited_total', help: 'Requests refused by a front-door limit (429 or 503 overloaded), by limit', labelNames: ['limit'], registers: [this.registry] });
   private readonly auditCommit = new Histogram({ name: 'mayfly_audit_commit_duration_seconds', help: 'Time of each audit ledger commit (one fsync per batch)', buckets: COMMIT_BUCKETS, registers: [this.registry] });
   private readonly auditBatch = new Histogram({ name: 'mayfly_audit_batch_records', help: 'Records per audit ledger commit', buckets: BATCH_BUCKETS, registers: [this.registry] });
+  private readonly restartRequired = new Gauge({ name: 'mayfly_config_restart_required', help: 'Settings changed in the config file that apply only after a restart (1 each; none after a restart)', labelNames: ['setting'], registers: [this.registry] });
+  private readonly reloadFailures = new Counter({ name: 'mayfly_config_reload_failures_total', help: 'Config reloads refused (the config in force stays)', registers: [this.registry] });
 
   constructor(runtime: () => Runtime) {
     collectDefaultMetrics({ register: this.registry, prefix: 'mayfly_' });
@@ -61,6 +63,16 @@ export class MayflyMetrics {
       this.auditCommit.observe(seconds);
       this.auditBatch.observe(records);
     });
+  }
+
+  /** After each reload: a refusal counts; an applied one names the settings still waiting for a restart. */
+  reloaded(result: { readonly ok: boolean; readonly restartRequired?: readonly string[] }): void {
+    if (!result.ok) {
+      this.reloadFailures.inc();
+      return;
+    }
+    this.restartRequired.reset();
+    for (const setting of result.restartRequired ?? []) this.restartRequired.set({ setting }, 1);
   }
 
   request(ra: string, route: string, outcome: string): void {

@@ -1,5 +1,5 @@
 import { signEvent, type RequestContext, type SignDecision } from '../audit/events';
-import type { Ledger } from '../audit/ledger';
+import type { Ledger, RecordPosition } from '../audit/ledger';
 import { CsrParseError } from '../csr/errors';
 import { errorMessage } from '../error_message';
 import { issueCertificate, type IssuanceRequest } from '../issuance/certificate';
@@ -32,7 +32,10 @@ export interface IssueRequest {
  * is signed unless policy allowed it, nothing issued goes unrecorded. Refusals throw CsrParseError or
  * PolicyRejection (recorded as refused); anything else that stops issuance is recorded as an error.
  */
-export async function issue(ra: RegistrationAuthority, ledger: Ledger, request: IssueRequest): Promise<IssuedCertificate> {
+/** A certificate as issued, with the place of its record in the ledger (none when the ledger is disabled). */
+export type RecordedCertificate = IssuedCertificate & { readonly record?: RecordPosition };
+
+export async function issue(ra: RegistrationAuthority, ledger: Ledger, request: IssueRequest): Promise<RecordedCertificate> {
   const context: RequestContext = { ra: ra.name, source: request.source, protocol: request.protocol };
   let decision: Omit<SignDecision, 'outcome'> = { requester: request.requester, ...(typeof request.csr === 'string' ? {} : { csrBytes: request.csr }) };
   try {
@@ -52,7 +55,7 @@ export async function issue(ra: RegistrationAuthority, ledger: Ledger, request: 
  * A certificate Mayfly issues for itself (its own HTTPS server certificate): no request, no RA
  * policy — the names and profile are Mayfly's own — but signed and recorded as every other is.
  */
-export async function issueOwnCertificate(ledger: Ledger, ca: SigningCa, request: IssuanceRequest, profile: CertificateProfile): Promise<IssuedCertificate> {
+export async function issueOwnCertificate(ledger: Ledger, ca: SigningCa, request: IssuanceRequest, profile: CertificateProfile): Promise<RecordedCertificate> {
   const context: RequestContext = { ra: '(server)', source: 'local', protocol: 'server-certificate' };
   const decision = { requester: { user: 'mayfly', groups: [], authentication: '(server certificate)' }, names: request.names, subject: request.subject };
   try {
@@ -63,10 +66,10 @@ export async function issueOwnCertificate(ledger: Ledger, ca: SigningCa, request
   }
 }
 
-async function signAndRecord(ledger: Ledger, context: RequestContext, decision: Omit<SignDecision, 'outcome'>, request: IssuanceRequest, profile: CertificateProfile, ca: SigningCa): Promise<IssuedCertificate> {
+async function signAndRecord(ledger: Ledger, context: RequestContext, decision: Omit<SignDecision, 'outcome'>, request: IssuanceRequest, profile: CertificateProfile, ca: SigningCa): Promise<RecordedCertificate> {
   const issued = await issueCertificate(request, profile, ca);
-  await ledger.append(signEvent(context, { ...decision, outcome: 'issued', issued }));
-  return issued;
+  const record = await ledger.append(signEvent(context, { ...decision, outcome: 'issued', issued }));
+  return record ? { ...issued, record } : issued;
 }
 
 /** A refusal is recorded before the client hears of it; a fault is recorded when the ledger can. */

@@ -69,9 +69,9 @@ async function main(): Promise<void> {
  */
 class LastRecordLedger implements Ledger {
   private last: AuditEvent | undefined;
-  append(event: AuditEvent): Promise<void> {
+  append(event: AuditEvent): Promise<undefined> {
     this.last = event;
-    return Promise.resolve();
+    return Promise.resolve(undefined);
   }
   /** The record of the case so far, and a clean slate for the next. */
   take(): AuditEvent | undefined {

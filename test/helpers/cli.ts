@@ -66,7 +66,8 @@ export async function serveCli(args: readonly string[], options: { env?: NodeJS.
       });
       check();
     });
-  const [, url] = await waitFor(/Mayfly listening on (https?:\/\/\S+)/);
+  // The first start makes a CA: on a loaded machine that alone can take tens of seconds.
+  const [, url] = await waitFor(/Mayfly listening on (https?:\/\/\S+)/, 90_000);
   return {
     child,
     url,

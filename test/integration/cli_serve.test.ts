@@ -42,7 +42,7 @@ interface Shell {
 /** One printed line, run through bash exactly as printed. */
 function bash(line: string, cwd: string): Promise<Shell> {
   return new Promise((resolve) => {
-    execFile('bash', ['-c', line], { cwd, timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile('bash', ['-c', line], { cwd, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -71,31 +71,39 @@ interface NextSteps {
   readonly url: string;
   readonly request: string;
   readonly curl: string;
+  readonly chain: string;
   readonly verify: string;
 }
 
-/** The listening URL and the three commands of the "Request a certificate:" block. */
+/** The server's output as log records: every line it prints is one JSON object. */
+function logRecords(output: string): { msg: string; next_step?: boolean; level: number }[] {
+  return output.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line));
+}
+
+/** The listening URL and the four commands logged after "Request a certificate". */
 async function nextSteps(serving: ServingCli): Promise<NextSteps> {
-  await serving.waitFor(/\n {2}openssl verify [^\n]*\n/);
-  const output = serving.output();
+  await serving.waitFor(/"msg":"openssl verify [^\n]*\n/);
+  const records = logRecords(serving.output());
   // HTTPS by default: the printed curl trusts the development root it was just given.
-  const url = /Mayfly listening on (https:\/\/127\.0\.0\.1:\d+) /.exec(output)![1];
-  const block = output.slice(output.indexOf('Request a certificate:'));
-  const commands = block.split('\n').slice(1).filter((line) => line.startsWith('  ')).map((line) => line.trim());
-  expect(commands).toHaveLength(3);
-  const [request, curl, verify] = commands;
+  const url = /Mayfly listening on (https:\/\/127\.0\.0\.1:\d+) /.exec(serving.output())![1];
+  const commands = records.filter((record) => record.next_step).map((record) => record.msg);
+  expect(commands).toHaveLength(4);
+  const [request, curl, chain, verify] = commands;
   expect(request).toMatch(/^openssl req /);
   expect(curl).toMatch(/^curl /);
+  expect(chain).toMatch(/^curl .*\/v1\/ca\/default -o chain\.pem$/);
   expect(verify).toMatch(/^openssl verify /);
   expect(curl).toContain(`${url}/v1/sign/default`);
-  expect(curl).toMatch(/ --cacert ('[^']*\/ca\/root\.pem'|\S*ca\/root\.pem) /);
-  return { url, request, curl, verify };
+  // Absolute paths: the commands work from any folder, not only where the server started.
+  expect(curl).toMatch(/ --cacert ('\/[^']*\/ca\/root\.pem'|\/\S*ca\/root\.pem) /);
+  expect(verify).toMatch(/-CAfile ('\/[^']*\/ca\/root\.pem'|\/\S*ca\/root\.pem) /);
+  return { url, request, curl, chain, verify };
 }
 
 /** Runs the printed request, curl and verify lines in `cwd`; returns what openssl verify printed. */
 async function runNextSteps(steps: NextSteps, cwd: string): Promise<string> {
-  for (const file of ['svc.key', 'svc.csr', 'svc.pem']) rmSync(join(cwd, file), { force: true });
-  for (const line of [steps.request, steps.curl]) {
+  for (const file of ['svc.key', 'svc.csr', 'svc.pem', 'chain.pem']) rmSync(join(cwd, file), { force: true });
+  for (const line of [steps.request, steps.curl, steps.chain]) {
     const result = await bash(line, cwd);
     if (result.code !== 0) throw new Error(`printed command failed (${result.code}): ${line}\n${result.stdout}${result.stderr}`);
   }
@@ -132,14 +140,18 @@ describe('mayfly serve on a fresh machine', () => {
   const home = () => join(work, 'mayfly-data');
   let secret: string;
 
-  it('creates a CA on first start, prints the secret once, and the printed commands issue a certificate openssl verifies', async () => {
+  it('creates a CA on first start, logs where the secret is (never the secret), and the printed commands issue a certificate openssl verifies', async () => {
     const serving = await start({ MAYFLY_HOME: 'mayfly-data' }, work);
     const steps = await nextSteps(serving);
     const output = serving.output();
-    secret = /The secret of user "deployer" is shown once: (\S+)\n/.exec(output)![1];
+    secret = /^secret=([\w-]+)$/m.exec(readFileSync(join(home(), 'dev-credentials'), 'utf8'))![1];
     expect(secret.length).toBeGreaterThanOrEqual(24);
-    expect(output.split(secret)).toHaveLength(2); // printed exactly once
-    expect(output).toContain('Created a development CA and config in mayfly-data/');
+    // The secret never goes into a log line (collectors keep them); the log says where the file is.
+    expect(output).not.toContain(secret);
+    expect(output).toContain(`The secret of user deployer is in ${join(home(), 'dev-credentials')} (mode 0600`);
+    expect(output).toContain(`Created a development CA and config in ${home()}/`);
+    // Every line is a JSON log record (pino-pretty only on a terminal), none plain text.
+    expect(() => logRecords(output)).not.toThrow();
 
     expect(await runNextSteps(steps, work)).toBe('svc.pem: OK\n');
     const issued = viewCertificate(readFileSync(join(work, 'svc.pem'), 'utf8'));
@@ -147,6 +159,18 @@ describe('mayfly serve on a fresh machine', () => {
     expect(issued.node.subjectAltName).toBe('DNS:svc.mayfly.test');
     expect(opensslVerify(issued.pem, join(home(), 'ca', 'root.pem'), join(home(), 'ca', 'intermediate.pem')).ok).toBe(true);
   });
+
+  it('prints next steps that work from another folder, and still verify after `mayfly ca rotate`', async () => {
+    const steps = await nextSteps(running[0]);
+    const other = join(work, 'other-folder');
+    mkdirSync(other, { recursive: true });
+    const rotated = await runToExit(['ca', 'rotate', '--signing-ca', 'local'], { MAYFLY_HOME: 'mayfly-data' }, work, 90_000);
+    expect(rotated.code).toBe(0);
+    await running[0].waitFor(/Reloaded /, 60_000);
+    // a certificate from the new issuing CA, verified with the printed steps: the chain is fetched, not the old file
+    expect(await runNextSteps(steps, other)).toBe('svc.pem: OK\n');
+    expect(viewCertificate(readFileSync(join(other, 'svc.pem'), 'utf8')).node.issuer).toMatch(/Issuing CA \d{4}-\d\d-\d\d/);
+  }, 120_000);
 
   it('writes the keys, the credentials and the config mode 0600', () => {
     expect(mode(join(home(), 'ca', 'root.key'))).toBe('600');
@@ -173,7 +197,7 @@ describe('mayfly serve on a fresh machine', () => {
     const steps = await nextSteps(serving);
     const output = serving.output();
     expect(output).not.toContain(secret);
-    expect(output).not.toMatch(/shown once|Created a development CA/);
+    expect(output).not.toMatch(/secret of user|Created a development CA/);
     expect(readFileSync(join(home(), 'ca', 'root.pem'), 'utf8')).toBe(rootBefore);
     // the same credentials still work, through the commands this start printed
     expect(await runNextSteps(steps, work)).toBe('svc.pem: OK\n');

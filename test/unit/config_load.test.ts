@@ -1,4 +1,5 @@
 import { ConfigError, parseConfig, type ConfigProblem } from '../../src/config/load';
+import { settingsNeedingRestart } from '../../src/config/reloader';
 import { ValidatorRegistry } from '../../src/policy/registry';
 
 const FILE = '/etc/mayfly/mayfly.yaml';
@@ -85,19 +86,19 @@ describe('parseConfig: every problem names file, line, column and key', () => {
   });
 
   it('an unknown top-level key', () => {
-    expect(problemsOf(edited({}, ['extra: 1']))).toEqual([at(24, 1, 'extra', 'unknown key')]);
+    expect(problemsOf(edited({}, ['extra: 1']))).toEqual([at(24, 1, 'extra', 'unknown key (the keys here: plugins, audit, server, authentication, signing_ca, registration_authority)')]);
   });
 
   it('an unknown key in an RA', () => {
-    expect(problemsOf(edited({ 17: ['    valid_hours: 24', '    colour: red'] }))).toEqual([at(18, 5, 'registration_authority.default.colour', 'unknown key')]);
+    expect(problemsOf(edited({ 17: ['    valid_hours: 24', '    colour: red'] }))).toEqual([at(18, 5, 'registration_authority.default.colour', 'unknown key (the keys here: acme, authentication, signing_ca, valid_hours, validity, backdate_minutes, key_usage, ext_key_usage, validators, fixups, subject_attributes, allow_underscores)')]);
   });
 
   it('an unknown key in an authentication entry', () => {
-    expect(problemsOf(edited({ 6: ['    user: deployer', '    group: [ops]'] }))).toEqual([at(7, 5, 'authentication.deployers.group', 'unknown key')]);
+    expect(problemsOf(edited({ 6: ['    user: deployer', '    group: [ops]'] }))).toEqual([at(7, 5, 'authentication.deployers.group', 'unknown key (did you mean groups?)')]);
   });
 
   it('a wrong type, at the value', () => {
-    expect(problemsOf(edited({ 17: '    valid_hours: "24"' }))).toEqual([at(17, 18, 'registration_authority.default.valid_hours', 'Invalid input: expected number, received string')]);
+    expect(problemsOf(edited({ 17: '    valid_hours: "24"' }))).toEqual([at(17, 18, 'registration_authority.default.valid_hours', 'expected a number, e.g. 24; found the text "24"')]);
   });
 
   it('a wrong type in a list', () => {
@@ -142,12 +143,12 @@ describe('parseConfig: every problem names file, line, column and key', () => {
 
   it('an unknown validator, at its name, listing the known ones', () => {
     const problems = problemsOf(edited({ 19: '      - common_nam:' }));
-    expect(problems).toEqual([at(19, 9, 'registration_authority.default.validators[0].common_nam', expect.stringMatching(/^unknown validator "common_nam" \(known: .*\bcommon_name\b.*\)$/))]);
+    expect(problems).toEqual([at(19, 9, 'registration_authority.default.validators[0].common_nam', expect.stringMatching(/^unknown validator "common_nam" \(did you mean common_name\? known: .*\bcommon_name\b.*\)$/))]);
   });
 
   it('an unknown validator option, with the validator in the path', () => {
     expect(problemsOf(edited({ 20: '          allowed_domain: [".mayfly.test"]' }))).toEqual([
-      at(20, 11, 'registration_authority.default.validators[0].common_name.allowed_domain', 'unknown key'),
+      at(20, 11, 'registration_authority.default.validators[0].common_name.allowed_domain', 'unknown key (did you mean allowed_domains?)'),
     ]);
   });
 
@@ -159,7 +160,7 @@ describe('parseConfig: every problem names file, line, column and key', () => {
 
   it('a validator option of the wrong type', () => {
     expect(problemsOf(edited({ 20: '          allow_wildcard: "yes"' }))).toEqual([
-      at(20, 27, 'registration_authority.default.validators[0].common_name.allow_wildcard', 'Invalid input: expected boolean, received string'),
+      at(20, 27, 'registration_authority.default.validators[0].common_name.allow_wildcard', 'expected true or false; found the text "yes"'),
     ]);
   });
 
@@ -213,5 +214,49 @@ describe('parseConfig: subject_attributes and allow_underscores', () => {
 
   it('refuses emailAddress and other types Mayfly does not issue', () => {
     expect(problemsOf(edited({ 17: ['    valid_hours: 24', '    subject_attributes: [emailAddress]'] }))[0]).toMatchObject({ line: 18, key: 'registration_authority.default.subject_attributes[0]' });
+  });
+});
+
+describe('config problems say what to do', () => {
+  it('an enum value names the choices and the nearest one', () => {
+    expect(problemsOf(edited({ 2: ['  listen: 127.0.0.1:5016', '  log_level: inf'] }))).toEqual([at(3, 14, 'server.log_level', 'expected one of debug, info, warn, error; found the text "inf" (did you mean info?)')]);
+  });
+
+  it('a misspelt backend names the backends and the nearest one', () => {
+    expect(problemsOf(edited({ 5: '    backend: statc' }))).toEqual([at(5, 14, 'authentication.deployers.backend', 'expected one of static, token, mtls, ldap; found the text "statc" (did you mean static?)')]);
+  });
+
+  it('a missing required key says what it takes', () => {
+    expect(problemsOf(edited({ 6: [] }))).toEqual([expect.objectContaining({ key: 'authentication.deployers.user', message: 'this key is required: give a text value, e.g. example.com (quotes are optional)' })]);
+  });
+
+  it('a list where a number belongs says what a number looks like', () => {
+    expect(problemsOf(edited({ 17: '    valid_hours: [24]' }))).toEqual([at(17, 18, 'registration_authority.default.valid_hours', 'expected a number, e.g. 24; found a list')]);
+  });
+
+  it('a number out of range keeps the schema\'s own words when it has them, and says the bound otherwise', () => {
+    expect(problemsOf(edited({ 17: ['    valid_hours: 24', '    backdate_minutes: -1'] }))).toEqual([at(18, 23, 'registration_authority.default.backdate_minutes', 'must be at least 0; found number -1')]);
+  });
+
+  it('suggests nothing for a key nowhere near a known one, listing the keys instead', () => {
+    expect(problemsOf(edited({ 2: ['  listen: 127.0.0.1:5016', '  zzz: 1'] }))[0].message).toMatch(/^unknown key \(the keys here: listen, tls, /);
+  });
+});
+
+describe('which changed settings a reload cannot apply', () => {
+  const config = (text: string) => parseConfig(FILE, text, new ValidatorRegistry());
+  const started = config(edited({}));
+
+  it('none for policy, authentication and signing CAs, which a reload applies', () => {
+    expect(settingsNeedingRestart(started, config(edited({ 17: '    valid_hours: 12', 20: '          allowed_domains: [".example.org"]', 6: '    user: someone' })))).toEqual([]);
+  });
+
+  it('each changed server and audit setting, by its dotted name', () => {
+    const changed = config(edited({ 2: ['  listen: 127.0.0.1:6000', '  metrics_listen: 127.0.0.1:9090', '  limits:', '    body_bytes: 4096'] }, ['audit:', '  checkpoint_every: 5']));
+    expect(settingsNeedingRestart(started, changed)).toEqual(['audit.checkpoint_every', 'server.limits.body_bytes', 'server.listen', 'server.metrics_listen']);
+  });
+
+  it('ACME turned on for an RA when no RA served it at start (its store opens at start)', () => {
+    expect(settingsNeedingRestart(started, config(edited({ 17: ['    valid_hours: 24', '    acme: {}'] })))).toEqual(['registration_authority.default.acme']);
   });
 });

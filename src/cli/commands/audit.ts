@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
 import type { AuditQuery } from '../../audit/store';
-import { auditExport, auditList, auditShow, auditVerify } from '../audit';
+import { auditCheckpoint, auditExport, auditList, auditProve, auditShow, auditVerify, auditVerifyProof } from '../audit';
 import { configFileOf, configOption } from './config_option';
-import { print } from './output';
+import { print, printError } from './output';
 
 interface QueryOptions {
   ra?: string;
@@ -56,8 +56,35 @@ export function registerAudit(program: Command): void {
     .command('verify')
     .description('walk every chain and checkpoint; exit 1 naming the first bad record')
     .addOption(configOption())
+    .option('--checkpoint <file>', 'a checkpoint exported earlier (audit checkpoint): fail unless today\'s ledger extends it')
+    .action(async (options: { config?: string; checkpoint?: string }) => {
+      if (!(await auditVerify(configFileOf(options), print, options.checkpoint))) process.exitCode = 1;
+    });
+  audit
+    .command('checkpoint')
+    .description('print the latest signed checkpoint of every chain (C2SP signed notes), to publish elsewhere')
+    .addOption(configOption())
     .action(async (options: { config?: string }) => {
-      if (!(await auditVerify(configFileOf(options), print))) process.exitCode = 1;
+      if (await auditCheckpoint(configFileOf(options), (text) => process.stdout.write(text))) return;
+      printError('no checkpoint yet: a writer signs one every checkpoint_every records, every checkpoint_interval and when it stops');
+      process.exitCode = 1;
+    });
+  audit
+    .command('prove')
+    .description("print a certificate's record with its inclusion proof and checkpoint (JSON)")
+    .addOption(configOption())
+    .requiredOption('--serial <serial>', 'certificate serial, hex')
+    .action(async (options: { config?: string; serial: string }) => {
+      if (!(await auditProve(configFileOf(options), options.serial, print))) process.exitCode = 1;
+    });
+  audit
+    .command('verify-proof')
+    .description('check a proof (audit prove, GET /v1/audit/proof) against a checkpoint with the audit public key: no ledger needed')
+    .requiredOption('--proof <file>', 'the proof, JSON')
+    .requiredOption('--checkpoint <file>', 'a signed checkpoint you trust, of the same tree size')
+    .requiredOption('--public-key <file>', 'the audit public key: audit.pub, or the base64 raw key')
+    .action(async (options: { proof: string; checkpoint: string; publicKey: string }) => {
+      if (!(await auditVerifyProof(options, print))) process.exitCode = 1;
     });
   withFilters(audit.command('export').description('export records'))
     .addOption(new Option('--format <format>').choices(['jsonl', 'csv', 'cadf']).default('jsonl'))

@@ -1,7 +1,8 @@
+import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { CA_KEY_TYPES, type CaKeyType } from '../../issuance/ca_bootstrap';
 import { initDataDir } from '../init';
-import { dataDir } from '../serve';
+import { dataDir, shellWord } from '../serve';
 import { print } from './output';
 
 export function registerInit(program: Command): void {
@@ -11,10 +12,12 @@ export function registerInit(program: Command): void {
     .option('--dir <dir>', 'data folder (default: $MAYFLY_HOME or ./mayfly-data)')
     .addOption(new Option('--key-type <type>', 'CA key type').choices(CA_KEY_TYPES).default('p256'))
     .action(async (options: { dir?: string; keyType: CaKeyType }) => {
-      const dir = options.dir ?? dataDir();
+      // Absolute paths: what is printed works from any folder, not only the one init ran in.
+      const dir = resolve(options.dir ?? dataDir());
       const created = await initDataDir(dir, options.keyType);
       print(`Created ${created.configFile} with a ${options.keyType} development CA.`);
       print(`Root SHA-256 fingerprint: ${created.rootFingerprintSha256}`);
-      print(`The secret of user "deployer" is shown once: ${created.secret} (also in ${dir}/dev-credentials, mode 0600)`);
+      print(`The secret of user "deployer" is shown once: ${created.secret} (also in ${join(dir, 'dev-credentials')}, mode 0600)`);
+      print(`Serve it with: MAYFLY_HOME=${shellWord(dir)} mayfly serve   (it then prints the commands that request a certificate)`);
     });
 }

@@ -3,8 +3,8 @@ import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { serve } from '../serve';
 import { superviseWorkers } from '../supervise_workers';
+import { createLogger, logWarnings } from '../logger';
 import { configOption } from './config_option';
-import { print } from './output';
 
 export function registerServe(program: Command): void {
   program
@@ -12,13 +12,17 @@ export function registerServe(program: Command): void {
     .description('serve the API (on a fresh machine, first creates a development CA and config)')
     .addOption(configOption(true))
     .option('--listen <host:port>', 'listen address, overriding server.listen')
+    .option('--allow-plaintext', 'serve plain HTTP instead of HTTPS, for a TLS-terminating proxy on this host: only on a loopback address unless the config sets server.allow_plaintext: true')
     .option('--workers <n>', 'processes sharing the port: a number, or "auto" for one per core', '1')
-    .action(async (options: { config?: string; listen?: string; workers: string }) => {
+    .action(async (options: { config?: string; listen?: string; allowPlaintext?: boolean; workers: string }) => {
       const workers = options.workers === 'auto' ? availableParallelism() : Number(options.workers);
       if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a whole number ≥ 1, or auto');
-      if (workers > 1 && cluster.isPrimary) return superviseWorkers(options, workers, print);
+      // Every line the server prints is a log line: JSON, or readable on a terminal.
+      const logger = createLogger('info');
+      logWarnings(logger);
+      if (workers > 1 && cluster.isPrimary) return superviseWorkers(options, workers, logger);
       const worker = Number(process.env.MAYFLY_WORKER ?? 0);
-      const serving = serve(options, print, worker > 0);
+      const serving = serve(options, logger, worker > 0);
       // Stopping lets requests in progress finish (server.limits.shutdown_grace), then writes a last
       // checkpoint, so the ledger's head at shutdown is signed. A second SIGTERM (systemd signals the
       // whole group, and the primary of --workers passes it on) changes nothing; a second ^C stops at once.

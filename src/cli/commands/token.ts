@@ -19,7 +19,9 @@ export function registerToken(program: Command): void {
     .action(async (options: { auth: string; config?: string; name?: string; groups: string; ttl?: string }) => {
       const config = await loadConfig(configFileOf(options));
       const entry = config.document.authentication[options.auth];
-      if (!entry || entry.backend !== 'token') throw new Error(`authentication ${options.auth} is not a token backend in ${config.source.file}`);
+      const defined = Object.keys(config.document.authentication).join(', ') || 'none';
+      if (!entry) throw new Error(`no authentication entry named ${JSON.stringify(options.auth)} in ${config.source.file} (defined: ${defined}); add one with backend: token and tokens_file: tokens.yaml, then run this again`);
+      if (entry.backend !== 'token') throw new Error(`authentication ${options.auth} in ${config.source.file} is backend: ${entry.backend}; tokens need an entry with backend: token (and tokens_file)`);
       const ttlMs = options.ttl === undefined ? undefined : parseDuration(options.ttl);
       if (options.ttl !== undefined && ttlMs === undefined) throw new Error(`--ttl ${options.ttl} is not a duration such as 30d or 12h`);
       const { token, entry: created } = await createToken(configPath(config, entry.tokens_file), {

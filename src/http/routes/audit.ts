@@ -1,6 +1,9 @@
+import type { KeyObject } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { publishedCheckpoints } from '../../audit/published_checkpoints';
 import type { AuditEvent } from '../../audit/record';
+import { proveRecord, UnsealedRecordError } from '../../audit/record_proof';
 import type { AuditQuery, AuditReader } from '../../audit/store';
 import type { Runtime } from '../../config/assemble';
 import { authenticationFailed, HttpError } from '../errors';
@@ -18,6 +21,18 @@ const RFC3339_TIME = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
 /** GET /v1/audit: the ledger, filtered and paginated, for requesters in an audit admin group. */
 export async function listAudit(runtime: Runtime, store: AuditReader | undefined, admission: Admission, request: Request, response: Response): Promise<void> {
+  await requireAuditAdmin(runtime, admission, request);
+  if (!store) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');
+  const query = auditQuery(request.query as Record<string, unknown>);
+  const records = await store.query({ ...query, limit: (query.limit ?? DEFAULT_PAGE) + 1 });
+  const page = records.slice(0, query.limit ?? DEFAULT_PAGE);
+  const last = page[page.length - 1];
+  const next = records.length > page.length && last ? Buffer.from(JSON.stringify({ time: (JSON.parse(last.body) as AuditEvent).time, chain: last.chain, seq: last.seq })).toString('base64url') : null;
+  response.json({ records: page.map((record) => ({ chain: record.chain, seq: record.seq, hash: record.hash, event: JSON.parse(record.body) as AuditEvent })), next });
+}
+
+/** The requester is in an audit admin group of the authenticator that knows them; 401 or 403 otherwise. */
+async function requireAuditAdmin(runtime: Runtime, admission: Admission, request: Request): Promise<void> {
   const credentials = headerCredentials(request);
   // Under the same caps and back-off as a sign request: every authenticator tried may run a scrypt.
   const admin = await admission.authenticate(claimedIdentity(credentials), async () => {
@@ -32,13 +47,41 @@ export async function listAudit(runtime: Runtime, store: AuditReader | undefined
   }, runtime.authenticators.some((entry) => entry.authenticator.costly?.(credentials) ?? true));
   if (admin === undefined) throw authenticationFailed();
   if (!admin) throw new HttpError(403, 'forbidden', 'reading the audit ledger needs an audit admin group');
-  if (!store) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');
-  const query = auditQuery(request.query as Record<string, unknown>);
-  const records = await store.query({ ...query, limit: (query.limit ?? DEFAULT_PAGE) + 1 });
-  const page = records.slice(0, query.limit ?? DEFAULT_PAGE);
-  const last = page[page.length - 1];
-  const next = records.length > page.length && last ? Buffer.from(JSON.stringify({ time: (JSON.parse(last.body) as AuditEvent).time, chain: last.chain, seq: last.seq })).toString('base64url') : null;
-  response.json({ records: page.map((record) => ({ chain: record.chain, seq: record.seq, hash: record.hash, event: JSON.parse(record.body) as AuditEvent })), next });
+}
+
+/** The ledger and its public key, for the proof routes; 404 when the ledger is disabled. */
+export interface ProvableLedger {
+  readonly reader: AuditReader;
+  readonly publicKey: KeyObject;
+}
+
+/**
+ * GET /v1/audit/checkpoint: the latest signed checkpoint of every chain (C2SP signed notes, one per
+ * chain, separated by a blank line), for a witness to keep; 404 while no chain is sealed yet.
+ */
+export async function auditCheckpoint(runtime: Runtime, ledger: ProvableLedger | undefined, admission: Admission, request: Request, response: Response): Promise<void> {
+  await requireAuditAdmin(runtime, admission, request);
+  if (!ledger) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');
+  const text = await publishedCheckpoints(ledger.reader);
+  if (text === '') throw new HttpError(404, 'no_checkpoint', 'the ledger has no checkpoint yet');
+  response.type('text/plain; charset=utf-8').send(text);
+}
+
+/** GET /v1/audit/proof/<serial>: the record that issued the certificate, with its inclusion proof and checkpoint. */
+export async function auditProof(runtime: Runtime, ledger: ProvableLedger | undefined, admission: Admission, request: Request, response: Response): Promise<void> {
+  await requireAuditAdmin(runtime, admission, request);
+  if (!ledger) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');
+  const serial = String(request.params.serial);
+  if (!/^[0-9a-fA-F]{2}(:?[0-9a-fA-F]{2}){0,39}$/.test(serial)) throw new HttpError(400, 'bad_serial', 'the serial must be hex (2 to 80 digits, colons allowed between bytes)');
+  let proof;
+  try {
+    proof = await proveRecord(ledger.reader, ledger.publicKey, serial.toLowerCase().replace(/:/g, ''));
+  } catch (error) {
+    if (error instanceof UnsealedRecordError) throw new HttpError(409, 'unsealed', error.message);
+    throw error;
+  }
+  if (!proof) throw new HttpError(404, 'unknown_serial', `no certificate with serial ${serial} in the ledger`);
+  response.json(proof);
 }
 
 function auditQuery(params: Record<string, unknown>): AuditQuery {

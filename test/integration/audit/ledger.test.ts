@@ -110,6 +110,9 @@ describe.each(['sqlite', 'postgres'] as const)('the audit ledger records every d
       const response = await fetch(`${other.url}/v1/audit`, { headers: { Authorization: `Basic ${Buffer.from(`deployer:${other.secret}`).toString('base64')}`, Accept: 'application/json' } });
       expect(response.status).toBe(403);
       expect(((await response.json()) as { error: string }).error).toBe('forbidden');
+      for (const path of ['/v1/audit/checkpoint', '/v1/audit/proof/0123']) {
+        expect((await fetch(`${other.url}${path}`, { headers: { Authorization: `Basic ${Buffer.from(`deployer:${other.secret}`).toString('base64')}` } })).status).toBe(403);
+      }
     } finally {
       await other.stop();
     }

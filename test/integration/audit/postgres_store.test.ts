@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { PostgresAuditStore, likePattern } from '../../../src/audit/postgres_store';
+import { Frontier, inclusionProof, leafHash, treeRoot } from '../../../src/audit/merkle';
 import { GENESIS, recordHash, type IndexedRecord } from '../../../src/audit/record';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
-import { walkChain, type AuditQuery } from '../../../src/audit/store';
+import { walkChain, type AuditQuery, type TreeNode } from '../../../src/audit/store';
+import { appendLeaf, storedSubtrees } from '../../../src/audit/tree';
 import { startTestPostgres, type TestPostgres } from '../../helpers/postgres';
 import { Prng } from '../../fuzz/prng';
 
@@ -30,7 +32,7 @@ function makeRecords(seed: number, count: number): IndexedRecord[] {
     const event = JSON.parse(body) as { ra: string };
     const seq = head.seq + 1;
     const hash = recordHash(chain, seq, head.hash, body);
-    records.push({ chain, seq, prevHash: head.hash, hash, body, columns: { time, ra: event.ra, event: 'sign', outcome, serial, names: [...new Set([...dnsNames, ...ipAddresses])] } });
+    records.push({ chain, seq, prevHash: head.hash, hash, body, leafHash: leafHash(body).toString('hex'), columns: { time, ra: event.ra, event: 'sign', outcome, serial, names: [...new Set([...dnsNames, ...ipAddresses])] } });
     heads.set(chain, { seq, hash });
   }
   return records;
@@ -42,17 +44,23 @@ describe('the PostgreSQL ledger store answers as the SQLite store does', () => {
   let sqlite: SqliteAuditStore;
   let dir: string;
   const records = makeRecords(20261206, 600);
+  const frontiers = new Map<string, Frontier>();
 
   beforeAll(async () => {
     postgres = await startTestPostgres();
     pg = await PostgresAuditStore.open(postgres.url);
     dir = mkdtempSync(join(tmpdir(), 'mayfly-store-'));
     sqlite = new SqliteAuditStore(join(dir, 'audit.db'));
-    // Batches of uneven sizes, as group commit makes them.
+    // Batches of uneven sizes, as group commit makes them, with the subtrees each completes.
     for (let offset = 0, size = 1; offset < records.length; offset += size, size = (size * 7) % 23 + 1) {
       const batch = records.slice(offset, offset + size);
-      await sqlite.appendAll(batch);
-      await pg.appendAll(batch);
+      const nodes: TreeNode[] = [];
+      for (const record of batch) {
+        if (!frontiers.has(record.chain)) frontiers.set(record.chain, Frontier.empty());
+        appendLeaf(frontiers.get(record.chain)!, record.chain, Buffer.from(record.leafHash, 'hex'), nodes);
+      }
+      await sqlite.appendAll(batch, nodes);
+      await pg.appendAll(batch, nodes);
     }
     for (const chain of ['host-a-1-aa', 'host-b-2-bb']) {
       const checkpoint = { chain, seq: 3, headHash: 'f'.repeat(64), time: '2026-12-01T00:10:00.000Z', signature: 'c2ln' };
@@ -115,6 +123,20 @@ describe('the PostgreSQL ledger store answers as the SQLite store does', () => {
     expect(await pg.record('no-such-chain', 1)).toBeUndefined();
   });
 
+  it('keeps the same trees: leaf hashes, stored subtrees, and so the same roots and proofs', async () => {
+    // (Subtrees of 256 leaves and up are stored: the tamper and migration suites have chains that long on both stores.)
+    for (const [chain, frontier] of frontiers) {
+      expect(await pg.leafHashes(chain, 0, frontier.size)).toEqual(await sqlite.leafHashes(chain, 0, frontier.size));
+      expect(await pg.leafHashes(chain, 0, frontier.size)).toHaveLength(frontier.size);
+      const subtrees = [{ level: 8, index: 0 }, { level: 9, index: 0 }];
+      expect(await pg.treeNodes(chain, subtrees)).toEqual(await sqlite.treeNodes(chain, subtrees));
+      for (const store of [pg, sqlite]) {
+        expect(await treeRoot(frontier.size, storedSubtrees(store, chain))).toEqual(frontier.root());
+        expect(await inclusionProof(5, frontier.size, storedSubtrees(store, chain))).toEqual(await inclusionProof(5, frontier.size, storedSubtrees(sqlite, chain)));
+      }
+    }
+  });
+
   it('finds the same first difference in the name index after the same tampering', async () => {
     expect(await pg.nameIndexDifference()).toBeUndefined();
     expect(await sqlite.nameIndexDifference()).toBeUndefined();
@@ -148,10 +170,11 @@ describe('the PostgreSQL ledger store keeps its schema and survives an outage', 
   it('applies its migrations once, however many replicas open it at once', async () => {
     const stores = await Promise.all([1, 2, 3].map(() => PostgresAuditStore.open(postgres.url)));
     try {
-      for (const store of stores) expect(await store.schemaVersion()).toBe(1);
+      // Version 2 made each chain a Merkle tree.
+      for (const store of stores) expect(await store.schemaVersion()).toBe(2);
       const client = new Client(postgres.url);
       await client.connect();
-      expect((await client.query('SELECT count(*)::int AS n FROM mayfly_schema')).rows[0].n).toBe(1);
+      expect((await client.query('SELECT count(*)::int AS n FROM mayfly_schema')).rows[0].n).toBe(2);
       await client.end();
     } finally {
       await Promise.all(stores.map((store) => store.close()));
@@ -174,11 +197,11 @@ describe('the PostgreSQL ledger store keeps its schema and survives an outage', 
     const store = await PostgresAuditStore.open(postgres.url);
     const [first, second] = makeRecords(7, 2).map((record, index) => ({ ...record, chain: 'outage', seq: index + 1 }));
     try {
-      await store.appendAll([first]);
+      await store.appendAll([first], []);
       postgres.stop();
-      await expect(store.appendAll([second])).rejects.toThrow();
+      await expect(store.appendAll([second], [])).rejects.toThrow();
       postgres.start();
-      await store.appendAll([second]);
+      await store.appendAll([second], []);
       expect((await store.query({})).filter((r) => r.chain === 'outage').map((r) => r.seq)).toEqual([1, 2]);
     } finally {
       postgres.start();

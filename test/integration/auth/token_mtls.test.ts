@@ -87,7 +87,7 @@ describe('token and mTLS authentication', () => {
       const stored = readFileSync(tokensFile, 'utf8');
       expect(stored).toContain('name: deploy-bot');
       expect(stored).not.toContain(token.slice('mfy_'.length + 17));
-      expect(runCli(['token', 'create', '--config', ca.configFile, '--auth', 'deployers']).stderr).toContain('is not a token backend');
+      expect(runCli(['token', 'create', '--config', ca.configFile, '--auth', 'deployers']).stderr).toContain('is backend: static; tokens need an entry with backend: token');
     });
   });
 

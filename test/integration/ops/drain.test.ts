@@ -1,9 +1,11 @@
 // SIGTERM on the real `mayfly serve` (a child process), alone and with --workers: it stops accepting,
 // lets the requests in flight finish — signed, answered and recorded — and only then exits.
+import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isFinal, parseCheckpoints, verifyCheckpoint } from '../../../src/audit/signed_checkpoint';
 import { runCli, serveCli, servePlainHttp, type ServingCli } from '../../helpers/cli';
 import { freePort } from '../../helpers/free_port';
 import { makeCsr } from '../../helpers/openssl';
@@ -72,7 +74,16 @@ describe.each([1, 2])('SIGTERM with --workers %i', (workers) => {
     const ledger = runCli(['audit', 'list', '--config', configFile, '--outcome', 'issued', '--json']);
     expect(ledger.status).toBe(0);
     for (const serial of serials) expect(ledger.stdout).toContain(serial);
-    expect(runCli(['audit', 'verify', '--config', configFile]).status).toBe(0);
+    const verified = runCli(['audit', 'verify', '--config', configFile]);
+    expect(verified.status).toBe(0);
+    // The drain sealed everything: every chain that recorded (one a worker) ends with its final checkpoint.
+    expect(verified.stdout).not.toMatch(/UNSEALED/);
+    const checkpoints = runCli(['audit', 'checkpoint', '--config', configFile]);
+    expect(checkpoints.status).toBe(0);
+    const publicKey = createPublicKey(readFileSync(join(dir, 'audit.pub')));
+    const notes = parseCheckpoints(checkpoints.stdout);
+    expect(notes.length).toBeGreaterThanOrEqual(1);
+    for (const note of notes) expect(verifyCheckpoint(note, publicKey) && isFinal(note, publicKey)).toBe(true);
   });
 });
 

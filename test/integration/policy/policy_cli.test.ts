@@ -34,7 +34,7 @@ describe('mayfly policy and config commands', () => {
     const lines = readFileSync(broken, 'utf8').split('\n');
     const line = (needle: string) => lines.findIndex((l) => l.includes(needle)) + 1;
     expect(result.stderr).toContain(`${broken}:${line('valid_hours:')}:`);
-    expect(result.stderr).toContain('registration_authority.default.valid_hours: Invalid input: expected number, received string');
+    expect(result.stderr).toContain('registration_authority.default.valid_hours: expected a number, e.g. 24; found the text "a day"');
   });
 
   it('policy check reports an unknown validator at its line', () => {
@@ -43,7 +43,7 @@ describe('mayfly policy and config commands', () => {
     const result = runCli(['policy', 'check', '--config', broken]);
     expect(result.status).toBe(1);
     const line = readFileSync(broken, 'utf8').split('\n').findIndex((l) => l.includes('- alternative_name:')) + 1;
-    expect(result.stderr).toMatch(new RegExp(`${broken}:${line}:\\d+: registration_authority\\.default\\.validators\\[1\\]\\.alternative_name: unknown validator "alternative_name"`));
+    expect(result.stderr).toMatch(new RegExp(`${broken}:${line}:\\d+: registration_authority\\.default\\.validators\\[1\\]\\.alternative_name: unknown validator "alternative_name" \\(did you mean alternative_names\\? known: `));
   });
 
   it('policy test passes an allowed CSR with exit 0 and shows the certificate it would issue', () => {

@@ -51,7 +51,7 @@ describe('a refused reload', () => {
     // The check can see a watch: the running config's own deny list, once a reload applies it.
     writeFileSync(ca.configFile, good.replace('    validators:\n', '    validators:\n      - deny_list:\n          file: lists/0/deny.txt\n'));
     const applied = new ConfigReloader(ca.runtime);
-    expect(await applied.reload()).toEqual({ ok: true });
+    expect(await applied.reload()).toEqual({ ok: true, restartRequired: [] });
     expect(watchedInodes().has(statSync(listFolders[0], { bigint: true }).ino)).toBe(true);
     releaseRuntime(applied.current());
   });
