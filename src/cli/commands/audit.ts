@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import type { AuditQuery } from '../../audit/store';
-import { auditExport, auditList, auditShow, auditVerify } from '../audit';
 import { configFileOf, configOption } from './config_option';
 import { print } from './output';
 
@@ -40,26 +39,29 @@ const withFilters = (command: Command) =>
     .addOption(new Option('--outcome <outcome>').choices(['issued', 'refused', 'error']))
     .option('--serial <serial>', 'certificate serial, hex');
 
+/** The ledger's code, loaded only when an audit command runs. */
+const audit = () => require('../audit') as typeof import('../audit');
+
 export function registerAudit(program: Command): void {
-  const audit = program.command('audit').description('query and verify the audit ledger');
-  withFilters(audit.command('list').description('list decisions, oldest first'))
+  const group = program.command('audit').description('query and verify the audit ledger');
+  withFilters(group.command('list').description('list decisions, oldest first'))
     .option('--json', 'machine-readable output')
-    .action(async (options: { config?: string; json?: boolean } & QueryOptions) => auditList(configFileOf(options), queryOf(options), options.json === true, print));
-  audit
+    .action(async (options: { config?: string; json?: boolean } & QueryOptions) => audit().auditList(configFileOf(options), queryOf(options), options.json === true, print));
+  group
     .command('show <which>')
     .description('one record in full, by certificate serial, sequence number, or chain:seq; the certificate decoded')
     .addOption(configOption())
     .action(async (which: string, options: { config?: string }) => {
-      if (!(await auditShow(configFileOf(options), which, print))) process.exitCode = 1;
+      if (!(await audit().auditShow(configFileOf(options), which, print))) process.exitCode = 1;
     });
-  audit
+  group
     .command('verify')
     .description('walk every chain and checkpoint; exit 1 naming the first bad record')
     .addOption(configOption())
     .action(async (options: { config?: string }) => {
-      if (!(await auditVerify(configFileOf(options), print))) process.exitCode = 1;
+      if (!(await audit().auditVerify(configFileOf(options), print))) process.exitCode = 1;
     });
-  withFilters(audit.command('export').description('export records'))
+  withFilters(group.command('export').description('export records'))
     .addOption(new Option('--format <format>').choices(['jsonl', 'csv', 'cadf']).default('jsonl'))
-    .action(async (options: { config?: string; format: 'jsonl' | 'csv' | 'cadf' } & QueryOptions) => auditExport(configFileOf(options), options.format, queryOf(options), print));
+    .action(async (options: { config?: string; format: 'jsonl' | 'csv' | 'cadf' } & QueryOptions) => audit().auditExport(configFileOf(options), options.format, queryOf(options), print));
 }
