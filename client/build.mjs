@@ -20,7 +20,7 @@ const ALLOWED_SOURCES = [
   /^src\/cli\/(client_main|request|agent)\.ts$/,
   /^src\/cli\/commands\/(request|agent|output)\.ts$/,
   /^src\/(error_message|pem|atomic_file)\.ts$/,
-  /^src\/config\/(duration|source)\.ts$/,
+  /^src\/config\/(duration|source|config_error)\.ts$/,
 ];
 const NATIVE = /(^|\/)node_modules\/(better-sqlite3|pkcs11js|pg|pg-native|bindings|node-gyp-build)\/|\.node$/;
 

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { version } from '../../package.json';
 import { errorMessage } from '../error_message';
-import { ConfigError } from '../config/load';
+import { ConfigError } from '../config/config_error';
 import { SignerConfigError } from '../signers/signer';
 import { registerAgent } from './commands/agent';
 import { registerAudit } from './commands/audit';
@@ -23,7 +23,11 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
-/** The `mayfly` command: each command group registers itself from src/cli/commands/, in --help's order. */
+/**
+ * The `mayfly` command: each command group registers itself from src/cli/commands/, in --help's order.
+ * Registering loads options and help texts only; an action `require`s its implementation when it runs,
+ * so `mayfly --help` or `mayfly request` does not load the server (~900 modules, ~0.8 s CPU).
+ */
 export function buildProgram(): Command {
   const program = new Command('mayfly')
     .description('A short-lived certificate authority: policy in YAML, every decision audited.')

@@ -19,6 +19,8 @@ import { Readiness } from '../http/readiness';
 import { joinClusterOps } from './cluster_ops';
 import { ValidatorRegistry } from '../policy/registry';
 import { DEV_USER, initDataDir } from './init';
+import { dataDir, defaultConfigFile } from './data_dir';
+import { shellWord } from './shell_word';
 
 export interface ServeOptions {
   readonly config?: string;
@@ -26,11 +28,6 @@ export interface ServeOptions {
   /** Plain HTTP instead of HTTPS: on loopback, or anywhere the config allows (server.allow_plaintext). */
   readonly allowPlaintext?: boolean;
 }
-
-/** The data folder: MAYFLY_HOME, or ./mayfly-data. */
-export const dataDir = (): string => process.env.MAYFLY_HOME || 'mayfly-data';
-/** The config file when no --config is given: mayfly.yaml in the data folder. */
-export const defaultConfigFile = (): string => join(dataDir(), 'mayfly.yaml');
 
 export interface Serving {
   readonly server: RunningServer;
@@ -220,9 +217,6 @@ function explainListenFailure(address: string, setting: string, configFile: stri
     throw error;
   };
 }
-
-/** A path as one shell word, so printed commands work when it holds spaces or quotes. */
-export const shellWord = (text: string): string => (/^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
 
 export function splitListen(listen: string): [string, number] {
   const match = /^\[?(.*?)\]?:(\d{1,5})$/.exec(listen);

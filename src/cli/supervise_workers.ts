@@ -2,7 +2,8 @@ import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/load';
 import { startClusterOpsServer } from './cluster_ops';
-import { defaultConfigFile, prepareDataDir, splitListen, type ServeOptions } from './serve';
+import { defaultConfigFile } from './data_dir';
+import { prepareDataDir, splitListen, type ServeOptions } from './serve';
 
 /**
  * The primary of `serve --workers N`: prepares the data folder once, then runs N workers that share

@@ -1,26 +1,12 @@
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { ConfigProblem } from './config_error';
 
 // A YAML file that can say where each key stands, and the error listing every problem with its
 // file:line: shared by mayfly.yaml (load.ts) and the client's agent.yaml, which imports nothing else.
 
 export type KeyPath = readonly (string | number)[];
 
-export interface ConfigProblem {
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
-  /** Dotted path of the offending key, e.g. registration_authority.default.valid_hours */
-  readonly key: string;
-  readonly message: string;
-}
-
-/** The config cannot be used; every problem names its file, line and key. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: readonly ConfigProblem[]) {
-    super(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.key || '(top level)'}: ${p.message}`).join('\n'));
-  }
-}
+export { ConfigError, type ConfigProblem } from './config_error';
 
 /** A parsed YAML file that can say where any key path stands in it. */
 export class ConfigSource {

@@ -2,6 +2,7 @@ import { createHash, createPrivateKey, generateKeyPair, type KeyObject } from 'n
 import { promisify } from 'node:util';
 import { encode, encodeOid, readDer, sequence, TAG } from '../der';
 import { certificatePem } from '../pem';
+import { CA_KEY_TYPES, type CaKeyType } from './ca_key_type';
 import { LocalSigner } from '../signers/local';
 import type { SigningCa } from '../signers/signing_ca';
 import type { IssuedCertificate } from '../types';
@@ -14,8 +15,7 @@ import { signCertificate } from './certificate';
 // CA certificates — the development hierarchy `mayfly init` makes, and the issuing CAs of
 // `mayfly ca rotate` — are built by the same DER code as leaves, with the extensions of x509/extension.
 
-export const CA_KEY_TYPES = ['p256', 'p384', 'rsa2048', 'rsa3072', 'rsa4096', 'ed25519'] as const;
-export type CaKeyType = (typeof CA_KEY_TYPES)[number];
+export { CA_KEY_TYPES, type CaKeyType } from './ca_key_type';
 
 export interface CaCertificate {
   /** PEM certificate. */

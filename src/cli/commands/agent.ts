@@ -1,6 +1,6 @@
 import { Argument, Option, type Command } from 'commander';
 import { LOG_FORMATS } from '../../client/agent_log';
-import { runAgent, runAgentStatus, type AgentCliOptions } from '../agent';
+import type { AgentCliOptions } from '../agent';
 import { print, printError, usageExit } from './output';
 
 export function registerAgent(program: Command): void {
@@ -21,6 +21,7 @@ export function registerAgent(program: Command): void {
     )
     .exitOverride(usageExit)
     .action(async (view: 'status' | undefined, options: AgentCliOptions) => {
+      const { runAgent, runAgentStatus } = require('../agent') as typeof import('../agent');
       const code = view === 'status' ? await runAgentStatus(options, print, printError) : await runAgent(options, print, printError);
       if (code !== undefined) process.exitCode = code;
     });

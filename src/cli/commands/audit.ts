@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import type { AuditQuery } from '../../audit/store';
-import { auditCheckpoint, auditExport, auditList, auditProve, auditShow, auditVerify, auditVerifyProof } from '../audit';
 import { configFileOf, configOption } from './config_option';
 import { print, printError } from './output';
 
@@ -40,53 +39,56 @@ const withFilters = (command: Command) =>
     .addOption(new Option('--outcome <outcome>').choices(['issued', 'refused', 'error']))
     .option('--serial <serial>', 'certificate serial, hex');
 
+/** The ledger's code, loaded only when an audit command runs. */
+const audit = () => require('../audit') as typeof import('../audit');
+
 export function registerAudit(program: Command): void {
-  const audit = program.command('audit').description('query and verify the audit ledger');
-  withFilters(audit.command('list').description('list decisions, oldest first'))
+  const group = program.command('audit').description('query and verify the audit ledger');
+  withFilters(group.command('list').description('list decisions, oldest first'))
     .option('--json', 'machine-readable output')
-    .action(async (options: { config?: string; json?: boolean } & QueryOptions) => auditList(configFileOf(options), queryOf(options), options.json === true, print));
-  audit
+    .action(async (options: { config?: string; json?: boolean } & QueryOptions) => audit().auditList(configFileOf(options), queryOf(options), options.json === true, print));
+  group
     .command('show <which>')
     .description('one record in full, by certificate serial, sequence number, or chain:seq; the certificate decoded')
     .addOption(configOption())
     .action(async (which: string, options: { config?: string }) => {
-      if (!(await auditShow(configFileOf(options), which, print))) process.exitCode = 1;
+      if (!(await audit().auditShow(configFileOf(options), which, print))) process.exitCode = 1;
     });
-  audit
+  group
     .command('verify')
     .description('walk every chain and checkpoint; exit 1 naming the first bad record')
     .addOption(configOption())
     .option('--checkpoint <file>', 'a checkpoint exported earlier (audit checkpoint): fail unless today\'s ledger extends it')
     .action(async (options: { config?: string; checkpoint?: string }) => {
-      if (!(await auditVerify(configFileOf(options), print, options.checkpoint))) process.exitCode = 1;
+      if (!(await audit().auditVerify(configFileOf(options), print, options.checkpoint))) process.exitCode = 1;
     });
-  audit
+  group
     .command('checkpoint')
     .description('print the latest signed checkpoint of every chain (C2SP signed notes), to publish elsewhere')
     .addOption(configOption())
     .action(async (options: { config?: string }) => {
-      if (await auditCheckpoint(configFileOf(options), (text) => process.stdout.write(text))) return;
+      if (await audit().auditCheckpoint(configFileOf(options), (text) => process.stdout.write(text))) return;
       printError('no checkpoint yet: a writer signs one every checkpoint_every records, every checkpoint_interval and when it stops');
       process.exitCode = 1;
     });
-  audit
+  group
     .command('prove')
     .description("print a certificate's record with its inclusion proof and checkpoint (JSON)")
     .addOption(configOption())
     .requiredOption('--serial <serial>', 'certificate serial, hex')
     .action(async (options: { config?: string; serial: string }) => {
-      if (!(await auditProve(configFileOf(options), options.serial, print))) process.exitCode = 1;
+      if (!(await audit().auditProve(configFileOf(options), options.serial, print))) process.exitCode = 1;
     });
-  audit
+  group
     .command('verify-proof')
     .description('check a proof (audit prove, GET /v1/audit/proof) against a checkpoint with the audit public key: no ledger needed')
     .requiredOption('--proof <file>', 'the proof, JSON')
     .requiredOption('--checkpoint <file>', 'a signed checkpoint you trust, of the same tree size')
     .requiredOption('--public-key <file>', 'the audit public key: audit.pub, or the base64 raw key')
     .action(async (options: { proof: string; checkpoint: string; publicKey: string }) => {
-      if (!(await auditVerifyProof(options, print))) process.exitCode = 1;
+      if (!(await audit().auditVerifyProof(options, print))) process.exitCode = 1;
     });
-  withFilters(audit.command('export').description('export records'))
+  withFilters(group.command('export').description('export records'))
     .addOption(new Option('--format <format>').choices(['jsonl', 'csv', 'cadf']).default('jsonl'))
-    .action(async (options: { config?: string; format: 'jsonl' | 'csv' | 'cadf' } & QueryOptions) => auditExport(configFileOf(options), options.format, queryOf(options), print));
+    .action(async (options: { config?: string; format: 'jsonl' | 'csv' | 'cadf' } & QueryOptions) => audit().auditExport(configFileOf(options), options.format, queryOf(options), print));
 }

@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
-import { CA_KEY_TYPES, type CaKeyType } from '../../issuance/ca_bootstrap';
-import { rotateSigningCa } from '../ca';
+import { CA_KEY_TYPES, type CaKeyType } from '../../issuance/ca_key_type';
 import { configFileOf, configOption } from './config_option';
 import { print } from './output';
 
@@ -23,6 +22,7 @@ export function registerCa(program: Command): void {
     .option('--no-edit-config', 'write only the new key and certificate, and print the config change to make')
     .action(async (options: { signingCa: string; config?: string; keyType?: CaKeyType; subject?: string; days: number; rootCert?: string; rootKey?: string; rootPassphraseEnv?: string; out?: string; keyLabel?: string; editConfig: boolean }) => {
       if (!Number.isInteger(options.days) || options.days < 1) throw new Error('--days must be a whole number ≥ 1');
+      const { rotateSigningCa } = require('../ca') as typeof import('../ca');
       await rotateSigningCa({ ...options, config: configFileOf(options) }, print);
     });
 }

@@ -1,6 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { importAnchorConfig } from '../../config/import_anchor';
 import { errorMessage } from '../../error_message';
 
 export function registerConfig(program: Command): void {
@@ -17,6 +16,7 @@ export function registerConfig(program: Command): void {
       } catch (error) {
         throw new Error(`${file} is not readable JSON: ${errorMessage(error)}`);
       }
+      const { importAnchorConfig } = require('../../config/import_anchor') as typeof import('../../config/import_anchor');
       const converted = await importAnchorConfig(anchor);
       if (options.out) await writeFile(options.out, converted.yaml, { mode: 0o600, flag: 'wx' });
       else process.stdout.write(converted.yaml);

@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { defaultConfigFile } from '../serve';
+import { defaultConfigFile } from '../data_dir';
 
 /**
  * `--config <file>`, as every command that reads the server's config declares it. No commander

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { hashSecret } from '../../auth/secret_hash';
 import { print } from './output';
 
 async function readStdin(): Promise<string> {
@@ -15,6 +14,7 @@ export function registerHashSecret(program: Command): void {
     .action(async () => {
       const secret = (await readStdin()).replace(/\r?\n$/, '');
       if (secret.length === 0) throw new Error('no secret on stdin');
+      const { hashSecret } = require('../../auth/secret_hash') as typeof import('../../auth/secret_hash');
       print(await hashSecret(secret));
     });
 }

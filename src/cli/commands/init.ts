@@ -1,8 +1,8 @@
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { CA_KEY_TYPES, type CaKeyType } from '../../issuance/ca_bootstrap';
-import { initDataDir } from '../init';
-import { dataDir, shellWord } from '../serve';
+import { CA_KEY_TYPES, type CaKeyType } from '../../issuance/ca_key_type';
+import { dataDir } from '../data_dir';
+import { shellWord } from '../shell_word';
 import { print } from './output';
 
 export function registerInit(program: Command): void {
@@ -14,6 +14,7 @@ export function registerInit(program: Command): void {
     .action(async (options: { dir?: string; keyType: CaKeyType }) => {
       // Absolute paths: what is printed works from any folder, not only the one init ran in.
       const dir = resolve(options.dir ?? dataDir());
+      const { initDataDir } = require('../init') as typeof import('../init');
       const created = await initDataDir(dir, options.keyType);
       print(`Created ${created.configFile} with a ${options.keyType} development CA.`);
       print(`Root SHA-256 fingerprint: ${created.rootFingerprintSha256}`);

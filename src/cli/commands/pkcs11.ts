@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
-import { TOKEN_KEY_TYPES, type TokenKeyType } from '../../signers/pkcs11/key_generation';
-import { pkcs11InitCa } from '../pkcs11';
+import { TOKEN_KEY_TYPES, type TokenKeyType } from '../../signers/pkcs11/token_key_type';
 import { print } from './output';
 
 export function registerPkcs11(program: Command): void {
@@ -21,6 +20,6 @@ export function registerPkcs11(program: Command): void {
     .option('--csr <file>', 'write a CSR for an external root instead')
     .option('--days <n>', 'validity of the self-signed certificate', (value) => Number(value), 3650)
     .action(async (options: { module: string; tokenLabel: string; keyLabel: string; keyType: TokenKeyType; subject: string; pinEnv?: string; pinFile?: string; selfSigned?: boolean; out?: string; csr?: string; days: number }) =>
-      pkcs11InitCa(options, print),
+      (require('../pkcs11') as typeof import('../pkcs11')).pkcs11InitCa(options, print),
     );
 }

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
-import { policyCheck, policyTest } from '../policy';
 import { configFileOf, configOption } from './config_option';
 import { print } from './output';
+
+/** The policy code, loaded only when a policy command runs. */
+const policyCode = () => require('../policy') as typeof import('../policy');
 
 export function registerPolicy(program: Command): void {
   const policy = program.command('policy').description('check and try out policy without serving');
@@ -9,7 +11,7 @@ export function registerPolicy(program: Command): void {
     .command('check')
     .description('load and validate the config (keys and plugins included); exit 0 when valid, 1 otherwise')
     .addOption(configOption())
-    .action(async (options: { config?: string }) => policyCheck(configFileOf(options), print));
+    .action(async (options: { config?: string }) => policyCode().policyCheck(configFileOf(options), print));
   policy
     .command('test')
     .description('run an RA\'s validators on a CSR without signing; exit 0 pass, 2 refused')
@@ -21,7 +23,7 @@ export function registerPolicy(program: Command): void {
     .option('--groups <a,b>', 'requester groups, comma-separated', '')
     .option('--json', 'machine-readable output')
     .action(async (options: { config?: string; ra: string; csr: string; sourceIp: string; user: string; groups: string; json?: boolean }) => {
-      process.exitCode = await policyTest(
+      process.exitCode = await policyCode().policyTest(
         {
           config: configFileOf(options),
           ra: options.ra,

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { EXIT_CODE_HELP } from '../../client/errors';
 import { CLIENT_KEY_TYPES } from '../../client/key_pair';
-import { runRequest, type RequestOptions } from '../request';
+import type { RequestOptions } from '../request';
 import { print, printError, usageExit } from './output';
 
 export function registerRequest(program: Command): void {
@@ -30,6 +30,7 @@ export function registerRequest(program: Command): void {
     .addHelpText('after', `\n${EXIT_CODE_HELP}`)
     .exitOverride(usageExit)
     .action(async (options: RequestOptions) => {
+      const { runRequest } = require('../request') as typeof import('../request');
       process.exitCode = await runRequest(options, print, printError);
     });
 }

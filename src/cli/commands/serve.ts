@@ -1,9 +1,6 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { serve } from '../serve';
-import { superviseWorkers } from '../supervise_workers';
-import { createLogger, logWarnings } from '../logger';
 import { configOption } from './config_option';
 
 export function registerServe(program: Command): void {
@@ -17,11 +14,13 @@ export function registerServe(program: Command): void {
     .action(async (options: { config?: string; listen?: string; allowPlaintext?: boolean; workers: string }) => {
       const workers = options.workers === 'auto' ? availableParallelism() : Number(options.workers);
       if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a whole number ≥ 1, or auto');
+      const { createLogger, logWarnings } = require('../logger') as typeof import('../logger');
       // Every line the server prints is a log line: JSON, or readable on a terminal.
       const logger = createLogger('info');
       logWarnings(logger);
-      if (workers > 1 && cluster.isPrimary) return superviseWorkers(options, workers, logger);
+      if (workers > 1 && cluster.isPrimary) return (require('../supervise_workers') as typeof import('../supervise_workers')).superviseWorkers(options, workers, logger);
       const worker = Number(process.env.MAYFLY_WORKER ?? 0);
+      const { serve } = require('../serve') as typeof import('../serve');
       const serving = serve(options, logger, worker > 0);
       // Stopping lets requests in progress finish (server.limits.shutdown_grace), then writes a last
       // checkpoint, so the ledger's head at shutdown is signed. A second SIGTERM (systemd signals the

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { createToken } from '../../auth/token';
 import { parseDuration } from '../../config/duration';
-import { configPath, loadConfig } from '../../config/load';
 import { configFileOf, configOption } from './config_option';
 import { print } from './output';
 
@@ -17,6 +15,8 @@ export function registerToken(program: Command): void {
     .option('--groups <a,b>', 'groups, comma-separated', '')
     .option('--ttl <duration>', 'lifetime, e.g. 30d or 12h (default: no expiry)')
     .action(async (options: { auth: string; config?: string; name?: string; groups: string; ttl?: string }) => {
+      const { configPath, loadConfig } = require('../../config/load') as typeof import('../../config/load');
+      const { createToken } = require('../../auth/token') as typeof import('../../auth/token');
       const config = await loadConfig(configFileOf(options));
       const entry = config.document.authentication[options.auth];
       const defined = Object.keys(config.document.authentication).join(', ') || 'none';

@@ -4,9 +4,9 @@ import { SignerConfigError } from '../signer';
 import { loadModule } from './module';
 import { describeKey, describeToken, type Pkcs11Options } from './options';
 import { findObjects, keyTemplate, openSessions } from './sessions';
+import type { TokenKeyType } from './token_key_type';
 
-export const TOKEN_KEY_TYPES = ['p256', 'p384', 'rsa2048', 'rsa3072'] as const;
-export type TokenKeyType = (typeof TOKEN_KEY_TYPES)[number];
+export { TOKEN_KEY_TYPES, type TokenKeyType } from './token_key_type';
 
 const EC_PARAMS: Readonly<Record<string, string>> = { p256: '06082a8648ce3d030107', p384: '06052b81040022' };
 

@@ -199,11 +199,12 @@ describe('mayfly request', () => {
       [[...bySecret, ...byFingerprint(), '--ra', 'nonexistent', ...outputs], /the server has no registration authority "nonexistent"/],
     ];
     const before = await auditRecords();
-    for (const [args, message] of cases) {
-      const result = await request(args);
-      expect({ args, code: result.code }).toEqual({ args, code: 2 });
-      expect(result.stderr).toMatch(message);
-    }
+    // Independent commands: at once.
+    const results = await Promise.all(cases.map(([args]) => request(args)));
+    cases.forEach(([args, message], index) => {
+      expect({ args, code: results[index]?.code }).toEqual({ args, code: 2 });
+      expect(results[index]?.stderr).toMatch(message);
+    });
     expect(readdirSync(work)).toEqual([]);
     expect(await auditRecords()).toBe(before);
   });

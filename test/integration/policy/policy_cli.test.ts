@@ -2,9 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../helpers/cli';
+import { runCliAsync } from '../../helpers/cli_process';
 import { makeCsr } from '../../helpers/openssl';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures');
+
+// Each case starts real `mayfly` processes; a loaded 2-core machine can take seconds a spawn.
+jest.setTimeout(120_000);
 
 describe('mayfly policy and config commands', () => {
   let dir: string;
@@ -22,15 +26,14 @@ describe('mayfly policy and config commands', () => {
     return file;
   };
 
-  it('policy check passes a valid config and names file:line:key for a broken one', () => {
-    const ok = runCli(['policy', 'check', '--config', config]);
-    expect(ok.status).toBe(0);
-    expect(ok.stdout).toContain(`${config}: OK (registration authorities: default)`);
-
+  it('policy check passes a valid config and names file:line:key for a broken one', async () => {
     const broken = join(dir, 'broken.yaml');
     writeFileSync(broken, readFileSync(config, 'utf8').replace('valid_hours: 24', 'valid_hours: "a day"').replace('- alternative_names:', '- alternative_name:'), { mode: 0o600 });
-    const result = runCli(['policy', 'check', '--config', broken]);
-    expect(result.status).toBe(1);
+    // Independent commands: at once.
+    const [ok, result] = await Promise.all([runCliAsync(['policy', 'check', '--config', config]), runCliAsync(['policy', 'check', '--config', broken])]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`${config}: OK (registration authorities: default)`);
+    expect(result.code).toBe(1);
     const lines = readFileSync(broken, 'utf8').split('\n');
     const line = (needle: string) => lines.findIndex((l) => l.includes(needle)) + 1;
     expect(result.stderr).toContain(`${broken}:${line('valid_hours:')}:`);
@@ -64,16 +67,18 @@ describe('mayfly policy and config commands', () => {
     expect(result.stdout).toContain('  DNS:         svc.mayfly.test\n');
   });
 
-  it('policy test refuses with exit 2 and every reason, also as JSON', () => {
+  it('policy test refuses with exit 2 and every reason, also as JSON', async () => {
     const csr = csrFile('bad.csr', { keyType: 'rsa1024', subject: '/CN=evil.example.com', extensions: ['subjectAltName=DNS:evil.example.com'] });
-    const text = runCli(['policy', 'test', '--config', config, '--ra', 'default', '--csr', csr]);
-    expect(text.status).toBe(2);
+    const [text, json] = await Promise.all([
+      runCliAsync(['policy', 'test', '--config', config, '--ra', 'default', '--csr', csr]),
+      runCliAsync(['policy', 'test', '--config', config, '--ra', 'default', '--csr', csr, '--json']),
+    ]);
+    expect(text.code).toBe(2);
     expect(text.stdout).toContain("  REFUSE  common_name: common name 'evil.example.com' is outside the allowed domains [.mayfly.test]");
     expect(text.stdout).toContain('  REFUSE  public_key: RSA key of 1024 bits is below the minimum of 2048');
     expect(text.stdout).toContain('Result: refused by common_name, alternative_names, public_key.');
 
-    const json = runCli(['policy', 'test', '--config', config, '--ra', 'default', '--csr', csr, '--json']);
-    expect(json.status).toBe(2);
+    expect(json.code).toBe(2);
     const parsed = JSON.parse(json.stdout) as { result: string; verdicts: { validator: string; passed: boolean; reasons: string[] }[]; certificate?: unknown };
     expect(parsed.result).toBe('refused');
     expect(parsed.certificate).toBeUndefined();
@@ -91,18 +96,20 @@ describe('mayfly policy and config commands', () => {
     ]);
   });
 
-  it('policy test fails clearly for an unknown RA or an unreadable CSR', () => {
-    const unknownRa = runCli(['policy', 'test', '--config', config, '--ra', 'nope', '--csr', csrFile('x.csr', {})]);
-    expect(unknownRa.status).toBe(1);
-    expect(unknownRa.stderr).toContain('no registration authority named nope (defined: default)');
+  it('policy test fails clearly for an unknown RA or an unreadable CSR', async () => {
     const garbage = join(dir, 'garbage.csr');
     writeFileSync(garbage, 'not a csr');
-    const bad = runCli(['policy', 'test', '--config', config, '--ra', 'default', '--csr', garbage]);
-    expect(bad.status).toBe(1);
+    const [unknownRa, bad] = await Promise.all([
+      runCliAsync(['policy', 'test', '--config', config, '--ra', 'nope', '--csr', csrFile('x.csr', {})]),
+      runCliAsync(['policy', 'test', '--config', config, '--ra', 'default', '--csr', garbage]),
+    ]);
+    expect(unknownRa.code).toBe(1);
+    expect(unknownRa.stderr).toContain('no registration authority named nope (defined: default)');
+    expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('the CSR is neither PEM, DER nor base64 DER');
   });
 
-  it('import-anchor converts the documented Anchor config, hashes secrets and reports what it cannot convert', () => {
+  it('import-anchor converts the documented Anchor config, hashes secrets and reports what it cannot convert', async () => {
     const result = runCli(['config', 'import-anchor', join(FIXTURES, 'anchor', 'config.json')]);
     expect(result.status).toBe(0);
     expect(result.stdout).not.toContain('simplepassword');
@@ -122,11 +129,13 @@ describe('mayfly policy and config commands', () => {
     expect(check.stderr).toBe('');
     expect(check.status).toBe(0);
     const nova = csrFile('nova.csr', { keyType: 'rsa2048', subject: '/CN=nv-compute1.example.com', extensions: ['keyUsage=critical,digitalSignature,keyEncipherment'] });
-    const refused = runCli(['policy', 'test', '--config', converted, '--ra', 'default', '--csr', nova, '--user', 'alice', '--groups', 'Glance_Team']);
-    expect(refused.status).toBe(2);
+    const [refused, allowed] = await Promise.all([
+      runCliAsync(['policy', 'test', '--config', converted, '--ra', 'default', '--csr', nova, '--user', 'alice', '--groups', 'Glance_Team']),
+      runCliAsync(['policy', 'test', '--config', converted, '--ra', 'default', '--csr', nova, '--user', 'alice', '--groups', 'Nova_Team']),
+    ]);
+    expect(refused.code).toBe(2);
     expect(refused.stdout).toContain("REFUSE  server_group: common name 'nv-compute1.example.com' has prefix 'nv', which needs group 'Nova_Team'; alice is not in it");
-    const allowed = runCli(['policy', 'test', '--config', converted, '--ra', 'default', '--csr', nova, '--user', 'alice', '--groups', 'Nova_Team']);
     expect(allowed.stdout).toContain('  DNS:         nv-compute1.example.com'); // enforce_alternative_names copied the CN
-    expect(allowed.status).toBe(0);
+    expect(allowed.code).toBe(0);
   });
 });

@@ -1,0 +1,55 @@
+// What a `mayfly` process loads before it does anything: only commander and the options of each
+// command. A command's implementation loads when that command runs, so `mayfly request` on a
+// service host, `--help`, and every `mayfly` child a test spawns do not pay for the server's ~900
+// modules (~0.8 s CPU): no native module, no Express, no ledger.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+jest.setTimeout(120_000);
+
+const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
+
+/** The server's stages and the packages only they use; none belongs in a process that shows help. */
+const SERVER_MODULES = /node_modules\/(better-sqlite3|pkcs11js|express|helmet|pg|pino|prom-client|ldapts|zod|yaml|@peculiar)\/|dist\/src\/(audit|http|auth|ra|policy|issuance\/(?!ca_key_type)|signers\/(?!signer\.js|pkcs11\/token_key_type)|config\/(?!duration|config_error|source)|cli\/(serve|init|ca|pkcs11|policy|audit|request|agent|supervise_workers|logger)\.js)/;
+
+interface Loaded {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Every file in require.cache when the process exited. */
+  readonly modules: readonly string[];
+}
+
+/** Runs `mayfly ARGS` in a node that reports, as it exits, every module it loaded. */
+async function loadedBy(args: readonly string[]): Promise<Loaded> {
+  const script = `process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));
+require(${JSON.stringify(MAIN)}).main(['node', 'mayfly', ...${JSON.stringify(args)}]);`;
+  const run = await promisify(execFile)(process.execPath, ['-e', script]).catch((error: { code: number; stdout: string; stderr: string }) => error);
+  const [stderr, list] = run.stderr.split('\nLOADED ');
+  if (list === undefined) throw new Error(`mayfly ${args.join(' ')} did not report its modules:\n${run.stderr}`);
+  return { code: 'code' in run ? run.code : 0, stdout: run.stdout, stderr: stderr ?? '', modules: JSON.parse(list) as string[] };
+}
+
+describe('mayfly start-up', () => {
+  const helps = [['--help'], ['request', '--help'], ['agent', '--help'], ['serve', '--help'], ['init', '--help'], ['pkcs11', 'init-ca', '--help'], ['ca', 'rotate', '--help'], ['audit', 'list', '--help'], ['policy', 'test', '--help'], ['token', 'create', '--help']];
+
+  it('shows every help without loading a server module', async () => {
+    // Independent processes: at once.
+    const runs = await Promise.all(helps.map((args) => loadedBy(args)));
+    runs.forEach((run, index) => {
+      expect({ args: helps[index], code: run.code, usage: run.stdout.startsWith('Usage: mayfly') }).toEqual({ args: helps[index], code: 0, usage: true });
+      expect({ args: helps[index], server: run.modules.filter((file) => SERVER_MODULES.test(file)) }).toEqual({ args: helps[index], server: [] });
+    });
+    // The lists of choices are still there, from their light modules.
+    expect(runs[4]?.stdout.replace(/\s+/g, ' ')).toContain('"p256", "p384", "rsa2048", "rsa3072", "rsa4096", "ed25519"');
+    expect(runs[5]?.stdout.replace(/\s+/g, ' ')).toContain('"p256", "p384", "rsa2048", "rsa3072"');
+  });
+
+  it('loads a command\'s implementation when the command runs, and reports its errors as before', async () => {
+    const run = await loadedBy(['policy', 'check', '--config', join(__dirname, 'no-such-config.yaml')]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^mayfly: .*no-such-config\.yaml/);
+    expect(run.modules.some((file) => file.endsWith(join('dist', 'src', 'cli', 'policy.js')))).toBe(true);
+  });
+});
