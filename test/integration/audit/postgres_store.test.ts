@@ -129,6 +129,22 @@ describe('the PostgreSQL ledger store answers as the SQLite store does', () => {
     expect(answered.filter((count) => count > 0).length).toBeGreaterThanOrEqual(queries.length - 4);
   });
 
+  it('the new filters select what the records say (a reference reading of their text)', async () => {
+    const events = records.map((record) => ({ record, event: JSON.parse(record.body) as AuditEvent }));
+    const expectSelected = async (query: AuditQuery, selected: (event: AuditEvent) => boolean) => {
+      const wanted = events.filter(({ event }) => selected(event)).map(({ record }) => `${record.chain}:${record.seq}`);
+      expect(wanted.length).toBeGreaterThan(0);
+      expect((await sqlite.query(query)).map((record) => `${record.chain}:${record.seq}`).sort()).toEqual(wanted.sort());
+    };
+    await expectSelected({ user: 'Alice' }, (e) => (e.requester?.user ?? e.claimed_user) === 'Alice');
+    await expectSelected({ source: '10.1.0.0/16' }, (e) => e.source === '10.1.2.3' || e.source === '::ffff:10.1.9.9');
+    await expectSelected({ validator: 'public_key' }, (e) => e.verdicts?.some((v) => v.validator === 'public_key' && v.reasons.length > 0) === true);
+    // A CN that no DNS name carries: found by the CN alone.
+    await expectSelected({ name: 'portal.*' }, (e) => e.subject?.startsWith('CN=Portal.') === true);
+    const serial = (records.find((r) => r.columns.serial?.startsWith('0')) ?? records.find((r) => r.columns.serial))!.columns.serial!;
+    await expectSelected({ serial: serial.replace(/^0+/, '').toUpperCase() }, (e) => e.certificate?.serial === serial);
+  });
+
   const ranges = [
     { since: '2026-12-01T00:00:00.000Z', until: '2026-12-02T00:00:00.000Z' },
     { since: '2026-12-01T02:30:00.000Z', until: '2026-12-01T04:00:00.000Z' },
