@@ -71,8 +71,10 @@ CREATE INDEX records_user_time ON records (user_name, time);
 CREATE INDEX records_source_time ON records (source_key, time);
 CREATE INDEX records_common_name_time ON records (reversed_common_name, time);
 CREATE INDEX records_not_after ON records (not_after, ra) WHERE not_after IS NOT NULL;
--- The overview's per-hour and per-requester counts read this index alone, never the records.
+-- The overview's per-hour and per-requester counts read this index alone, never the records; it
+-- serves (outcome, time) searches too, so that index goes (one fewer for every append to update).
 CREATE INDEX records_overview ON records (outcome, time, ra, user_name);
+DROP INDEX records_outcome_time;
 -- A broad name glob is checked record by record, in time order (queryConditions).
 CREATE INDEX record_names_record ON record_names (chain, seq);
 `;
