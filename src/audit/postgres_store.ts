@@ -2,7 +2,7 @@ import { Pool, type PoolClient } from 'pg';
 import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord } from './record';
 import { normalizeSerial } from './serial';
 import { sourceRange } from './source';
-import { EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord } from './store';
+import { EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, FILTER_INDEXES, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord } from './store';
 
 // The shared ledger store: PostgreSQL, for replicas on several hosts. The tables are SQLite's (each
 // process its own chain, so writers never contend for a chain head), and a commit returns only once
@@ -56,14 +56,7 @@ const MIGRATIONS: readonly (string | ((client: PoolClient) => Promise<void>))[] 
         validator TEXT COLLATE "C" NOT NULL,
         time TEXT COLLATE "C" NOT NULL
       );
-      CREATE INDEX record_refusals_validator_time ON record_refusals (validator, time);
-      CREATE INDEX record_refusals_time ON record_refusals (time, validator);
-      CREATE INDEX records_user_time ON records (user_name, time);
-      CREATE INDEX records_source_time ON records (source_key, time);
-      CREATE INDEX records_common_name_time ON records (reversed_common_name, time);
-      CREATE INDEX records_not_after ON records (not_after, ra) WHERE not_after IS NOT NULL;
-      CREATE INDEX records_overview ON records (outcome, time, ra, user_name);
-      DROP INDEX records_outcome_time;`);
+      ${FILTER_INDEXES}`);
     await backfillQueryColumns(client);
   },
 ];
