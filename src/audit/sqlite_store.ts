@@ -4,7 +4,7 @@ import { access, stat } from 'node:fs/promises';
 import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord, type RecordColumns } from './record';
 import { normalizeSerial } from './serial';
 import { sourceRange } from './source';
-import { EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, FILTER_INDEXES, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord } from './store';
+import { BROAD_NAME, EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, FILTER_INDEXES, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord } from './store';
 
 // The embedded ledger store: SQLite in WAL mode, so readers (the CLI, GET /v1/audit) never block the
 // writer. The indexed columns are copies of fields inside `body`, kept for queries; `audit verify`
@@ -65,10 +65,7 @@ CREATE TABLE record_refusals (
   validator TEXT NOT NULL,
   time TEXT NOT NULL
 );
-${FILTER_INDEXES}
--- A broad name glob is checked record by record, in time order (queryConditions).
-CREATE INDEX record_names_record ON record_names (chain, seq);
-`;
+${FILTER_INDEXES}`;
 
 /** The columns QUERY_COLUMNS adds, as a record's values, in this order. */
 const queryColumnValues = (columns: RecordColumns) => [columns.user, columns.source, columns.commonName === null ? null : reverseName(columns.commonName), columns.notAfter] as const;
@@ -148,12 +145,6 @@ function queryConditions(filter: AuditQuery, broad: boolean): { where: string[];
   return { where, params };
 }
 
-/**
- * Above this many matching names, a name search checks records in time order (a page of a broad
- * glob such as *.example.com stops after its first records); below it reads the matches from the
- * index (a rare name over a year of records). Measured by bench/audit_query.ts.
- */
-const BROAD_NAME = 20_000;
 
 export interface SqliteStoreOptions {
   readonly readonly?: boolean;
