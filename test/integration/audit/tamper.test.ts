@@ -150,7 +150,14 @@ const STORES: Record<'sqlite' | 'postgres', (source?: 'pristine' | 'witnessed') 
  * the hash chain, and with `leafHashes` the Merkle tree too (leaf hashes and stored subtrees).
  */
 async function rewriteFrom(db: LedgerCopy, chain: string, from: number, options: { leafHashes: boolean }): Promise<void> {
-  await db.run(`UPDATE records SET body = replace(body, '"source"', '"rewritten":true,"source"') WHERE chain = ? AND seq = ?`, chain, from);
+  // The filter column too, as a thorough forger would (user2 -> userX): only the tree is left to notice.
+  await db.run(
+    `UPDATE records SET body = replace(replace(body, '"source"', '"rewritten":true,"source"'), ?, '"userX"'), user_name = CASE WHEN user_name = ? THEN 'userX' ELSE user_name END WHERE chain = ? AND seq = ?`,
+    `"user${from}"`,
+    `user${from}`,
+    chain,
+    from,
+  );
   let [{ hash: prev }] = await db.all<{ hash: string }>('SELECT hash FROM records WHERE chain = ? AND seq = ?', chain, from - 1);
   const frontier = Frontier.empty();
   const nodes: TreeNode[] = [];
@@ -220,6 +227,14 @@ describe.each(['sqlite', 'postgres'] as const)('audit verify catches tampering (
 
   it('an edited query column', async () => {
     expect(await verifyAfter((db) => db.run("UPDATE records SET outcome = 'issued' WHERE seq = 3"))).toBe('record 3 edited: its outcome column differs from its hashed contents');
+  });
+
+  it('an edited filter column: a requester, a source, a refusal hidden from or added to searches', async () => {
+    expect(await verifyAfter((db) => db.run("UPDATE records SET user_name = 'someone-else' WHERE seq = 3"))).toBe('record 3 edited: its user_name column differs from its hashed contents');
+    expect(await verifyAfter((db) => db.run("UPDATE records SET source_key = NULL WHERE seq = 4"))).toBe('record 4 edited: its source_key column differs from its hashed contents');
+    expect(await verifyAfter((db, chain) => db.run("INSERT INTO record_refusals (chain, seq, validator, time) VALUES (?, 2, 'public_key', ?)", chain, at(2).toISOString()))).toBe(
+      'record 2 edited: its refusals column differs from its hashed contents',
+    );
   });
 
   it('a deleted record', async () => {
