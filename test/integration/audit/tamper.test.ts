@@ -182,7 +182,8 @@ const issuedSign = (i: number): AuditEvent => ({
   reason: undefined,
   certificate: { serial: serialOf(i), not_before: at(i).toISOString(), not_after: at(i + 3600).toISOString(), sha256: '0'.repeat(64), der: '' },
 });
-const serialOf = (i: number) => i.toString(16).padStart(16, '0');
+/** In the ledger's form (normalizeSerial's: DER octets, no leading zero octet), as Mayfly writes serials. */
+const serialOf = (i: number) => `7f${i.toString(16).padStart(14, '0')}`;
 
 /** A refused sign request for svc-<i>.example.com (and 10.0.0.<i>), so the record is in the name index. */
 const refusedSign = (i: number): AuditEvent => ({
@@ -376,9 +377,10 @@ describe.each(['sqlite', 'postgres'] as const)('audit verify --checkpoint catche
       const event = issuedSign(9999);
       const body = JSON.stringify(event);
       const seq = WITNESSED_RECORDS + 1;
+      const columns = recordColumns(event);
       await db.run(
-        'INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        chain, seq, hash, recordHash(chain, seq, hash, body), body, event.time, event.ra, event.event, event.outcome, event.certificate!.serial, leafHash(body).toString('hex'),
+        'INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash, user_name, source_key, reversed_common_name, not_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        chain, seq, hash, recordHash(chain, seq, hash, body), body, event.time, event.ra, event.event, event.outcome, event.certificate!.serial, leafHash(body).toString('hex'), columns.user, columns.source, null, columns.notAfter,
       );
       for (const name of recordColumns(event).names) await db.run('INSERT INTO record_names (chain, seq, reversed_name, time) VALUES (?, ?, ?, ?)', chain, seq, reverseName(name), event.time);
     };
@@ -471,7 +473,7 @@ describe('mayfly audit verify', () => {
       expect(signedByOther.status).toBe(1);
 
       const unknown = runCli(['audit', 'prove', '--config', config, '--serial', 'ffff']);
-      expect(unknown.stdout).toMatch(/^no certificate with serial ffff in the ledger$/m);
+      expect(unknown.stdout).toMatch(/^no certificate with serial 00ffff in the ledger$/m);
       expect(unknown.status).toBe(1);
 
       // Then the ledger loses its last 450 records and their checkpoints: plain verify still passes.

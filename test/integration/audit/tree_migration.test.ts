@@ -38,7 +38,7 @@ const event = (i: number): AuditEvent => ({
   source: '127.0.0.1',
   dns_names: [`host-${i}.example.com`],
   outcome: 'issued',
-  certificate: { serial: i.toString(16).padStart(8, '0'), not_before: '2026-01-01T00:00:00.000Z', not_after: '2026-01-02T00:00:00.000Z', sha256: '0'.repeat(64), der: '' },
+  certificate: { serial: `7f${i.toString(16).padStart(6, '0')}`, not_before: '2026-01-01T00:00:00.000Z', not_after: '2026-01-02T00:00:00.000Z', sha256: '0'.repeat(64), der: '' },
 });
 
 /** The version 1 records of one chain, with the checkpoints of that time (the chain head, signed) after 250 and 600. */
