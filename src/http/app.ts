@@ -8,6 +8,7 @@ import type { AuditReader } from '../audit/store';
 import helmet from 'helmet';
 import { RateLimitError, RequestLimits, type Admission, type LimitOptions } from './limits';
 import { listAudit } from './routes/audit';
+import { consoleRouter } from './console/router';
 import { signCertificate } from './routes/sign';
 import { claimedIdentity, signRequestParsers } from './sign_request';
 import pino, { type Logger } from 'pino';
@@ -111,6 +112,7 @@ export function createApp(options: AppOptions): express.Express {
     await listAudit(options.runtime(), options.auditReader, await admit(request, response), request, response);
   });
   app.all('/v1/audit', methodNotAllowed('GET, HEAD'));
+  app.use(consoleRouter({ runtime: options.runtime, ...(options.auditReader ? { auditReader: options.auditReader } : {}), admit }));
 
   app.post(
     '/v1/sign/:ra',

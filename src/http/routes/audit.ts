@@ -1,11 +1,12 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import type { AuditEvent } from '../../audit/record';
+import type { AuditEvent, AuditRecord } from '../../audit/record';
 import type { AuditQuery, AuditReader } from '../../audit/store';
 import type { Runtime } from '../../config/assemble';
 import { authenticationFailed, HttpError } from '../errors';
 import type { Admission } from '../limits';
-import { claimedIdentity, headerCredentials } from '../sign_request';
+import { headerCredentials } from '../sign_request';
+import { authenticateAuditAdmin } from '../audit_admin';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
@@ -18,30 +19,25 @@ const RFC3339_TIME = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
 /** GET /v1/audit: the ledger, filtered and paginated, for requesters in an audit admin group. */
 export async function listAudit(runtime: Runtime, store: AuditReader | undefined, admission: Admission, request: Request, response: Response): Promise<void> {
-  const credentials = headerCredentials(request);
-  // Under the same caps and back-off as a sign request: every authenticator tried may run a scrypt.
-  const admin = await admission.authenticate(claimedIdentity(credentials), async () => {
-    let authenticated: boolean | undefined;
-    for (const entry of runtime.authenticators) {
-      const requester = await entry.authenticator.authenticate(credentials);
-      if (!requester) continue;
-      authenticated = requester.groups.some((group) => entry.auditAdminGroups.includes(group));
-      if (authenticated) break;
-    }
-    return authenticated;
-  }, runtime.authenticators.some((entry) => entry.authenticator.costly?.(credentials) ?? true));
+  const admin = await authenticateAuditAdmin(runtime, admission, headerCredentials(request));
   if (admin === undefined) throw authenticationFailed();
-  if (!admin) throw new HttpError(403, 'forbidden', 'reading the audit ledger needs an audit admin group');
+  if (admin === 'forbidden') throw new HttpError(403, 'forbidden', 'reading the audit ledger needs an audit admin group');
   if (!store) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');
-  const query = auditQuery(request.query as Record<string, unknown>);
+  const { records, next } = await auditPage(store, auditQuery(request.query as Record<string, unknown>));
+  response.json({ records: records.map((record) => ({ chain: record.chain, seq: record.seq, hash: record.hash, event: JSON.parse(record.body) as AuditEvent })), next });
+}
+
+/** One page of the records a query matches, and the cursor (`after`) of the next page, or null at the end. */
+export async function auditPage(store: AuditReader, query: AuditQuery): Promise<{ records: AuditRecord[]; next: string | null }> {
   const records = await store.query({ ...query, limit: (query.limit ?? DEFAULT_PAGE) + 1 });
   const page = records.slice(0, query.limit ?? DEFAULT_PAGE);
   const last = page[page.length - 1];
   const next = records.length > page.length && last ? Buffer.from(JSON.stringify({ time: (JSON.parse(last.body) as AuditEvent).time, chain: last.chain, seq: last.seq })).toString('base64url') : null;
-  response.json({ records: page.map((record) => ({ chain: record.chain, seq: record.seq, hash: record.hash, event: JSON.parse(record.body) as AuditEvent })), next });
+  return { records: page, next };
 }
 
-function auditQuery(params: Record<string, unknown>): AuditQuery {
+/** The query GET /v1/audit's parameters ask for (the console's search form sends the same); a bad one is a 400. */
+export function auditQuery(params: Record<string, unknown>): AuditQuery {
   const text = (name: string): string | undefined => {
     const value = params[name];
     if (value === undefined) return undefined;

@@ -1,0 +1,76 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { AuditReader } from '../../audit/store';
+import type { Runtime } from '../../config/assemble';
+import { describeError, HttpError } from '../errors';
+import type { Admission } from '../limits';
+import { serveAsset } from './assets';
+import { showDryRun, submitDryRun } from './dry_run';
+import { html } from './html';
+import { page } from './layout';
+import { requireAdmin, sessionOf, showLogin, submitLogin, submitLogout, type SignIn } from './login';
+import { showRecord } from './record';
+import { requireSameOrigin } from './same_origin';
+import { search } from './search';
+import { SessionStore } from './session';
+
+export interface ConsoleOptions {
+  readonly runtime: () => Runtime;
+  /** Absent when the ledger is disabled: the console then says so on every page. */
+  readonly auditReader?: AuditReader;
+  readonly admit: (request: Request, response: Response) => Promise<Admission>;
+  readonly sessions?: SessionStore;
+}
+
+/**
+ * Scripts and styles only from /ui/assets/ (none inline, none from elsewhere), forms only to the
+ * console, no framing, no plugins: an injected tag could neither run nor send anything away.
+ */
+export const CONSOLE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const FORM_BODY = express.urlencoded({ extended: false, limit: '96kb', parameterLimit: 16 });
+
+/** The audit console under /ui/: server-rendered pages for audit admins, signed in like the API. */
+export function consoleRouter(options: ConsoleOptions): express.Router {
+  const router = express.Router({ strict: true });
+  const sign: SignIn = { runtime: options.runtime, sessions: options.sessions ?? new SessionStore(), admit: options.admit };
+  const reader = (): AuditReader => {
+    if (!options.auditReader) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');
+    return options.auditReader;
+  };
+  router.use((_request, response, next) => {
+    response.set('Content-Security-Policy', CONSOLE_CSP);
+    response.set('Referrer-Policy', 'same-origin');
+    next();
+  });
+  router.get('/ui', (_request, response) => response.redirect(301, '/ui/'));
+  router.get('/ui/assets/:file', serveAsset);
+  router.get('/ui/login', showLogin);
+  router.post('/ui/login', requireSameOrigin, FORM_BODY, (request, response) => submitLogin(sign, request, response));
+  router.post('/ui/logout', requireSameOrigin, (request, response) => submitLogout(sign, request, response));
+
+  const admin = requireAdmin(sign);
+  router.get('/ui/', admin, (_request, response) => {
+    response.type('html').send(page({ title: 'Overview', session: sessionOf(response), section: 'overview' }, html`<p>The overview comes with the audit query layer.</p>`));
+  });
+  router.get('/ui/search', admin, (request, response) => search(options.runtime(), reader(), request, response));
+  router.get('/ui/record/:chain/:seq', admin, (request, response) => showRecord(reader(), request, response));
+  router.get('/ui/dry-run', admin, (request, response) => showDryRun(options.runtime(), request, response));
+  router.post('/ui/dry-run', requireSameOrigin, admin, FORM_BODY, (request, response) => submitDryRun(options.runtime(), request, response));
+  router.use('/ui', (_request, _response, next) => next(new HttpError(404, 'not_found', 'no such page')));
+  router.use('/ui', consoleErrorPage);
+  return router;
+}
+
+/** An error inside the console is a page (the API's error handler answers in text or JSON). */
+function consoleErrorPage(error: unknown, _request: Request, response: Response, next: NextFunction): void {
+  const described = describeError(error);
+  // A 500 is logged by the app's handler; the page says only what the API would.
+  if (described.status >= 500) return next(error);
+  const session = response.locals.consoleSession as ReturnType<typeof sessionOf> | undefined;
+  response
+    .status(described.status)
+    .set(described.headers)
+    .type('html')
+    .send(page({ title: described.status === 403 ? 'Forbidden' : described.status === 404 ? 'Not found' : 'Cannot do that', ...(session ? { session } : {}) }, html`<p class="error" role="alert">${described.message}</p>${session ? '' : html`<p><a href="/ui/login">Sign in</a></p>`}`));
+}

@@ -1,0 +1,174 @@
+// The console over HTTP, without a browser: sessions, CSRF, the CSP, escaping, back-off.
+import { postForm } from '../../helpers/mayfly';
+import { makeCsr } from '../../helpers/openssl';
+import { HOSTILE_CN, signIn, startConsoleCa, VIEWER_SECRET, type ConsoleCa } from './support';
+
+describe('the audit console over HTTP', () => {
+  let fixture: ConsoleCa;
+  let cookie: string;
+  beforeAll(async () => {
+    fixture = await startConsoleCa();
+    const signedIn = await signIn(fixture.ca, 'deployer', fixture.ca.secret);
+    cookie = signedIn.cookie!;
+  }, 60_000);
+  afterAll(() => fixture?.ca.stop());
+
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(`${fixture.ca.url}${path}`, { headers: { Cookie: cookie, ...headers }, redirect: 'manual' });
+  const post = (path: string, fields: Record<string, string>, headers: Record<string, string>) =>
+    fetch(`${fixture.ca.url}${path}`, { method: 'POST', body: new URLSearchParams(fields), headers, redirect: 'manual' });
+
+  it('sends a request without a session to the sign-in page, remembering where it was going', async () => {
+    const response = await fetch(`${fixture.ca.url}/ui/search?name=x`, { redirect: 'manual' });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/ui/login?next=%2Fui%2Fsearch%3Fname%3Dx');
+    const forged = await fetch(`${fixture.ca.url}/ui/`, { headers: { Cookie: 'mayfly_console=not-a-session' }, redirect: 'manual' });
+    expect(forged.status).toBe(303);
+  });
+
+  it('signs an audit admin in with an opaque, HttpOnly, SameSite=Strict cookie scoped to /ui/', async () => {
+    const { response } = await signIn(fixture.ca, 'deployer', fixture.ca.secret);
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/ui/search');
+    const setCookie = response.headers.get('set-cookie')!;
+    expect(setCookie).toMatch(/^mayfly_console=[A-Za-z0-9_-]{43}; Path=\/ui\/; HttpOnly; SameSite=Strict$/);
+    expect(setCookie).not.toContain('deployer');
+    expect((await get('/ui/search')).status).toBe(200);
+  });
+
+  it('refuses a wrong secret with the form again, and no cookie', async () => {
+    const { response, cookie: none } = await signIn(fixture.ca, 'deployer', 'wrong');
+    expect(response.status).toBe(401);
+    expect(none).toBeUndefined();
+    expect(await response.text()).toContain('Sign-in failed.');
+  });
+
+  it('gives an authenticated requester outside every audit admin group a 403, and no session', async () => {
+    const { response, cookie: none } = await signIn(fixture.ca, 'viewer', VIEWER_SECRET);
+    expect(response.status).toBe(403);
+    expect(none).toBeUndefined();
+    expect(await response.text()).toContain('audit admin group');
+  });
+
+  it('serves every page under a strict Content-Security-Policy, no inline script or style', async () => {
+    for (const path of ['/ui/login', '/ui/', '/ui/search', '/ui/dry-run', '/ui/nothing-here']) {
+      const response = await get(path);
+      const csp = response.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("style-src 'self'");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toMatch(/unsafe|\*|https?:|data:/);
+      const body = await response.text();
+      expect(body).not.toMatch(/<script(?![^>]*\ssrc="\/ui\/assets\/)/);
+      expect(body).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+    }
+  });
+
+  it('serves uPlot and its own scripts from /ui/assets/, and nothing else from there', async () => {
+    const uplot = await get('/ui/assets/uPlot.iife.min.js');
+    expect(uplot.status).toBe(200);
+    expect(uplot.headers.get('content-type')).toContain('text/javascript');
+    expect(await uplot.text()).toContain('uPlot');
+    expect((await get('/ui/assets/uPlot.min.css')).status).toBe(200);
+    expect((await get('/ui/assets/proof.js')).status).toBe(200);
+    expect((await get('/ui/assets/..%2F..%2Fpackage.json')).status).toBe(404);
+    expect((await get('/ui/assets/constructor')).status).toBe(404);
+  });
+
+  it('escapes a hostile CN from a refused CSR in search results and in the record', async () => {
+    const response = await get(`/ui/search?outcome=refused`);
+    const body = await response.text();
+    expect(response.status).toBe(200);
+    expect(body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(body).not.toContain(HOSTILE_CN);
+    const link = /href="(\/ui\/record\/[^"]+)"/g;
+    const links = [...body.matchAll(link)].map((match) => match[1]);
+    expect(links.length).toBeGreaterThan(0);
+    for (const path of links) {
+      const record = await (await get(path)).text();
+      expect(record).not.toContain(HOSTILE_CN);
+    }
+  });
+
+  it('refuses a cross-origin POST, and a POST with no Origin, even with a valid session', async () => {
+    const csr = makeCsr().pem;
+    const before = await (await get('/ui/search?go=1')).text();
+    const attempts: Record<string, string>[] = [{ Cookie: cookie, Origin: 'https://evil.example' }, { Cookie: cookie }, { Cookie: cookie, Origin: 'null' }];
+    for (const headers of attempts) {
+      const response = await post('/ui/dry-run', { ra: 'default', csr }, headers);
+      expect(response.status).toBe(403);
+      expect(await response.text()).toContain('only be sent from the console');
+    }
+    const login = await post('/ui/login', { user: 'deployer', secret: fixture.ca.secret }, { Origin: 'https://evil.example' });
+    expect(login.status).toBe(403);
+    expect(login.headers.get('set-cookie')).toBeNull();
+    expect(await (await get('/ui/search?go=1')).text()).toBe(before);
+  });
+
+  it('runs a dry run as `policy test` does, recording nothing', async () => {
+    const reader = await fixture.ca.openAuditReader();
+    const before = (await reader.query({})).length;
+    const refused = await post('/ui/dry-run', { ra: 'default', csr: makeCsr({ subject: '/CN=evil.example.com', extensions: [] }).pem, user: 'deployer', groups: '', source: '127.0.0.1' }, { Cookie: cookie, Origin: fixture.ca.url });
+    expect(refused.status).toBe(200);
+    const page = await refused.text();
+    expect(page).toContain('data-result="refused"');
+    expect(page).toMatch(/<td>common_name<\/td><td class="refuse">refused<\/td><td><ul><li>[^<]*evil\.example\.com/);
+    const passed = await post('/ui/dry-run', { ra: 'default', csr: makeCsr().pem, user: 'deployer', groups: '', source: '127.0.0.1' }, { Cookie: cookie, Origin: fixture.ca.url });
+    expect(await passed.text()).toContain('data-result="pass"');
+    const garbage = await post('/ui/dry-run', { ra: 'default', csr: '<b>not a csr</b>' }, { Cookie: cookie, Origin: fixture.ca.url });
+    expect(garbage.status).toBe(400);
+    expect(await garbage.text()).toContain('&lt;b&gt;not a csr&lt;/b&gt;');
+    expect((await reader.query({})).length).toBe(before);
+    await reader.close();
+  });
+
+  it('exports the matches as CSV and JSON lines', async () => {
+    const csv = await get('/ui/search?outcome=issued&format=csv');
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect(csv.headers.get('content-disposition')).toBe('attachment; filename="mayfly-audit.csv"');
+    const lines = (await csv.text()).trim().split('\n');
+    expect(lines[0]).toMatch(/^chain,seq,time,/);
+    expect(lines.slice(1).join('\n')).toContain(fixture.issuedSerial);
+    const jsonl = (await (await get('/ui/search?format=jsonl')).text()).trim().split('\n');
+    expect(jsonl.length).toBeGreaterThanOrEqual(3);
+    expect(JSON.parse(jsonl[0]).event.v).toBe(1);
+  });
+
+  it('pages through results with a next link', async () => {
+    // 50 to a page; more records than that, then follow the link.
+    const sign = (i: number) => postForm(`${fixture.ca.url}/v1/sign/default`, { user: 'deployer', secret: fixture.ca.secret, encoding: 'pem', csr: 'garbage' + i });
+    for (let i = 0; i < 50; i++) await sign(i);
+    const first = await (await get('/ui/search?go=1')).text();
+    const next = /<a rel="next" href="([^"]+)"/.exec(first);
+    expect(next).not.toBeNull();
+    const second = await get(next![1].replace(/&amp;/g, '&'));
+    expect(second.status).toBe(200);
+    expect(await second.text()).toContain('records');
+  });
+
+  it('ends the session on sign-out', async () => {
+    const { cookie: own } = await signIn(fixture.ca, 'deployer', fixture.ca.secret);
+    const out = await post('/ui/logout', {}, { Cookie: own!, Origin: fixture.ca.url });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('set-cookie')).toContain('Max-Age=0');
+    const after = await fetch(`${fixture.ca.url}/ui/`, { headers: { Cookie: own! }, redirect: 'manual' });
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toMatch(/^\/ui\/login/);
+  });
+});
+
+describe('console sign-in under the API back-off', () => {
+  let fixture: ConsoleCa;
+  beforeAll(async () => {
+    fixture = await startConsoleCa({ limits: { authFailuresBeforeBackoff: 3, authBackoffMs: 60_000 } });
+  }, 60_000);
+  afterAll(() => fixture?.ca.stop());
+
+  it('makes a user wait after repeated failures, even with the right secret then', async () => {
+    for (let i = 0; i < 4; i++) expect((await signIn(fixture.ca, 'deployer', `guess-${i}`)).response.status).toBe(401);
+    const { response, cookie } = await signIn(fixture.ca, 'deployer', fixture.ca.secret);
+    expect(response.status).toBe(429);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(cookie).toBeUndefined();
+  });
+});
