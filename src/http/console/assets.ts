@@ -7,7 +7,7 @@ import { HttpError } from '../errors';
 function ownAssets(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
     const candidate = join(dir, 'src', 'http', 'console', 'assets');
-    if (existsSync(join(candidate, 'console.js'))) return candidate;
+    if (existsSync(join(candidate, 'console.css'))) return candidate;
   }
   throw new Error('src/http/console/assets is missing from the installation');
 }

@@ -25,13 +25,23 @@ export async function startConsoleCa(options: Omit<TestCaOptions, 'audit' | 'edi
         .replace('    user: deployer\n', '    user: deployer\n    groups: [auditors]\n    audit_admin_groups: [auditors]\n')
         .replace('authentication:\n', `authentication:\n  viewers:\n    backend: static\n    user: viewer\n    groups: [staff]\n    secret_hash: "${viewerHash}"\n`),
   });
+  try {
+    return { ca, issuedSerial: await seedLedger(ca) };
+  } catch (error) {
+    await ca.stop();
+    throw error;
+  }
+}
+
+/** An issued decision (its serial returned), a refused key, and a refused hostile CN. */
+async function seedLedger(ca: TestCa): Promise<string> {
   const sign = (csr: string) => postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret: ca.secret, encoding: 'pem', csr });
   const issued = await sign(makeCsr({ subject: '/CN=api.payments.mayfly.test', extensions: ['subjectAltName=DNS:api.payments.mayfly.test,DNS:www.mayfly.test'] }).pem);
   if (issued.status !== 200) throw new Error(`seeding the ledger: ${issued.status} ${await issued.text()}`);
   const refusedKey = await sign(makeCsr({ keyType: 'rsa1024', subject: '/CN=weak.mayfly.test', extensions: ['subjectAltName=DNS:weak.mayfly.test'] }).pem);
-  const refusedName = await sign(makeCsr({ subject: `/CN=${HOSTILE_CN}`, extensions: [] }).pem);
+  const refusedName = await sign(makeCsr({ subject: `/CN=${HOSTILE_CN.replace(/\//g, '\\/')}`, extensions: [] }).pem);
   if (refusedKey.status !== 403 || refusedName.status !== 403) throw new Error('seeding the ledger: the refusals were not refused');
-  return { ca, issuedSerial: new X509Certificate(await issued.text()).serialNumber.toLowerCase() };
+  return new X509Certificate(await issued.text()).serialNumber.toLowerCase();
 }
 
 /** Signs in through the form as a browser would (same Origin); the session cookie, or the failed answer. */
