@@ -1,4 +1,4 @@
-import type { AuditRecord, IndexedRecord } from './record';
+import type { AuditRecord, IndexedRecord, RecordColumns } from './record';
 
 // What the ledger asks of a store, whichever it is: SQLite (embedded, the default) or PostgreSQL
 // (shared by replicas). Every call is asynchronous, so no query ever holds up the event loop that
@@ -29,27 +29,85 @@ export interface NameIndexDifference {
 
 export interface AuditQuery {
   readonly ra?: string;
+  /** ISO 8601 UTC, inclusive (parseTimeBound resolves what a person types). */
   readonly since?: string;
+  /** ISO 8601 UTC, exclusive. */
   readonly until?: string;
-  /** A glob over DNS names and IPs (`*` and `?`), e.g. *.payments.example.com */
+  /** A glob over DNS names, IPs and the subject's common name (`*` and `?`), e.g. *.payments.example.com */
   readonly name?: string;
   readonly outcome?: string;
+  /** Any common form (serial.ts normalizeSerial); a text that is no serial matches nothing. */
   readonly serial?: string;
+  /** The requester's user name, or the one a failed authentication claimed; exact, case-sensitive. */
+  readonly user?: string;
+  /** An IP address or a CIDR block (source.ts); a text that is neither matches nothing. */
+  readonly source?: string;
+  /** Records this validator refused (it gave reasons). */
+  readonly validator?: string;
   readonly limit?: number;
   /** Return records after this (time, chain, seq) position, for pagination. */
   readonly after?: { readonly time: string; readonly chain: string; readonly seq: number };
 }
 
 /** A record with the indexed columns as stored, for verification to compare with its hashed text. */
-export type StoredRecord = AuditRecord & { readonly columns: { time: string; ra: string; event: string; outcome: string; serial: string | null } };
+export type StoredRecord = AuditRecord & { readonly columns: Omit<RecordColumns, 'names'> };
+
+/** What the console's overview shows of a time range. */
+export interface AuditOverview {
+  /** Issued and refused records per hour (its ISO start) and RA, oldest first, then by RA. */
+  readonly hourly: readonly { readonly hour: string; readonly ra: string; readonly issued: number; readonly refused: number }[];
+  /** The 20 validators that refused most, most first (then by name). */
+  readonly refusalsByValidator: readonly { readonly validator: string; readonly count: number }[];
+  /** The 20 users with the most issued and refused records, most first (then by name). */
+  readonly topRequesters: readonly { readonly user: string; readonly issued: number; readonly refused: number }[];
+  /**
+   * Per RA, the certificates (issued at any time) whose not_after falls in the 24 hours from the
+   * range's `until`, and the earliest of those not_after times; by RA.
+   */
+  readonly expiringSoon: readonly { readonly ra: string; readonly count: number; readonly next: string | null }[];
+}
+
+/** How far past `until` the overview looks for certificates expiring soon. */
+export const EXPIRING_WINDOW_MS = 86_400_000;
+
+/** The overview's top lists are this long. */
+export const OVERVIEW_TOP = 20;
 
 /** Names are indexed reversed (com.example.svc), so a glob such as *.example.com is a prefix search. */
 export const reverseName = (name: string): string => name.toLowerCase().split('').reverse().join('');
+
+/** The indexed columns of a record as both stores select them, for walkPage. */
+export interface StoredColumnsRow {
+  readonly time: string;
+  readonly ra: string;
+  readonly event: string;
+  readonly outcome: string;
+  readonly serial: string | null;
+  readonly user_name: string | null;
+  readonly source_key: string | null;
+  readonly reversed_common_name: string | null;
+  readonly not_after: string | null;
+}
+
+export const storedColumns = (row: StoredColumnsRow, refusedBy: readonly string[]): StoredRecord['columns'] => ({
+  time: row.time,
+  ra: row.ra,
+  event: row.event,
+  outcome: row.outcome,
+  serial: row.serial,
+  user: row.user_name,
+  source: row.source_key,
+  commonName: row.reversed_common_name === null ? null : reverseName(row.reversed_common_name),
+  notAfter: row.not_after,
+  refusedBy: [...refusedBy].sort(),
+});
 
 /** Reads the ledger: the CLI, GET /v1/audit and `audit verify`. */
 export interface AuditReader {
   /** Records matching every given filter, oldest first. */
   query(filter: AuditQuery): Promise<AuditRecord[]>;
+  /** Counts over records whose time is in [since, until) (ISO 8601 UTC), for the console. */
+  overview(range: { readonly since: string; readonly until: string }): Promise<AuditOverview>;
   record(chain: string, seq: number): Promise<AuditRecord | undefined>;
   /** Every chain that has a record or a checkpoint: one per process that ever wrote. */
   chains(): Promise<string[]>;

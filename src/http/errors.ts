@@ -1,4 +1,5 @@
 import { AuditUnavailableError } from '../audit/ledger';
+import { AuditFilterError } from '../audit/query_text';
 import { CsrParseError } from '../csr/errors';
 import { PolicyRejection } from '../policy/rejection';
 import { SignerUnavailableError } from '../signers/signer';
@@ -44,6 +45,7 @@ const BODY_ERRORS: Readonly<Record<string, [number, string, string]>> = {
 export function describeError(error: unknown): ErrorBody {
   const base = { headers: {}, reasons: [] };
   if (error instanceof HttpError) return { ...base, status: error.status, headers: error.headers, error: error.code, message: error.message };
+  if (error instanceof AuditFilterError) return { ...base, status: 400, error: 'bad_query', message: error.message };
   if (error instanceof CsrParseError) return { ...base, status: 400, error: 'bad_csr', message: error.message };
   if (error instanceof PolicyRejection) {
     return {

@@ -43,7 +43,7 @@ export async function search(runtime: Runtime, reader: AuditReader, request: Req
   const searched = Object.keys(criteria).length > 0 || request.query.go !== undefined;
   let results: Html | string = '';
   if (searched) {
-    const { records, next } = await auditPage(reader, { ...auditQuery(criteria), limit: PAGE_SIZE });
+    const { records, next } = await auditPage(reader, { ...auditQuery(criteria, new Date()), limit: PAGE_SIZE });
     results = resultsTable(criteria, records, next);
   }
   response.type('html').send(page({ title: 'Search', session: sessionOf(response), section: 'search' }, html`${searchForm(runtime, criteria)}${results}`));
@@ -53,9 +53,10 @@ export async function search(runtime: Runtime, reader: AuditReader, request: Req
 async function exportAll(reader: AuditReader, criteria: Criteria, format: ExportFormat, response: Response): Promise<void> {
   let after = criteria.after;
   let first = true;
+  const now = new Date(); // `since=24h` means the same instant on every page
   do {
     // The query is checked (a 400) before anything is sent.
-    const { records, next } = await auditPage(reader, { ...auditQuery({ ...criteria, after }), limit: EXPORT_PAGE });
+    const { records, next } = await auditPage(reader, { ...auditQuery({ ...criteria, after }, now), limit: EXPORT_PAGE });
     if (first) {
       response.type(EXPORT_TYPES[format]).set('Content-Disposition', `attachment; filename="mayfly-audit.${format}"`);
       const header = exportHeader(format);
