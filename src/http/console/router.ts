@@ -8,6 +8,7 @@ import { showDryRun, submitDryRun } from './dry_run';
 import { html } from './html';
 import { page } from './layout';
 import { requireAdmin, sessionOf, showLogin, submitLogin, submitLogout, type SignIn } from './login';
+import { showOverview } from './overview';
 import { showRecord } from './record';
 import { requireSameOrigin } from './same_origin';
 import { search } from './search';
@@ -50,9 +51,7 @@ export function consoleRouter(options: ConsoleOptions): express.Router {
   router.post('/ui/logout', requireSameOrigin, (request, response) => submitLogout(sign, request, response));
 
   const admin = requireAdmin(sign);
-  router.get('/ui/', admin, (_request, response) => {
-    response.type('html').send(page({ title: 'Overview', session: sessionOf(response), section: 'overview' }, html`<p>The overview comes with the audit query layer.</p>`));
-  });
+  router.get('/ui/', admin, (request, response) => showOverview(reader(), request, response));
   router.get('/ui/search', admin, (request, response) => search(options.runtime(), reader(), request, response));
   router.get('/ui/record/:chain/:seq', admin, (request, response) => showRecord(reader(), request, response));
   router.get('/ui/dry-run', admin, (request, response) => showDryRun(options.runtime(), request, response));
