@@ -8,7 +8,7 @@ import type { AuditReader } from '../audit/store';
 import helmet from 'helmet';
 import { RateLimitError, RequestLimits, type Admission, type LimitOptions } from './limits';
 import { listAudit } from './routes/audit';
-import { consoleRouter } from './console/router';
+import { consoleRouter, type ProveRecord } from './console/router';
 import { signCertificate } from './routes/sign';
 import { claimedIdentity, signRequestParsers } from './sign_request';
 import pino, { type Logger } from 'pino';
@@ -44,6 +44,8 @@ export interface AppOptions {
   readonly serveMetrics?: boolean;
   /** The process's readiness probe, shared with a separate metrics listener; made here when absent. */
   readonly readiness?: Readiness;
+  /** Proves a certificate's record for the console's record page (GET /v1/audit/proof/<serial>'s answer). */
+  readonly proveRecord?: ProveRecord;
   /** ACME's state (accounts, orders, nonces); ACME is served only with one. */
   readonly acmeStore?: AcmeStore;
 }
@@ -112,7 +114,7 @@ export function createApp(options: AppOptions): express.Express {
     await listAudit(options.runtime(), options.auditReader, await admit(request, response), request, response);
   });
   app.all('/v1/audit', methodNotAllowed('GET, HEAD'));
-  app.use(consoleRouter({ runtime: options.runtime, ...(options.auditReader ? { auditReader: options.auditReader } : {}), admit }));
+  app.use(consoleRouter({ runtime: options.runtime, ...(options.auditReader ? { auditReader: options.auditReader } : {}), ...(options.proveRecord ? { proveRecord: options.proveRecord } : {}), admit }));
 
   app.post(
     '/v1/sign/:ra',

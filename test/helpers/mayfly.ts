@@ -11,6 +11,7 @@ import { assembleRuntime, type Runtime } from '../../src/config/assemble';
 import { openAuditReader, openLedger } from '../../src/config/ledger';
 import { configPath, loadConfig } from '../../src/config/load';
 import { DEFAULT_LIMITS, type LimitOptions } from '../../src/http/limits';
+import type { ProveRecord } from '../../src/http/console/router';
 import { startServer, type RunningServer } from '../../src/http/server';
 import { issueServerCertificate, serverNames } from '../../src/http/server_certificate';
 import type { CaKeyType } from '../../src/issuance/ca_bootstrap';
@@ -50,6 +51,8 @@ export interface TestCaOptions {
   readonly trustedProxies?: readonly string[];
   /** Serve ACME (RAs with an `acme:` profile), its state in acme.db in the data folder. */
   readonly acme?: boolean;
+  /** What the console's record page fetches as a record's inclusion proof. */
+  readonly proveRecord?: ProveRecord;
 }
 
 /**
@@ -94,6 +97,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
       ...(acmeStore ? { acmeStore } : {}),
       limits: { ...TEST_LIMITS, ...options.limits },
       ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),
+      ...(options.proveRecord ? { proveRecord: options.proveRecord } : {}),
     },
     '127.0.0.1',
     0,

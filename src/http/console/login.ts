@@ -32,7 +32,7 @@ function loginPage(next: string, failure?: string): string {
 <input type="hidden" name="next" value="${next}">
 <fieldset>
 <legend>User and secret (static or LDAP)</legend>
-<label for="user">User</label> <input id="user" name="user" autocomplete="username" autofocus>
+<label for="user">User</label> <input id="user" name="user" autocomplete="username">
 <label for="secret">Secret</label> <input id="secret" name="secret" type="password" autocomplete="current-password">
 </fieldset>
 <fieldset>

@@ -16,7 +16,7 @@ export async function showOverview(reader: AuditReader, request: Request, respon
   const since = new Date(until.getTime() - RANGES[range]);
   const [overview, ledger] = await Promise.all([reader.overview({ since: since.toISOString(), until: until.toISOString() }), ledgerState(reader)]);
   const content = html`<nav aria-label="Range"><p>Showing the last <a href="/ui/?range=day"${range === 'day' ? html` aria-current="page"` : ''}>day</a> · <a href="/ui/?range=week"${range === 'week' ? html` aria-current="page"` : ''}>week</a> (${since.toISOString()} to ${until.toISOString()})</p></nav>
-${activity(overview, range)}
+${activity(overview, range, since, until)}
 <section aria-labelledby="validators-heading">
 <h2 id="validators-heading">Refusals by validator</h2>
 ${overview.refusalsByValidator.length === 0
@@ -46,14 +46,14 @@ ${ledger}`;
 }
 
 /** Issued and refused per hour and RA: a chart drawn by chart.js from the same numbers as the table beneath it. */
-function activity(overview: AuditOverview, range: Range): Html {
+function activity(overview: AuditOverview, range: Range, since: Date, until: Date): Html {
   const ras = [...new Set(overview.hourly.map((row) => row.ra))].sort();
   const totals = ras.map((ra) => overview.hourly.filter((row) => row.ra === ra).reduce((sum, row) => ({ issued: sum.issued + row.issued, refused: sum.refused + row.refused }), { issued: 0, refused: 0 }));
   return html`<section aria-labelledby="activity-heading">
 <h2 id="activity-heading">Issued and refused per hour</h2>
 ${ras.length === 0
   ? html`<p>No decisions in this range.</p>`
-  : html`<div class="chart" id="activity-chart" data-hourly="${JSON.stringify(overview.hourly)}" role="img" aria-label="Issued and refused per hour and registration authority; the same numbers are in the table below"></div>
+  : html`<div class="chart" id="activity-chart" data-hourly="${JSON.stringify(overview.hourly)}" data-since="${since.toISOString()}" data-until="${until.toISOString()}" role="img" aria-label="Issued and refused per hour and registration authority; the same numbers are in the table below"></div>
 <table><caption>Totals over the last ${range}</caption><thead><tr><th scope="col">Registration authority</th><th scope="col">Issued</th><th scope="col">Refused</th></tr></thead><tbody>${ras.map(
       (ra, index) => html`<tr><td>${ra}</td><td>${totals[index].issued}</td><td>${totals[index].refused}</td></tr>`,
     )}</tbody></table>

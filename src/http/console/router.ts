@@ -3,6 +3,7 @@ import type { AuditReader } from '../../audit/store';
 import type { Runtime } from '../../config/assemble';
 import { describeError, HttpError } from '../errors';
 import type { Admission } from '../limits';
+import { wantsJson } from '../negotiate';
 import { serveAsset } from './assets';
 import { showDryRun, submitDryRun } from './dry_run';
 import { html } from './html';
@@ -20,7 +21,16 @@ export interface ConsoleOptions {
   readonly auditReader?: AuditReader;
   readonly admit: (request: Request, response: Response) => Promise<Admission>;
   readonly sessions?: SessionStore;
+  /** The record proof GET /v1/audit/proof/<serial> answers, for the record page's check; see AppOptions. */
+  readonly proveRecord?: ProveRecord;
 }
+
+/**
+ * A certificate's record with its inclusion proof and the checkpoint it leads to (contracts.md: the
+ * JSON of GET /v1/audit/proof/<serial>); undefined for an unknown serial; an HttpError (409) while
+ * the record is not yet under a checkpoint.
+ */
+export type ProveRecord = (serial: string) => Promise<object | undefined>;
 
 /**
  * Scripts and styles only from /ui/assets/ (none inline, none from elsewhere), forms only to the
@@ -54,6 +64,12 @@ export function consoleRouter(options: ConsoleOptions): express.Router {
   router.get('/ui/', admin, (request, response) => showOverview(reader(), request, response));
   router.get('/ui/search', admin, (request, response) => search(options.runtime(), reader(), request, response));
   router.get('/ui/record/:chain/:seq', admin, (request, response) => showRecord(reader(), request, response));
+  router.get('/ui/proof/:serial', admin, async (request, response) => {
+    if (!options.proveRecord) throw new HttpError(404, 'no_proofs', 'this ledger serves no inclusion proofs');
+    const proof = await options.proveRecord(String(request.params.serial));
+    if (!proof) throw new HttpError(404, 'unknown_serial', 'no certificate with this serial in the ledger');
+    response.json(proof);
+  });
   router.get('/ui/dry-run', admin, (request, response) => showDryRun(options.runtime(), request, response));
   router.post('/ui/dry-run', requireSameOrigin, admin, FORM_BODY, (request, response) => submitDryRun(options.runtime(), request, response));
   router.use('/ui', (_request, _response, next) => next(new HttpError(404, 'not_found', 'no such page')));
@@ -62,10 +78,10 @@ export function consoleRouter(options: ConsoleOptions): express.Router {
 }
 
 /** An error inside the console is a page (the API's error handler answers in text or JSON). */
-function consoleErrorPage(error: unknown, _request: Request, response: Response, next: NextFunction): void {
+function consoleErrorPage(error: unknown, request: Request, response: Response, next: NextFunction): void {
   const described = describeError(error);
-  // A 500 is logged by the app's handler; the page says only what the API would.
-  if (described.status >= 500) return next(error);
+  // A 500 is logged by the app's handler; the page's script (proof.js) asks for JSON, which that handler answers too.
+  if (described.status >= 500 || wantsJson(request)) return next(error);
   const session = response.locals.consoleSession as ReturnType<typeof sessionOf> | undefined;
   response
     .status(described.status)

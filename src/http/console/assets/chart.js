@@ -19,7 +19,10 @@
         series.push({ label: `${ra} ${outcome}`, stroke: COLOURS[(2 * i + (outcome === 'refused' ? 1 : 0)) % COLOURS.length], dash: outcome === 'refused' ? [6, 4] : undefined, width: 2 });
       }
     });
-    const chart = new uPlot({ width: Math.max(320, container.clientWidth), height: 280, series, axes: [{}, { label: 'requests per hour' }] }, data, container);
+    // The whole range on the x axis, however few hours had requests.
+    const range = [Date.parse(container.dataset.since) / 1000, Date.parse(container.dataset.until) / 1000];
+    const options = { width: Math.max(320, container.clientWidth), height: 280, series, scales: { x: { time: true, range: () => range } }, axes: [{}, { label: 'requests per hour' }] };
+    const chart = new uPlot(options, data, container);
     container.dataset.drawn = 'true';
     return chart;
   }
