@@ -1,5 +1,8 @@
 // The console over HTTP, without a browser: sessions, CSRF, the CSP, escaping, back-off.
-import { postForm } from '../../helpers/mayfly';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createToken } from '../../../src/auth/token';
+import { httpsRequest, postForm, startTestCa, type TestCa } from '../../helpers/mayfly';
 import { makeCsr } from '../../helpers/openssl';
 import { HOSTILE_CN, signIn, startConsoleCa, VIEWER_SECRET, type ConsoleCa } from './support';
 
@@ -170,5 +173,56 @@ describe('console sign-in under the API back-off', () => {
     expect(response.status).toBe(429);
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(cookie).toBeUndefined();
+  });
+});
+
+describe('console sign-in with a token, and with a client certificate (HTTPS)', () => {
+  let ca: TestCa;
+  let token: string;
+  beforeAll(async () => {
+    ca = await startTestCa({
+      tls: true,
+      audit: true,
+      editConfig: (yaml, dir) => {
+        writeFileSync(join(dir, 'tokens.yaml'), 'tokens: []\n', { mode: 0o600 });
+        return yaml.replace('authentication:\n', 'authentication:\n  tokens:\n    backend: token\n    tokens_file: tokens.yaml\n    audit_admin_groups: [auditors]\n  machines:\n    backend: mtls\n    audit_admin_groups: [auditors]\n');
+      },
+    });
+    ({ token } = await createToken(join(ca.dir, 'tokens.yaml'), { name: 'auditor-token', groups: ['auditors'] }));
+  }, 60_000);
+  afterAll(() => ca?.stop());
+
+  const root = () => readFileSync(ca.rootFile, 'utf8');
+
+  it('signs a token holder in, with a Secure cookie over HTTPS', async () => {
+    let answer = await httpsRequest(`${ca.url}/ui/login`, { ca: root(), method: 'POST', headers: { Origin: ca.url, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString() });
+    // The tokens file is watched: the token may take a moment to be seen.
+    for (let i = 0; answer.status === 401 && i < 20; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      answer = await httpsRequest(`${ca.url}/ui/login`, { ca: root(), method: 'POST', headers: { Origin: ca.url, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString() });
+    }
+    expect(answer.status).toBe(303);
+    const setCookie = String(answer.headers['set-cookie']);
+    expect(setCookie).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
+    const overview = await httpsRequest(`${ca.url}/ui/`, { ca: root(), headers: { Cookie: setCookie.split(';')[0] } });
+    expect(overview.status).toBe(200);
+    expect(overview.body).toContain('Signed in as auditor-token');
+  });
+
+  it('judges a browser by its client certificate: an mtls requester (who has no groups) is not an audit admin', async () => {
+    const csr = makeCsr({ subject: '/CN=robot.mayfly.test', extensions: ['subjectAltName=DNS:robot.mayfly.test'] });
+    const issued = await httpsRequest(`${ca.url}/v1/sign/default`, {
+      ca: root(),
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ user: 'deployer', secret: ca.secret, encoding: 'pem', csr: csr.pem }).toString(),
+    });
+    expect(issued.status).toBe(200);
+    const withCertificate = await httpsRequest(`${ca.url}/ui/`, { ca: root(), cert: issued.body, key: csr.keyPem });
+    expect(withCertificate.status).toBe(403);
+    expect(withCertificate.body).toContain('audit admin group');
+    expect(withCertificate.headers['set-cookie']).toBeUndefined();
+    const without = await httpsRequest(`${ca.url}/ui/`, { ca: root() });
+    expect(without.status).toBe(303);
   });
 });
