@@ -62,7 +62,8 @@ const MIGRATIONS: readonly (string | ((client: PoolClient) => Promise<void>))[] 
       CREATE INDEX records_source_time ON records (source_key, time);
       CREATE INDEX records_common_name_time ON records (reversed_common_name, time);
       CREATE INDEX records_not_after ON records (not_after, ra) WHERE not_after IS NOT NULL;
-      CREATE INDEX records_overview ON records (outcome, time, ra, user_name);`);
+      CREATE INDEX records_overview ON records (outcome, time, ra, user_name);
+      DROP INDEX records_outcome_time;`);
     await backfillQueryColumns(client);
   },
 ];

@@ -71,8 +71,10 @@ CREATE INDEX records_user_time ON records (user_name, time);
 CREATE INDEX records_source_time ON records (source_key, time);
 CREATE INDEX records_common_name_time ON records (reversed_common_name, time);
 CREATE INDEX records_not_after ON records (not_after, ra) WHERE not_after IS NOT NULL;
--- The overview's per-hour and per-requester counts read this index alone, never the records.
+-- The overview's per-hour and per-requester counts read this index alone, never the records; it
+-- serves (outcome, time) searches too, so that index goes (one fewer for every append to update).
 CREATE INDEX records_overview ON records (outcome, time, ra, user_name);
+DROP INDEX records_outcome_time;
 -- A broad name glob is checked record by record, in time order (queryConditions).
 CREATE INDEX record_names_record ON record_names (chain, seq);
 `;
@@ -117,20 +119,24 @@ function queryConditions(filter: AuditQuery, broad: boolean): { where: string[];
   const params: unknown[] = [];
   // A time range on a subquery of an index keyed (…, time) keeps it to the range's part.
   const within = (alias: string): string => [...(filter.since !== undefined ? [` AND ${alias}.time >= ?`] : []), ...(filter.until !== undefined ? [` AND ${alias}.time < ?`] : [])].join('');
+  // A narrow name search fetches its few records by rowid: '+' keeps SQLite from walking another
+  // index of records (the time, an outcome) instead, probing each record against the set.
+  const narrow = filter.name !== undefined && !broad;
+  const r = (column: string): string => (narrow ? `+r.${column}` : `r.${column}`);
   const range = [...(filter.since !== undefined ? [filter.since] : []), ...(filter.until !== undefined ? [filter.until] : [])];
-  if (filter.ra !== undefined) (where.push('r.ra = ?'), params.push(filter.ra));
-  if (filter.since !== undefined) (where.push('r.time >= ?'), params.push(filter.since));
-  if (filter.until !== undefined) (where.push('r.time < ?'), params.push(filter.until));
-  if (filter.outcome !== undefined) (where.push('r.outcome = ?'), params.push(filter.outcome));
-  if (filter.serial !== undefined) (where.push('r.serial = ?'), params.push(normalizeSerial(filter.serial) ?? ''));
-  if (filter.user !== undefined) (where.push('r.user_name = ?'), params.push(filter.user));
+  if (filter.ra !== undefined) (where.push(`${r('ra')} = ?`), params.push(filter.ra));
+  if (filter.since !== undefined) (where.push(`${r('time')} >= ?`), params.push(filter.since));
+  if (filter.until !== undefined) (where.push(`${r('time')} < ?`), params.push(filter.until));
+  if (filter.outcome !== undefined) (where.push(`${r('outcome')} = ?`), params.push(filter.outcome));
+  if (filter.serial !== undefined) (where.push(`${r('serial')} = ?`), params.push(normalizeSerial(filter.serial) ?? ''));
+  if (filter.user !== undefined) (where.push(`${r('user_name')} = ?`), params.push(filter.user));
   if (filter.source !== undefined) {
     const span = sourceRange(filter.source);
-    where.push(span ? 'r.source_key BETWEEN ? AND ?' : '0');
+    where.push(span ? `${r('source_key')} BETWEEN ? AND ?` : '0');
     if (span) params.push(span.low, span.high);
   }
   if (filter.validator !== undefined) {
-    where.push(`(r.chain, r.seq) IN (SELECT v.chain, v.seq FROM record_refusals v WHERE v.validator = ?${within('v')})`);
+    where.push(`(${r('chain')}, ${r('seq')}) IN (SELECT v.chain, v.seq FROM record_refusals v WHERE v.validator = ?${within('v')})`);
     params.push(filter.validator, ...range);
   }
   if (filter.name !== undefined && broad) {
@@ -138,14 +144,14 @@ function queryConditions(filter: AuditQuery, broad: boolean): { where: string[];
     where.push('(r.reversed_common_name GLOB ? OR EXISTS (SELECT 1 FROM record_names n WHERE n.chain = r.chain AND n.seq = r.seq AND n.reversed_name GLOB ?))');
     params.push(reverseName(filter.name), reverseName(filter.name));
   } else if (filter.name !== undefined) {
-    // Few do: the (reversed name, time) indexes give them, within the time range, and the
-    // time-ordered scan probes that set.
-    where.push(`(r.chain, r.seq) IN (SELECT n.chain, n.seq FROM record_names n WHERE n.reversed_name GLOB ?${within('n')}
-      UNION ALL SELECT c.chain, c.seq FROM records c INDEXED BY records_common_name_time WHERE c.reversed_common_name GLOB ?${within('c')})`);
+    // Few do: the (reversed name, time) indexes give them, within the time range, and the records
+    // are fetched by rowid (a (chain, seq) pair IN a set would walk every record in time order).
+    where.push(`r.rowid IN (SELECT k.rowid FROM record_names n JOIN records k ON k.chain = n.chain AND k.seq = n.seq WHERE n.reversed_name GLOB ?${within('n')}
+      UNION ALL SELECT c.rowid FROM records c INDEXED BY records_common_name_time WHERE c.reversed_common_name GLOB ?${within('c')})`);
     params.push(reverseName(filter.name), ...range, reverseName(filter.name), ...range);
   }
   if (filter.after) {
-    where.push('(r.time, r.chain, r.seq) > (?, ?, ?)');
+    where.push(`(${r('time')}, ${r('chain')}, ${r('seq')}) > (?, ?, ?)`);
     params.push(filter.after.time, filter.after.chain, filter.after.seq);
   }
   return { where, params };

@@ -299,6 +299,7 @@ describe('a version 1 ledger migrates, its new columns filled from the records',
     for (const index of [...VERSION_2, 'record_names_record']) current.db.exec(`DROP INDEX ${index}`);
     current.db.exec('DROP TABLE record_refusals');
     for (const column of VERSION_2_COLUMNS) current.db.exec(`ALTER TABLE records DROP COLUMN ${column}`);
+    current.db.exec('CREATE INDEX records_outcome_time ON records (outcome, time)');
     current.db.pragma('user_version = 1');
     await current.close();
     expect(() => new SqliteAuditStore(file, { readonly: true })).toThrow("the ledger's schema is version 1, and this Mayfly reads version 2: start `mayfly serve` once to bring it up to date");
@@ -320,7 +321,7 @@ describe('a version 1 ledger migrates, its new columns filled from the records',
     await current.close();
     const client = new Client(postgres.url);
     await client.connect();
-    await client.query(`DROP TABLE record_refusals; ALTER TABLE records ${VERSION_2_COLUMNS.map((column) => `DROP COLUMN ${column}`).join(', ')}; DELETE FROM mayfly_schema WHERE version = 2`);
+    await client.query(`DROP TABLE record_refusals; ALTER TABLE records ${VERSION_2_COLUMNS.map((column) => `DROP COLUMN ${column}`).join(', ')}; CREATE INDEX records_outcome_time ON records (outcome, time); DELETE FROM mayfly_schema WHERE version = 2`);
     await client.end();
     const migrated = await PostgresAuditStore.open(postgres.url);
     try {

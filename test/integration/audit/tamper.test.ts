@@ -142,6 +142,14 @@ describe.each(['sqlite', 'postgres'] as const)('audit verify catches tampering (
     expect(await verifyAfter((db) => db.run("UPDATE records SET outcome = 'issued' WHERE seq = 3"))).toBe('record 3 edited: its outcome column differs from its hashed contents');
   });
 
+  it('an edited filter column: a requester, a source, a refusal hidden from or added to searches', async () => {
+    expect(await verifyAfter((db) => db.run("UPDATE records SET user_name = 'someone-else' WHERE seq = 3"))).toBe('record 3 edited: its user_name column differs from its hashed contents');
+    expect(await verifyAfter((db) => db.run("UPDATE records SET source_key = NULL WHERE seq = 4"))).toBe('record 4 edited: its source_key column differs from its hashed contents');
+    expect(await verifyAfter((db, chain) => db.run("INSERT INTO record_refusals (chain, seq, validator, time) VALUES (?, 2, 'public_key', ?)", chain, at(2).toISOString()))).toBe(
+      'record 2 edited: its refusals column differs from its hashed contents',
+    );
+  });
+
   it('a deleted record', async () => {
     expect(await verifyAfter((db) => db.run('DELETE FROM records WHERE seq = 5'))).toBe('record 5 deleted (the next record is 6)');
   });
@@ -161,7 +169,8 @@ describe.each(['sqlite', 'postgres'] as const)('audit verify catches tampering (
 
   it('an edit with every later hash recomputed: the signed checkpoint no longer matches', async () => {
     const problem = await verifyAfter(async (db, chain) => {
-      await db.run("UPDATE records SET body = replace(body, 'user2', 'userX') WHERE seq = 2");
+      // The filter column too, as a thorough forger would: only the checkpoint is left to notice.
+      await db.run("UPDATE records SET body = replace(body, 'user2', 'userX'), user_name = 'userX' WHERE seq = 2");
       let [{ hash: prev }] = await db.all<{ hash: string }>('SELECT hash FROM records WHERE seq = 1');
       for (const row of await db.all<{ seq: number; body: string }>('SELECT seq, body FROM records WHERE seq >= 2 ORDER BY seq')) {
         const hash = recordHash(chain, Number(row.seq), prev, row.body);
