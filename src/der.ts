@@ -261,8 +261,22 @@ export function isValidOid(text: string): boolean {
   return first === '2' || BigInt(second) < 40n;
 }
 
+// The OIDs a CA writes are few and come from code and config (extensions, purposes, attribute
+// types, algorithms), and every certificate writes them again: each is encoded once. Bounded, in
+// case a caller ever passes OIDs without end. The encodings are shared: never write into one.
+const encodedOids = new Map<string, Uint8Array>();
+const MAX_ENCODED_OIDS = 256;
+
 /** X.690 8.19: arcs in base 128, any size (BigInt: long arcs such as UUID OIDs stay exact). */
 export function encodeOid(oid: string): Uint8Array {
+  const known = encodedOids.get(oid);
+  if (known) return known;
+  const encoded = encodeNewOid(oid);
+  if (encodedOids.size < MAX_ENCODED_OIDS) encodedOids.set(oid, encoded);
+  return encoded;
+}
+
+function encodeNewOid(oid: string): Uint8Array {
   if (!isValidOid(oid)) throw new DerError(`${JSON.stringify(oid)} is not a valid object identifier`);
   const arcs = oid.split('.').map(BigInt);
   const out: number[] = [];

@@ -2,6 +2,7 @@ import { errorMessage } from '../error_message';
 import type { AgentConfig, ManagedCertificate } from './agent_config';
 import { resolveCredentials } from './credentials';
 import type { AgentLog } from './agent_log';
+import { StatusRecorder } from './agent_status';
 import { CaClient, type ClientCredentials } from './ca_client';
 import { readCurrentCertificate, writeCertificateFiles, type CurrentCertificate } from './certificate_files';
 import { formatDuration, systemClock, type Clock } from './clock';
@@ -33,6 +34,7 @@ export class RenewalAgent {
   private readonly random: () => number;
   private readonly hooks: HookRunner;
   private readonly scheduler: RenewalScheduler;
+  private readonly status: StatusRecorder;
 
   constructor(
     private readonly config: AgentConfig,
@@ -43,7 +45,12 @@ export class RenewalAgent {
     this.random = options.random ?? Math.random;
     this.client = new CaClient(config.server, config.trust, config.requestTimeoutMs);
     this.hooks = new HookRunner({ initialMs: config.renewal.retryInitialMs, maxMs: config.renewal.retryMaxMs }, log, this.clock, withoutSecrets(process.env, config));
-    this.scheduler = new RenewalScheduler(config.renewal, (name) => this.renew(this.entry(name), true), log, this.clock, this.random);
+    this.status = new StatusRecorder((name, message) => log.warn(name, message));
+    this.scheduler = new RenewalScheduler(config.renewal, (name) => this.renew(this.entry(name), true), log, this.clock, this.random, (name, dueAt, failure) => {
+      const { paths } = this.entry(name);
+      if (failure !== undefined) void this.status.record(name, paths, { kind: 'failed', at: this.clock.now(), message: errorMessage(failure) });
+      void this.status.record(name, paths, { kind: 'planned', at: dueAt });
+    });
   }
 
   /** Starts keeping every certificate fresh; what is missing, unusable or due is requested at once. */
@@ -55,6 +62,7 @@ export class RenewalAgent {
   async stop(): Promise<void> {
     await this.scheduler.stop();
     await this.hooks.stop();
+    await this.status.settled();
   }
 
   /**
@@ -77,6 +85,7 @@ export class RenewalAgent {
             await this.renew(entry, false);
             return undefined;
           } catch (error) {
+            await this.status.record(entry.name, entry.paths, { kind: 'failed', at: this.clock.now(), message: errorMessage(error) });
             if (current && this.clock.now() < current.notAfter) {
               this.log.warn(entry.name, `renewal failed: ${errorMessage(error)}; the current certificate stays in place, valid until ${new Date(current.notAfter).toISOString()}`);
               return undefined;
@@ -128,6 +137,7 @@ export class RenewalAgent {
   private async renew(entry: ManagedCertificate, runHooks: boolean): Promise<CertificateLifetime> {
     const { issued, via } = await this.obtain(entry);
     await writeCertificateFiles(entry.paths, issued, entry.keyMode);
+    await this.status.record(entry.name, entry.paths, { kind: 'renewed', at: issued.receivedAt.getTime() });
     const serial = issued.certificate.serialNumber.toLowerCase();
     this.log.info(entry.name, `renewed via ${via}: serial ${serial}, valid until ${issued.notAfter.toISOString()}; written to ${entry.paths.cert}`);
     if (runHooks) {

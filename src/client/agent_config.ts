@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../config/duration';
-import { ConfigError, ConfigSource, type ConfigProblem } from '../config/load';
+import { ConfigError, ConfigSource, type ConfigProblem } from '../config/source';
 import { errorMessage } from '../error_message';
 import type { TrustSource } from './ca_client';
 import type { CredentialSource } from './credentials';
@@ -146,16 +146,25 @@ export interface AgentConfig {
 const secretVariable = (source: CredentialSource | undefined): string[] =>
   source?.kind === 'static' && source.secretEnv ? [source.secretEnv] : source?.kind === 'token' && source.tokenEnv ? [source.tokenEnv] : [];
 
+/** What is checked beyond the file itself. */
+export interface AgentConfigChecks {
+  /** That each secret_env and token_env is set (not for `agent status`, run from an operator's shell). */
+  readonly environment?: boolean;
+  /** That the folder of each file to write exists and is writable (`agent --check`). */
+  readonly folders?: boolean;
+}
+
 /** Reads and checks agent.yaml; throws ConfigError listing every problem with its file and line. */
-export async function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<AgentConfig> {
+export async function loadAgentConfig(file: string, env: NodeJS.ProcessEnv = process.env, checks: AgentConfigChecks = {}): Promise<AgentConfig> {
   const path = resolve(file);
   const text = await readFile(path, 'utf8').catch(() => {
     throw new ConfigError([{ file: path, line: 1, column: 1, key: '', message: 'the agent config cannot be read' }]);
   });
-  return parseAgentConfig(path, text, env);
+  return parseAgentConfig(path, text, env, checks);
 }
 
-export function parseAgentConfig(file: string, text: string, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+export function parseAgentConfig(file: string, text: string, env: NodeJS.ProcessEnv = process.env, checks: AgentConfigChecks = {}): AgentConfig {
+  const { environment = true, folders = false } = checks;
   const source = new ConfigSource(file, text);
   if (source.document.errors.length > 0) {
     throw new ConfigError(source.document.errors.map((error) => ({ ...source.position(error.pos[0]), file, key: '', message: `YAML: ${error.message.split('\n')[0]}` })));
@@ -194,8 +203,8 @@ export function parseAgentConfig(file: string, text: string, env: NodeJS.Process
   }
 
   const credentialSource = (entry: CredentialsDocument, keyPath: readonly (string | number)[]): CredentialSource | undefined => {
-    if (entry.secret_env !== undefined && env[entry.secret_env] === undefined) at([...keyPath, 'secret_env'], `the environment variable ${entry.secret_env} is not set`);
-    if (entry.token_env !== undefined && env[entry.token_env] === undefined) at([...keyPath, 'token_env'], `the environment variable ${entry.token_env} is not set`);
+    if (environment && entry.secret_env !== undefined && env[entry.secret_env] === undefined) at([...keyPath, 'secret_env'], `the environment variable ${entry.secret_env} is not set`);
+    if (environment && entry.token_env !== undefined && env[entry.token_env] === undefined) at([...keyPath, 'token_env'], `the environment variable ${entry.token_env} is not set`);
     if (entry.user !== undefined) return { kind: 'static', user: entry.user, ...(entry.secret_env ? { secretEnv: entry.secret_env } : { secretFile: relative(entry.secret_file!) }) };
     if (entry.token_env !== undefined || entry.token_file !== undefined) return { kind: 'token', ...(entry.token_env ? { tokenEnv: entry.token_env } : { tokenFile: relative(entry.token_file!) }) };
     return { kind: 'mtls', certFile: relative(entry.mtls_cert!), keyFile: relative(entry.mtls_key!) };
@@ -218,6 +227,7 @@ export function parseAgentConfig(file: string, text: string, env: NodeJS.Process
       const owner = files.get(target);
       if (owner) at([...keyPath, role], `${target} is already written as ${owner}`);
       files.set(target, `${entry.name}'s ${role}`);
+      if (folders && !writableFolder(dirname(target))) at([...keyPath, role], `the folder ${dirname(target)} does not exist or is not writable by this user`);
     }
     const keyMode = parseInt(entry.key_mode, 8);
     if ((keyMode & 0o007) !== 0) at([...keyPath, 'key_mode'], 'a private key must not be readable or writable by others (last digit 0)');
@@ -258,6 +268,15 @@ export function parseAgentConfig(file: string, text: string, env: NodeJS.Process
     certificates,
     secretVariables: [...new Set([defaultCredentials, ...certificates.map((entry) => entry.credentials)].flatMap(secretVariable))],
   };
+}
+
+function writableFolder(folder: string): boolean {
+  try {
+    accessSync(folder, fsConstants.W_OK);
+    return statSync(folder).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function issueProblems(source: ConfigSource, issue: z.core.$ZodIssue): ConfigProblem[] {

@@ -13,3 +13,17 @@ export function lineLog(write: (line: string) => void = (line) => void process.s
   const emit = (level: string) => (subject: string, message: string) => write(`${now().toISOString()} ${level.padEnd(5)} [${subject}] ${message}\n`);
   return { info: emit('INFO'), warn: emit('WARN'), error: emit('ERROR') };
 }
+
+/**
+ * One JSON object per line on stderr — `{"time":"…","level":"warn","subject":"web","message":"…"}` —
+ * for a log collector (`--log-format json`): the same events as lineLog.
+ */
+export function jsonLog(write: (line: string) => void = (line) => void process.stderr.write(line), now: () => Date = () => new Date()): AgentLog {
+  const emit = (level: string) => (subject: string, message: string) => write(`${JSON.stringify({ time: now().toISOString(), level, subject, message })}\n`);
+  return { info: emit('info'), warn: emit('warn'), error: emit('error') };
+}
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export const agentLog = (format: LogFormat): AgentLog => (format === 'json' ? jsonLog() : lineLog());

@@ -14,18 +14,24 @@ export interface CertificatePaths {
   readonly fullchain?: string;
 }
 
+/** What `writeCertificateFiles` writes to: a key brought by the user is left where it is. */
+export type WrittenPaths = Omit<CertificatePaths, 'key'> & { readonly key?: string };
+
 export const DEFAULT_KEY_MODE = 0o600;
 const PUBLIC_MODE = 0o644;
 
 /**
- * Writes the new key and certificate, each file atomically. The key goes first and the certificate
+ * Writes the new key (if one was made) and the certificate, each file atomically. The key goes first and the certificate
  * last: a service that watches the certificate file finds the matching key already in place. No
  * order makes two renames one, so a service should reload on the hook (which runs after all files
  * are written); and a crash between them leaves a key that matches no certificate, which the agent
  * notices at start and replaces with a fresh pair.
  */
-export async function writeCertificateFiles(paths: CertificatePaths, issued: IssuedCredentials, keyMode: number = DEFAULT_KEY_MODE): Promise<void> {
-  await writeFileAtomic(paths.key, issued.privateKeyPem, keyMode);
+export async function writeCertificateFiles(paths: WrittenPaths, issued: IssuedCredentials, keyMode: number = DEFAULT_KEY_MODE): Promise<void> {
+  if (issued.privateKeyPem !== undefined) {
+    if (!paths.key) throw new Error('a new key needs a file to go to');
+    await writeFileAtomic(paths.key, issued.privateKeyPem, keyMode);
+  }
   if (paths.chain) await writeFileAtomic(paths.chain, issued.chainPem, PUBLIC_MODE);
   if (paths.fullchain) await writeFileAtomic(paths.fullchain, issued.certificatePem + issued.chainPem, PUBLIC_MODE);
   await writeFileAtomic(paths.cert, issued.certificatePem, PUBLIC_MODE);

@@ -15,9 +15,9 @@ export async function resolveCredentials(source: CredentialSource, env: NodeJS.P
     if (value === undefined || value === '') throw new ClientUsageError(`the environment variable ${variable} is not set`);
     return value;
   };
-  if (source.kind === 'static') return { kind: 'static', user: source.user, secret: source.secretEnv ? fromEnv(source.secretEnv) : await readPrivate(source.secretFile!, 'secret') };
-  if (source.kind === 'token') return { kind: 'token', token: source.tokenEnv ? fromEnv(source.tokenEnv) : await readPrivate(source.tokenFile!, 'token') };
-  return { kind: 'mtls', cert: await readText(source.certFile, 'client certificate'), key: await readPrivate(source.keyFile, 'client key') };
+  if (source.kind === 'static') return { kind: 'static', user: source.user, secret: source.secretEnv ? fromEnv(source.secretEnv) : await readPrivateFile(source.secretFile!, 'secret') };
+  if (source.kind === 'token') return { kind: 'token', token: source.tokenEnv ? fromEnv(source.tokenEnv) : await readPrivateFile(source.tokenFile!, 'token') };
+  return { kind: 'mtls', cert: await readText(source.certFile, 'client certificate'), key: await readPrivateFile(source.keyFile, 'client key') };
 }
 
 async function readText(file: string, what: string): Promise<string> {
@@ -28,7 +28,7 @@ async function readText(file: string, what: string): Promise<string> {
 }
 
 /** A secret, token or key file others can read is refused, as the server refuses a loose PIN file. */
-async function readPrivate(file: string, what: string): Promise<string> {
+export async function readPrivateFile(file: string, what: string): Promise<string> {
   const info = await stat(file).catch(() => undefined);
   if (info && (info.mode & 0o077) !== 0) throw new ClientUsageError(`the ${what} file ${file} is readable by others (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 on it`);
   return readText(file, what);

@@ -63,6 +63,9 @@ export function retryDelay(failures: number, settings: RenewalSettings, now: num
 /** One renewal: resolves with the new certificate's lifetime, or throws why it failed. */
 export type RenewalAttempt = (name: string) => Promise<CertificateLifetime>;
 
+/** Told each time a certificate's next attempt is planned, with the failure that made it a retry. */
+export type PlanListener = (name: string, dueAt: number, failure?: unknown) => void;
+
 interface Entry {
   readonly name: string;
   lifetime: CertificateLifetime | undefined;
@@ -89,12 +92,14 @@ export class RenewalScheduler {
     private readonly log: AgentLog,
     private readonly clock: Clock = systemClock,
     private readonly random: () => number = Math.random,
+    private readonly onPlan: PlanListener = () => undefined,
   ) {}
 
   /** Adds a certificate: due at its renewal point, or now when there is none yet. */
   add(name: string, current: CertificateLifetime | undefined): void {
     const dueAt = current ? renewalTime(current, this.settings, this.random()) : this.clock.now();
     this.entries.set(name, { name, lifetime: current, dueAt, failures: 0, running: undefined });
+    this.onPlan(name, dueAt);
     const wait = dueAt - this.clock.now();
     if (current) this.log.info(name, `valid until ${iso(current.notAfter)}; renewal ${wait > 0 ? `at ${iso(dueAt)} (in ${formatDuration(wait)})` : 'due now'}`);
   }
@@ -156,12 +161,14 @@ export class RenewalScheduler {
       entry.failures = 0;
       entry.lifetime = lifetime;
       entry.dueAt = this.nextRenewal(entry.name, lifetime);
+      this.onPlan(entry.name, entry.dueAt);
     } catch (error) {
       entry.failures += 1;
       const now = this.clock.now();
       const retryAfter = error instanceof ServerError ? error.retryAfterMs : undefined;
       const delay = retryDelay(entry.failures, this.settings, now, entry.lifetime?.notAfter, this.random(), retryAfter);
       entry.dueAt = now + delay;
+      this.onPlan(entry.name, entry.dueAt, error);
       const next = `attempt ${entry.failures} failed: ${errorMessage(error)}; trying again in ${formatDuration(delay)}`;
       if (!entry.lifetime) this.log.error(entry.name, `no certificate yet; ${next}`);
       else if (now >= entry.lifetime.notAfter) {

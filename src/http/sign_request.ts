@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { TLSSocket, type DetailedPeerCertificate } from 'node:tls';
 import type { Credentials } from '../auth/authenticator';
 import { HttpError } from './errors';
@@ -21,7 +22,7 @@ declare module 'express-serve-static-core' {
   }
 }
 
-const FORM_FIELDS = new Set(['user', 'secret', 'encoding', 'csr', 'valid_hours']);
+export const FORM_FIELDS: ReadonlySet<string> = new Set(['user', 'secret', 'encoding', 'csr', 'valid_hours']);
 const ENCODINGS = new Set(['pem', 'der']);
 const CONTENT_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'application/json', 'application/pkcs10'];
 
@@ -88,35 +89,49 @@ function withDeadline(timeoutMs: number, handlers: readonly RequestHandler[]): R
   };
 }
 
-/** Reads the CSR and credentials out of a parsed body: form fields, or JSON/PKCS#10 with HTTP Basic. */
-export function readSignRequest(request: Request): SignRequestFields {
+/** How a sign request's body came: each door of POST /v1/sign reads its fields its own way. */
+export type SignBodyKind = 'form' | 'multipart' | 'json' | 'pkcs10';
+
+/** How a body Express's parsers read (signRequestParsers) came. */
+export function bodyKind(request: Request): SignBodyKind {
+  return request.is('application/pkcs10') ? 'pkcs10' : request.is('application/json') ? 'json' : request.is('multipart/form-data') ? 'multipart' : 'form';
+}
+
+/**
+ * Reads the CSR and credentials out of a parsed body: form fields, or JSON/PKCS#10 with HTTP Basic.
+ * `body` is the parsed form or JSON (the bytes, for PKCS#10); `file` a csr uploaded as a file.
+ */
+export function readSignFields(request: Pick<IncomingMessage, 'headers' | 'socket'>, kind: SignBodyKind, body: unknown, file?: Buffer): SignRequestFields {
   const basic = headerCredentials(request);
-  if (request.is('application/pkcs10')) {
-    if (!Buffer.isBuffer(request.body) || request.body.length === 0) throw new HttpError(400, 'missing_csr', 'the request body is empty; send the CSR');
-    return { credentials: basic, csr: request.body };
+  if (kind === 'pkcs10') {
+    if (!Buffer.isBuffer(body) || body.length === 0) throw new HttpError(400, 'missing_csr', 'the request body is empty; send the CSR');
+    return { credentials: basic, csr: body };
   }
-  const body: Record<string, unknown> = typeof request.body === 'object' && request.body !== null && !Array.isArray(request.body) ? request.body : {};
-  if (request.is('application/json') && (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body))) {
+  const fields: Record<string, unknown> = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  if (kind === 'json' && (typeof body !== 'object' || body === null || Array.isArray(body))) {
     throw new HttpError(400, 'bad_body', 'the JSON body must be an object such as {"csr": "-----BEGIN CERTIFICATE REQUEST-----..."}');
   }
-  for (const key of Object.keys(body)) {
-    if (!FORM_FIELDS.has(key)) throw new HttpError(400, 'unknown_field', `unknown field ${JSON.stringify(key.slice(0, 64))}; expected ${[...FORM_FIELDS].join(', ')}`);
+  for (const key of Object.keys(fields)) {
+    if (!FORM_FIELDS.has(key)) throw unknownField(key);
   }
-  const user = textField(body, 'user');
-  const secret = textField(body, 'secret');
-  const encoding = textField(body, 'encoding');
+  const user = textField(fields, 'user');
+  const secret = textField(fields, 'secret');
+  const encoding = textField(fields, 'encoding');
   if (encoding !== undefined && !ENCODINGS.has(encoding.toLowerCase())) throw new HttpError(400, 'bad_field', 'the encoding field must be pem');
-  const file = request.files?.[0];
-  const csr = file ? new Uint8Array(file.buffer.buffer, file.buffer.byteOffset, file.buffer.byteLength) : textField(body, 'csr');
+  const csr = file ? new Uint8Array(file.buffer, file.byteOffset, file.byteLength) : textField(fields, 'csr');
   if (csr === undefined || csr.length === 0) throw new HttpError(400, 'missing_csr', 'the csr field is missing or empty');
   const credentials = user !== undefined || secret !== undefined ? { ...basic, user, secret } : basic;
-  const validHours = body.valid_hours;
+  const validHours = fields.valid_hours;
   if (validHours === undefined) return { credentials, csr };
   const hours = typeof validHours === 'number' ? validHours : typeof validHours === 'string' && /^\d+(\.\d+)?$/.test(validHours) ? Number(validHours) : NaN;
   // At least a minute: a certificate must outlive the second it is issued in.
   if (!(hours * 60 >= 1)) throw new HttpError(400, 'bad_field', 'valid_hours must be a number of hours, at least 1 minute (0.0167)');
   return { credentials, csr, validityMs: hours * 3_600_000 };
 }
+
+/** A field of a sign request that is none of FORM_FIELDS. */
+export const unknownField = (key: string): HttpError =>
+  new HttpError(400, 'unknown_field', `unknown field ${JSON.stringify(key.slice(0, 64))}; expected ${[...FORM_FIELDS].join(', ')}`);
 
 function textField(body: Record<string, unknown>, name: string): string | undefined {
   const value = body[name];
@@ -129,7 +144,7 @@ function textField(body: Record<string, unknown>, name: string): string | undefi
  * What the request carries outside its body: HTTP Basic (RFC 7617) or a bearer token (RFC 6750)
  * in Authorization, and the TLS client certificate chain, if any.
  */
-export function headerCredentials(request: Request): Credentials {
+export function headerCredentials(request: Pick<IncomingMessage, 'headers' | 'socket'>): Credentials {
   const header = request.headers.authorization ?? '';
   const clientCertificates = peerCertificates(request.socket);
   const certificates = clientCertificates.length > 0 ? { clientCertificates } : {};
@@ -153,7 +168,7 @@ export function claimedIdentity(credentials: Credentials): string {
 }
 
 /** The client's certificate chain as sent in the handshake, its own first (empty over plain HTTP). */
-function peerCertificates(socket: Request['socket']): Uint8Array[] {
+function peerCertificates(socket: IncomingMessage['socket']): Uint8Array[] {
   if (!(socket instanceof TLSSocket)) return [];
   const chain: Uint8Array[] = [];
   let certificate = socket.getPeerCertificate(true) as DetailedPeerCertificate | Record<string, never>;

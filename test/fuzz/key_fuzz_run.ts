@@ -1,4 +1,4 @@
-// The in-process half of the key-encoding fuzz, run by key_fuzz.test.ts in a child process (an
+// The in-process half of the key-encoding fuzz, run by key_fuzz.ts in a child process (an
 // OpenSSL abort ends this process, and the test sees the signal). Each case goes the RA's one way to
 // a certificate (src/ra/issue.ts: decode → parse → policy → issue → record), with the real config,
 // validators and signer; a thrown error other than a CsrParseError (400) or a PolicyRejection (403)

@@ -9,10 +9,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `mayfly ARGS` to its exit; kills it and rejects if it outlives `timeoutMs`. */
-export function runCliAsync(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/** Runs `mayfly ARGS` (or another build of it: `cli`) to its exit; kills it and rejects if it outlives `timeoutMs`. */
+export function runCliAsync(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; cli?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd });
+    const child = spawn(process.execPath, [options.cli ?? CLI, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -40,9 +40,9 @@ export interface RunningCli {
   stop(): Promise<number | null>;
 }
 
-/** Starts a long-running `mayfly ARGS` (the agent). */
-export function startCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunningCli {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd });
+/** Starts a long-running `mayfly ARGS` (the agent), or another build of it (`cli`). */
+export function startCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; cli?: string } = {}): RunningCli {
+  const child = spawn(process.execPath, [options.cli ?? CLI, ...args], { env: { ...process.env, ...options.env }, cwd: options.cwd });
   let output = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {

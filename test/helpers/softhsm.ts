@@ -1,5 +1,5 @@
 // Real SoftHSM2 tokens (Debian's softhsm2) for PKCS#11 tests, in the temporary folder that
-// test/softhsm_setup.js made for the run (SOFTHSM2_CONF must be set before the module loads).
+// test/global_setup.js made for the run (SOFTHSM2_CONF must be set before the module loads).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

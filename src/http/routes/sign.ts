@@ -1,25 +1,24 @@
 import { createHash } from 'node:crypto';
-import type { Request, Response } from 'express';
 import { authFailureEvent, type RequestContext } from '../../audit/events';
 import type { Ledger } from '../../audit/ledger';
 import { PolicyRejection } from '../../policy/rejection';
 import { issue } from '../../ra/issue';
 import type { Protocol, RegistrationAuthority } from '../../ra/registration_authority';
+import type { IssuedCertificate } from '../../types';
 import { authenticationFailed } from '../errors';
 import type { Admission } from '../limits';
 import type { MayflyMetrics } from '../metrics';
-import type { RequestOutcome } from '../request_log';
-import { wantsJson } from '../negotiate';
 import { certificatePem } from '../../pem';
-import { claimedIdentity, readSignRequest } from '../sign_request';
+import { claimedIdentity, type SignBodyKind, type SignRequestFields } from '../sign_request';
+
+/** The door a sign request came in by, from how its body came. */
+export const signProtocol = (kind: SignBodyKind): Protocol => (kind === 'json' ? 'json' : kind === 'pkcs10' ? 'pkcs10' : 'anchor-form');
 
 /**
  * POST /v1/sign/<ra>: authenticates, then hands the request to the registration authority (src/ra),
  * which decides, issues and records. Each stage throws a typed error that errors.ts turns into a status.
  */
-export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger, admission: Admission, metrics: MayflyMetrics, request: Request, response: Response): Promise<void> {
-  const fields = readSignRequest(request);
-  const protocol: Protocol = request.is('application/json') ? 'json' : request.is('application/pkcs10') ? 'pkcs10' : 'anchor-form';
+export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger, admission: Admission, metrics: MayflyMetrics, fields: SignRequestFields, protocol: Protocol): Promise<IssuedCertificate> {
   const context: RequestContext = { ra: ra.name, source: admission.source, protocol };
   const requester = await admission.authenticate(claimedIdentity(fields.credentials), () => ra.authenticator.authenticate(fields.credentials), ra.authenticator.costly?.(fields.credentials) ?? true);
   if (!requester) {
@@ -34,13 +33,14 @@ export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger,
     throw error;
   });
   metrics.certificateIssued(ra.name, ra.signingCa.name, issued.signatureSeconds);
-  (response.locals as RequestOutcome).serial = issued.serialNumber;
+  return issued;
+}
+
+/** The answer to a sign request: the certificate as PEM text, or in JSON with its chain and facts. */
+export function signAnswer(ra: RegistrationAuthority, issued: IssuedCertificate, json: boolean): { readonly type: 'text/plain' | 'application/json'; readonly body: string } {
   const pem = certificatePem(issued.der);
-  if (!wantsJson(request)) {
-    response.type('text/plain').send(pem);
-    return;
-  }
-  response.json({
+  if (!json) return { type: 'text/plain', body: pem };
+  const body = JSON.stringify({
     certificate: pem,
     chain: ra.signingCa.chain.map(certificatePem),
     serial_number: issued.serialNumber,
@@ -48,4 +48,5 @@ export async function signCertificate(ra: RegistrationAuthority, ledger: Ledger,
     not_after: issued.notAfter.toISOString(),
     fingerprint_sha256: createHash('sha256').update(issued.der).digest('hex'),
   });
+  return { type: 'application/json', body };
 }

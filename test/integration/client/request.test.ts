@@ -261,7 +261,7 @@ describe('mayfly request', () => {
       answer = (_method, response) => response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ certificate: other.cert, chain: [pki.intermediate.cert] }));
       const result = await request([...bySecret, '--cacert', pki.root.certFile, ...outputs], ENV(), impostorUrl);
       expect(result.code).toBe(7);
-      expect(result.stderr).toBe('mayfly: the returned certificate is not for the key just generated\n');
+      expect(result.stderr).toBe('mayfly: the returned certificate is not for the key of the request\n');
       expect(readdirSync(work)).toEqual([]);
     });
   });

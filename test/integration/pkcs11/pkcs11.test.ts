@@ -30,12 +30,18 @@ function hsmSigningCa(name: string, cert: string, overrides: Record<string, stri
 }
 
 // SoftHSM numbers sessions and objects from one counter, per process: probing the handles counts
-// the sessions open in this process, whichever signer opened them.
+// the sessions open in this process, whichever signer opened them. A session opened now gets the
+// next number, so every open one is below it (the counter starts again when the module is
+// re-initialised).
 const probe = new pkcs11js.PKCS11();
 probe.load(SOFTHSM_MODULE);
 function openSessions(): number {
+  const slot = probe.C_GetSlotList(true).find((s) => probe.C_GetTokenInfo(s).label.trim() === 'mayfly')!;
+  const marker = probe.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION);
+  const newest = marker.readBigUInt64LE();
+  probe.C_CloseSession(marker);
   let open = 0;
-  for (let handle = 1n; handle < 20_000n; handle++) {
+  for (let handle = 1n; handle < newest; handle++) {
     const session = Buffer.alloc(8);
     session.writeBigUInt64LE(handle);
     try {

@@ -98,7 +98,7 @@ describe('CaClient', () => {
       const other = pki.issueLeaf('/CN=svc.mayfly.test', ['DNS:svc.mayfly.test']);
       handler = (_request, _body, response) => json(response, 200, { certificate: other.cert, chain: [pki.intermediate.cert] });
       await expect(requestCertificate(new CaClient(url, { kind: 'anchors', anchors: anchors() }), order, secret)).rejects.toThrow(
-        new TrustError('the returned certificate is not for the key just generated'),
+        new TrustError('the returned certificate is not for the key of the request'),
       );
     });
 

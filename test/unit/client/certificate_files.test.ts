@@ -103,7 +103,7 @@ describe('certificate files', () => {
   it('reports a missing pair, and an unusable one: a key that is not the certificate\'s, a file that is not a certificate', async () => {
     expect(await readCurrentCertificate(paths())).toEqual({ status: 'missing' });
     await writeCertificateFiles(paths(), issued());
-    writeFileSync(paths().key, issued().privateKeyPem);
+    writeFileSync(paths().key, issued().privateKeyPem!);
     expect(await readCurrentCertificate(paths())).toEqual({ status: 'unusable', reason: `${paths().key} is not the key of ${paths().cert}` });
     writeFileSync(paths().cert, 'garbage');
     expect(await readCurrentCertificate(paths())).toEqual({ status: 'unusable', reason: `${paths().cert} is not a PEM certificate` });

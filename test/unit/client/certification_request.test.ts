@@ -25,11 +25,11 @@ describe('key and CSR', () => {
   it.each(CLIENT_KEY_TYPES)('a %s key signs a CSR that openssl verifies, with the CN and SANs asked for', async (type) => {
     const keyPair = await generateKeyPair(type);
     expect(keyPair.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
-    const csr = await buildCertificationRequest(keyPair, requestedNames('svc.mayfly.test', ['DNS:svc.mayfly.test', 'IP:127.0.0.1', 'IP:::1']));
+    const { pem: csr } = await buildCertificationRequest(keyPair, requestedNames('svc.mayfly.test', ['DNS:svc.mayfly.test', 'IP:127.0.0.1', 'IP:::1']));
     const text = openssl(['req', '-verify', '-noout', '-text'], csr).toString();
     expect(text).toMatch(/Subject: CN\s?=\s?svc\.mayfly\.test/);
     expect(text).toContain('DNS:svc.mayfly.test, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
-    expect(text).toContain({ p256: 'ecdsa-with-SHA256', rsa2048: 'sha256WithRSAEncryption', ed25519: 'ED25519' }[type]);
+    expect(text).toContain({ p256: 'ecdsa-with-SHA256', p384: 'ecdsa-with-SHA384', rsa2048: 'sha256WithRSAEncryption', rsa3072: 'sha256WithRSAEncryption', rsa4096: 'sha256WithRSAEncryption', ed25519: 'ED25519' }[type]);
     // The CSR carries the public half of the key that was returned.
     const csrKey = openssl(['req', '-pubkey', '-noout'], csr).toString();
     const privateKeyPublic = openssl(['pkey', '-pubout'], keyPair.privateKeyPem).toString();
@@ -37,7 +37,7 @@ describe('key and CSR', () => {
   });
 
   it('keeps a CN with a comma or a plus as one value', async () => {
-    const csr = await buildCertificationRequest(await generateKeyPair('p256'), requestedNames('a, b+c', ['DNS:a.mayfly.test']));
+    const { pem: csr } = await buildCertificationRequest(await generateKeyPair('p256'), requestedNames('a, b+c', ['DNS:a.mayfly.test']));
     expect(openssl(['req', '-noout', '-subject', '-nameopt', 'RFC2253'], csr).toString().trim()).toBe('subject=CN=a\\, b\\+c');
   });
 });

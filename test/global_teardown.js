@@ -1,4 +1,4 @@
-// Jest global tear-down: removes the SoftHSM2 folder that softhsm_setup.js made.
+// Jest global tear-down: removes the run's temporary folder that global_setup.js made.
 const { rmSync } = require('node:fs');
 const { dirname } = require('node:path');
 
