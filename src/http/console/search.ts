@@ -1,9 +1,9 @@
 import type { Request, Response } from 'express';
 import { exportHeader, exportRecord, recordReasons, recordUser, type ExportFormat } from '../../audit/export';
 import type { AuditEvent, AuditRecord } from '../../audit/record';
-import type { AuditReader } from '../../audit/store';
+import type { AuditQuery, AuditReader } from '../../audit/store';
 import type { Runtime } from '../../config/assemble';
-import { HttpError } from '../errors';
+import { describeError, HttpError } from '../errors';
 import { auditPage, auditQuery } from '../routes/audit';
 import { html, queryString, type Html } from './html';
 import { page } from './layout';
@@ -41,12 +41,23 @@ export async function search(runtime: Runtime, reader: AuditReader, request: Req
   if (format === 'csv' || format === 'jsonl' || format === 'cadf') return exportAll(reader, criteria, format, response);
   if (format !== undefined) throw new HttpError(400, 'bad_query', 'format must be csv, jsonl or cadf');
   const searched = Object.keys(criteria).length > 0 || request.query.go !== undefined;
-  let results: Html | string = '';
-  if (searched) {
-    const { records, next } = await auditPage(reader, { ...auditQuery(criteria, new Date()), limit: PAGE_SIZE });
-    results = resultsTable(criteria, records, next);
-  }
+  const results = searched ? await searchResults(reader, criteria, response) : '';
   response.type('html').send(page({ title: 'Search', session: sessionOf(response), section: 'search' }, html`${searchForm(runtime, criteria)}${results}`));
+}
+
+/** A page of matches; a filter typed wrong (since=06/12/2026) is a 400 that keeps the form as typed, with the reason. */
+async function searchResults(reader: AuditReader, criteria: Criteria, response: Response): Promise<Html> {
+  let query: AuditQuery;
+  try {
+    query = auditQuery(criteria, new Date());
+  } catch (error) {
+    const described = describeError(error);
+    if (described.status !== 400) throw error;
+    response.status(400);
+    return html`<p class="error" role="alert" id="search-error">${described.message}</p>`;
+  }
+  const { records, next } = await auditPage(reader, { ...query, limit: PAGE_SIZE });
+  return resultsTable(criteria, records, next);
 }
 
 /** Every match, a store page at a time, written as it is read (a year of records never sits in memory). */

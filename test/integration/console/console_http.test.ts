@@ -93,6 +93,21 @@ describe('the audit console over HTTP', () => {
     }
   });
 
+  it('searches by requester, source CIDR and relative time, and keeps a mistyped filter in the form with its reason', async () => {
+    const rows = async (query: string) => ((await (await get(`/ui/search?${query}`)).text()).match(/<tr>\n<td><a href="\/ui\/record\//g) ?? []).length;
+    expect(await rows('user=deployer&source=127.0.0.0%2F8&since=24h')).toBe(3);
+    expect(await rows('user=nobody')).toBe(0);
+    expect(await rows('source=10.0.0.0%2F8')).toBe(0);
+    expect(await rows('until=yesterday')).toBe(0);
+    expect(await rows('since=yesterday')).toBe(3);
+    const mistyped = await get('/ui/search?since=06%2F12%2F2026&name=%3Cb%3E');
+    expect(mistyped.status).toBe(400);
+    const body = await mistyped.text();
+    expect(body).toMatch(/<p class="error" role="alert" id="search-error">since: [^<]+<\/p>/);
+    expect(body).toContain('value="06/12/2026"');
+    expect(body).toContain('value="&lt;b&gt;"');
+  });
+
   it('refuses a cross-origin POST, and a POST with no Origin, even with a valid session', async () => {
     const csr = makeCsr().pem;
     const before = await (await get('/ui/search?go=1')).text();
