@@ -49,7 +49,7 @@ export function consoleRouter(options: ConsoleOptions): express.Router {
     if (!options.auditReader) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');
     return options.auditReader;
   };
-  router.use((_request, response, next) => {
+  router.use('/ui', (_request, response, next) => {
     response.set('Content-Security-Policy', CONSOLE_CSP);
     response.set('Referrer-Policy', 'same-origin');
     next();
