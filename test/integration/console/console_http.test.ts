@@ -66,7 +66,7 @@ describe('the audit console over HTTP', () => {
       expect(body).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
     }
     // The API keeps its own, stricter policy.
-    expect((await get('/v1/ca/default')).headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
+    for (const path of ['/v1/ca/default', '/v1/sign/default', '/no-such-path']) expect((await get(path)).headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
   });
 
   it('serves uPlot and its own scripts from /ui/assets/, and nothing else from there', async () => {
