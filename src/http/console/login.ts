@@ -58,13 +58,13 @@ function startSession(sign: SignIn, requester: Requester, request: Request, resp
 }
 
 /** POST /ui/login: the form's credentials, checked as the API checks them; a failure says only that it failed. */
-export async function submitLogin(sign: SignIn, request: Request, response: Response): Promise<void> {
+export async function submitLogin(sign: SignIn, admission: Admission, request: Request, response: Response): Promise<void> {
   const form = (request.body ?? {}) as Record<string, unknown>;
   const field = (name: string): string | undefined => (typeof form[name] === 'string' && form[name] !== '' ? (form[name] as string) : undefined);
   const next = returnPath(form.next);
   const token = field('token');
   const credentials: Credentials = token !== undefined ? { bearer: token } : { user: field('user') ?? '', secret: field('secret') ?? '' };
-  const admin = await authenticateAuditAdmin(sign.runtime(), await sign.admit(request, response), credentials);
+  const admin = await authenticateAuditAdmin(sign.runtime(), admission, credentials);
   if (admin === undefined) {
     response.status(401).type('html').send(loginPage(next, 'Sign-in failed.'));
     return;

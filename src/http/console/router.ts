@@ -57,7 +57,11 @@ export function consoleRouter(options: ConsoleOptions): express.Router {
   router.get('/ui', (_request, response) => response.redirect(301, '/ui/'));
   router.get('/ui/assets/:file', serveAsset);
   router.get('/ui/login', showLogin);
-  router.post('/ui/login', requireSameOrigin, FORM_BODY, (request, response) => submitLogin(sign, request, response));
+  // Admitted before the form is read, as a sign request is: an address's unauthenticated places cover the wait for the body too.
+  router.post('/ui/login', requireSameOrigin, async (request, response, next) => {
+    response.locals.admission = await options.admit(request, response);
+    next();
+  }, FORM_BODY, (request, response) => submitLogin(sign, response.locals.admission as Admission, request, response));
   router.post('/ui/logout', requireSameOrigin, (request, response) => submitLogout(sign, request, response));
 
   const admin = requireAdmin(sign);

@@ -1,5 +1,6 @@
 // The console over HTTP, without a browser: sessions, CSRF, the CSP, escaping, back-off.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { createToken } from '../../../src/auth/token';
 import { httpsRequest, postForm, startTestCa, type TestCa } from '../../helpers/mayfly';
@@ -180,7 +181,7 @@ describe('the audit console over HTTP', () => {
 describe('console sign-in under the API back-off', () => {
   let fixture: ConsoleCa;
   beforeAll(async () => {
-    fixture = await startConsoleCa({ limits: { authFailuresBeforeBackoff: 3, authBackoffMs: 60_000 } });
+    fixture = await startConsoleCa({ limits: { authFailuresBeforeBackoff: 3, authBackoffMs: 60_000, maxUnauthenticatedPerSource: 1 } });
   }, 60_000);
   afterAll(() => fixture?.ca.stop());
 
@@ -190,6 +191,33 @@ describe('console sign-in under the API back-off', () => {
     expect(response.status).toBe(429);
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(cookie).toBeUndefined();
+  });
+
+  it('holds one of the address\'s unauthenticated places while a sign-in form is still arriving', async () => {
+    const url = new URL(fixture.ca.url);
+    // A form whose body never finishes; reopened if a fast request took the one place before it (it is then refused).
+    const openSlow = () => {
+      const slow = httpRequest({ host: url.hostname, port: url.port, method: 'POST', path: '/ui/login', headers: { Origin: fixture.ca.url, 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': '100' } });
+      const state = { slow, answered: false };
+      slow.on('error', () => undefined);
+      slow.on('response', () => (state.answered = true));
+      slow.write('user=deployer&secret=');
+      return state;
+    };
+    let pending = openSlow();
+    try {
+      let refused: Response | undefined;
+      // Each try claims another user, so no identity's back-off answers instead.
+      for (let i = 0; i < 30 && refused?.status !== 429; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        if (pending.answered) pending = openSlow();
+        else refused = (await signIn(fixture.ca, `someone-${i}`, 'x')).response;
+      }
+      expect(refused!.status).toBe(429);
+      expect(await refused!.text()).toContain('waiting to be authenticated');
+    } finally {
+      pending.slow.destroy();
+    }
   });
 });
 
