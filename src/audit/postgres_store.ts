@@ -2,7 +2,7 @@ import { Pool, type PoolClient } from 'pg';
 import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord } from './record';
 import { normalizeSerial } from './serial';
 import { sourceRange } from './source';
-import { EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord } from './store';
+import { BROAD_NAME, EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, FILTER_INDEXES, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord } from './store';
 
 // The shared ledger store: PostgreSQL, for replicas on several hosts. The tables are SQLite's (each
 // process its own chain, so writers never contend for a chain head), and a commit returns only once
@@ -56,14 +56,7 @@ const MIGRATIONS: readonly (string | ((client: PoolClient) => Promise<void>))[] 
         validator TEXT COLLATE "C" NOT NULL,
         time TEXT COLLATE "C" NOT NULL
       );
-      CREATE INDEX record_refusals_validator_time ON record_refusals (validator, time);
-      CREATE INDEX record_refusals_time ON record_refusals (time, validator);
-      CREATE INDEX records_user_time ON records (user_name, time);
-      CREATE INDEX records_source_time ON records (source_key, time);
-      CREATE INDEX records_common_name_time ON records (reversed_common_name, time);
-      CREATE INDEX records_not_after ON records (not_after, ra) WHERE not_after IS NOT NULL;
-      CREATE INDEX records_overview ON records (outcome, time, ra, user_name);
-      DROP INDEX records_outcome_time;`);
+      ${FILTER_INDEXES}`);
     await backfillQueryColumns(client);
   },
 ];
@@ -111,8 +104,8 @@ export function likePattern(glob: string): string {
 
 const RECORD_COLUMNS = 'chain, seq::int AS seq, prev_hash AS "prevHash", hash, body';
 
-/** As the SQLite store's: every filter given, ANDed; `param` binds a value and names it. */
-function queryConditions(filter: AuditQuery, param: (value: unknown) => string): string[] {
+/** As the SQLite store's: every filter given, ANDed; `param` binds a value and names it; `broad` as there. */
+function queryConditions(filter: AuditQuery, param: (value: unknown) => string, broad: boolean): string[] {
   const where: string[] = [];
   const within = (alias: string): string =>
     [...(filter.since !== undefined ? [` AND ${alias}.time >= ${param(filter.since)}`] : []), ...(filter.until !== undefined ? [` AND ${alias}.time < ${param(filter.until)}`] : [])].join('');
@@ -127,7 +120,11 @@ function queryConditions(filter: AuditQuery, param: (value: unknown) => string):
     where.push(span ? `r.source_key BETWEEN ${param(span.low)} AND ${param(span.high)}` : 'false');
   }
   if (filter.validator !== undefined) where.push(`(r.chain, r.seq) IN (SELECT v.chain, v.seq FROM record_refusals v WHERE v.validator = ${param(filter.validator)}${within('v')})`);
-  if (filter.name !== undefined) {
+  if (filter.name !== undefined && broad) {
+    // Many records carry such names: each record, walked in time order, is checked, so a page stops early.
+    const pattern = param(likePattern(reverseName(filter.name)));
+    where.push(`(r.reversed_common_name LIKE ${pattern} OR EXISTS (SELECT 1 FROM record_names n WHERE n.chain = r.chain AND n.seq = r.seq AND n.reversed_name LIKE ${pattern}))`);
+  } else if (filter.name !== undefined) {
     const pattern = likePattern(reverseName(filter.name));
     where.push(`(r.chain, r.seq) IN (SELECT n.chain, n.seq FROM record_names n WHERE n.reversed_name LIKE ${param(pattern)}${within('n')}
       UNION ALL SELECT c.chain, c.seq FROM records c WHERE c.reversed_common_name LIKE ${param(pattern)}${within('c')})`);
@@ -138,14 +135,18 @@ function queryConditions(filter: AuditQuery, param: (value: unknown) => string):
 
 
 export class PostgresAuditStore implements AuditStore {
-  private constructor(private readonly pool: Pool) {}
+  private constructor(
+    private readonly pool: Pool,
+    /** BROAD_NAME; the store test lowers it to compare both plans' answers. */
+    private readonly broadNameAt: number,
+  ) {}
 
   /** Connects and brings the schema to the newest version. */
-  static async open(url: string, options: { readonly maxConnections?: number } = {}): Promise<PostgresAuditStore> {
+  static async open(url: string, options: { readonly maxConnections?: number; readonly broadName?: number } = {}): Promise<PostgresAuditStore> {
     const pool = new Pool({ connectionString: url, max: options.maxConnections ?? 4 });
     // An idle connection that the server dropped is not a crash: the next query reconnects.
     pool.on('error', () => undefined);
-    const store = new PostgresAuditStore(pool);
+    const store = new PostgresAuditStore(pool, options.broadName ?? BROAD_NAME);
     try {
       await store.migrate();
     } catch (error) {
@@ -226,10 +227,20 @@ export class PostgresAuditStore implements AuditStore {
       params.push(value);
       return `$${params.length}`;
     };
-    const where = queryConditions(filter, param);
+    const where = queryConditions(filter, param, filter.name !== undefined && (await this.broadName(filter.name)));
     const limit = filter.limit === undefined ? '' : ` LIMIT ${param(filter.limit)}`;
     const sql = `SELECT ${RECORD_COLUMNS} FROM records r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.time, r.chain, r.seq${limit}`;
     return (await this.pool.query<AuditRecord>(sql, params)).rows;
+  }
+
+  /** As the SQLite store's: whether a name glob matches BROAD_NAME names or common names or more. */
+  private async broadName(glob: string): Promise<boolean> {
+    const result = await this.pool.query<{ n: number }>(
+      `SELECT ((SELECT count(*) FROM (SELECT 1 FROM record_names WHERE reversed_name LIKE $1 LIMIT $2) m)
+        + (SELECT count(*) FROM (SELECT 1 FROM records WHERE reversed_common_name LIKE $1 LIMIT $2) c))::int AS n`,
+      [likePattern(reverseName(glob)), this.broadNameAt],
+    );
+    return result.rows[0].n >= this.broadNameAt;
   }
 
   /** As the SQLite store's, from the same indexes. */

@@ -4,7 +4,7 @@ import { access, stat } from 'node:fs/promises';
 import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord, type RecordColumns } from './record';
 import { normalizeSerial } from './serial';
 import { sourceRange } from './source';
-import { EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord } from './store';
+import { BROAD_NAME, EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, FILTER_INDEXES, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord } from './store';
 
 // The embedded ledger store: SQLite in WAL mode, so readers (the CLI, GET /v1/audit) never block the
 // writer. The indexed columns are copies of fields inside `body`, kept for queries; `audit verify`
@@ -65,19 +65,7 @@ CREATE TABLE record_refusals (
   validator TEXT NOT NULL,
   time TEXT NOT NULL
 );
-CREATE INDEX record_refusals_validator_time ON record_refusals (validator, time);
-CREATE INDEX record_refusals_time ON record_refusals (time, validator);
-CREATE INDEX records_user_time ON records (user_name, time);
-CREATE INDEX records_source_time ON records (source_key, time);
-CREATE INDEX records_common_name_time ON records (reversed_common_name, time);
-CREATE INDEX records_not_after ON records (not_after, ra) WHERE not_after IS NOT NULL;
--- The overview's per-hour and per-requester counts read this index alone, never the records; it
--- serves (outcome, time) searches too, so that index goes (one fewer for every append to update).
-CREATE INDEX records_overview ON records (outcome, time, ra, user_name);
-DROP INDEX records_outcome_time;
--- A broad name glob is checked record by record, in time order (queryConditions).
-CREATE INDEX record_names_record ON record_names (chain, seq);
-`;
+${FILTER_INDEXES}`;
 
 /** The columns QUERY_COLUMNS adds, as a record's values, in this order. */
 const queryColumnValues = (columns: RecordColumns) => [columns.user, columns.source, columns.commonName === null ? null : reverseName(columns.commonName), columns.notAfter] as const;
@@ -157,12 +145,6 @@ function queryConditions(filter: AuditQuery, broad: boolean): { where: string[];
   return { where, params };
 }
 
-/**
- * Above this many matching names, a name search checks records in time order (a page of a broad
- * glob such as *.example.com stops after its first records); below it reads the matches from the
- * index (a rare name over a year of records). Measured by bench/audit_query.ts.
- */
-const BROAD_NAME = 20_000;
 
 export interface SqliteStoreOptions {
   readonly readonly?: boolean;

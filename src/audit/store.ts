@@ -67,6 +67,28 @@ export interface AuditOverview {
   readonly expiringSoon: readonly { readonly ra: string; readonly count: number; readonly next: string | null }[];
 }
 
+/** Schema version 2's indexes of the filter columns, the same on both stores. */
+export const FILTER_INDEXES = `
+CREATE INDEX record_refusals_validator_time ON record_refusals (validator, time);
+CREATE INDEX record_refusals_time ON record_refusals (time, validator);
+CREATE INDEX records_user_time ON records (user_name, time);
+CREATE INDEX records_source_time ON records (source_key, time);
+CREATE INDEX records_common_name_time ON records (reversed_common_name, time);
+CREATE INDEX records_not_after ON records (not_after, ra) WHERE not_after IS NOT NULL;
+-- The overview's per-hour and per-requester counts read this index alone, never the records; it
+-- serves (outcome, time) searches too, so that index goes (one fewer for every append to update).
+CREATE INDEX records_overview ON records (outcome, time, ra, user_name);
+DROP INDEX records_outcome_time;
+-- A broad name glob is checked record by record, in time order (the stores' queryConditions).
+CREATE INDEX record_names_record ON record_names (chain, seq);`;
+
+/**
+ * Above this many matching names, a name search checks records in time order (a page of a broad
+ * glob such as *.example.com stops after its first records); below it reads the matches from the
+ * name index (a rare name over a year of records). Measured by bench/audit_query.ts.
+ */
+export const BROAD_NAME = 20_000;
+
 /** How far past `until` the overview looks for certificates expiring soon. */
 export const EXPIRING_WINDOW_MS = 86_400_000;
 
