@@ -2,14 +2,14 @@ import type { KeyObject } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { publishedCheckpoints } from '../../audit/published_checkpoints';
 import { auditFilters, FILTER_NAMES } from '../../audit/query_text';
-import type { AuditEvent } from '../../audit/record';
-import { proveRecord, UnsealedRecordError } from '../../audit/record_proof';
+import type { AuditEvent, AuditRecord } from '../../audit/record';
+import { proveRecord, type RecordProof } from '../../audit/record_proof';
 import { normalizeSerial } from '../../audit/serial';
 import type { AuditQuery, AuditReader } from '../../audit/store';
 import type { Runtime } from '../../config/assemble';
-import { authenticationFailed, HttpError } from '../errors';
+import { requireAuditAdmin } from '../audit_admin';
+import { HttpError } from '../errors';
 import type { Admission } from '../limits';
-import { claimedIdentity, headerCredentials } from '../sign_request';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
@@ -18,30 +18,17 @@ const MAX_PAGE = 1000;
 export async function listAudit(runtime: Runtime, store: AuditReader | undefined, admission: Admission, request: Request, response: Response): Promise<void> {
   await requireAuditAdmin(runtime, admission, request);
   if (!store) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');
-  const query = auditQuery(request.query as Record<string, unknown>, new Date());
+  const { records, next } = await auditPage(store, auditQuery(request.query as Record<string, unknown>, new Date()));
+  response.json({ records: records.map((record) => ({ chain: record.chain, seq: record.seq, hash: record.hash, event: JSON.parse(record.body) as AuditEvent })), next });
+}
+
+/** One page of the records a query matches, and the cursor (`after`) of the next page, or null at the end. */
+export async function auditPage(store: AuditReader, query: AuditQuery): Promise<{ records: AuditRecord[]; next: string | null }> {
   const records = await store.query({ ...query, limit: (query.limit ?? DEFAULT_PAGE) + 1 });
   const page = records.slice(0, query.limit ?? DEFAULT_PAGE);
   const last = page[page.length - 1];
   const next = records.length > page.length && last ? Buffer.from(JSON.stringify({ time: (JSON.parse(last.body) as AuditEvent).time, chain: last.chain, seq: last.seq })).toString('base64url') : null;
-  response.json({ records: page.map((record) => ({ chain: record.chain, seq: record.seq, hash: record.hash, event: JSON.parse(record.body) as AuditEvent })), next });
-}
-
-/** The requester is in an audit admin group of the authenticator that knows them; 401 or 403 otherwise. */
-async function requireAuditAdmin(runtime: Runtime, admission: Admission, request: Request): Promise<void> {
-  const credentials = headerCredentials(request);
-  // Under the same caps and back-off as a sign request: every authenticator tried may run a scrypt.
-  const admin = await admission.authenticate(claimedIdentity(credentials), async () => {
-    let authenticated: boolean | undefined;
-    for (const entry of runtime.authenticators) {
-      const requester = await entry.authenticator.authenticate(credentials);
-      if (!requester) continue;
-      authenticated = requester.groups.some((group) => entry.auditAdminGroups.includes(group));
-      if (authenticated) break;
-    }
-    return authenticated;
-  }, runtime.authenticators.some((entry) => entry.authenticator.costly?.(credentials) ?? true));
-  if (admin === undefined) throw authenticationFailed();
-  if (!admin) throw new HttpError(403, 'forbidden', 'reading the audit ledger needs an audit admin group');
+  return { records: page, next };
 }
 
 /** The ledger and its public key, for the proof routes; 404 when the ledger is disabled. */
@@ -66,24 +53,27 @@ export async function auditCheckpoint(runtime: Runtime, ledger: ProvableLedger |
 export async function auditProof(runtime: Runtime, ledger: ProvableLedger | undefined, admission: Admission, request: Request, response: Response): Promise<void> {
   await requireAuditAdmin(runtime, admission, request);
   if (!ledger) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');
-  const serial = String(request.params.serial);
-  const normalized = normalizeSerial(serial);
-  if (normalized === undefined) throw new HttpError(400, 'bad_serial', 'the serial must be a certificate serial in hex (at most 20 octets, colons allowed between them)');
-  let proof;
-  try {
-    proof = await proveRecord(ledger.reader, ledger.publicKey, normalized);
-  } catch (error) {
-    if (error instanceof UnsealedRecordError) throw new HttpError(409, 'unsealed', error.message);
-    throw error;
-  }
-  if (!proof) throw new HttpError(404, 'unknown_serial', `no certificate with serial ${normalized} in the ledger`);
-  response.json(proof);
+  response.json(await recordProof(ledger, String(request.params.serial)));
+}
+
+/**
+ * The proof of a serial as someone typed it (any form normalizeSerial reads; 400 otherwise), for
+ * GET /v1/audit/proof and the console's record page; 404 for an unknown serial. An unsealed record's
+ * UnsealedRecordError is a 409 (errors.ts).
+ */
+export async function recordProof(ledger: ProvableLedger, serialText: string): Promise<RecordProof> {
+  const serial = normalizeSerial(serialText);
+  if (serial === undefined) throw new HttpError(400, 'bad_serial', 'the serial must be a certificate serial in hex (at most 20 octets, colons allowed between them)');
+  const proof = await proveRecord(ledger.reader, ledger.publicKey, serial);
+  if (!proof) throw new HttpError(404, 'unknown_serial', `no certificate with serial ${serial} in the ledger`);
+  return proof;
 }
 
 /** The parameters GET /v1/audit takes: the ledger's filters, and the page. */
 const PARAMETERS = [...FILTER_NAMES, 'limit', 'after'] as const;
 
-function auditQuery(params: Record<string, unknown>, now: Date): AuditQuery {
+/** The query GET /v1/audit's parameters ask for (the console's search form sends the same); a bad one is a 400. */
+export function auditQuery(params: Record<string, unknown>, now: Date): AuditQuery {
   // A misspelt filter (?users=bob) ignored would answer with every record, as if it matched.
   const unknown = Object.keys(params).find((name) => !(PARAMETERS as readonly string[]).includes(name));
   if (unknown !== undefined) throw new HttpError(400, 'bad_query', `unknown parameter ${JSON.stringify(unknown.slice(0, 64))}; the parameters are ${[...PARAMETERS].sort().join(', ')}`);
