@@ -3,22 +3,7 @@ import { Frontier, leafHash, type Subtree } from './merkle';
 import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord } from './record';
 import { normalizeSerial } from './serial';
 import { sourceRange } from './source';
-import {
-  BROAD_NAME,
-  EXPIRING_WINDOW_MS,
-  OVERVIEW_TOP,
-  reverseName,
-  FILTER_INDEXES,
-  type AuditOverview,
-  type AuditQuery,
-  type AuditStore,
-  type Checkpoint,
-  type NameIndexDifference,
-  type StoredColumnsRow,
-  storedColumns,
-  type StoredRecord,
-  type TreeNode,
-} from './store';
+import { BROAD_NAME, EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, FILTER_INDEXES, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord, type TreeNode } from './store';
 import { appendLeaf } from './tree';
 
 // The shared ledger store: PostgreSQL, for replicas on several hosts. The tables are SQLite's (each

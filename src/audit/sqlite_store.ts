@@ -5,22 +5,7 @@ import { Frontier, leafHash, type Subtree } from './merkle';
 import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord, type RecordColumns } from './record';
 import { normalizeSerial } from './serial';
 import { sourceRange } from './source';
-import {
-  BROAD_NAME,
-  EXPIRING_WINDOW_MS,
-  OVERVIEW_TOP,
-  reverseName,
-  FILTER_INDEXES,
-  type AuditOverview,
-  type AuditQuery,
-  type AuditStore,
-  type Checkpoint,
-  type NameIndexDifference,
-  type StoredColumnsRow,
-  storedColumns,
-  type StoredRecord,
-  type TreeNode,
-} from './store';
+import { BROAD_NAME, EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, FILTER_INDEXES, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord, type TreeNode } from './store';
 import { appendLeaf } from './tree';
 
 // The embedded ledger store: SQLite in WAL mode, so readers (the CLI, GET /v1/audit) never block the
