@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCsr } from '../../helpers/openssl';
 import { CHROMIUM } from '../../interop/chromium';
-import { startConsoleCa, VIEWER_SECRET, type ConsoleCa } from './support';
+import { sealedProof, startConsoleCa, VIEWER_SECRET, type ConsoleCa } from './support';
 
 const SCREENSHOTS = join(__dirname, '../../../test-output/console');
 
@@ -45,13 +45,7 @@ describe('the audit console in headless Chromium', () => {
     // The proof the record page checks is the ledger's own (checkpoint_every: 1 seals each record);
     // wait until the issued record is under a checkpoint, which its writer signs after the commit.
     fixture = await startConsoleCa();
-    const auth = { Authorization: `Basic ${Buffer.from(`deployer:${fixture.ca.secret}`).toString('base64')}`, Accept: 'application/json' };
-    let proof = await fetch(`${fixture.ca.url}/v1/audit/proof/${fixture.issuedSerial}`, { headers: auth });
-    for (let tries = 0; proof.status === 409 && tries < 100; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      proof = await fetch(`${fixture.ca.url}/v1/audit/proof/${fixture.issuedSerial}`, { headers: auth });
-    }
-    expect(proof.status).toBe(200);
+    expect((await sealedProof(fixture.ca, fixture.issuedSerial)).status).toBe(200);
     seen = await drive({
       executable: CHROMIUM,
       url: fixture.ca.url,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createToken } from '../../../src/auth/token';
 import { httpsRequest, postForm, startTestCa, type TestCa } from '../../helpers/mayfly';
 import { makeCsr } from '../../helpers/openssl';
-import { HOSTILE_CN, signIn, startConsoleCa, VIEWER_SECRET, type ConsoleCa } from './support';
+import { HOSTILE_CN, sealedProof, signIn, startConsoleCa, VIEWER_SECRET, type ConsoleCa } from './support';
 
 describe('the audit console over HTTP', () => {
   let fixture: ConsoleCa;
@@ -40,12 +40,7 @@ describe('the audit console over HTTP', () => {
   });
 
   it("answers the record page's proof request with the ledger's own proof, as GET /v1/audit/proof does", async () => {
-    const api = (serial: string) => fetch(`${fixture.ca.url}/v1/audit/proof/${serial}`, { headers: { Authorization: `Basic ${Buffer.from(`deployer:${fixture.ca.secret}`).toString('base64')}`, Accept: 'application/json' } });
-    let answer = await api(fixture.issuedSerial);
-    for (let tries = 0; answer.status === 409 && tries < 100; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      answer = await api(fixture.issuedSerial);
-    }
+    const answer = await sealedProof(fixture.ca, fixture.issuedSerial);
     expect(answer.status).toBe(200);
     const pasted = fixture.issuedSerial.toUpperCase().match(/../g)!.join(':');
     const page = await get(`/ui/proof/${encodeURIComponent(pasted)}`, { Accept: 'application/json' });

@@ -57,3 +57,14 @@ export async function signIn(ca: TestCa, user: string, secret: string): Promise<
   const setCookie = response.headers.get('set-cookie');
   return { response, ...(setCookie ? { cookie: setCookie.split(';')[0] } : {}) };
 }
+
+/** GET /v1/audit/proof/<serial> as the deployer, once the record is sealed (its writer signs the checkpoint after the commit). */
+export async function sealedProof(ca: TestCa, serial: string): Promise<Response> {
+  const ask = () => fetch(`${ca.url}/v1/audit/proof/${serial}`, { headers: { Authorization: `Basic ${Buffer.from(`deployer:${ca.secret}`).toString('base64')}`, Accept: 'application/json' } });
+  let answer = await ask();
+  for (let tries = 0; answer.status === 409 && tries < 100; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    answer = await ask();
+  }
+  return answer;
+}
