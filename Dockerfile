@@ -42,6 +42,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY config ./config
+# The audit console's browser scripts and styles (src/http/console/assets), found beside dist/.
+COPY src/http/console/assets ./src/http/console/assets
 # SOFTHSM2_CONF matters only in an image built WITH_SOFTHSM=1 (module /usr/lib/softhsm/libsofthsm2.so).
 ENV MAYFLY_HOME=/var/lib/mayfly NODE_ENV=production SOFTHSM2_CONF=/etc/mayfly/softhsm2.conf
 USER 10001:10001

@@ -1,7 +1,9 @@
 import { Pool, type PoolClient } from 'pg';
 import { Frontier, leafHash, type Subtree } from './merkle';
-import type { AuditRecord, IndexedRecord } from './record';
-import { reverseName, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredRecord, type TreeNode } from './store';
+import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord } from './record';
+import { normalizeSerial } from './serial';
+import { sourceRange } from './source';
+import { BROAD_NAME, EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, FILTER_INDEXES, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord, type TreeNode } from './store';
 import { appendLeaf } from './tree';
 
 // The shared ledger store: PostgreSQL, for replicas on several hosts. The tables are SQLite's (each
@@ -91,7 +93,54 @@ const MIGRATIONS: readonly (string | ((client: PoolClient) => Promise<void>))[] 
       ALTER TABLE checkpoints ADD COLUMN note TEXT;`);
     await buildTrees(client);
   },
+  // Version 3: the columns auditors filter by and the console's overview counts, as SQLite's.
+  async (client) => {
+    await client.query(`
+      ALTER TABLE records ADD COLUMN user_name TEXT COLLATE "C", ADD COLUMN source_key TEXT COLLATE "C",
+        ADD COLUMN reversed_common_name TEXT COLLATE "C", ADD COLUMN not_after TEXT COLLATE "C";
+      CREATE TABLE record_refusals (
+        chain TEXT COLLATE "C" NOT NULL,
+        seq BIGINT NOT NULL,
+        validator TEXT COLLATE "C" NOT NULL,
+        time TEXT COLLATE "C" NOT NULL
+      );
+      ${FILTER_INDEXES}`);
+    await backfillQueryColumns(client);
+  },
 ];
+
+/** Version 3's columns of a batch of records, as arrays for unnest, in QUERY_COLUMNS order. */
+const queryColumnArrays = (records: readonly Pick<IndexedRecord, 'columns'>[]) => [
+  records.map((r) => r.columns.user),
+  records.map((r) => r.columns.source),
+  records.map((r) => (r.columns.commonName === null ? null : reverseName(r.columns.commonName))),
+  records.map((r) => r.columns.notAfter),
+];
+
+/** The refusals of a batch of records, as arrays for unnest. */
+const refusalArrays = (records: readonly Pick<IndexedRecord, 'chain' | 'seq' | 'columns'>[]) => {
+  const refusals = records.flatMap((record) => record.columns.refusedBy.map((validator) => ({ record, validator })));
+  return [refusals.map(({ record }) => record.chain), refusals.map(({ record }) => record.seq), refusals.map(({ validator }) => validator), refusals.map(({ record }) => record.columns.time)];
+};
+
+const INSERT_REFUSALS = 'INSERT INTO record_refusals (chain, seq, validator, time) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])';
+
+/** Fills version 3's columns of records written before it, from each record's hashed text. */
+async function backfillQueryColumns(client: PoolClient): Promise<void> {
+  for (let after = { chain: '', seq: 0 }; ; ) {
+    const rows = (await client.query<{ chain: string; seq: number; body: string }>('SELECT chain, seq::int AS seq, body FROM records WHERE (chain, seq) > ($1, $2) ORDER BY chain, seq LIMIT 5000', [after.chain, after.seq])).rows;
+    if (rows.length === 0) return;
+    const records = rows.map((row) => ({ chain: row.chain, seq: row.seq, columns: recordColumns(JSON.parse(row.body) as AuditEvent) }));
+    await client.query(
+      `UPDATE records r SET user_name = u.user_name, source_key = u.source_key, reversed_common_name = u.reversed_common_name, not_after = u.not_after
+       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(chain, seq, user_name, source_key, reversed_common_name, not_after)
+       WHERE r.chain = u.chain AND r.seq = u.seq`,
+      [records.map((r) => r.chain), records.map((r) => r.seq), ...queryColumnArrays(records)],
+    );
+    await client.query(INSERT_REFUSALS, refusalArrays(records));
+    after = rows[rows.length - 1];
+  }
+}
 
 /** Any number held by no other Mayfly code: the lock that serialises migrations across replicas. */
 const MIGRATION_LOCK = 0x6d617966; // "mayf"
@@ -103,15 +152,49 @@ export function likePattern(glob: string): string {
 
 const RECORD_COLUMNS = 'chain, seq::int AS seq, prev_hash AS "prevHash", hash, body';
 
+/** As the SQLite store's: every filter given, ANDed; `param` binds a value and names it; `broad` as there. */
+function queryConditions(filter: AuditQuery, param: (value: unknown) => string, broad: boolean): string[] {
+  const where: string[] = [];
+  const within = (alias: string): string =>
+    [...(filter.since !== undefined ? [` AND ${alias}.time >= ${param(filter.since)}`] : []), ...(filter.until !== undefined ? [` AND ${alias}.time < ${param(filter.until)}`] : [])].join('');
+  if (filter.ra !== undefined) where.push(`r.ra = ${param(filter.ra)}`);
+  if (filter.since !== undefined) where.push(`r.time >= ${param(filter.since)}`);
+  if (filter.until !== undefined) where.push(`r.time < ${param(filter.until)}`);
+  if (filter.outcome !== undefined) where.push(`r.outcome = ${param(filter.outcome)}`);
+  if (filter.serial !== undefined) where.push(`r.serial = ${param(normalizeSerial(filter.serial) ?? '')}`);
+  if (filter.user !== undefined) where.push(`r.user_name = ${param(filter.user)}`);
+  if (filter.source !== undefined) {
+    const span = sourceRange(filter.source);
+    where.push(span ? `r.source_key BETWEEN ${param(span.low)} AND ${param(span.high)}` : 'false');
+  }
+  if (filter.validator !== undefined) where.push(`(r.chain, r.seq) IN (SELECT v.chain, v.seq FROM record_refusals v WHERE v.validator = ${param(filter.validator)}${within('v')})`);
+  if (filter.name !== undefined && broad) {
+    // Many records carry such names: each record, walked in time order, is checked, so a page stops early.
+    const pattern = param(likePattern(reverseName(filter.name)));
+    where.push(`(r.reversed_common_name LIKE ${pattern} OR EXISTS (SELECT 1 FROM record_names n WHERE n.chain = r.chain AND n.seq = r.seq AND n.reversed_name LIKE ${pattern}))`);
+  } else if (filter.name !== undefined) {
+    const pattern = likePattern(reverseName(filter.name));
+    where.push(`(r.chain, r.seq) IN (SELECT n.chain, n.seq FROM record_names n WHERE n.reversed_name LIKE ${param(pattern)}${within('n')}
+      UNION ALL SELECT c.chain, c.seq FROM records c WHERE c.reversed_common_name LIKE ${param(pattern)}${within('c')})`);
+  }
+  if (filter.after) where.push(`(r.time, r.chain, r.seq) > (${param(filter.after.time)}, ${param(filter.after.chain)}, ${param(filter.after.seq)})`);
+  return where;
+}
+
+
 export class PostgresAuditStore implements AuditStore {
-  private constructor(private readonly pool: Pool) {}
+  private constructor(
+    private readonly pool: Pool,
+    /** BROAD_NAME; the store test lowers it to compare both plans' answers. */
+    private readonly broadNameAt: number,
+  ) {}
 
   /** Connects and brings the schema to the newest version. */
-  static async open(url: string, options: { readonly maxConnections?: number } = {}): Promise<PostgresAuditStore> {
+  static async open(url: string, options: { readonly maxConnections?: number; readonly broadName?: number } = {}): Promise<PostgresAuditStore> {
     const pool = new Pool({ connectionString: url, max: options.maxConnections ?? 4 });
     // An idle connection that the server dropped is not a crash: the next query reconnects.
     pool.on('error', () => undefined);
-    const store = new PostgresAuditStore(pool);
+    const store = new PostgresAuditStore(pool, options.broadName ?? BROAD_NAME);
     try {
       await store.migrate();
     } catch (error) {
@@ -153,8 +236,8 @@ export class PostgresAuditStore implements AuditStore {
     await this.transaction(async (client) => {
       // One statement per table, whatever the batch size: arrays unnested server-side.
       await client.query(
-        `INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash)
-         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])`,
+        `INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash, user_name, source_key, reversed_common_name, not_after)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])`,
         [
           records.map((r) => r.chain),
           records.map((r) => r.seq),
@@ -167,9 +250,11 @@ export class PostgresAuditStore implements AuditStore {
           records.map((r) => r.columns.outcome),
           records.map((r) => r.columns.serial),
           records.map((r) => r.leafHash),
+          ...queryColumnArrays(records),
         ],
       );
       await insertNodes(client, nodes);
+      if (records.some((r) => r.columns.refusedBy.length > 0)) await client.query(INSERT_REFUSALS, refusalArrays(records));
       if (names.length === 0) return;
       await client.query('INSERT INTO record_names (chain, seq, reversed_name, time) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])', [
         names.map(({ record }) => record.chain),
@@ -208,25 +293,51 @@ export class PostgresAuditStore implements AuditStore {
 
   /** Records matching every given filter, oldest first (the same answers as the SQLite store). */
   async query(filter: AuditQuery): Promise<AuditRecord[]> {
-    const where: string[] = [];
     const params: unknown[] = [];
     const param = (value: unknown): string => {
       params.push(value);
       return `$${params.length}`;
     };
-    if (filter.ra !== undefined) where.push(`r.ra = ${param(filter.ra)}`);
-    if (filter.since !== undefined) where.push(`r.time >= ${param(filter.since)}`);
-    if (filter.until !== undefined) where.push(`r.time < ${param(filter.until)}`);
-    if (filter.outcome !== undefined) where.push(`r.outcome = ${param(filter.outcome)}`);
-    if (filter.serial !== undefined) where.push(`r.serial = ${param(filter.serial.toLowerCase().replace(/:/g, ''))}`);
-    if (filter.name !== undefined) {
-      const range = [...(filter.since !== undefined ? [` AND n.time >= ${param(filter.since)}`] : []), ...(filter.until !== undefined ? [` AND n.time < ${param(filter.until)}`] : [])];
-      where.push(`(r.chain, r.seq) IN (SELECT n.chain, n.seq FROM record_names n WHERE n.reversed_name LIKE ${param(likePattern(reverseName(filter.name)))}${range.join('')})`);
-    }
-    if (filter.after) where.push(`(r.time, r.chain, r.seq) > (${param(filter.after.time)}, ${param(filter.after.chain)}, ${param(filter.after.seq)})`);
+    const where = queryConditions(filter, param, filter.name !== undefined && (await this.broadName(filter.name)));
     const limit = filter.limit === undefined ? '' : ` LIMIT ${param(filter.limit)}`;
     const sql = `SELECT ${RECORD_COLUMNS} FROM records r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.time, r.chain, r.seq${limit}`;
     return (await this.pool.query<AuditRecord>(sql, params)).rows;
+  }
+
+  /** As the SQLite store's: whether a name glob matches BROAD_NAME names or common names or more. */
+  private async broadName(glob: string): Promise<boolean> {
+    const result = await this.pool.query<{ n: number }>(
+      `SELECT ((SELECT count(*) FROM (SELECT 1 FROM record_names WHERE reversed_name LIKE $1 LIMIT $2) m)
+        + (SELECT count(*) FROM (SELECT 1 FROM records WHERE reversed_common_name LIKE $1 LIMIT $2) c))::int AS n`,
+      [likePattern(reverseName(glob)), this.broadNameAt],
+    );
+    return result.rows[0].n >= this.broadNameAt;
+  }
+
+  /** As the SQLite store's, from the same indexes. */
+  async overview(range: { readonly since: string; readonly until: string }): Promise<AuditOverview> {
+    const { since, until } = range;
+    const [hourly, refusalsByValidator, topRequesters, expiringSoon] = await Promise.all([
+      this.pool.query<AuditOverview['hourly'][number]>(
+        `SELECT substr(time, 1, 13) || ':00:00.000Z' AS hour, ra, count(*) FILTER (WHERE outcome = 'issued')::int AS issued, count(*) FILTER (WHERE outcome = 'refused')::int AS refused
+         FROM records WHERE time >= $1 AND time < $2 AND outcome IN ('issued', 'refused') GROUP BY 1, 2 ORDER BY hour, ra COLLATE "C"`,
+        [since, until],
+      ),
+      this.pool.query<AuditOverview['refusalsByValidator'][number]>(
+        'SELECT validator, count(*)::int AS count FROM record_refusals WHERE time >= $1 AND time < $2 GROUP BY validator ORDER BY count(*) DESC, validator LIMIT $3',
+        [since, until, OVERVIEW_TOP],
+      ),
+      this.pool.query<AuditOverview['topRequesters'][number]>(
+        `SELECT user_name AS user, count(*) FILTER (WHERE outcome = 'issued')::int AS issued, count(*) FILTER (WHERE outcome = 'refused')::int AS refused FROM records
+         WHERE time >= $1 AND time < $2 AND outcome IN ('issued', 'refused') AND user_name IS NOT NULL GROUP BY user_name ORDER BY count(*) DESC, user_name LIMIT $3`,
+        [since, until, OVERVIEW_TOP],
+      ),
+      this.pool.query<AuditOverview['expiringSoon'][number]>(
+        'SELECT ra, count(*)::int AS count, min(not_after) AS next FROM records WHERE not_after >= $1 AND not_after < $2 GROUP BY ra ORDER BY ra COLLATE "C"',
+        [until, new Date(Date.parse(until) + EXPIRING_WINDOW_MS).toISOString()],
+      ),
+    ]);
+    return { hourly: hourly.rows, refusalsByValidator: refusalsByValidator.rows, topRequesters: topRequesters.rows, expiringSoon: expiringSoon.rows };
   }
 
   async record(chain: string, seq: number): Promise<AuditRecord | undefined> {
@@ -240,11 +351,13 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async walkPage(chain: string, afterSeq: number, limit: number): Promise<StoredRecord[]> {
-    const result = await this.pool.query<AuditRecord & { leafHash: string | null; time: string; ra: string; event: string; outcome: string; serial: string | null }>(
-      `SELECT ${RECORD_COLUMNS}, leaf_hash AS "leafHash", time, ra, event, outcome, serial FROM records WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+    const result = await this.pool.query<AuditRecord & StoredColumnsRow & { leafHash: string | null; refused_by: string[] }>(
+      `SELECT ${RECORD_COLUMNS}, leaf_hash AS "leafHash", time, ra, event, outcome, serial, user_name, source_key, reversed_common_name, not_after,
+         ARRAY(SELECT validator FROM record_refusals v WHERE v.chain = r.chain AND v.seq = r.seq) AS refused_by
+       FROM records r WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
       [chain, afterSeq, limit],
     );
-    return result.rows.map((row) => ({ chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, leafHash: row.leafHash, columns: { time: row.time, ra: row.ra, event: row.event, outcome: row.outcome, serial: row.serial } }));
+    return result.rows.map((row) => ({ chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, leafHash: row.leafHash, columns: storedColumns(row, row.refused_by) }));
   }
 
   async chainHead(chain: string): Promise<{ seq: number; hash: string } | undefined> {

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { commonNameOf } from '../x509/name';
+import { sourceKey } from './source';
 
 // One decision, as the ledger keeps it. The JSON text of `AuditEvent` is what the hash chain covers,
 // so its field order is fixed here and never re-encoded: verification hashes the stored text.
@@ -61,6 +63,16 @@ export interface RecordColumns {
   readonly serial: string | null;
   /** DNS names and IP addresses, each once. */
   readonly names: readonly string[];
+  /** Who asked: the requester, or the name a failed authentication claimed. */
+  readonly user: string | null;
+  /** The source address as its index key (source.ts), or null when it is no address. */
+  readonly source: string | null;
+  /** The subject's common name, lower case, searched by name globs beside the names. */
+  readonly commonName: string | null;
+  /** When the issued certificate expires. */
+  readonly notAfter: string | null;
+  /** The validators that refused, each once, sorted. */
+  readonly refusedBy: readonly string[];
 }
 
 /** A record with its columns and its RFC 9162 leaf hash (hex), as the writer stores it. */
@@ -74,6 +86,11 @@ export const recordColumns = (event: AuditEvent): RecordColumns => ({
   outcome: event.outcome,
   serial: event.certificate?.serial ?? null,
   names: [...new Set([...(event.dns_names ?? []), ...(event.ip_addresses ?? [])])],
+  user: event.requester?.user ?? event.claimed_user ?? null,
+  source: sourceKey(event.source),
+  commonName: event.subject === undefined ? null : (commonNameOf(event.subject)?.toLowerCase() ?? null),
+  notAfter: event.certificate?.not_after ?? null,
+  refusedBy: [...new Set((event.verdicts ?? []).filter((verdict) => verdict.reasons.length > 0).map((verdict) => verdict.validator))].sort(),
 });
 
 /** The chain's first `prevHash`. */

@@ -1,13 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import type { Subtree } from './merkle';
 import type { AuditRecord } from './record';
-import type { AuditQuery, AuditReader, Checkpoint, NameIndexDifference, StoredRecord } from './store';
+import type { AuditOverview, AuditQuery, AuditReader, Checkpoint, NameIndexDifference, StoredRecord } from './store';
 import { workerScript } from './worker_script';
 
 /** A read of the ledger, sent to the reader thread: a method of AuditReader and its arguments. */
 export interface ReaderCall {
   readonly id: number;
-  readonly method: 'query' | 'record' | 'chains' | 'walkPage' | 'checkpoints' | 'leafHashes' | 'treeNodes' | 'nameIndexDifference';
+  readonly method: 'query' | 'overview' | 'record' | 'chains' | 'walkPage' | 'checkpoints' | 'leafHashes' | 'treeNodes' | 'nameIndexDifference';
   readonly args: readonly unknown[];
 }
 
@@ -48,6 +48,7 @@ export class SqliteReaderThread implements AuditReader {
   }
 
   query = (filter: AuditQuery): Promise<AuditRecord[]> => this.call('query', filter);
+  overview = (range: { readonly since: string; readonly until: string }): Promise<AuditOverview> => this.call('overview', range);
   record = (chain: string, seq: number): Promise<AuditRecord | undefined> => this.call('record', chain, seq);
   chains = (): Promise<string[]> => this.call('chains');
   walkPage = (chain: string, afterSeq: number, limit: number): Promise<StoredRecord[]> => this.call('walkPage', chain, afterSeq, limit);

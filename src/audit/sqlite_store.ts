@@ -2,8 +2,10 @@ import Database from 'better-sqlite3';
 import { constants, statSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { Frontier, leafHash, type Subtree } from './merkle';
-import type { AuditRecord, IndexedRecord } from './record';
-import { reverseName, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredRecord, type TreeNode } from './store';
+import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord, type RecordColumns } from './record';
+import { normalizeSerial } from './serial';
+import { sourceRange } from './source';
+import { BROAD_NAME, EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, FILTER_INDEXES, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord, type TreeNode } from './store';
 import { appendLeaf } from './tree';
 
 // The embedded ledger store: SQLite in WAL mode, so readers (the CLI, GET /v1/audit) never block the
@@ -11,7 +13,7 @@ import { appendLeaf } from './tree';
 // checks they still agree with the hashed text. better-sqlite3 is synchronous: this store runs on a
 // thread of its own (the writer's, or SqliteReaderThread's), never on the thread that serves requests.
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
@@ -66,6 +68,43 @@ ALTER TABLE checkpoints ADD COLUMN note TEXT;
 /** Records read a page at a time when a migration builds the trees of an existing ledger. */
 const MIGRATION_PAGE = 10_000;
 
+/**
+ * Version 3: the columns auditors filter by (who asked, from where, the common name, the refusing
+ * validators) and those the console's overview counts, each indexed with the time.
+ */
+const QUERY_COLUMNS = `
+ALTER TABLE records ADD COLUMN user_name TEXT;
+ALTER TABLE records ADD COLUMN source_key TEXT;
+ALTER TABLE records ADD COLUMN reversed_common_name TEXT;
+ALTER TABLE records ADD COLUMN not_after TEXT;
+CREATE TABLE record_refusals (
+  chain TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  validator TEXT NOT NULL,
+  time TEXT NOT NULL
+);
+${FILTER_INDEXES}`;
+
+/** The columns QUERY_COLUMNS adds, as a record's values, in this order. */
+const queryColumnValues = (columns: RecordColumns) => [columns.user, columns.source, columns.commonName === null ? null : reverseName(columns.commonName), columns.notAfter] as const;
+
+/** Fills version 3's columns of records written before it, from each record's hashed text. */
+function backfillQueryColumns(db: Database.Database): void {
+  const page = db.prepare('SELECT rowid, chain, seq, body FROM records WHERE rowid > ? ORDER BY rowid LIMIT 5000');
+  const update = db.prepare('UPDATE records SET user_name = ?, source_key = ?, reversed_common_name = ?, not_after = ? WHERE rowid = ?');
+  const refusal = db.prepare('INSERT INTO record_refusals (chain, seq, validator, time) VALUES (?, ?, ?, ?)');
+  for (let after = 0; ; ) {
+    const rows = page.all(after) as { rowid: number; chain: string; seq: number; body: string }[];
+    for (const row of rows) {
+      const columns = recordColumns(JSON.parse(row.body) as AuditEvent);
+      update.run(...queryColumnValues(columns), row.rowid);
+      for (const validator of columns.refusedBy) refusal.run(row.chain, row.seq, validator, columns.time);
+    }
+    if (rows.length === 0) return;
+    after = rows[rows.length - 1].rowid;
+  }
+}
+
 /** A file's identity (device and inode), or undefined when the path names nothing. */
 function fileIdentity(path: string): string | undefined {
   try {
@@ -75,6 +114,65 @@ function fileIdentity(path: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * `audit list`, GET /v1/audit and the console's search: every filter given, ANDed. `broad`: the name
+ * glob matches so many names that reading them all from the name index costs more than checking
+ * records in time order until the page is full.
+ */
+function queryConditions(filter: AuditQuery, broad: boolean): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  // A time range on a subquery of an index keyed (…, time) keeps it to the range's part.
+  const within = (alias: string): string => [...(filter.since !== undefined ? [` AND ${alias}.time >= ?`] : []), ...(filter.until !== undefined ? [` AND ${alias}.time < ?`] : [])].join('');
+  // A narrow name search fetches its few records by rowid: '+' keeps SQLite from walking another
+  // index of records (the time, an outcome) instead, probing each record against the set.
+  const narrow = filter.name !== undefined && !broad;
+  const r = (column: string): string => (narrow ? `+r.${column}` : `r.${column}`);
+  const range = [...(filter.since !== undefined ? [filter.since] : []), ...(filter.until !== undefined ? [filter.until] : [])];
+  if (filter.ra !== undefined) (where.push(`${r('ra')} = ?`), params.push(filter.ra));
+  if (filter.since !== undefined) (where.push(`${r('time')} >= ?`), params.push(filter.since));
+  if (filter.until !== undefined) (where.push(`${r('time')} < ?`), params.push(filter.until));
+  if (filter.outcome !== undefined) (where.push(`${r('outcome')} = ?`), params.push(filter.outcome));
+  if (filter.serial !== undefined) (where.push(`${r('serial')} = ?`), params.push(normalizeSerial(filter.serial) ?? ''));
+  if (filter.user !== undefined) (where.push(`${r('user_name')} = ?`), params.push(filter.user));
+  if (filter.source !== undefined) {
+    const span = sourceRange(filter.source);
+    where.push(span ? `${r('source_key')} BETWEEN ? AND ?` : '0');
+    if (span) params.push(span.low, span.high);
+  }
+  if (filter.validator !== undefined) {
+    where.push(`(${r('chain')}, ${r('seq')}) IN (SELECT v.chain, v.seq FROM record_refusals v WHERE v.validator = ?${within('v')})`);
+    params.push(filter.validator, ...range);
+  }
+  if (filter.name !== undefined && broad) {
+    // Many records carry such names: each record, walked in time order, is checked, so a page stops early.
+    where.push('(r.reversed_common_name GLOB ? OR EXISTS (SELECT 1 FROM record_names n WHERE n.chain = r.chain AND n.seq = r.seq AND n.reversed_name GLOB ?))');
+    params.push(reverseName(filter.name), reverseName(filter.name));
+  } else if (filter.name !== undefined) {
+    // Few do: the (reversed name, time) indexes give them, within the time range, and the records
+    // are fetched by rowid (a (chain, seq) pair IN a set would walk every record in time order).
+    where.push(`r.rowid IN (SELECT k.rowid FROM record_names n JOIN records k ON k.chain = n.chain AND k.seq = n.seq WHERE n.reversed_name GLOB ?${within('n')}
+      UNION ALL SELECT c.rowid FROM records c INDEXED BY records_common_name_time WHERE c.reversed_common_name GLOB ?${within('c')})`);
+    params.push(reverseName(filter.name), ...range, reverseName(filter.name), ...range);
+  }
+  if (filter.after) {
+    where.push(`(${r('time')}, ${r('chain')}, ${r('seq')}) > (?, ?, ?)`);
+    params.push(filter.after.time, filter.after.chain, filter.after.seq);
+  }
+  return { where, params };
+}
+
+
+export interface SqliteStoreOptions {
+  readonly readonly?: boolean;
+  /** BROAD_NAME; the store test lowers it to compare both plans' answers. */
+  readonly broadName?: number;
+}
+
+/** The end of the overview's window for certificates expiring soon. */
+const expiringUntil = (until: string): string => new Date(Date.parse(until) + EXPIRING_WINDOW_MS).toISOString();
+
 
 export class SqliteAuditStore implements AuditStore {
   readonly db: Database.Database;
@@ -86,7 +184,7 @@ export class SqliteAuditStore implements AuditStore {
 
   constructor(
     private readonly file: string,
-    options: { readonly readonly?: boolean } = {},
+    private readonly options: SqliteStoreOptions = {},
   ) {
     this.db = new Database(file, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
     if (!options.readonly) {
@@ -96,28 +194,35 @@ export class SqliteAuditStore implements AuditStore {
       this.migrate();
       // The WAL exists from here on: SQLite deletes it only when the last connection closes.
       this.opened = [file, `${file}-wal`].map((path) => ({ path, identity: fileIdentity(path) }));
-    }
+    } else this.requireCurrentSchema();
     this.db.pragma('busy_timeout = 5000');
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version !== SCHEMA_VERSION) throw new Error(`the ledger's schema is version ${version}, this Mayfly reads version ${SCHEMA_VERSION}; ${version < SCHEMA_VERSION ? 'start mayfly serve once to upgrade it' : 'upgrade Mayfly'}`);
   }
 
   /**
    * Versioned like the PostgreSQL store (PRAGMA user_version): version 1 is the schema above, which a
-   * ledger from before versioning already has (its statements are IF NOT EXISTS); version 2 makes
-   * each chain a Merkle tree, hashing the records already there. A ledger newer than this Mayfly is
-   * refused rather than misread.
+   * ledger from before versioning already has (its statements are IF NOT EXISTS); each later version
+   * is a step run once, in order, in the same transaction: version 2 makes each chain a Merkle tree,
+   * hashing the records already there, version 3 adds the query columns, filled from each record's
+   * text. A ledger newer than this Mayfly is refused rather than misread. A read-only connection
+   * cannot migrate, so it refuses an older ledger too.
    */
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw new Error(`the ledger's schema is version ${version}, newer than this Mayfly knows (${SCHEMA_VERSION}); upgrade Mayfly`);
     if (version === SCHEMA_VERSION) return;
-    this.db.transaction(() => {
-      if (version < 1) this.db.exec(SCHEMA);
-      if (version < 2) {
+    const steps: readonly (() => void)[] = [
+      () => this.db.exec(SCHEMA),
+      () => {
         this.db.exec(TREE_SCHEMA);
         this.buildTrees();
-      }
+      },
+      () => {
+        this.db.exec(QUERY_COLUMNS);
+        backfillQueryColumns(this.db);
+      },
+    ];
+    this.db.transaction(() => {
+      for (let step = version; step < SCHEMA_VERSION; step++) steps[step]();
       this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
     })();
   }
@@ -141,6 +246,14 @@ export class SqliteAuditStore implements AuditStore {
       }
       if (rows.length < MIGRATION_PAGE) return;
       after = rows[rows.length - 1];
+    }
+  }
+
+  /** A reader of a ledger whose writer has not yet brought it to this Mayfly's schema. */
+  private requireCurrentSchema(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version !== SCHEMA_VERSION) {
+      throw new Error(`the ledger's schema is version ${version}, and this Mayfly reads version ${SCHEMA_VERSION}: ${version < SCHEMA_VERSION ? 'start `mayfly serve` once to bring it up to date' : 'upgrade Mayfly'}`);
     }
   }
 
@@ -171,13 +284,17 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   private prepareAppend(): NonNullable<SqliteAuditStore['appendStatements']> {
-    const record = this.db.prepare('INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const record = this.db.prepare(
+      'INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash, user_name, source_key, reversed_common_name, not_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     const name = this.db.prepare('INSERT INTO record_names (chain, seq, reversed_name, time) VALUES (?, ?, ?, ?)');
+    const refusal = this.db.prepare('INSERT INTO record_refusals (chain, seq, validator, time) VALUES (?, ?, ?, ?)');
     const node = this.db.prepare('INSERT INTO tree_nodes (chain, level, idx, hash) VALUES (?, ?, ?, ?)');
     const batch = this.db.transaction((records: readonly IndexedRecord[], nodes: readonly TreeNode[]) => {
       for (const { chain, seq, prevHash, hash, body, columns, leafHash: leaf } of records) {
-        record.run(chain, seq, prevHash, hash, body, columns.time, columns.ra, columns.event, columns.outcome, columns.serial, leaf);
+        record.run(chain, seq, prevHash, hash, body, columns.time, columns.ra, columns.event, columns.outcome, columns.serial, leaf, ...queryColumnValues(columns));
         for (const recordName of columns.names) name.run(chain, seq, reverseName(recordName), columns.time);
+        for (const validator of columns.refusedBy) refusal.run(chain, seq, validator, columns.time);
       }
       for (const { chain, level, index, hash } of nodes) node.run(chain, level, index, hash);
     });
@@ -201,26 +318,45 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async query(filter: AuditQuery): Promise<AuditRecord[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.ra !== undefined) (where.push('r.ra = ?'), params.push(filter.ra));
-    if (filter.since !== undefined) (where.push('r.time >= ?'), params.push(filter.since));
-    if (filter.until !== undefined) (where.push('r.time < ?'), params.push(filter.until));
-    if (filter.outcome !== undefined) (where.push('r.outcome = ?'), params.push(filter.outcome));
-    if (filter.serial !== undefined) (where.push('r.serial = ?'), params.push(filter.serial.toLowerCase().replace(/:/g, '')));
-    if (filter.name !== undefined) {
-      // Driven from the (reversed name, time) index: a prefix range of names within the time range
-      // gives the set of records, which the time-ordered scan then probes.
-      const range = [...(filter.since !== undefined ? ['n.time >= ?'] : []), ...(filter.until !== undefined ? ['n.time < ?'] : [])];
-      where.push(`(r.chain, r.seq) IN (SELECT n.chain, n.seq FROM record_names n WHERE n.reversed_name GLOB ?${range.map((c) => ` AND ${c}`).join('')})`);
-      params.push(reverseName(filter.name), ...(filter.since !== undefined ? [filter.since] : []), ...(filter.until !== undefined ? [filter.until] : []));
-    }
-    if (filter.after) {
-      where.push('(r.time, r.chain, r.seq) > (?, ?, ?)');
-      params.push(filter.after.time, filter.after.chain, filter.after.seq);
-    }
+    const { where, params } = queryConditions(filter, filter.name !== undefined && this.broadName(filter.name));
     const sql = `SELECT chain, seq, prev_hash AS prevHash, hash, body FROM records r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.time, r.chain, r.seq LIMIT ?`;
     return this.db.prepare(sql).all(...params, filter.limit ?? -1) as AuditRecord[];
+  }
+
+  /** Whether a name glob matches BROAD_NAME names or common names or more (counted in the indexes, up to that many). */
+  private broadName(glob: string): boolean {
+    const broad = this.options.broadName ?? BROAD_NAME;
+    const counted = this.db
+      .prepare(
+        `SELECT (SELECT count(*) FROM (SELECT 1 FROM record_names WHERE reversed_name GLOB @glob LIMIT @limit))
+          + (SELECT count(*) FROM (SELECT 1 FROM records INDEXED BY records_common_name_time WHERE reversed_common_name GLOB @glob LIMIT @limit)) AS n`,
+      )
+      .get({ glob: reverseName(glob), limit: broad }) as { n: number };
+    return counted.n >= broad;
+  }
+
+  /** Each part read from an index alone: records_overview, record_refusals_time, records_not_after. */
+  async overview(range: { readonly since: string; readonly until: string }): Promise<AuditOverview> {
+    const { since, until } = range;
+    const hourly = this.db
+      .prepare(
+        `SELECT substr(time, 1, 13) || ':00:00.000Z' AS hour, ra, sum(outcome = 'issued') AS issued, sum(outcome = 'refused') AS refused
+         FROM records WHERE time >= ? AND time < ? AND outcome IN ('issued', 'refused') GROUP BY 1, 2 ORDER BY 1, 2`,
+      )
+      .all(since, until) as AuditOverview['hourly'][number][];
+    const refusalsByValidator = this.db
+      .prepare('SELECT validator, count(*) AS count FROM record_refusals WHERE time >= ? AND time < ? GROUP BY validator ORDER BY count DESC, validator LIMIT ?')
+      .all(since, until, OVERVIEW_TOP) as AuditOverview['refusalsByValidator'][number][];
+    const topRequesters = this.db
+      .prepare(
+        `SELECT user_name AS user, sum(outcome = 'issued') AS issued, sum(outcome = 'refused') AS refused FROM records
+         WHERE time >= ? AND time < ? AND outcome IN ('issued', 'refused') AND user_name IS NOT NULL GROUP BY user_name ORDER BY count(*) DESC, user_name LIMIT ?`,
+      )
+      .all(since, until, OVERVIEW_TOP) as AuditOverview['topRequesters'][number][];
+    const expiringSoon = this.db
+      .prepare('SELECT ra, count(*) AS count, min(not_after) AS next FROM records WHERE not_after >= ? AND not_after < ? GROUP BY ra ORDER BY ra')
+      .all(until, expiringUntil(until)) as AuditOverview['expiringSoon'][number][];
+    return { hourly, refusalsByValidator, topRequesters, expiringSoon };
   }
 
   async record(chain: string, seq: number): Promise<AuditRecord | undefined> {
@@ -233,9 +369,13 @@ export class SqliteAuditStore implements AuditStore {
 
   async walkPage(chain: string, afterSeq: number, limit: number): Promise<StoredRecord[]> {
     const rows = this.db
-      .prepare('SELECT chain, seq, prev_hash AS prevHash, hash, body, leaf_hash AS leafHash, time, ra, event, outcome, serial FROM records WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?')
-      .all(chain, afterSeq, limit) as (AuditRecord & { leafHash: string | null; time: string; ra: string; event: string; outcome: string; serial: string | null })[];
-    return rows.map((row) => ({ chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, leafHash: row.leafHash, columns: { time: row.time, ra: row.ra, event: row.event, outcome: row.outcome, serial: row.serial } }));
+      .prepare(
+        `SELECT chain, seq, prev_hash AS prevHash, hash, body, leaf_hash AS leafHash, time, ra, event, outcome, serial, user_name, source_key, reversed_common_name, not_after,
+           (SELECT json_group_array(validator) FROM record_refusals v WHERE v.chain = r.chain AND v.seq = r.seq) AS refused_by
+         FROM records r WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?`,
+      )
+      .all(chain, afterSeq, limit) as (AuditRecord & StoredColumnsRow & { leafHash: string | null; refused_by: string })[];
+    return rows.map((row) => ({ chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, leafHash: row.leafHash, columns: storedColumns(row, JSON.parse(row.refused_by) as string[]) }));
   }
 
   async chainHead(chain: string): Promise<{ seq: number; hash: string } | undefined> {

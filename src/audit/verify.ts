@@ -1,8 +1,8 @@
 import { verify, type KeyObject } from 'node:crypto';
 import { Frontier, leafHash } from './merkle';
-import { GENESIS, recordHash, type AuditEvent } from './record';
+import { GENESIS, recordColumns, recordHash, type AuditEvent } from './record';
 import { checkpointOrigin, CheckpointFormatError, isFinal, parseCheckpoint, verifyCheckpoint } from './signed_checkpoint';
-import { checkpointPayload, walkChain, type AuditReader, type Checkpoint, type NameIndexDifference, type TreeNode } from './store';
+import { checkpointPayload, walkChain, type AuditReader, type Checkpoint, type NameIndexDifference, type StoredRecord, type TreeNode } from './store';
 import { appendLeaf } from './tree';
 
 export interface ChainReport {
@@ -126,17 +126,29 @@ function originalPosition(chain: string, record: { seq: number; prevHash: string
   return undefined;
 }
 
-function columnsProblem(body: string, columns: { time: string; ra: string; event: string; outcome: string; serial: string | null }): string | undefined {
+/** The first indexed column that differs from what the hashed text says, by its name. */
+function columnsProblem(body: string, columns: StoredRecord['columns']): string | undefined {
   let event: AuditEvent;
   try {
     event = JSON.parse(body) as AuditEvent;
   } catch {
     return 'body';
   }
-  if (event.time !== columns.time) return 'time';
-  if (event.ra !== columns.ra) return 'ra';
-  if (event.event !== columns.event) return 'event';
-  if (event.outcome !== columns.outcome) return 'outcome';
-  if ((event.certificate?.serial ?? null) !== columns.serial) return 'serial';
-  return undefined;
+  const carried: StoredRecord['columns'] = recordColumns(event);
+  const differs = (Object.keys(columns) as (keyof StoredRecord['columns'])[]).find((key) => JSON.stringify(columns[key]) !== JSON.stringify(carried[key]));
+  return differs && COLUMN_NAMES[differs];
 }
+
+/** A column as an operator who opens the database sees it. */
+const COLUMN_NAMES: Readonly<Record<keyof StoredRecord['columns'], string>> = {
+  time: 'time',
+  ra: 'ra',
+  event: 'event',
+  outcome: 'outcome',
+  serial: 'serial',
+  user: 'user_name',
+  source: 'source_key',
+  commonName: 'reversed_common_name',
+  notAfter: 'not_after',
+  refusedBy: 'refusals',
+};

@@ -141,11 +141,11 @@ export async function auditCheckpoint(configFile: string, write: (text: string) 
   }
 }
 
-/** `mayfly audit prove --serial S`: the record's inclusion proof, as GET /v1/audit/proof/<serial> answers. */
+/** `mayfly audit prove --serial S` (S as normalizeSerial gives it): the record's inclusion proof, as GET /v1/audit/proof/<serial> answers. */
 export async function auditProve(configFile: string, serial: string, print: (line: string) => void): Promise<boolean> {
   const { store, keyFile } = await openStore(configFile);
   try {
-    const proof = await proveRecord(store, await readAuditPublicKey(auditPublicKeyFile(keyFile), keyFile), serial.toLowerCase().replace(/:/g, ''));
+    const proof = await proveRecord(store, await readAuditPublicKey(auditPublicKeyFile(keyFile), keyFile), serial);
     if (!proof) print(`no certificate with serial ${serial} in the ledger`);
     else print(JSON.stringify(proof, null, 2));
     return proof !== undefined;

@@ -2,9 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { assembleRuntime } from '../config/assemble';
 import { loadConfig } from '../config/load';
-import { subjectText } from '../x509/name';
-import { validityWindow } from '../issuance/certificate';
-import { evaluate } from '../ra/evaluate';
+import { dryRun } from '../ra/dry_run';
 
 export interface PolicyTestOptions {
   readonly config: string;
@@ -32,31 +30,29 @@ export async function policyTest(options: PolicyTestOptions, print: (line: strin
   const runtime = await assembleRuntime(await loadConfig(options.config));
   const ra = runtime.registrationAuthorities.get(options.ra);
   if (!ra) throw new Error(`no registration authority named ${options.ra} (defined: ${[...runtime.registrationAuthorities.keys()].join(', ')})`);
-  // The same evaluation a real request gets (src/ra), without signing or recording.
-  const { outcome } = evaluate(ra, {
+  const run = dryRun(ra, {
     csr: await readCsrFile(options.csr),
     requester: { user: options.user, groups: options.groups, authentication: '(policy test)' },
     source: options.sourceIp,
   });
-  const passed = outcome.refusals.length === 0;
-  const window = validityWindow(ra.profile, ra.signingCa, new Date());
+  const passed = run.passed;
   const certificate = {
-    subject: subjectText(outcome.subject),
-    dns_names: outcome.names.dnsNames,
-    ip_addresses: outcome.names.ipAddresses,
-    not_before: window.notBefore.toISOString(),
-    not_after: window.notAfter.toISOString(),
+    subject: run.certificate.subject,
+    dns_names: run.certificate.dnsNames,
+    ip_addresses: run.certificate.ipAddresses,
+    not_before: run.certificate.notBefore.toISOString(),
+    not_after: run.certificate.notAfter.toISOString(),
   };
   if (options.json) {
     print(JSON.stringify({
       registration_authority: ra.name,
       result: passed ? 'pass' : 'refused',
-      verdicts: outcome.verdicts.map((verdict) => ({ validator: verdict.validator, passed: verdict.reasons.length === 0, reasons: verdict.reasons })),
+      verdicts: run.verdicts.map((verdict) => ({ validator: verdict.validator, passed: verdict.reasons.length === 0, reasons: verdict.reasons })),
       ...(passed ? { certificate } : {}),
     }, null, 2));
   } else {
     print(`Registration authority ${ra.name}, CSR ${options.csr}:`);
-    for (const verdict of outcome.verdicts) {
+    for (const verdict of run.verdicts) {
       if (verdict.reasons.length === 0) print(`  pass    ${verdict.validator}`);
       for (const reason of verdict.reasons) print(`  REFUSE  ${verdict.validator}: ${reason}`);
     }
@@ -68,7 +64,7 @@ export async function policyTest(options: PolicyTestOptions, print: (line: strin
       print(`  not before:  ${certificate.not_before}`);
       print(`  not after:   ${certificate.not_after}`);
     } else {
-      print(`Result: refused by ${outcome.refusals.map((r) => r.validator).join(', ')}.`);
+      print(`Result: refused by ${run.verdicts.filter((v) => v.reasons.length > 0).map((v) => v.validator).join(', ')}.`);
     }
   }
   return passed ? POLICY_PASSED : POLICY_REFUSED;

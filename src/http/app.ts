@@ -9,7 +9,8 @@ import { disabledLedger, type Ledger } from '../audit/ledger';
 import type { AuditReader } from '../audit/store';
 import helmet from 'helmet';
 import { RateLimitError, RequestLimits, type Admission, type LimitOptions } from './limits';
-import { auditCheckpoint, auditProof, listAudit } from './routes/audit';
+import { auditCheckpoint, auditProof, listAudit, recordProof } from './routes/audit';
+import { consoleRouter } from './console/router';
 import { signAnswer, signCertificate, signProtocol } from './routes/sign';
 import { bodyKind, claimedIdentity, readSignFields, signRequestParsers, type SignBodyKind } from './sign_request';
 import { leanBodyKind, readLeanBody } from './sign_body';
@@ -136,6 +137,15 @@ export function createApp(options: AppOptions): RequestListener {
     await auditProof(options.runtime(), provable, await admit(request.ip ?? '', request, response), request, response);
   });
   app.all('/v1/audit/proof/:serial', methodNotAllowed('GET, HEAD'));
+  app.use(
+    consoleRouter({
+      runtime: options.runtime,
+      ...(options.auditReader ? { auditReader: options.auditReader } : {}),
+      // The record page checks the same proof GET /v1/audit/proof/<serial> answers.
+      ...(provable ? { proveRecord: (serial: string) => recordProof(provable, serial) } : {}),
+      admit: (request, response) => admit(request.ip ?? '', request, response),
+    }),
+  );
 
   app.post(
     '/v1/sign/:ra',

@@ -1,4 +1,6 @@
 import { AuditUnavailableError } from '../audit/ledger';
+import { AuditFilterError } from '../audit/query_text';
+import { UnsealedRecordError } from '../audit/record_proof';
 import { CsrParseError } from '../csr/errors';
 import { PolicyRejection } from '../policy/rejection';
 import { SignerUnavailableError } from '../signers/signer';
@@ -44,6 +46,9 @@ const BODY_ERRORS: Readonly<Record<string, [number, string, string]>> = {
 export function describeError(error: unknown): ErrorBody {
   const base = { headers: {}, reasons: [] };
   if (error instanceof HttpError) return { ...base, status: error.status, headers: error.headers, error: error.code, message: error.message };
+  if (error instanceof AuditFilterError) return { ...base, status: 400, error: 'bad_query', message: error.message };
+  // Proven once its writer signs the next checkpoint: GET /v1/audit/proof and the console's record page.
+  if (error instanceof UnsealedRecordError) return { ...base, status: 409, error: 'unsealed', message: error.message };
   if (error instanceof CsrParseError) return { ...base, status: 400, error: 'bad_csr', message: error.message };
   if (error instanceof PolicyRejection) {
     return {

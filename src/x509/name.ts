@@ -63,3 +63,11 @@ const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
 export function subjectText(attributes: readonly { readonly type: string; readonly value: string }[]): string {
   return attributes.map((attribute) => `${ATTRIBUTE_NAMES[attribute.type] ?? attribute.type}=${attribute.value}`).join(', ');
 }
+
+/**
+ * The first common name in a subject as subjectText wrote it, or undefined. The text does not escape
+ * ", " inside a value, so a value runs until the next ", TYPE=" or the end.
+ */
+export function commonNameOf(subject: string): string | undefined {
+  return /(?:^|, )CN=(.*?)(?=, [A-Za-z0-9.]+=|$)/.exec(subject)?.[1];
+}

@@ -1,43 +1,49 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { AuditFilterError, FILTER_NAMES, OUTCOMES, readFilter, type FilterName } from '../../audit/query_text';
 import type { AuditQuery } from '../../audit/store';
+import { writeFileAtomic } from '../../atomic_file';
 import { configFileOf, configOption } from './config_option';
 import { print, printError } from './output';
 
-interface QueryOptions {
-  ra?: string;
-  since?: string;
-  until?: string;
-  name?: string;
-  outcome?: string;
-  serial?: string;
-}
+type QueryOptions = Partial<Record<FilterName, string>> & { out?: string };
 
-/** A date or time as the ledger's ISO form (UTC); refuses what is not one. */
-function isoTime(text: string): string {
-  const time = Date.parse(text);
-  if (Number.isNaN(time)) throw new Error(`${JSON.stringify(text)} is not a date or time (use ISO 8601, e.g. 2026-11-23T10:00:00Z)`);
-  return new Date(time).toISOString();
-}
+/** A filter's option reads its text as GET /v1/audit does; commander prints the reason. */
+const filter = (name: FilterName) => (text: string) => {
+  try {
+    return readFilter(name, text, new Date());
+  } catch (error) {
+    if (error instanceof AuditFilterError) throw new InvalidArgumentError(error.reason);
+    throw error;
+  }
+};
 
-/** The filters of `audit list` and `audit export`, as a ledger query. */
-const queryOf = (options: QueryOptions): AuditQuery => ({
-  ...(options.ra !== undefined ? { ra: options.ra } : {}),
-  ...(options.since !== undefined ? { since: isoTime(options.since) } : {}),
-  ...(options.until !== undefined ? { until: isoTime(options.until) } : {}),
-  ...(options.name !== undefined ? { name: options.name } : {}),
-  ...(options.outcome !== undefined ? { outcome: options.outcome } : {}),
-  ...(options.serial !== undefined ? { serial: options.serial } : {}),
-});
+/** The filters of `audit list` and `audit export`, as a ledger query (each already read by its option). */
+const queryOf = (options: QueryOptions): AuditQuery => Object.fromEntries(FILTER_NAMES.flatMap((name) => (options[name] !== undefined ? [[name, options[name]]] : [])));
 
 const withFilters = (command: Command) =>
   command
     .addOption(configOption())
     .option('--ra <name>', 'registration authority')
-    .option('--since <time>', 'from this time (ISO 8601, e.g. 2026-11-23 or 2026-11-23T10:00:00Z)')
-    .option('--until <time>', 'before this time')
-    .option('--name <glob>', 'a DNS name or IP, * and ? allowed, e.g. "*.payments.example.com"')
-    .addOption(new Option('--outcome <outcome>').choices(['issued', 'refused', 'error']))
-    .option('--serial <serial>', 'certificate serial, hex');
+    .option('--since <time>', 'from this time: 2026-11-23, 2026-11-23T10:00:00Z, 24h (ago), 7d, 30m, today, yesterday', filter('since'))
+    .option('--until <time>', 'before this time (same forms; a day counts up to its end)', filter('until'))
+    .option('--name <glob>', 'a DNS name, IP or subject common name, * and ? allowed, e.g. "*.payments.example.com"')
+    .addOption(new Option('--outcome <outcome>').choices(OUTCOMES))
+    .option('--serial <serial>', 'certificate serial, hex in any case, with or without colons or leading zeros', filter('serial'))
+    .option('--user <name>', 'requester (or the user a failed login claimed), exact')
+    .option('--source <address>', 'source IP address or CIDR block, e.g. 10.0.0.0/8', filter('source'))
+    .option('--validator <name>', 'records this validator refused')
+    .option('--out <file>', 'write to FILE instead of standard output (atomically, mode 0600: the ledger names people and hosts)');
+
+/**
+ * Where the output goes: standard output, or --out's file, replaced in one step once everything is
+ * written, readable by its owner only.
+ */
+async function toOutput(out: string | undefined, produce: (write: (line: string) => void) => Promise<void>): Promise<void> {
+  if (out === undefined) return produce(print);
+  const lines: string[] = [];
+  await produce((line) => lines.push(`${line}\n`));
+  await writeFileAtomic(out, lines, 0o600);
+}
 
 /** The ledger's code, loaded only when an audit command runs. */
 const audit = () => require('../audit') as typeof import('../audit');
@@ -46,7 +52,7 @@ export function registerAudit(program: Command): void {
   const group = program.command('audit').description('query and verify the audit ledger');
   withFilters(group.command('list').description('list decisions, oldest first'))
     .option('--json', 'machine-readable output')
-    .action(async (options: { config?: string; json?: boolean } & QueryOptions) => audit().auditList(configFileOf(options), queryOf(options), options.json === true, print));
+    .action(async (options: { config?: string; json?: boolean } & QueryOptions) => toOutput(options.out, (write) => audit().auditList(configFileOf(options), queryOf(options), options.json === true, write)));
   group
     .command('show <which>')
     .description('one record in full, by certificate serial, sequence number, or chain:seq; the certificate decoded')
@@ -75,7 +81,7 @@ export function registerAudit(program: Command): void {
     .command('prove')
     .description("print a certificate's record with its inclusion proof and checkpoint (JSON)")
     .addOption(configOption())
-    .requiredOption('--serial <serial>', 'certificate serial, hex')
+    .requiredOption('--serial <serial>', 'certificate serial, hex in any case, with or without colons or leading zeros', filter('serial'))
     .action(async (options: { config?: string; serial: string }) => {
       if (!(await audit().auditProve(configFileOf(options), options.serial, print))) process.exitCode = 1;
     });
@@ -90,5 +96,5 @@ export function registerAudit(program: Command): void {
     });
   withFilters(group.command('export').description('export records'))
     .addOption(new Option('--format <format>').choices(['jsonl', 'csv', 'cadf']).default('jsonl'))
-    .action(async (options: { config?: string; format: 'jsonl' | 'csv' | 'cadf' } & QueryOptions) => audit().auditExport(configFileOf(options), options.format, queryOf(options), print));
+    .action(async (options: { config?: string; format: 'jsonl' | 'csv' | 'cadf' } & QueryOptions) => toOutput(options.out, (write) => audit().auditExport(configFileOf(options), options.format, queryOf(options), write)));
 }

@@ -1,52 +1,34 @@
 import type { KeyObject } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { z } from 'zod';
 import { publishedCheckpoints } from '../../audit/published_checkpoints';
-import type { AuditEvent } from '../../audit/record';
-import { proveRecord, UnsealedRecordError } from '../../audit/record_proof';
+import { auditFilters, FILTER_NAMES } from '../../audit/query_text';
+import type { AuditEvent, AuditRecord } from '../../audit/record';
+import { proveRecord, type RecordProof } from '../../audit/record_proof';
+import { normalizeSerial } from '../../audit/serial';
 import type { AuditQuery, AuditReader } from '../../audit/store';
 import type { Runtime } from '../../config/assemble';
-import { authenticationFailed, HttpError } from '../errors';
+import { requireAuditAdmin } from '../audit_admin';
+import { HttpError } from '../errors';
 import type { Admission } from '../limits';
-import { claimedIdentity, headerCredentials } from '../sign_request';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
-const OUTCOMES = new Set(['issued', 'refused', 'error']);
-/**
- * RFC 3339 5.6: a full-date, or a date-time with its offset. Date.parse takes much else (99999-01-01,
- * 'Jan 1 99999'), whose ISO text (+099999-...) sorts before every record's time.
- */
-const RFC3339_TIME = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
 /** GET /v1/audit: the ledger, filtered and paginated, for requesters in an audit admin group. */
 export async function listAudit(runtime: Runtime, store: AuditReader | undefined, admission: Admission, request: Request, response: Response): Promise<void> {
   await requireAuditAdmin(runtime, admission, request);
   if (!store) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');
-  const query = auditQuery(request.query as Record<string, unknown>);
+  const { records, next } = await auditPage(store, auditQuery(request.query as Record<string, unknown>, new Date()));
+  response.json({ records: records.map((record) => ({ chain: record.chain, seq: record.seq, hash: record.hash, event: JSON.parse(record.body) as AuditEvent })), next });
+}
+
+/** One page of the records a query matches, and the cursor (`after`) of the next page, or null at the end. */
+export async function auditPage(store: AuditReader, query: AuditQuery): Promise<{ records: AuditRecord[]; next: string | null }> {
   const records = await store.query({ ...query, limit: (query.limit ?? DEFAULT_PAGE) + 1 });
   const page = records.slice(0, query.limit ?? DEFAULT_PAGE);
   const last = page[page.length - 1];
   const next = records.length > page.length && last ? Buffer.from(JSON.stringify({ time: (JSON.parse(last.body) as AuditEvent).time, chain: last.chain, seq: last.seq })).toString('base64url') : null;
-  response.json({ records: page.map((record) => ({ chain: record.chain, seq: record.seq, hash: record.hash, event: JSON.parse(record.body) as AuditEvent })), next });
-}
-
-/** The requester is in an audit admin group of the authenticator that knows them; 401 or 403 otherwise. */
-async function requireAuditAdmin(runtime: Runtime, admission: Admission, request: Request): Promise<void> {
-  const credentials = headerCredentials(request);
-  // Under the same caps and back-off as a sign request: every authenticator tried may run a scrypt.
-  const admin = await admission.authenticate(claimedIdentity(credentials), async () => {
-    let authenticated: boolean | undefined;
-    for (const entry of runtime.authenticators) {
-      const requester = await entry.authenticator.authenticate(credentials);
-      if (!requester) continue;
-      authenticated = requester.groups.some((group) => entry.auditAdminGroups.includes(group));
-      if (authenticated) break;
-    }
-    return authenticated;
-  }, runtime.authenticators.some((entry) => entry.authenticator.costly?.(credentials) ?? true));
-  if (admin === undefined) throw authenticationFailed();
-  if (!admin) throw new HttpError(403, 'forbidden', 'reading the audit ledger needs an audit admin group');
+  return { records: page, next };
 }
 
 /** The ledger and its public key, for the proof routes; 404 when the ledger is disabled. */
@@ -71,38 +53,37 @@ export async function auditCheckpoint(runtime: Runtime, ledger: ProvableLedger |
 export async function auditProof(runtime: Runtime, ledger: ProvableLedger | undefined, admission: Admission, request: Request, response: Response): Promise<void> {
   await requireAuditAdmin(runtime, admission, request);
   if (!ledger) throw new HttpError(404, 'audit_disabled', 'the audit ledger is disabled in this configuration');
-  const serial = String(request.params.serial);
-  if (!/^[0-9a-fA-F]{2}(:?[0-9a-fA-F]{2}){0,39}$/.test(serial)) throw new HttpError(400, 'bad_serial', 'the serial must be hex (2 to 80 digits, colons allowed between bytes)');
-  let proof;
-  try {
-    proof = await proveRecord(ledger.reader, ledger.publicKey, serial.toLowerCase().replace(/:/g, ''));
-  } catch (error) {
-    if (error instanceof UnsealedRecordError) throw new HttpError(409, 'unsealed', error.message);
-    throw error;
-  }
-  if (!proof) throw new HttpError(404, 'unknown_serial', `no certificate with serial ${serial} in the ledger`);
-  response.json(proof);
+  response.json(await recordProof(ledger, String(request.params.serial)));
 }
 
-function auditQuery(params: Record<string, unknown>): AuditQuery {
+/**
+ * The proof of a serial as someone typed it (any form normalizeSerial reads; 400 otherwise), for
+ * GET /v1/audit/proof and the console's record page; 404 for an unknown serial. An unsealed record's
+ * UnsealedRecordError is a 409 (errors.ts).
+ */
+export async function recordProof(ledger: ProvableLedger, serialText: string): Promise<RecordProof> {
+  const serial = normalizeSerial(serialText);
+  if (serial === undefined) throw new HttpError(400, 'bad_serial', 'the serial must be a certificate serial in hex (at most 20 octets, colons allowed between them)');
+  const proof = await proveRecord(ledger.reader, ledger.publicKey, serial);
+  if (!proof) throw new HttpError(404, 'unknown_serial', `no certificate with serial ${serial} in the ledger`);
+  return proof;
+}
+
+/** The parameters GET /v1/audit takes: the ledger's filters, and the page. */
+const PARAMETERS = [...FILTER_NAMES, 'limit', 'after'] as const;
+
+/** The query GET /v1/audit's parameters ask for (the console's search form sends the same); a bad one is a 400. */
+export function auditQuery(params: Record<string, unknown>, now: Date): AuditQuery {
+  // A misspelt filter (?users=bob) ignored would answer with every record, as if it matched.
+  const unknown = Object.keys(params).find((name) => !(PARAMETERS as readonly string[]).includes(name));
+  if (unknown !== undefined) throw new HttpError(400, 'bad_query', `unknown parameter ${JSON.stringify(unknown.slice(0, 64))}; the parameters are ${[...PARAMETERS].sort().join(', ')}`);
   const text = (name: string): string | undefined => {
     const value = params[name];
     if (value === undefined) return undefined;
     if (typeof value !== 'string' || value.length === 0 || value.length > 256) throw new HttpError(400, 'bad_query', `the ${name} parameter must be given once, as text`);
     return value;
   };
-  const time = (name: string): string | undefined => {
-    const value = text(name);
-    if (value === undefined) return undefined;
-    // The records' times are compared as ISO 8601 text, which sorts only within years 0000-9999.
-    const iso = RFC3339_TIME.safeParse(value).success ? new Date(Date.parse(value)).toISOString() : undefined;
-    if (iso === undefined || !/^\d{4}-/.test(iso)) {
-      throw new HttpError(400, 'bad_query', `the ${name} parameter is not an RFC 3339 date (2026-01-31) or time with offset (2026-01-31T12:00:00Z) within the years 0000-9999`);
-    }
-    return iso;
-  };
-  const outcome = text('outcome');
-  if (outcome !== undefined && !OUTCOMES.has(outcome)) throw new HttpError(400, 'bad_query', 'outcome must be issued, refused or error');
+  const filters = auditFilters(Object.fromEntries(FILTER_NAMES.map((name) => [name, text(name)])), now);
   const limitText = text('limit');
   const limit = limitText === undefined ? undefined : Number(limitText);
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= MAX_PAGE)) throw new HttpError(400, 'bad_query', `limit must be a whole number from 1 to ${MAX_PAGE}`);
@@ -117,6 +98,5 @@ function auditQuery(params: Record<string, unknown>): AuditQuery {
       throw new HttpError(400, 'bad_query', 'after is not a cursor this server gave out');
     }
   }
-  const fields = { ra: text('ra'), since: time('since'), until: time('until'), name: text('name'), outcome, serial: text('serial'), limit, after: cursor };
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as AuditQuery;
+  return { ...filters, ...(limit !== undefined ? { limit } : {}), ...(cursor ? { after: cursor } : {}) };
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { PostgresAuditStore, likePattern } from '../../../src/audit/postgres_store';
 import { Frontier, inclusionProof, leafHash, treeRoot } from '../../../src/audit/merkle';
-import { GENESIS, recordHash, type IndexedRecord } from '../../../src/audit/record';
+import { GENESIS, recordColumns, recordHash, type AuditEvent, type IndexedRecord } from '../../../src/audit/record';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
 import { walkChain, type AuditQuery, type TreeNode } from '../../../src/audit/store';
 import { appendLeaf, storedSubtrees } from '../../../src/audit/tree';
@@ -28,11 +28,25 @@ function makeRecords(seed: number, count: number): IndexedRecord[] {
     const ipAddresses = random.below(4) === 0 ? [`10.0.${random.below(3)}.${random.below(9)}`] : [];
     const time = new Date(Date.UTC(2026, 11, 1) + i * 60_000 + random.below(3) * 1000).toISOString();
     const serial = outcome === 'issued' ? random.bytes(8).toString('hex') : null;
-    const body = JSON.stringify({ v: 1, time, event: 'sign', ra: ['default', 'k8s'][random.below(2)], dns_names: dnsNames, ip_addresses: ipAddresses, outcome, ...(serial ? { certificate: { serial } } : {}) });
-    const event = JSON.parse(body) as { ra: string };
+    const user = ['alice', 'Alice', 'bob', 'deploy-k8s'][random.below(4)];
+    const event = {
+      v: 1,
+      time,
+      event: 'sign',
+      ra: ['default', 'k8s', 'Zeta', 'alpha'][random.below(4)],
+      ...(random.below(8) === 0 ? { requester: null, claimed_user: user } : { requester: { user, groups: [], authentication: 'static' } }),
+      source: ['10.1.2.3', '::ffff:10.1.9.9', '192.168.0.7', '2001:db8::5', 'local'][random.below(5)],
+      ...(random.below(3) > 0 ? { subject: `CN=${['Portal', 'db', 'svc%1'][random.below(3)]}.${domains[random.below(domains.length)]}, O=Acme` } : {}),
+      dns_names: dnsNames,
+      ip_addresses: ipAddresses,
+      ...(outcome === 'refused' ? { verdicts: [{ validator: 'csr_signature', reasons: [] }, ...['common_name', 'public_key', 'max_names'].filter(() => random.below(2) === 0).map((validator) => ({ validator, reasons: [`${validator} says no`] }))] } : {}),
+      outcome,
+      ...(serial ? { certificate: { serial, not_before: time, not_after: new Date(Date.parse(time) + (1 + random.below(48)) * 3_600_000).toISOString() } } : {}),
+    } as unknown as AuditEvent;
+    const body = JSON.stringify(event);
     const seq = head.seq + 1;
     const hash = recordHash(chain, seq, head.hash, body);
-    records.push({ chain, seq, prevHash: head.hash, hash, body, leafHash: leafHash(body).toString('hex'), columns: { time, ra: event.ra, event: 'sign', outcome, serial, names: [...new Set([...dnsNames, ...ipAddresses])] } });
+    records.push({ chain, seq, prevHash: head.hash, hash, body, leafHash: leafHash(body).toString('hex'), columns: recordColumns(event) });
     heads.set(chain, { seq, hash });
   }
   return records;
@@ -92,6 +106,24 @@ describe('the PostgreSQL ledger store answers as the SQLite store does', () => {
     { serial: records.find((r) => r.columns.serial)!.columns.serial!.toUpperCase().replace(/(..)(?!$)/g, '$1:') },
     { after: { time: records[100].columns.time, chain: records[100].chain, seq: records[100].seq }, limit: 50 },
     { ra: 'default', name: '*', until: '2026-12-01T01:00:00.000Z', limit: 20 },
+    // The CN is searched beside the names (the glob in any case); svc%1 takes % literally.
+    { name: 'portal.*' },
+    { name: 'PORTAL.mayfly.test', outcome: 'refused' },
+    { name: 'db.x_y.example.org', since: '2026-12-01T04:00:00.000Z' },
+    { user: 'alice' },
+    { user: 'Alice', outcome: 'issued', since: '2026-12-01T02:00:00.000Z' },
+    { source: '10.1.0.0/16' },
+    { source: '10.1.9.9' },
+    { source: '::ffff:10.1.2.3', ra: 'k8s' },
+    { source: '2001:db8::/32' },
+    { source: '0.0.0.0/0', limit: 30 },
+    { source: 'not-an-address' },
+    { validator: 'common_name' },
+    { validator: 'public_key', since: '2026-12-01T01:00:00.000Z', until: '2026-12-01T06:00:00.000Z' },
+    { validator: 'csr_signature' },
+    { serial: records.find((r) => r.columns.serial)!.columns.serial!.replace(/^0+/, '').toUpperCase() },
+    { serial: 'not-a-serial' },
+    { user: 'bob', validator: 'max_names', name: '*.example.com', source: '10.0.0.0/8' },
   ];
 
   it.each(queries.map((query) => [JSON.stringify(query), query] as const))('query %s', async (_label, query) => {
@@ -99,9 +131,66 @@ describe('the PostgreSQL ledger store answers as the SQLite store does', () => {
     expect(await pg.query(query)).toEqual(expected);
   });
 
+  it.each(queries.filter((query) => query.name !== undefined).map((query) => [JSON.stringify(query), query] as const))('query %s read record by record (a broad glob) as from the name index', async (_label, query) => {
+    const recordByRecord = new SqliteAuditStore(join(dir, 'audit.db'), { readonly: true, broadName: 1 });
+    const pgRecordByRecord = await PostgresAuditStore.open(postgres.url, { broadName: 1 });
+    try {
+      const expected = await sqlite.query(query);
+      expect(await recordByRecord.query(query)).toEqual(expected);
+      expect(await pgRecordByRecord.query(query)).toEqual(expected);
+    } finally {
+      await recordByRecord.close();
+      await pgRecordByRecord.close();
+    }
+  });
+
   it('finds something for most queries, so the comparison means something', async () => {
     const answered = await Promise.all(queries.map(async (query) => (await pg.query(query)).length));
-    expect(answered.filter((count) => count > 0).length).toBeGreaterThanOrEqual(queries.length - 1);
+    // Three are meant to find nothing: a text that is no address, none that is no serial, and csr_signature that never refused.
+    expect(answered.filter((count) => count > 0).length).toBeGreaterThanOrEqual(queries.length - 4);
+  });
+
+  it('the new filters select what the records say (a reference reading of their text)', async () => {
+    const events = records.map((record) => ({ record, event: JSON.parse(record.body) as AuditEvent }));
+    const expectSelected = async (query: AuditQuery, selected: (event: AuditEvent) => boolean) => {
+      const wanted = events.filter(({ event }) => selected(event)).map(({ record }) => `${record.chain}:${record.seq}`);
+      expect(wanted.length).toBeGreaterThan(0);
+      expect((await sqlite.query(query)).map((record) => `${record.chain}:${record.seq}`).sort()).toEqual(wanted.sort());
+    };
+    await expectSelected({ user: 'Alice' }, (e) => (e.requester?.user ?? e.claimed_user) === 'Alice');
+    await expectSelected({ source: '10.1.0.0/16' }, (e) => e.source === '10.1.2.3' || e.source === '::ffff:10.1.9.9');
+    await expectSelected({ validator: 'public_key' }, (e) => e.verdicts?.some((v) => v.validator === 'public_key' && v.reasons.length > 0) === true);
+    // A CN that no DNS name carries: found by the CN alone.
+    await expectSelected({ name: 'portal.*' }, (e) => e.subject?.startsWith('CN=Portal.') === true);
+    const serial = (records.find((r) => r.columns.serial?.startsWith('0')) ?? records.find((r) => r.columns.serial))!.columns.serial!;
+    await expectSelected({ serial: serial.replace(/^0+/, '').toUpperCase() }, (e) => e.certificate?.serial === serial);
+  });
+
+  const ranges = [
+    { since: '2026-12-01T00:00:00.000Z', until: '2026-12-02T00:00:00.000Z' },
+    { since: '2026-12-01T02:30:00.000Z', until: '2026-12-01T04:00:00.000Z' },
+    { since: '2027-01-01T00:00:00.000Z', until: '2027-01-02T00:00:00.000Z' },
+  ];
+
+  it.each(ranges.map((range) => [JSON.stringify(range), range] as const))('overview %s', async (_label, range) => {
+    const expected = await sqlite.overview(range);
+    expect(await pg.overview(range)).toEqual(expected);
+  });
+
+  it('the overview counts what the records say', async () => {
+    const overview = await sqlite.overview(ranges[1]);
+    const events = records.map((record) => JSON.parse(record.body) as AuditEvent).filter((event) => event.time >= ranges[1].since && event.time < ranges[1].until);
+    const sum = (rows: readonly { issued: number; refused: number }[]) => rows.reduce((total, row) => ({ issued: total.issued + row.issued, refused: total.refused + row.refused }), { issued: 0, refused: 0 });
+    expect(sum(overview.hourly)).toEqual({ issued: events.filter((e) => e.outcome === 'issued').length, refused: events.filter((e) => e.outcome === 'refused').length });
+    expect(overview.hourly.map((row) => row.hour)).toEqual(expect.arrayContaining(['2026-12-01T02:00:00.000Z', '2026-12-01T03:00:00.000Z']));
+    expect(overview.refusalsByValidator.find((row) => row.validator === 'common_name')?.count).toBe(events.filter((e) => e.verdicts?.some((v) => v.validator === 'common_name' && v.reasons.length > 0)).length);
+    expect(overview.refusalsByValidator.map((row) => row.validator)).not.toContain('csr_signature');
+    expect(sum(overview.topRequesters)).toEqual(sum(overview.hourly));
+    expect(overview.topRequesters.map((row) => row.user)).toEqual(expect.arrayContaining(['alice', 'Alice', 'bob']));
+    const window = { from: ranges[1].until, to: new Date(Date.parse(ranges[1].until) + 86_400_000).toISOString() };
+    const expiring = events.length && records.map((r) => JSON.parse(r.body) as AuditEvent).filter((e) => e.certificate && e.certificate.not_after >= window.from && e.certificate.not_after < window.to);
+    expect(overview.expiringSoon.reduce((total, row) => total + row.count, 0)).toBe((expiring as AuditEvent[]).length);
+    expect((await sqlite.overview(ranges[2])).hourly).toEqual([]);
   });
 
   it('lists chains, walks each in order, and keeps checkpoints and records as written', async () => {
@@ -170,11 +259,11 @@ describe('the PostgreSQL ledger store keeps its schema and survives an outage', 
   it('applies its migrations once, however many replicas open it at once', async () => {
     const stores = await Promise.all([1, 2, 3].map(() => PostgresAuditStore.open(postgres.url)));
     try {
-      // Version 2 made each chain a Merkle tree.
-      for (const store of stores) expect(await store.schemaVersion()).toBe(2);
+      // Version 2 made each chain a Merkle tree, version 3 added the query columns.
+      for (const store of stores) expect(await store.schemaVersion()).toBe(3);
       const client = new Client(postgres.url);
       await client.connect();
-      expect((await client.query('SELECT count(*)::int AS n FROM mayfly_schema')).rows[0].n).toBe(2);
+      expect((await client.query('SELECT count(*)::int AS n FROM mayfly_schema')).rows[0].n).toBe(3);
       await client.end();
     } finally {
       await Promise.all(stores.map((store) => store.close()));
@@ -208,6 +297,67 @@ describe('the PostgreSQL ledger store keeps its schema and survives an outage', 
       await store.close();
     }
   }, 60_000);
+});
+
+// Version 3 added the filter columns; a ledger written before them (version 2: the Merkle tree) gets them from its records' text.
+const VERSION_3 = ['record_names_record', 'record_refusals_validator_time', 'record_refusals_time', 'records_user_time', 'records_source_time', 'records_common_name_time', 'records_not_after', 'records_overview'];
+const VERSION_3_COLUMNS = ['user_name', 'source_key', 'reversed_common_name', 'not_after'];
+
+describe('a version 2 ledger migrates, its new columns filled from the records', () => {
+  const records = makeRecords(1906, 200);
+  const queries: AuditQuery[] = [{ user: 'bob' }, { source: '10.1.0.0/16' }, { validator: 'common_name' }, { name: 'portal.*' }];
+  let postgres: TestPostgres;
+  let dir: string;
+  beforeAll(async () => {
+    postgres = await startTestPostgres();
+    dir = mkdtempSync(join(tmpdir(), 'mayfly-migrate-'));
+  }, 60_000);
+  afterAll(() => {
+    postgres?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('SQLite', async () => {
+    const file = join(dir, 'audit.db');
+    const current = new SqliteAuditStore(file);
+    await current.appendAll(records, []);
+    const expected = await Promise.all(queries.map((query) => current.query(query)));
+    const overview = await current.overview({ since: '2026-12-01T00:00:00.000Z', until: '2026-12-02T00:00:00.000Z' });
+    for (const index of VERSION_3) current.db.exec(`DROP INDEX ${index}`);
+    current.db.exec('DROP TABLE record_refusals');
+    for (const column of VERSION_3_COLUMNS) current.db.exec(`ALTER TABLE records DROP COLUMN ${column}`);
+    current.db.exec('CREATE INDEX records_outcome_time ON records (outcome, time)');
+    current.db.pragma('user_version = 2');
+    await current.close();
+    expect(() => new SqliteAuditStore(file, { readonly: true })).toThrow("the ledger's schema is version 2, and this Mayfly reads version 3: start `mayfly serve` once to bring it up to date");
+    const migrated = new SqliteAuditStore(file);
+    try {
+      expect(migrated.db.pragma('user_version', { simple: true })).toBe(3);
+      for (const [index, query] of queries.entries()) expect(await migrated.query(query)).toEqual(expected[index]);
+      expect(expected.every((found) => found.length > 0)).toBe(true);
+      expect(await migrated.overview({ since: '2026-12-01T00:00:00.000Z', until: '2026-12-02T00:00:00.000Z' })).toEqual(overview);
+    } finally {
+      await migrated.close();
+    }
+  });
+
+  it('PostgreSQL', async () => {
+    const current = await PostgresAuditStore.open(postgres.url);
+    await current.appendAll(records, []);
+    const expected = await Promise.all(queries.map((query) => current.query(query)));
+    await current.close();
+    const client = new Client(postgres.url);
+    await client.connect();
+    await client.query(`DROP INDEX record_names_record; DROP TABLE record_refusals; ALTER TABLE records ${VERSION_3_COLUMNS.map((column) => `DROP COLUMN ${column}`).join(', ')}; CREATE INDEX records_outcome_time ON records (outcome, time); DELETE FROM mayfly_schema WHERE version = 3`);
+    await client.end();
+    const migrated = await PostgresAuditStore.open(postgres.url);
+    try {
+      expect(await migrated.schemaVersion()).toBe(3);
+      for (const [index, query] of queries.entries()) expect(await migrated.query(query)).toEqual(expected[index]);
+    } finally {
+      await migrated.close();
+    }
+  });
 });
 
 describe('likePattern', () => {

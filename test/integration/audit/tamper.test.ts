@@ -157,7 +157,14 @@ async function rewriteFrom(db: LedgerCopy, chain: string, from: number, options:
 }
 
 async function rewriteInTransaction(db: LedgerCopy, chain: string, from: number, options: { leafHashes: boolean }): Promise<void> {
-  await db.run(`UPDATE records SET body = replace(body, '"source"', '"rewritten":true,"source"') WHERE chain = ? AND seq = ?`, chain, from);
+  // The filter column too, as a thorough forger would (user2 -> userX): only the tree is left to notice.
+  await db.run(
+    `UPDATE records SET body = replace(replace(body, '"source"', '"rewritten":true,"source"'), ?, '"userX"'), user_name = CASE WHEN user_name = ? THEN 'userX' ELSE user_name END WHERE chain = ? AND seq = ?`,
+    `"user${from}"`,
+    `user${from}`,
+    chain,
+    from,
+  );
   let [{ hash: prev }] = await db.all<{ hash: string }>('SELECT hash FROM records WHERE chain = ? AND seq = ?', chain, from - 1);
   const frontier = Frontier.empty();
   const nodes: TreeNode[] = [];
@@ -182,7 +189,8 @@ const issuedSign = (i: number): AuditEvent => ({
   reason: undefined,
   certificate: { serial: serialOf(i), not_before: at(i).toISOString(), not_after: at(i + 3600).toISOString(), sha256: '0'.repeat(64), der: '' },
 });
-const serialOf = (i: number) => i.toString(16).padStart(16, '0');
+/** In the ledger's form (normalizeSerial's: DER octets, no leading zero octet), as Mayfly writes serials. */
+const serialOf = (i: number) => `7f${i.toString(16).padStart(14, '0')}`;
 
 /** A refused sign request for svc-<i>.example.com (and 10.0.0.<i>), so the record is in the name index. */
 const refusedSign = (i: number): AuditEvent => ({
@@ -227,6 +235,14 @@ describe.each(['sqlite', 'postgres'] as const)('audit verify catches tampering (
 
   it('an edited query column', async () => {
     expect(await verifyAfter((db) => db.run("UPDATE records SET outcome = 'issued' WHERE seq = 3"))).toBe('record 3 edited: its outcome column differs from its hashed contents');
+  });
+
+  it('an edited filter column: a requester, a source, a refusal hidden from or added to searches', async () => {
+    expect(await verifyAfter((db) => db.run("UPDATE records SET user_name = 'someone-else' WHERE seq = 3"))).toBe('record 3 edited: its user_name column differs from its hashed contents');
+    expect(await verifyAfter((db) => db.run("UPDATE records SET source_key = NULL WHERE seq = 4"))).toBe('record 4 edited: its source_key column differs from its hashed contents');
+    expect(await verifyAfter((db, chain) => db.run("INSERT INTO record_refusals (chain, seq, validator, time) VALUES (?, 2, 'public_key', ?)", chain, at(2).toISOString()))).toBe(
+      'record 2 edited: its refusals column differs from its hashed contents',
+    );
   });
 
   it('a deleted record', async () => {
@@ -368,9 +384,10 @@ describe.each(['sqlite', 'postgres'] as const)('audit verify --checkpoint catche
       const event = issuedSign(9999);
       const body = JSON.stringify(event);
       const seq = WITNESSED_RECORDS + 1;
+      const columns = recordColumns(event);
       await db.run(
-        'INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        chain, seq, hash, recordHash(chain, seq, hash, body), body, event.time, event.ra, event.event, event.outcome, event.certificate!.serial, leafHash(body).toString('hex'),
+        'INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash, user_name, source_key, reversed_common_name, not_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        chain, seq, hash, recordHash(chain, seq, hash, body), body, event.time, event.ra, event.event, event.outcome, event.certificate!.serial, leafHash(body).toString('hex'), columns.user, columns.source, null, columns.notAfter,
       );
       for (const name of recordColumns(event).names) await db.run('INSERT INTO record_names (chain, seq, reversed_name, time) VALUES (?, ?, ?, ?)', chain, seq, reverseName(name), event.time);
     };
@@ -463,7 +480,7 @@ describe('mayfly audit verify', () => {
       expect(signedByOther.status).toBe(1);
 
       const unknown = runCli(['audit', 'prove', '--config', config, '--serial', 'ffff']);
-      expect(unknown.stdout).toMatch(/^no certificate with serial ffff in the ledger$/m);
+      expect(unknown.stdout).toMatch(/^no certificate with serial 00ffff in the ledger$/m);
       expect(unknown.status).toBe(1);
 
       // Then the ledger loses its last 450 records and their checkpoints: plain verify still passes.

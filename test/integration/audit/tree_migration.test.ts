@@ -38,7 +38,7 @@ const event = (i: number): AuditEvent => ({
   source: '127.0.0.1',
   dns_names: [`host-${i}.example.com`],
   outcome: 'issued',
-  certificate: { serial: i.toString(16).padStart(8, '0'), not_before: '2026-01-01T00:00:00.000Z', not_after: '2026-01-02T00:00:00.000Z', sha256: '0'.repeat(64), der: '' },
+  certificate: { serial: `7f${i.toString(16).padStart(6, '0')}`, not_before: '2026-01-01T00:00:00.000Z', not_after: '2026-01-02T00:00:00.000Z', sha256: '0'.repeat(64), der: '' },
 });
 
 /** The version 1 records of one chain, with the checkpoints of that time (the chain head, signed) after 250 and 600. */
@@ -58,6 +58,14 @@ function legacyLedger(): { records: IndexedRecord[]; checkpoints: { seq: number;
   return { records, checkpoints };
 }
 
+/** Version 3's query columns, indexes and refusals, taken away again (SQLite cannot drop an indexed column). */
+const QUERY_SCHEMA_UNDONE = [
+  ...['record_names_record', 'record_refusals_validator_time', 'record_refusals_time', 'records_user_time', 'records_source_time', 'records_common_name_time', 'records_not_after', 'records_overview'].map((index) => `DROP INDEX ${index}`),
+  'DROP TABLE record_refusals',
+  ...['user_name', 'source_key', 'reversed_common_name', 'not_after'].map((column) => `ALTER TABLE records DROP COLUMN ${column}`),
+  'CREATE INDEX records_outcome_time ON records (outcome, time)',
+];
+
 /** Writes the legacy ledger, then takes the schema back to version 1 as such a ledger had it. */
 async function writeVersion1(location: StoreLocation, downgrade: (sql: string) => Promise<void>): Promise<void> {
   const store = await openAuditStore(location);
@@ -65,10 +73,10 @@ async function writeVersion1(location: StoreLocation, downgrade: (sql: string) =
   await store.appendAll(records, []);
   for (const checkpoint of checkpoints) await store.addCheckpoint({ chain, ...checkpoint });
   await store.close();
-  for (const sql of ['ALTER TABLE records DROP COLUMN leaf_hash', 'DROP TABLE tree_nodes', 'ALTER TABLE checkpoints DROP COLUMN note']) await downgrade(sql);
+  for (const sql of [...QUERY_SCHEMA_UNDONE, 'ALTER TABLE records DROP COLUMN leaf_hash', 'DROP TABLE tree_nodes', 'ALTER TABLE checkpoints DROP COLUMN note']) await downgrade(sql);
 }
 
-describe.each(['sqlite', 'postgres'] as const)('a version 1 ledger migrates to the Merkle tree (%s)', (kind) => {
+describe.each(['sqlite', 'postgres'] as const)('a version 1 ledger migrates to the Merkle tree and the query columns (%s)', (kind) => {
   let dir: string;
   let postgres: TestPostgres | undefined;
   let location: StoreLocation;
@@ -80,7 +88,7 @@ describe.each(['sqlite', 'postgres'] as const)('a version 1 ledger migrates to t
       const client = new Client(postgres.url);
       await client.connect();
       await writeVersion1(location, async (sql) => void (await client.query(sql)));
-      await client.query('DELETE FROM mayfly_schema WHERE version = 2');
+      await client.query('DELETE FROM mayfly_schema WHERE version >= 2');
       await client.end();
     } else {
       location = { kind: 'sqlite', database: join(dir, 'audit.db') };
@@ -108,6 +116,9 @@ describe.each(['sqlite', 'postgres'] as const)('a version 1 ledger migrates to t
       expect((await migrated.treeNodes(chain, [{ level: STORED_LEVEL, index: 0 }, { level: STORED_LEVEL, index: 1 }, { level: STORED_LEVEL + 1, index: 0 }, { level: STORED_LEVEL, index: 2 }])).map((hash) => hash !== undefined)).toEqual([true, true, true, false]);
       const report = await verifyLedger(migrated, publicKey);
       expect(report).toMatchObject({ ok: true, chains: [{ chain, records: RECORDS, checkpoints: 2, unsealed: 0 }] });
+      // Through version 3 as well: the query columns filled from the records' text.
+      expect((await migrated.query({ user: 'user5' })).map((record) => record.seq)).toEqual([5]);
+      expect((await migrated.query({ name: 'HOST-7.example.com' })).map((record) => record.seq)).toEqual([7]);
       // No tree checkpoint covers the old records yet: not provable until a writer seals the chain.
       expect(await proveRecord(migrated, publicKey, event(5).certificate!.serial).catch((error: Error) => error.name)).toBe('UnsealedRecordError');
     } finally {

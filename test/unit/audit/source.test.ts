@@ -1,0 +1,25 @@
+import { sourceKey, sourceRange } from '../../../src/audit/source';
+
+describe('source keys and ranges', () => {
+  const mapped = (hex: string) => `00000000000000000000ffff${hex}`;
+
+  it('files IPv4, IPv4-mapped IPv6 and IPv6 sources under 16-octet keys; anything else under none', () => {
+    expect(sourceKey('127.0.0.1')).toBe(mapped('7f000001'));
+    expect(sourceKey('::ffff:127.0.0.1')).toBe(mapped('7f000001'));
+    expect(sourceKey('2001:db8::1')).toBe('20010db8000000000000000000000001');
+    expect(sourceKey('local')).toBeNull();
+    expect(sourceKey('')).toBeNull();
+  });
+
+  it('spans a CIDR block from its first to its last address, whatever host bits it was written with', () => {
+    expect(sourceRange('10.0.0.0/8')).toEqual({ low: mapped('0a000000'), high: mapped('0affffff') });
+    expect(sourceRange('10.1.2.3/8')).toEqual({ low: mapped('0a000000'), high: mapped('0affffff') });
+    expect(sourceRange('2001:db8::/32')).toEqual({ low: '20010db8000000000000000000000000', high: '20010db8ffffffffffffffffffffffff' });
+    expect(sourceRange('10.0.0.7')).toEqual({ low: mapped('0a000007'), high: mapped('0a000007') });
+    expect(sourceRange('::ffff:10.0.0.7')).toEqual(sourceRange('10.0.0.7'));
+  });
+
+  it.each(['010.0.0.1', '0x0a.0.0.1', '10.0.0', '10.0.0.0/33', '10.0.0.0/', '10.0.0.0/8/8', '2001:db8::/129', 'example.com', ''])('refuses %s', (text) => {
+    expect(sourceRange(text)).toBeUndefined();
+  });
+});
