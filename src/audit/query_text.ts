@@ -1,3 +1,4 @@
+import { OUTCOMES } from './outcomes';
 import { normalizeSerial } from './serial';
 import { sourceRange } from './source';
 import type { AuditQuery } from './store';
@@ -6,7 +7,7 @@ import { parseTimeBound, TimeBoundError } from './time_range';
 // The ledger's filters as a person types them, read the same way by `mayfly audit list/export`,
 // GET /v1/audit and the console: each refused with a reason that says what it accepts.
 
-export const OUTCOMES = ['issued', 'refused', 'error', 'accepted'] as const;
+export { OUTCOMES } from './outcomes';
 
 /** A filter's text that is not what the filter takes. */
 export class AuditFilterError extends Error {

@@ -11,7 +11,7 @@ jest.setTimeout(120_000);
 const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
 
 /** The server's stages and the packages only they use; none belongs in a process that shows help. */
-const SERVER_MODULES = /node_modules\/(better-sqlite3|pkcs11js|express|helmet|pg|pino|prom-client|ldapts|zod|yaml|@peculiar)\/|dist\/src\/(audit|http|auth|ra|policy|issuance\/(?!ca_key_type)|signers\/(?!signer\.js|pkcs11\/token_key_type)|config\/(?!duration|config_error|source)|cli\/(serve|init|ca|pkcs11|policy|audit|request|agent|supervise_workers|logger)\.js)/;
+const SERVER_MODULES = /node_modules\/(better-sqlite3|pkcs11js|express|helmet|pg|pino|prom-client|ldapts|zod|yaml|@peculiar)\/|dist\/src\/(audit\/(?!outcomes)|http|auth|ra|policy|issuance\/(?!ca_key_type)|signers\/(?!signer\.js|pkcs11\/token_key_type)|config\/(?!duration|config_error|source)|cli\/(serve|init|ca|pkcs11|policy|audit|request|agent|supervise_workers|logger)\.js)/;
 
 interface Loaded {
   readonly code: number | null;

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { AuditFilterError, FILTER_NAMES, OUTCOMES, readFilter, type FilterName } from '../../audit/query_text';
+import { OUTCOMES } from '../../audit/outcomes';
+import type { FilterName } from '../../audit/query_text';
 import type { AuditQuery } from '../../audit/store';
 import { writeFileAtomic } from '../../atomic_file';
 import { configFileOf, configOption } from './config_option';
@@ -7,8 +8,12 @@ import { print, printError } from './output';
 
 type QueryOptions = Partial<Record<FilterName, string>> & { out?: string };
 
+/** How filters read a user's text, loaded only when an option is given (help stays light). */
+const queryText = () => require('../../audit/query_text') as typeof import('../../audit/query_text');
+
 /** A filter's option reads its text as GET /v1/audit does; commander prints the reason. */
 const filter = (name: FilterName) => (text: string) => {
+  const { AuditFilterError, readFilter } = queryText();
   try {
     return readFilter(name, text, new Date());
   } catch (error) {
@@ -18,7 +23,7 @@ const filter = (name: FilterName) => (text: string) => {
 };
 
 /** The filters of `audit list` and `audit export`, as a ledger query (each already read by its option). */
-const queryOf = (options: QueryOptions): AuditQuery => Object.fromEntries(FILTER_NAMES.flatMap((name) => (options[name] !== undefined ? [[name, options[name]]] : [])));
+const queryOf = (options: QueryOptions): AuditQuery => Object.fromEntries(queryText().FILTER_NAMES.flatMap((name) => (options[name] !== undefined ? [[name, options[name]]] : [])));
 
 const withFilters = (command: Command) =>
   command
