@@ -1,6 +1,7 @@
 import { Pool, type PoolClient } from 'pg';
 import { Frontier, leafHash, type Subtree } from './merkle';
 import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord } from './record';
+import { countsOver, HOUR_ROLLUPS, hourCounts, hourDifference, hourRollupBackfill, hourRollupSchema, hourSpans, RA_HOURS, REFUSAL_HOURS, REQUESTER_HOURS, upsertHours } from './overview_hours';
 import { normalizeSerial } from './serial';
 import { sourceRange } from './source';
 import { BROAD_NAME, EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, FILTER_INDEXES, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord, type TreeNode } from './store';
@@ -106,6 +107,11 @@ const MIGRATIONS: readonly (string | ((client: PoolClient) => Promise<void>))[] 
       );
       ${FILTER_INDEXES}`);
     await backfillQueryColumns(client);
+  },
+  // Version 4: the overview's hourly counts (overview_hours.ts), counted from the records.
+  async (client) => {
+    await client.query(hourRollupSchema('TEXT COLLATE "C"'));
+    for (const backfill of hourRollupBackfill()) await client.query(backfill);
   },
 ];
 
@@ -254,6 +260,13 @@ export class PostgresAuditStore implements AuditStore {
         ],
       );
       await insertNodes(client, nodes);
+      for (const { rollup, rows } of hourCounts(records)) {
+        if (rows.length === 0) continue;
+        await client.query(
+          upsertHours(rollup, `SELECT * FROM unnest(${['text', ...rollup.keys.map(() => 'text'), 'int'].map((type, i) => `$${i + 1}::${type}[]`).join(', ')})`),
+          rows[0].map((_, i) => rows.map((row) => row[i])),
+        );
+      }
       if (records.some((r) => r.columns.refusedBy.length > 0)) await client.query(INSERT_REFUSALS, refusalArrays(records));
       if (names.length === 0) return;
       await client.query('INSERT INTO record_names (chain, seq, reversed_name, time) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[])', [
@@ -315,22 +328,27 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   /** As the SQLite store's, from the same indexes. */
+  /** Whole hours from the hourly counts, partial ones from the records (overview_hours.ts). */
   async overview(range: { readonly since: string; readonly until: string }): Promise<AuditOverview> {
-    const { since, until } = range;
+    const { until } = range;
+    const spans = hourSpans(range);
+    const order = ['since', 'wholeFrom', 'wholeTo', 'until'] as const;
+    const over = (rollup: typeof RA_HOURS) => countsOver(rollup, (name) => `$${order.indexOf(name) + 1}`);
+    const params = order.map((name) => spans[name]);
     const [hourly, refusalsByValidator, topRequesters, expiringSoon] = await Promise.all([
       this.pool.query<AuditOverview['hourly'][number]>(
-        `SELECT substr(time, 1, 13) || ':00:00.000Z' AS hour, ra, count(*) FILTER (WHERE outcome = 'issued')::int AS issued, count(*) FILTER (WHERE outcome = 'refused')::int AS refused
-         FROM records WHERE time >= $1 AND time < $2 AND outcome IN ('issued', 'refused') GROUP BY 1, 2 ORDER BY hour, ra COLLATE "C"`,
-        [since, until],
+        `SELECT hour, ra, sum(CASE outcome WHEN 'issued' THEN count ELSE 0 END)::int AS issued, sum(CASE outcome WHEN 'refused' THEN count ELSE 0 END)::int AS refused
+         FROM (${over(RA_HOURS)}) AS c WHERE outcome IN ('issued', 'refused') GROUP BY 1, 2 ORDER BY hour, ra COLLATE "C"`,
+        params,
       ),
       this.pool.query<AuditOverview['refusalsByValidator'][number]>(
-        'SELECT validator, count(*)::int AS count FROM record_refusals WHERE time >= $1 AND time < $2 GROUP BY validator ORDER BY count(*) DESC, validator LIMIT $3',
-        [since, until, OVERVIEW_TOP],
+        `SELECT validator, sum(count)::int AS count FROM (${over(REFUSAL_HOURS)}) AS c GROUP BY validator ORDER BY 2 DESC, validator LIMIT $5`,
+        [...params, OVERVIEW_TOP],
       ),
       this.pool.query<AuditOverview['topRequesters'][number]>(
-        `SELECT user_name AS user, count(*) FILTER (WHERE outcome = 'issued')::int AS issued, count(*) FILTER (WHERE outcome = 'refused')::int AS refused FROM records
-         WHERE time >= $1 AND time < $2 AND outcome IN ('issued', 'refused') AND user_name IS NOT NULL GROUP BY user_name ORDER BY count(*) DESC, user_name LIMIT $3`,
-        [since, until, OVERVIEW_TOP],
+        `SELECT user_name AS user, sum(CASE outcome WHEN 'issued' THEN count ELSE 0 END)::int AS issued, sum(CASE outcome WHEN 'refused' THEN count ELSE 0 END)::int AS refused
+         FROM (${over(REQUESTER_HOURS)}) AS c WHERE outcome IN ('issued', 'refused') GROUP BY user_name ORDER BY sum(count) DESC, user_name LIMIT $5`,
+        [...params, OVERVIEW_TOP],
       ),
       this.pool.query<AuditOverview['expiringSoon'][number]>(
         'SELECT ra, count(*)::int AS count, min(not_after) AS next FROM records WHERE not_after >= $1 AND not_after < $2 GROUP BY ra ORDER BY ra COLLATE "C"',
@@ -377,6 +395,14 @@ export class PostgresAuditStore implements AuditStore {
     );
     const row = result.rows[0];
     return row && { kind: row.kind, chain: row.chain, seq: row.seq, name: reverseName(row.reversed_name), time: row.time };
+  }
+
+  async hourRollupDifference(): Promise<{ table: string; hour: string } | undefined> {
+    for (const rollup of HOUR_ROLLUPS) {
+      const row = (await this.pool.query<{ hour: string }>(hourDifference(rollup))).rows[0];
+      if (row) return { table: rollup.table, hour: row.hour };
+    }
+    return undefined;
   }
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {

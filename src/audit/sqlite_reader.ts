@@ -7,7 +7,7 @@ import { workerScript } from './worker_script';
 /** A read of the ledger, sent to the reader thread: a method of AuditReader and its arguments. */
 export interface ReaderCall {
   readonly id: number;
-  readonly method: 'query' | 'overview' | 'record' | 'chains' | 'walkPage' | 'checkpoints' | 'leafHashes' | 'treeNodes' | 'nameIndexDifference';
+  readonly method: 'query' | 'overview' | 'record' | 'chains' | 'walkPage' | 'checkpoints' | 'leafHashes' | 'treeNodes' | 'nameIndexDifference' | 'hourRollupDifference';
   readonly args: readonly unknown[];
 }
 
@@ -56,6 +56,7 @@ export class SqliteReaderThread implements AuditReader {
   leafHashes = (chain: string, from: number, to: number): Promise<string[]> => this.call('leafHashes', chain, from, to);
   treeNodes = (chain: string, subtrees: readonly Subtree[]): Promise<(string | undefined)[]> => this.call('treeNodes', chain, subtrees);
   nameIndexDifference = (): Promise<NameIndexDifference | undefined> => this.call('nameIndexDifference');
+  hourRollupDifference = (): Promise<{ table: string; hour: string } | undefined> => this.call('hourRollupDifference');
 
   async close(): Promise<void> {
     await this.worker.terminate();

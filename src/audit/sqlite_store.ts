@@ -3,6 +3,7 @@ import { constants, statSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { Frontier, leafHash, type Subtree } from './merkle';
 import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord, type RecordColumns } from './record';
+import { countsOver, HOUR_ROLLUPS, hourCounts, hourDifference, hourRollupBackfill, hourRollupSchema, hourSpans, RA_HOURS, REFUSAL_HOURS, REQUESTER_HOURS, upsertHours } from './overview_hours';
 import { normalizeSerial } from './serial';
 import { sourceRange } from './source';
 import { BROAD_NAME, EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, FILTER_INDEXES, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord, type TreeNode } from './store';
@@ -13,7 +14,7 @@ import { appendLeaf } from './tree';
 // checks they still agree with the hashed text. better-sqlite3 is synchronous: this store runs on a
 // thread of its own (the writer's, or SqliteReaderThread's), never on the thread that serves requests.
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
@@ -203,7 +204,7 @@ export class SqliteAuditStore implements AuditStore {
    * ledger from before versioning already has (its statements are IF NOT EXISTS); each later version
    * is a step run once, in order, in the same transaction: version 2 makes each chain a Merkle tree,
    * hashing the records already there, version 3 adds the query columns, filled from each record's
-   * text. A ledger newer than this Mayfly is refused rather than misread. A read-only connection
+   * text, version 4 the overview's hourly counts (overview_hours.ts), counted from the records. A ledger newer than this Mayfly is refused rather than misread. A read-only connection
    * cannot migrate, so it refuses an older ledger too.
    */
   private migrate(): void {
@@ -219,6 +220,10 @@ export class SqliteAuditStore implements AuditStore {
       () => {
         this.db.exec(QUERY_COLUMNS);
         backfillQueryColumns(this.db);
+      },
+      () => {
+        this.db.exec(hourRollupSchema('TEXT'));
+        for (const backfill of hourRollupBackfill()) this.db.exec(backfill);
       },
     ];
     this.db.transaction(() => {
@@ -290,6 +295,7 @@ export class SqliteAuditStore implements AuditStore {
     const name = this.db.prepare('INSERT INTO record_names (chain, seq, reversed_name, time) VALUES (?, ?, ?, ?)');
     const refusal = this.db.prepare('INSERT INTO record_refusals (chain, seq, validator, time) VALUES (?, ?, ?, ?)');
     const node = this.db.prepare('INSERT INTO tree_nodes (chain, level, idx, hash) VALUES (?, ?, ?, ?)');
+    const hours = new Map(HOUR_ROLLUPS.map((rollup) => [rollup, this.db.prepare(upsertHours(rollup, `VALUES (${['hour', ...rollup.keys, 'count'].map(() => '?').join(', ')})`))]));
     const batch = this.db.transaction((records: readonly IndexedRecord[], nodes: readonly TreeNode[]) => {
       for (const { chain, seq, prevHash, hash, body, columns, leafHash: leaf } of records) {
         record.run(chain, seq, prevHash, hash, body, columns.time, columns.ra, columns.event, columns.outcome, columns.serial, leaf, ...queryColumnValues(columns));
@@ -297,6 +303,7 @@ export class SqliteAuditStore implements AuditStore {
         for (const validator of columns.refusedBy) refusal.run(chain, seq, validator, columns.time);
       }
       for (const { chain, level, index, hash } of nodes) node.run(chain, level, index, hash);
+      for (const { rollup, rows } of hourCounts(records)) for (const row of rows) hours.get(rollup)!.run(...row);
     });
     return { batch };
   }
@@ -335,24 +342,26 @@ export class SqliteAuditStore implements AuditStore {
     return counted.n >= broad;
   }
 
-  /** Each part read from an index alone: records_overview, record_refusals_time, records_not_after. */
+  /** Whole hours from the hourly counts, partial ones from the records (overview_hours.ts). */
   async overview(range: { readonly since: string; readonly until: string }): Promise<AuditOverview> {
-    const { since, until } = range;
+    const { until } = range;
+    const spans = hourSpans(range);
+    const over = (rollup: typeof RA_HOURS) => countsOver(rollup, (name) => `@${name}`);
     const hourly = this.db
       .prepare(
-        `SELECT substr(time, 1, 13) || ':00:00.000Z' AS hour, ra, sum(outcome = 'issued') AS issued, sum(outcome = 'refused') AS refused
-         FROM records WHERE time >= ? AND time < ? AND outcome IN ('issued', 'refused') GROUP BY 1, 2 ORDER BY 1, 2`,
+        `SELECT hour, ra, sum(CASE outcome WHEN 'issued' THEN count ELSE 0 END) AS issued, sum(CASE outcome WHEN 'refused' THEN count ELSE 0 END) AS refused
+         FROM (${over(RA_HOURS)}) WHERE outcome IN ('issued', 'refused') GROUP BY 1, 2 ORDER BY 1, 2`,
       )
-      .all(since, until) as AuditOverview['hourly'][number][];
+      .all(spans) as AuditOverview['hourly'][number][];
     const refusalsByValidator = this.db
-      .prepare('SELECT validator, count(*) AS count FROM record_refusals WHERE time >= ? AND time < ? GROUP BY validator ORDER BY count DESC, validator LIMIT ?')
-      .all(since, until, OVERVIEW_TOP) as AuditOverview['refusalsByValidator'][number][];
+      .prepare(`SELECT validator, sum(count) AS count FROM (${over(REFUSAL_HOURS)}) GROUP BY validator ORDER BY 2 DESC, validator LIMIT @top`)
+      .all({ ...spans, top: OVERVIEW_TOP }) as AuditOverview['refusalsByValidator'][number][];
     const topRequesters = this.db
       .prepare(
-        `SELECT user_name AS user, sum(outcome = 'issued') AS issued, sum(outcome = 'refused') AS refused FROM records
-         WHERE time >= ? AND time < ? AND outcome IN ('issued', 'refused') AND user_name IS NOT NULL GROUP BY user_name ORDER BY count(*) DESC, user_name LIMIT ?`,
+        `SELECT user_name AS user, sum(CASE outcome WHEN 'issued' THEN count ELSE 0 END) AS issued, sum(CASE outcome WHEN 'refused' THEN count ELSE 0 END) AS refused
+         FROM (${over(REQUESTER_HOURS)}) WHERE outcome IN ('issued', 'refused') GROUP BY user_name ORDER BY sum(count) DESC, user_name LIMIT @top`,
       )
-      .all(since, until, OVERVIEW_TOP) as AuditOverview['topRequesters'][number][];
+      .all({ ...spans, top: OVERVIEW_TOP }) as AuditOverview['topRequesters'][number][];
     const expiringSoon = this.db
       .prepare('SELECT ra, count(*) AS count, min(not_after) AS next FROM records WHERE not_after >= ? AND not_after < ? GROUP BY ra ORDER BY ra')
       .all(until, expiringUntil(until)) as AuditOverview['expiringSoon'][number][];
@@ -395,6 +404,14 @@ export class SqliteAuditStore implements AuditStore {
       .prepare(`SELECT * FROM (SELECT 'missing' AS kind, * FROM (${carried} EXCEPT ${indexed}) UNION ALL SELECT 'extra', * FROM (${indexed} EXCEPT ${carried})) ORDER BY chain, seq, kind DESC, reversed_name, time LIMIT 1`)
       .get() as { kind: NameIndexDifference['kind']; chain: string; seq: number; reversed_name: string; time: string } | undefined;
     return row && { kind: row.kind, chain: row.chain, seq: row.seq, name: reverseName(row.reversed_name), time: row.time };
+  }
+
+  async hourRollupDifference(): Promise<{ table: string; hour: string } | undefined> {
+    for (const rollup of HOUR_ROLLUPS) {
+      const row = this.db.prepare(hourDifference(rollup)).get() as { hour: string } | undefined;
+      if (row) return { table: rollup.table, hour: row.hour };
+    }
+    return undefined;
   }
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {

@@ -157,6 +157,8 @@ export interface AuditReader {
    * from the index hides its record from name searches; an extra one files it under a name it lacks.
    */
   nameIndexDifference(): Promise<NameIndexDifference | undefined>;
+  /** An hour where a rollup of the overview (overview_hours.ts) disagrees with the records, if any. */
+  hourRollupDifference(): Promise<{ table: string; hour: string } | undefined>;
   close(): Promise<void>;
 }
 

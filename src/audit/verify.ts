@@ -79,6 +79,9 @@ export async function verifyLedger(store: AuditReader, auditPublicKey: KeyObject
   // Name searches read the index, not the hashed text: an edited index could hide a record from them.
   const names = await store.nameIndexDifference();
   if (names) return { ok: false, chains, problem: `chain ${names.chain}: ${await nameIndexProblem(store, names)}` };
+  // The console's overview reads these counts, not the records: edited counts would misstate a week.
+  const hours = await store.hourRollupDifference();
+  if (hours) return { ok: false, chains, problem: `the overview's hourly counts (${hours.table}) disagree with the records in the hour from ${hours.hour}` };
   return { ok: true, chains };
 }
 

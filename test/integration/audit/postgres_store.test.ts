@@ -170,6 +170,10 @@ describe('the PostgreSQL ledger store answers as the SQLite store does', () => {
     { since: '2026-12-01T00:00:00.000Z', until: '2026-12-02T00:00:00.000Z' },
     { since: '2026-12-01T02:30:00.000Z', until: '2026-12-01T04:00:00.000Z' },
     { since: '2027-01-01T00:00:00.000Z', until: '2027-01-02T00:00:00.000Z' },
+    // Mid-hour at both ends: the hourly counts give 01:00-03:00, the records the partial hours.
+    { since: '2026-12-01T00:20:30.000Z', until: '2026-12-01T03:40:00.000Z' },
+    // Within one hour: the records alone.
+    { since: '2026-12-01T05:10:00.000Z', until: '2026-12-01T05:50:00.000Z' },
   ];
 
   it.each(ranges.map((range) => [JSON.stringify(range), range] as const))('overview %s', async (_label, range) => {
@@ -177,17 +181,19 @@ describe('the PostgreSQL ledger store answers as the SQLite store does', () => {
     expect(await pg.overview(range)).toEqual(expected);
   });
 
-  it('the overview counts what the records say', async () => {
-    const overview = await sqlite.overview(ranges[1]);
-    const events = records.map((record) => JSON.parse(record.body) as AuditEvent).filter((event) => event.time >= ranges[1].since && event.time < ranges[1].until);
+  it.each([1, 3, 4])('the overview counts what the records say (range %i)', async (which) => {
+    const range = ranges[which];
+    const overview = await sqlite.overview(range);
+    const events = records.map((record) => JSON.parse(record.body) as AuditEvent).filter((event) => event.time >= range.since && event.time < range.until);
+    expect(events.length).toBeGreaterThan(0);
     const sum = (rows: readonly { issued: number; refused: number }[]) => rows.reduce((total, row) => ({ issued: total.issued + row.issued, refused: total.refused + row.refused }), { issued: 0, refused: 0 });
     expect(sum(overview.hourly)).toEqual({ issued: events.filter((e) => e.outcome === 'issued').length, refused: events.filter((e) => e.outcome === 'refused').length });
-    expect(overview.hourly.map((row) => row.hour)).toEqual(expect.arrayContaining(['2026-12-01T02:00:00.000Z', '2026-12-01T03:00:00.000Z']));
+    expect(new Set(overview.hourly.map((row) => row.hour))).toEqual(new Set(events.filter((e) => e.outcome === 'issued' || e.outcome === 'refused').map((e) => `${e.time.slice(0, 13)}:00:00.000Z`)));
     expect(overview.refusalsByValidator.find((row) => row.validator === 'common_name')?.count).toBe(events.filter((e) => e.verdicts?.some((v) => v.validator === 'common_name' && v.reasons.length > 0)).length);
     expect(overview.refusalsByValidator.map((row) => row.validator)).not.toContain('csr_signature');
     expect(sum(overview.topRequesters)).toEqual(sum(overview.hourly));
     expect(overview.topRequesters.map((row) => row.user)).toEqual(expect.arrayContaining(['alice', 'Alice', 'bob']));
-    const window = { from: ranges[1].until, to: new Date(Date.parse(ranges[1].until) + 86_400_000).toISOString() };
+    const window = { from: range.until, to: new Date(Date.parse(range.until) + 86_400_000).toISOString() };
     const expiring = events.length && records.map((r) => JSON.parse(r.body) as AuditEvent).filter((e) => e.certificate && e.certificate.not_after >= window.from && e.certificate.not_after < window.to);
     expect(overview.expiringSoon.reduce((total, row) => total + row.count, 0)).toBe((expiring as AuditEvent[]).length);
     expect((await sqlite.overview(ranges[2])).hourly).toEqual([]);
@@ -260,10 +266,10 @@ describe('the PostgreSQL ledger store keeps its schema and survives an outage', 
     const stores = await Promise.all([1, 2, 3].map(() => PostgresAuditStore.open(postgres.url)));
     try {
       // Version 2 made each chain a Merkle tree, version 3 added the query columns.
-      for (const store of stores) expect(await store.schemaVersion()).toBe(3);
+      for (const store of stores) expect(await store.schemaVersion()).toBe(4);
       const client = new Client(postgres.url);
       await client.connect();
-      expect((await client.query('SELECT count(*)::int AS n FROM mayfly_schema')).rows[0].n).toBe(3);
+      expect((await client.query('SELECT count(*)::int AS n FROM mayfly_schema')).rows[0].n).toBe(4);
       await client.end();
     } finally {
       await Promise.all(stores.map((store) => store.close()));
@@ -302,6 +308,12 @@ describe('the PostgreSQL ledger store keeps its schema and survives an outage', 
 // Version 3 added the filter columns; a ledger written before them (version 2: the Merkle tree) gets them from its records' text.
 const VERSION_3 = ['record_names_record', 'record_refusals_validator_time', 'record_refusals_time', 'records_user_time', 'records_source_time', 'records_common_name_time', 'records_not_after', 'records_overview'];
 const VERSION_3_COLUMNS = ['user_name', 'source_key', 'reversed_common_name', 'not_after'];
+// Version 4 added the overview's hourly counts, counted from the records; the ranges start and end mid-hour too.
+const VERSION_4_TABLES = ['ra_hours', 'requester_hours', 'refusal_hours'];
+const OVERVIEW_RANGES = [
+  { since: '2026-12-01T00:00:00.000Z', until: '2026-12-02T00:00:00.000Z' },
+  { since: '2026-12-01T00:20:30.000Z', until: '2026-12-01T02:40:00.000Z' },
+];
 
 describe('a version 2 ledger migrates, its new columns filled from the records', () => {
   const records = makeRecords(1906, 200);
@@ -322,20 +334,23 @@ describe('a version 2 ledger migrates, its new columns filled from the records',
     const current = new SqliteAuditStore(file);
     await current.appendAll(records, []);
     const expected = await Promise.all(queries.map((query) => current.query(query)));
-    const overview = await current.overview({ since: '2026-12-01T00:00:00.000Z', until: '2026-12-02T00:00:00.000Z' });
+    const overviews = await Promise.all(OVERVIEW_RANGES.map((range) => current.overview(range)));
     for (const index of VERSION_3) current.db.exec(`DROP INDEX ${index}`);
+    for (const table of VERSION_4_TABLES) current.db.exec(`DROP TABLE ${table}`);
     current.db.exec('DROP TABLE record_refusals');
     for (const column of VERSION_3_COLUMNS) current.db.exec(`ALTER TABLE records DROP COLUMN ${column}`);
     current.db.exec('CREATE INDEX records_outcome_time ON records (outcome, time)');
     current.db.pragma('user_version = 2');
     await current.close();
-    expect(() => new SqliteAuditStore(file, { readonly: true })).toThrow("the ledger's schema is version 2, and this Mayfly reads version 3: start `mayfly serve` once to bring it up to date");
+    expect(() => new SqliteAuditStore(file, { readonly: true })).toThrow("the ledger's schema is version 2, and this Mayfly reads version 4: start `mayfly serve` once to bring it up to date");
     const migrated = new SqliteAuditStore(file);
     try {
-      expect(migrated.db.pragma('user_version', { simple: true })).toBe(3);
+      expect(migrated.db.pragma('user_version', { simple: true })).toBe(4);
       for (const [index, query] of queries.entries()) expect(await migrated.query(query)).toEqual(expected[index]);
       expect(expected.every((found) => found.length > 0)).toBe(true);
-      expect(await migrated.overview({ since: '2026-12-01T00:00:00.000Z', until: '2026-12-02T00:00:00.000Z' })).toEqual(overview);
+      for (const [index, range] of OVERVIEW_RANGES.entries()) expect(await migrated.overview(range)).toEqual(overviews[index]);
+      expect(overviews[1].hourly.length).toBeGreaterThan(0);
+      expect(await migrated.hourRollupDifference()).toBeUndefined();
     } finally {
       await migrated.close();
     }
@@ -345,15 +360,18 @@ describe('a version 2 ledger migrates, its new columns filled from the records',
     const current = await PostgresAuditStore.open(postgres.url);
     await current.appendAll(records, []);
     const expected = await Promise.all(queries.map((query) => current.query(query)));
+    const overviews = await Promise.all(OVERVIEW_RANGES.map((range) => current.overview(range)));
     await current.close();
     const client = new Client(postgres.url);
     await client.connect();
-    await client.query(`DROP INDEX record_names_record; DROP TABLE record_refusals; ALTER TABLE records ${VERSION_3_COLUMNS.map((column) => `DROP COLUMN ${column}`).join(', ')}; CREATE INDEX records_outcome_time ON records (outcome, time); DELETE FROM mayfly_schema WHERE version = 3`);
+    await client.query(`${VERSION_4_TABLES.map((table) => `DROP TABLE ${table}; `).join('')}DROP INDEX record_names_record; DROP TABLE record_refusals; ALTER TABLE records ${VERSION_3_COLUMNS.map((column) => `DROP COLUMN ${column}`).join(', ')}; CREATE INDEX records_outcome_time ON records (outcome, time); DELETE FROM mayfly_schema WHERE version >= 3`);
     await client.end();
     const migrated = await PostgresAuditStore.open(postgres.url);
     try {
-      expect(await migrated.schemaVersion()).toBe(3);
+      expect(await migrated.schemaVersion()).toBe(4);
       for (const [index, query] of queries.entries()) expect(await migrated.query(query)).toEqual(expected[index]);
+      for (const [index, range] of OVERVIEW_RANGES.entries()) expect(await migrated.overview(range)).toEqual(overviews[index]);
+      expect(await migrated.hourRollupDifference()).toBeUndefined();
     } finally {
       await migrated.close();
     }

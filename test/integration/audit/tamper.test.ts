@@ -11,6 +11,7 @@ import { AuditLedger } from '../../../src/audit/ledger';
 import { Frontier, leafHash } from '../../../src/audit/merkle';
 import { ChainWriter } from '../../../src/audit/chain_writer';
 import { openAuditStore, type StoreLocation } from '../../../src/audit/open_store';
+import { HOUR_ROLLUPS, hourRollupBackfill } from '../../../src/audit/overview_hours';
 import { publishedCheckpoints } from '../../../src/audit/published_checkpoints';
 import { isFinal, parseCheckpoints, verifyCheckpoint } from '../../../src/audit/signed_checkpoint';
 import { witnessCheckpoints } from '../../../src/audit/witness';
@@ -295,6 +296,14 @@ describe.each(['sqlite', 'postgres'] as const)('audit verify catches tampering (
     );
   });
 
+  it("the overview's hourly counts: one edited, one deleted, one added for an hour without records", async () => {
+    const hour = '2026-11-23T12:00:00.000Z';
+    const disagree = (table: string, at: string) => `the overview's hourly counts (${table}) disagree with the records in the hour from ${at}`;
+    expect(await verifyAfter((db) => db.run("UPDATE ra_hours SET count = count + 1 WHERE hour = ? AND outcome = 'refused'", hour))).toBe(disagree('ra_hours', hour));
+    expect(await verifyAfter((db) => db.run('DELETE FROM requester_hours WHERE hour = ?', hour))).toBe(disagree('requester_hours', hour));
+    expect(await verifyAfter((db) => db.run("INSERT INTO refusal_hours (hour, validator, count) VALUES ('2026-11-22T08:00:00.000Z', 'public_key', 5)"))).toBe(disagree('refusal_hours', '2026-11-22T08:00:00.000Z'));
+  });
+
   it('a forged checkpoint signature', async () => {
     const problem = await verifyAfter(async (db) => {
       const [{ note }] = await db.all<{ note: string }>('SELECT note FROM checkpoints WHERE seq = 8');
@@ -314,6 +323,9 @@ describe.each(['sqlite', 'postgres'] as const)('audit verify --checkpoint catche
     const counts = await db.all<{ chain: string; n: number }>('SELECT chain, count(*) AS n FROM records GROUP BY chain');
     const chainOf = (n: number) => counts.find((row) => Number(row.n) === n)!.chain;
     await tamper(db, { killed: chainOf(10), successor: chainOf(WITNESSED_RECORDS) });
+    // A careful forger recounts the overview's hourly counts too: plain verification recounts them.
+    for (const { table } of HOUR_ROLLUPS) await db.run(`DELETE FROM ${table}`);
+    for (const backfill of hourRollupBackfill()) await db.run(backfill);
     await db.close();
     const reader = await db.reader();
     try {

@@ -58,8 +58,9 @@ function legacyLedger(): { records: IndexedRecord[]; checkpoints: { seq: number;
   return { records, checkpoints };
 }
 
-/** Version 3's query columns, indexes and refusals, taken away again (SQLite cannot drop an indexed column). */
+/** Version 4's hourly counts and version 3's query columns, indexes and refusals, taken away again (SQLite cannot drop an indexed column). */
 const QUERY_SCHEMA_UNDONE = [
+  ...['ra_hours', 'requester_hours', 'refusal_hours'].map((table) => `DROP TABLE ${table}`),
   ...['record_names_record', 'record_refusals_validator_time', 'record_refusals_time', 'records_user_time', 'records_source_time', 'records_common_name_time', 'records_not_after', 'records_overview'].map((index) => `DROP INDEX ${index}`),
   'DROP TABLE record_refusals',
   ...['user_name', 'source_key', 'reversed_common_name', 'not_after'].map((column) => `ALTER TABLE records DROP COLUMN ${column}`),
@@ -114,6 +115,7 @@ describe.each(['sqlite', 'postgres'] as const)('a version 1 ledger migrates to t
       expect(await migrated.leafHashes(chain, 0, 3)).toEqual([1, 2, 3].map((seq) => leafHash(JSON.stringify(event(seq))).toString('hex')));
       // 600 records: two complete subtrees of 256 (level 8) and their parent of 512 (level 9).
       expect((await migrated.treeNodes(chain, [{ level: STORED_LEVEL, index: 0 }, { level: STORED_LEVEL, index: 1 }, { level: STORED_LEVEL + 1, index: 0 }, { level: STORED_LEVEL, index: 2 }])).map((hash) => hash !== undefined)).toEqual([true, true, true, false]);
+      // Verify recounts version 4's hourly counts too: the backfill counted what the records say.
       const report = await verifyLedger(migrated, publicKey);
       expect(report).toMatchObject({ ok: true, chains: [{ chain, records: RECORDS, checkpoints: 2, unsealed: 0 }] });
       // Through version 3 as well: the query columns filled from the records' text.
