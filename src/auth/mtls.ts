@@ -9,6 +9,8 @@ export interface MtlsOptions {
   readonly trusted: readonly X509Certificate[];
   /** How long after expiry a certificate may still renew itself; 0 (the default) for none. */
   readonly graceMs: number;
+  /** Groups of a requester, by the user name its certificate gives (its CN, else its first SAN). */
+  readonly groups: Readonly<Record<string, readonly string[]>>;
 }
 
 const MAX_PATH = 4;
@@ -47,7 +49,8 @@ export class MtlsAuthenticator implements Authenticator {
     if (!soundKey(leaf)) return undefined;
     if (!this.chainsToTrusted(leaf, intermediates, now)) return undefined;
     const names = boundNames(leaf);
-    return { user: commonName(leaf) ?? names[0] ?? leaf.serialNumber, groups: [], authentication: this.name, boundNames: names };
+    const user = commonName(leaf) ?? names[0] ?? leaf.serialNumber;
+    return { user, groups: [...(Object.hasOwn(this.options.groups, user) ? this.options.groups[user] : [])], authentication: this.name, boundNames: names };
   }
 
   /** Walks issuer links (trusted CAs first, then what the client sent), checking signatures and validity. */

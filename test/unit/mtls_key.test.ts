@@ -12,7 +12,7 @@ describe('mtls authentication and the client certificate\'s key', () => {
   let authenticator: MtlsAuthenticator;
   beforeAll(() => {
     pki = createTestPki('mtls keys');
-    authenticator = new MtlsAuthenticator('renewers', { trusted: [new X509Certificate(pki.root.cert)], graceMs: 0 });
+    authenticator = new MtlsAuthenticator('renewers', { trusted: [new X509Certificate(pki.root.cert)], graceMs: 0, groups: {} });
   });
   afterAll(() => pki.remove());
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { MtlsAuthenticator } from '../../auth/mtls';
 import { pemCertificateBlocks } from '../../pem';
 import { parseDuration } from '../duration';
-import { auditAdminGroups, duration, path } from '../schema_fields';
+import { auditAdminGroups, duration, name, path } from '../schema_fields';
 import { AuthenticationConfigError, type AuthenticationBackend } from './backend';
 
 const schema = z.strictObject({
@@ -13,6 +13,8 @@ const schema = z.strictObject({
   ca: path.optional(),
   /** How long after expiry a certificate may still renew itself; off unless set. */
   renewal_grace: z.union([z.literal('0'), duration]).default('0'),
+  /** Groups of a requester, by the user name its certificate gives (its CN, else its first SAN): e.g. { auditor.example.com: [auditors] }. */
+  groups: z.record(z.string().min(1), z.array(name)).default({}),
   audit_admin_groups: auditAdminGroups,
 });
 
@@ -30,6 +32,6 @@ export const mtlsAuthentication: AuthenticationBackend<typeof schema> = {
       // Chains from before a rotation too, so that certificates they issued can renew during the overlap.
       trusted = [...signingCas.values()].flatMap((ca) => [ca.chain, ...ca.previousChains.map((previous) => previous.chain)].flat().map((der) => new X509Certificate(der)));
     }
-    return new MtlsAuthenticator(name, { trusted, graceMs: parseDuration(entry.renewal_grace) ?? 0 });
+    return new MtlsAuthenticator(name, { trusted, graceMs: parseDuration(entry.renewal_grace) ?? 0, groups: entry.groups });
   },
 };

@@ -243,7 +243,7 @@ describe('console sign-in with a token, and with a client certificate (HTTPS)', 
       audit: true,
       editConfig: (yaml, dir) => {
         writeFileSync(join(dir, 'tokens.yaml'), 'tokens: []\n', { mode: 0o600 });
-        return yaml.replace('authentication:\n', 'authentication:\n  tokens:\n    backend: token\n    tokens_file: tokens.yaml\n    audit_admin_groups: [auditors]\n  machines:\n    backend: mtls\n    audit_admin_groups: [auditors]\n');
+        return yaml.replace('authentication:\n', 'authentication:\n  tokens:\n    backend: token\n    tokens_file: tokens.yaml\n    audit_admin_groups: [auditors]\n  machines:\n    backend: mtls\n    groups:\n      auditor.mayfly.test: [auditors]\n    audit_admin_groups: [auditors]\n');
       },
     });
     ({ token } = await createToken(join(ca.dir, 'tokens.yaml'), { name: 'auditor-token', groups: ['auditors'] }));
@@ -268,8 +268,9 @@ describe('console sign-in with a token, and with a client certificate (HTTPS)', 
     expect(overview.body).toContain('Signed in as auditor-token');
   });
 
-  it('judges a browser by its client certificate: an mtls requester (who has no groups) is not an audit admin', async () => {
-    const csr = makeCsr({ subject: '/CN=robot.mayfly.test', extensions: ['subjectAltName=DNS:robot.mayfly.test'] });
+  /** A client certificate Mayfly issues for `cn`, with its key. */
+  async function clientCertificate(cn: string): Promise<{ cert: string; key: string }> {
+    const csr = makeCsr({ subject: `/CN=${cn}`, extensions: [`subjectAltName=DNS:${cn}`] });
     const issued = await httpsRequest(`${ca.url}/v1/sign/default`, {
       ca: root(),
       method: 'POST',
@@ -277,11 +278,21 @@ describe('console sign-in with a token, and with a client certificate (HTTPS)', 
       body: new URLSearchParams({ user: 'deployer', secret: ca.secret, encoding: 'pem', csr: csr.pem }).toString(),
     });
     expect(issued.status).toBe(200);
-    const withCertificate = await httpsRequest(`${ca.url}/ui/`, { ca: root(), cert: issued.body, key: csr.keyPem });
+    return { cert: issued.body, key: csr.keyPem };
+  }
+
+  it('judges a browser by its client certificate: an mtls requester the backend gives no group is not an audit admin', async () => {
+    const withCertificate = await httpsRequest(`${ca.url}/ui/`, { ca: root(), ...(await clientCertificate('robot.mayfly.test')) });
     expect(withCertificate.status).toBe(403);
     expect(withCertificate.body).toContain('audit admin group');
     expect(withCertificate.headers['set-cookie']).toBeUndefined();
     const without = await httpsRequest(`${ca.url}/ui/`, { ca: root() });
     expect(without.status).toBe(303);
+  });
+
+  it("signs in a client certificate whose name the mtls backend's groups put in an audit admin group", async () => {
+    const overview = await httpsRequest(`${ca.url}/ui/`, { ca: root(), ...(await clientCertificate('auditor.mayfly.test')) });
+    expect(overview.status).toBe(200);
+    expect(overview.body).toContain('Signed in as auditor.mayfly.test');
   });
 });
