@@ -7,6 +7,7 @@ import type { AuditQuery, AuditReader } from '../audit/store';
 import { publishedCheckpoints } from '../audit/published_checkpoints';
 import { proveRecord, UnsealedRecordError, verifyRecordProof } from '../audit/record_proof';
 import { CheckpointFormatError } from '../audit/signed_checkpoint';
+import { recordVerifyResult, verifyResultFile, type VerifyResult } from '../audit/verify_result';
 import { verifyLedger } from '../audit/verify';
 import { witnessCheckpoints } from '../audit/witness';
 import { auditPublicKeyFile, openAuditReader } from '../config/ledger';
@@ -95,38 +96,49 @@ export async function auditShow(configFile: string, which: string, print: (line:
 export async function auditVerify(configFile: string, print: (line: string) => void, exportedCheckpointFile?: string): Promise<boolean> {
   const exported = exportedCheckpointFile === undefined ? undefined : await readFile(exportedCheckpointFile, 'utf8');
   const { store, keyFile } = await openStore(configFile);
+  let result: Omit<VerifyResult, 'time'>;
   try {
-    const publicKey = await readAuditPublicKey(auditPublicKeyFile(keyFile), keyFile);
-    const report = await verifyLedger(store, publicKey);
-    for (const chain of report.chains) print(`chain ${chain.chain}: ${chain.records} record(s), ${chain.checkpoints} checkpoint(s), intact`);
-    if (!report.ok) {
-      print(`TAMPERED: ${report.problem}`);
-      return false;
-    }
-    if (exported !== undefined) {
-      let witnessed;
-      try {
-        witnessed = await witnessCheckpoints(store, publicKey, exported);
-      } catch (error) {
-        if (!(error instanceof CheckpointFormatError)) throw error;
-        print(`the file ${exportedCheckpointFile} is not a signed checkpoint: ${error.message}`);
-        return false;
-      }
-      if (!witnessed.ok) {
-        print(`TAMPERED: ${witnessed.problem}`);
-        return false;
-      }
-      for (const chain of witnessed.chains) print(`consistent: ${chain.origin}: ${chain.exportedSize} record(s) when exported, extended to ${chain.latestSize}`);
-    }
-    print(`OK: ${report.chains.length} chain(s) verified${exported !== undefined ? ', consistent with the exported checkpoint(s)' : ''}`);
-    // Not proof of tampering (a running writer's newest records wait for its next checkpoint), but not provable yet either.
-    for (const chain of report.chains.filter((c) => c.unsealed > 0)) {
-      print(`UNSEALED: chain ${chain.chain}: record(s) ${chain.records - chain.unsealed + 1}–${chain.records} are under no checkpoint yet (written since the last, or never sealed)`);
-    }
-    return true;
+    result = await verifyAndReport(store, keyFile, print, exported === undefined ? undefined : { text: exported, file: exportedCheckpointFile! });
   } finally {
     await store.close();
   }
+  // For the console's overview ("last verify"); a check that cannot leave its result still stands.
+  const unrecorded = await recordVerifyResult(verifyResultFile(keyFile), { time: new Date().toISOString(), ...result });
+  if (unrecorded !== undefined) print(`(not recorded for the console: ${unrecorded})`);
+  return result.ok;
+}
+
+/** Checks the ledger (and an exported checkpoint), printing what it finds. */
+async function verifyAndReport(store: AuditReader, keyFile: string, print: (line: string) => void, exported: { text: string; file: string } | undefined): Promise<Omit<VerifyResult, 'time'>> {
+  const publicKey = await readAuditPublicKey(auditPublicKeyFile(keyFile), keyFile);
+  const report = await verifyLedger(store, publicKey);
+  const outcome = (problem?: string) => ({ ok: problem === undefined, ...(problem === undefined ? {} : { problem }), chains: report.chains.length, unsealed: report.chains.reduce((sum, chain) => sum + chain.unsealed, 0), witnessed: exported !== undefined });
+  for (const chain of report.chains) print(`chain ${chain.chain}: ${chain.records} record(s), ${chain.checkpoints} checkpoint(s), intact`);
+  if (!report.ok) {
+    print(`TAMPERED: ${report.problem}`);
+    return outcome(report.problem);
+  }
+  if (exported !== undefined) {
+    let witnessed;
+    try {
+      witnessed = await witnessCheckpoints(store, publicKey, exported.text);
+    } catch (error) {
+      if (!(error instanceof CheckpointFormatError)) throw error;
+      print(`the file ${exported.file} is not a signed checkpoint: ${error.message}`);
+      return outcome(`${exported.file} is not a signed checkpoint`);
+    }
+    if (!witnessed.ok) {
+      print(`TAMPERED: ${witnessed.problem}`);
+      return outcome(witnessed.problem);
+    }
+    for (const chain of witnessed.chains) print(`consistent: ${chain.origin}: ${chain.exportedSize} record(s) when exported, extended to ${chain.latestSize}`);
+  }
+  print(`OK: ${report.chains.length} chain(s) verified${exported !== undefined ? ', consistent with the exported checkpoint(s)' : ''}`);
+  // Not proof of tampering (a running writer's newest records wait for its next checkpoint), but not provable yet either.
+  for (const chain of report.chains.filter((c) => c.unsealed > 0)) {
+    print(`UNSEALED: chain ${chain.chain}: record(s) ${chain.records - chain.unsealed + 1}–${chain.records} are under no checkpoint yet (written since the last, or never sealed)`);
+  }
+  return outcome();
 }
 
 /** `mayfly audit checkpoint`: the latest signed checkpoint of every chain, to publish elsewhere. */

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import ipaddr from 'ipaddr.js';
 import type { Ledger } from '../audit/ledger';
 import { assembleRuntime, type Runtime } from '../config/assemble';
-import { ledgerPublicKey, openAuditReader, openLedger } from '../config/ledger';
+import { ledgerPublicKey, ledgerVerifyResultFile, openAuditReader, openLedger } from '../config/ledger';
 import { openAcmeStore, servesAcme } from '../config/acme_store';
 import { parseDuration } from '../config/duration';
 import { ConfigError, configPath, loadConfig, type MayflyConfig } from '../config/load';
@@ -99,7 +99,7 @@ export async function serve(options: ServeOptions, logger: Logger, quiet = false
       runtime: reloader.current,
       ledger,
       ...(auditReader ? { auditReader } : {}),
-      ...(auditPublicKey ? { auditPublicKey } : {}),
+      ...(auditPublicKey ? { auditPublicKey, verifyResultFile: ledgerVerifyResultFile(config) } : {}),
       ...(acmeStore ? { acmeStore } : {}),
       bodyLimit: limits.body_bytes,
       trustedProxies: server.trusted_proxies,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { createAuditKey, readAuditKey, readAuditPublicKey } from '../audit/audit_key';
+import { verifyResultFile } from '../audit/verify_result';
 import { AuditLedger, disabledLedger, type Ledger } from '../audit/ledger';
 import type { StoreLocation } from '../audit/open_store';
 import { PostgresAuditStore } from '../audit/postgres_store';
@@ -56,6 +57,9 @@ export async function openAuditReader(config: MayflyConfig, options: { readonly 
   if (!existsSync(location.database)) throw new Error(`there is no audit ledger at ${location.database} yet`);
   return options.offThread ? new SqliteReaderThread(location.database) : new SqliteAuditStore(location.database, { readonly: true });
 }
+
+/** Where `mayfly audit verify` records its last result on this host (the console's overview reads it). */
+export const ledgerVerifyResultFile = (config: MayflyConfig): string => verifyResultFile(configPath(config, config.document.audit.key));
 
 /** The audit public key of a config's ledger: checkpoints are verified with it, proofs name it. */
 export function ledgerPublicKey(config: MayflyConfig): Promise<KeyObject> {

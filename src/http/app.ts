@@ -34,6 +34,8 @@ export interface AppOptions {
   readonly auditReader?: AuditReader;
   /** The audit public key, which proofs name (GET /v1/audit/proof/<serial>). */
   readonly auditPublicKey?: KeyObject;
+  /** Where `mayfly audit verify` records its last result on this host, for the console's overview. */
+  readonly verifyResultFile?: string;
   /** Largest accepted request body, bytes. */
   readonly bodyLimit?: number;
   /** Where internal faults are reported (never to the client). */
@@ -141,6 +143,7 @@ export function createApp(options: AppOptions): RequestListener {
     consoleRouter({
       runtime: options.runtime,
       ...(options.auditReader ? { auditReader: options.auditReader } : {}),
+      ...(options.verifyResultFile ? { verifyResultFile: options.verifyResultFile } : {}),
       // The record page checks the same proof GET /v1/audit/proof/<serial> answers.
       ...(provable ? { proveRecord: (serial: string) => recordProof(provable, serial) } : {}),
       admit: (request, response) => admit(request.ip ?? '', request, response),

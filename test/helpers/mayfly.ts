@@ -8,7 +8,7 @@ import { disabledLedger, type Ledger } from '../../src/audit/ledger';
 import type { AuditReader } from '../../src/audit/store';
 import { openAcmeStore } from '../../src/config/acme_store';
 import { assembleRuntime, type Runtime } from '../../src/config/assemble';
-import { ledgerPublicKey, openAuditReader, openLedger } from '../../src/config/ledger';
+import { ledgerPublicKey, ledgerVerifyResultFile, openAuditReader, openLedger } from '../../src/config/ledger';
 import { configPath, loadConfig } from '../../src/config/load';
 import { DEFAULT_LIMITS, type LimitOptions } from '../../src/http/limits';
 import { startServer, type RunningServer } from '../../src/http/server';
@@ -90,7 +90,7 @@ export async function startTestCa(options: TestCaOptions = {}): Promise<TestCa> 
       runtime: () => runtime,
       ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
       ...(ledger ? { ledger } : {}),
-      ...(auditReader ? { auditReader, auditPublicKey: await ledgerPublicKey(config) } : {}),
+      ...(auditReader ? { auditReader, auditPublicKey: await ledgerPublicKey(config), verifyResultFile: ledgerVerifyResultFile(config) } : {}),
       ...(acmeStore ? { acmeStore } : {}),
       limits: { ...TEST_LIMITS, ...options.limits },
       ...(options.trustedProxies ? { trustedProxies: options.trustedProxies } : {}),

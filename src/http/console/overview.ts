@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { EXPIRING_WINDOW_MS, type AuditOverview, type AuditReader } from '../../audit/store';
+import { readVerifyResult, type VerifyResult } from '../../audit/verify_result';
 import { html, type Html } from './html';
 import { page } from './layout';
 import { sessionOf } from './login';
@@ -10,11 +11,11 @@ type Range = keyof typeof RANGES;
 const UNSEALED_COUNT_LIMIT = 1000;
 
 /** GET /ui/?range=day|week: the last day or week at a glance, and the ledger's state. */
-export async function showOverview(reader: AuditReader, request: Request, response: Response): Promise<void> {
+export async function showOverview(reader: AuditReader, verifyResultFile: string | undefined, request: Request, response: Response): Promise<void> {
   const range: Range = request.query.range === 'week' ? 'week' : 'day';
   const until = new Date();
   const since = new Date(until.getTime() - RANGES[range]);
-  const [overview, ledger] = await Promise.all([reader.overview({ since: since.toISOString(), until: until.toISOString() }), ledgerState(reader)]);
+  const [overview, ledger] = await Promise.all([reader.overview({ since: since.toISOString(), until: until.toISOString() }), ledgerState(reader, verifyResultFile === undefined ? undefined : await readVerifyResult(verifyResultFile))]);
   const content = html`<nav aria-label="Range"><p>Showing the last <a href="/ui/?range=day"${range === 'day' ? html` aria-current="page"` : ''}>day</a> · <a href="/ui/?range=week"${range === 'week' ? html` aria-current="page"` : ''}>week</a> (${since.toISOString()} to ${until.toISOString()})</p></nav>
 ${activity(overview, range, since, until)}
 <section aria-labelledby="validators-heading">
@@ -66,7 +67,7 @@ ${ras.length === 0
 }
 
 /** Each chain's last checkpoint and the records written after it (not yet under a checkpoint). */
-async function ledgerState(reader: AuditReader): Promise<Html> {
+async function ledgerState(reader: AuditReader, lastVerify: VerifyResult | undefined): Promise<Html> {
   const chains = await reader.chains();
   const rows = await Promise.all(
     chains.map(async (chain) => {
@@ -82,6 +83,15 @@ async function ledgerState(reader: AuditReader): Promise<Html> {
 ${chains.length === 0
   ? html`<p>The ledger is empty.</p>`
   : html`<table><thead><tr><th scope="col">Chain (one per writing process)</th><th scope="col">Last checkpoint</th><th scope="col">Records after it (unsealed)</th></tr></thead><tbody>${rows}</tbody></table>`}
-<p>A full check of the ledger is <code>mayfly audit verify</code>; this server keeps no record of its results.</p>
+${verifyVerdict(lastVerify)}
 </section>`;
+}
+
+/** The last `mayfly audit verify` on this host, as that command recorded it. */
+function verifyVerdict(result: VerifyResult | undefined): Html {
+  if (result === undefined) return html`<p>Last full check: none recorded on this host. Run <code>mayfly audit verify</code> (with <code>--checkpoint FILE</code> to check against a published checkpoint).</p>`;
+  const scope = html`${result.chains} chain(s)${result.witnessed ? ', against an exported checkpoint' : ''}`;
+  return result.ok
+    ? html`<p>Last full check (<code>mayfly audit verify</code>, ${result.time}): <strong>OK</strong>, ${scope}; ${result.unsealed} record(s) not yet under a checkpoint then.</p>`
+    : html`<p>Last full check (<code>mayfly audit verify</code>, ${result.time}): <strong>TAMPERED</strong>, ${scope}: ${result.problem ?? ''}</p>`;
 }

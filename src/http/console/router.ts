@@ -19,6 +19,8 @@ export interface ConsoleOptions {
   readonly runtime: () => Runtime;
   /** Absent when the ledger is disabled: the console then says so on every page. */
   readonly auditReader?: AuditReader;
+  /** Where `mayfly audit verify` records its last result on this host (the overview shows it). */
+  readonly verifyResultFile?: string;
   readonly admit: (request: Request, response: Response) => Promise<Admission>;
   readonly sessions?: SessionStore;
   /** The record proof GET /v1/audit/proof/<serial> answers, for the record page's check; absent without an audit public key. */
@@ -64,7 +66,7 @@ export function consoleRouter(options: ConsoleOptions): express.Router {
   router.post('/ui/logout', requireSameOrigin, (request, response) => submitLogout(sign, request, response));
 
   const admin = requireAdmin(sign);
-  router.get('/ui/', admin, (request, response) => showOverview(reader(), request, response));
+  router.get('/ui/', admin, (request, response) => showOverview(reader(), options.verifyResultFile, request, response));
   router.get('/ui/search', admin, (request, response) => search(options.runtime(), reader(), request, response));
   router.get('/ui/record/:chain/:seq', admin, (request, response) => showRecord(reader(), request, response));
   router.get('/ui/proof/:serial', admin, async (request, response) => {

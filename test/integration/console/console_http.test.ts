@@ -1,9 +1,10 @@
 // The console over HTTP, without a browser: sessions, CSRF, the CSP, escaping, back-off.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createToken } from '../../../src/auth/token';
 import { httpsRequest, postForm, startTestCa, type TestCa } from '../../helpers/mayfly';
+import { runCli } from '../../helpers/cli';
 import { makeCsr } from '../../helpers/openssl';
 import { HOSTILE_CN, sealedProof, signIn, startConsoleCa, VIEWER_SECRET, type ConsoleCa } from './support';
 
@@ -188,6 +189,20 @@ describe('the audit console over HTTP', () => {
     const after = await fetch(`${fixture.ca.url}/ui/`, { headers: { Cookie: own! }, redirect: 'manual' });
     expect(after.status).toBe(303);
     expect(after.headers.get('location')).toMatch(/^\/ui\/login/);
+  });
+
+  it('shows the last `mayfly audit verify` on this host: none yet, then what it found', async () => {
+    expect(await (await get('/ui/')).text()).toContain('Last full check: none recorded on this host');
+    const verify = runCli(['audit', 'verify', '--config', fixture.ca.configFile], { env: fixture.ca.cliEnv });
+    expect(verify.status).toBe(0);
+    const recorded = join(dirname(fixture.ca.configFile), 'audit-verify.json');
+    expect(statSync(recorded).mode & 0o777).toBe(0o600);
+    expect(await (await get('/ui/')).text()).toMatch(/Last full check \(<code>mayfly audit verify<\/code>, \d{4}-\d\d-\d\dT[^)]+\): <strong>OK<\/strong>, \d+ chain\(s\); \d+ record\(s\) not yet under a checkpoint then\./);
+    // What a run that found tampering records, shown as found (escaped like everything the page shows).
+    writeFileSync(recorded, JSON.stringify({ time: '2026-12-06T07:00:00.000Z', ok: false, problem: 'record 5 edited: <b>its contents</b> no longer match its hash', chains: 1, unsealed: 0, witnessed: true }), { mode: 0o600 });
+    expect(await (await get('/ui/')).text()).toContain(
+      'Last full check (<code>mayfly audit verify</code>, 2026-12-06T07:00:00.000Z): <strong>TAMPERED</strong>, 1 chain(s), against an exported checkpoint: record 5 edited: &lt;b&gt;its contents&lt;/b&gt; no longer match its hash',
+    );
   });
 });
 
