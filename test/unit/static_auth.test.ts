@@ -85,11 +85,19 @@ describe('StaticAuthenticator remembers a verified secret', () => {
 
 describe('StaticAuthenticator runs scrypt once for requests that arrive together', () => {
   /** The stored hash, counting how often scrypt reads its salt: once per scrypt run. */
-  function counted(stored: SecretHash): { hash: SecretHash; runs: () => number } {
+  /** scrypt runs started (the salt is read first) and finished (the hash is read to compare). */
+  function counted(stored: SecretHash): { hash: SecretHash; runs: () => number; finished: () => number } {
     let reads = 0;
+    let compares = 0;
     const hash = { ...stored };
     Object.defineProperty(hash, 'salt', { enumerable: false, get: () => ((reads += 1), stored.salt) });
-    return { hash, runs: () => reads };
+    Object.defineProperty(hash, 'hash', { enumerable: false, get: () => ((compares += 1), stored.hash) });
+    return { hash, runs: () => reads, finished: () => compares };
+  }
+
+  /** Waits for the count to reach `n`: a background scrypt takes ~50 ms, seconds on a loaded machine. */
+  async function until(count: () => number, n: number): Promise<void> {
+    for (const deadline = Date.now() + 20_000; count() < n && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   it('shares one scrypt among concurrent requests with the same secret, and still refuses wrong ones', async () => {
@@ -106,7 +114,7 @@ describe('StaticAuthenticator runs scrypt once for requests that arrive together
 
   it('re-verifies a secret in use shortly before its memory lapses, so it never lapses under load', async () => {
     const stored = await createSecretHash('fleet-secret');
-    const { hash, runs } = counted(stored);
+    const { hash, runs, finished } = counted(stored);
     let now = 1_000_000;
     const auth = new StaticAuthenticator('deployers', 'deployer', hash, [], () => now);
     await auth.authenticate({ user: 'deployer', secret: 'fleet-secret' });
@@ -118,7 +126,7 @@ describe('StaticAuthenticator runs scrypt once for requests that arrive together
     const [first, second] = await Promise.all([auth.authenticate({ user: 'deployer', secret: 'fleet-secret' }), auth.authenticate({ user: 'deployer', secret: 'fleet-secret' })]);
     expect(first?.user).toBe('deployer');
     expect(second?.user).toBe('deployer');
-    await new Promise((resolve) => setTimeout(resolve, 500)); // the background scrypt (~50 ms) settles
+    await until(finished, 2); // the background scrypt settles
     expect(runs()).toBe(2);
     // Past the first memory's end: recognised from the renewed memory without scrypt, even with the hash spoiled.
     now += 60_000;
@@ -129,13 +137,14 @@ describe('StaticAuthenticator runs scrypt once for requests that arrive together
 
   it('lets the memory lapse when the background re-verification fails', async () => {
     const stored = await createSecretHash('fleet-secret');
+    const { hash, finished } = counted(stored);
     let now = 1_000_000;
-    const auth = new StaticAuthenticator('deployers', 'deployer', stored, [], () => now);
+    const auth = new StaticAuthenticator('deployers', 'deployer', hash, [], () => now);
     await auth.authenticate({ user: 'deployer', secret: 'fleet-secret' });
     stored.hash.fill(0); // from now on scrypt refuses
     now += 4 * 60_000 + 30_000;
     expect(await auth.authenticate({ user: 'deployer', secret: 'fleet-secret' })).toBeDefined(); // still in memory
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await until(finished, 2); // the background scrypt refused
     now += 31_000;
     expect(await auth.authenticate({ user: 'deployer', secret: 'fleet-secret' })).toBeUndefined();
   });
