@@ -67,15 +67,25 @@ export type CaseSelection = (caKeyType: CaKeyType, leafKeyType: LeafKeyType) => 
 export const EVERY_CASE: CaseSelection = () => true;
 
 /**
- * `npm test`'s slice: every CA key type with a P-256 leaf, and every leaf key type under a P-256 CA,
- * so each key type is checked as CA and as leaf by every checker.
+ * The CA key types of `npm test`'s slice: each algorithm and curve once. RSA-3072 and RSA-4096 CAs
+ * differ from RSA-2048 only in size and cost seconds of key generation each; `test:full` checks them.
  */
-export const DAILY_CASES: CaseSelection = (caKeyType, leafKeyType) => caKeyType === 'p256' || leafKeyType === 'p256';
+const DAILY_CA_KEY_TYPES: readonly CaKeyType[] = ['p256', 'p384', 'rsa2048', 'ed25519'];
+
+/**
+ * `npm test`'s slice: every daily CA key type with a P-256 leaf, and every leaf key type under a
+ * P-256 CA, so each algorithm is checked as CA and as leaf by every checker.
+ */
+export const DAILY_CASES: CaseSelection = (caKeyType, leafKeyType) => DAILY_CA_KEY_TYPES.includes(caKeyType) && (caKeyType === 'p256' || leafKeyType === 'p256');
+
+/** The CA key types a selection issues under. */
+export const selectedCaKeyTypes = (selected: CaseSelection): CaKeyType[] => CA_KEY_TYPES.filter((caKeyType) => LEAF_KEY_TYPES.some((leafKeyType) => selected(caKeyType, leafKeyType)));
 
 /** Starts the CAs concurrently, issues the selected combinations, stops the CAs and keeps the PEMs in `dir`. */
 export async function issueMatrix(dir: string, selected: CaseSelection): Promise<InteropMatrix> {
   const csrs = new Map(LEAF_KEY_TYPES.map((keyType) => [keyType, csrFor(keyType)] as const));
-  const [strangerCa, ...cas] = await Promise.all([startTestCa({ editConfig: allowLoopbackIp }), ...CA_KEY_TYPES.map((keyType) => startTestCa({ keyType, editConfig: allowLoopbackIp }))]);
+  const caKeyTypes = selectedCaKeyTypes(selected);
+  const [strangerCa, ...cas] = await Promise.all([startTestCa({ editConfig: allowLoopbackIp }), ...caKeyTypes.map((keyType) => startTestCa({ keyType, editConfig: allowLoopbackIp }))]);
   try {
     const chainOf = (chainFile: string) => {
       const [intermediate, root] = pemCertificates(readFileSync(chainFile, 'utf8'));
@@ -83,8 +93,8 @@ export async function issueMatrix(dir: string, selected: CaseSelection): Promise
     };
     const issued = await Promise.all(
       cas.flatMap((ca, index) =>
-        LEAF_KEY_TYPES.filter((leafKeyType) => selected(CA_KEY_TYPES[index], leafKeyType)).map(async (leafKeyType) => {
-          const caKeyType = CA_KEY_TYPES[index];
+        LEAF_KEY_TYPES.filter((leafKeyType) => selected(caKeyTypes[index], leafKeyType)).map(async (leafKeyType) => {
+          const caKeyType = caKeyTypes[index];
           const csr = csrs.get(leafKeyType)!;
           const id = `${caKeyType} CA, ${leafKeyType} leaf`;
           const pems = { leaf: await issueWithForm(ca, csr.pem), leafKey: csr.keyPem, ...chainOf(ca.chainFile) };
@@ -97,7 +107,7 @@ export async function issueMatrix(dir: string, selected: CaseSelection): Promise
       leaf: await issueWithForm(strangerCa, strangerCsr.pem),
       leafKey: strangerCsr.keyPem,
       intermediate: chainOf(strangerCa.chainFile).intermediate,
-      root: chainOf(cas[CA_KEY_TYPES.indexOf('p256')].chainFile).root,
+      root: chainOf(cas[caKeyTypes.indexOf('p256')].chainFile).root,
     };
     const stranger = { id: STRANGER, caKeyType: 'p256' as const, leafKeyType: 'p256' as const, ...strangerPems, files: writeCase(dir, STRANGER, strangerPems) };
     return { cases: issued, stranger };
