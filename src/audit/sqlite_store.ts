@@ -192,6 +192,12 @@ export class SqliteAuditStore implements AuditStore {
       this.db.pragma('journal_mode = WAL');
       // FULL: a commit is on disk (the WAL fsynced) before the writer acknowledges it.
       this.db.pragma('synchronous = FULL');
+      // A checkpoint copies every page the WAL holds back into the database and fsyncs it; at
+      // SQLite's default (1,000 pages, a few dozen group commits here) the pages every commit
+      // touches (the indexes' last leaves, the rollups) were copied again and again. 10,000 pages
+      // (a WAL of up to 40 MiB) cut the writer's CPU a record by about a tenth (2026-12-06,
+      // two processes writing one ledger).
+      this.db.pragma('wal_autocheckpoint = 10000');
       this.migrate();
       // The WAL exists from here on: SQLite deletes it only when the last connection closes.
       this.opened = [file, `${file}-wal`].map((path) => ({ path, identity: fileIdentity(path) }));
