@@ -1,5 +1,4 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import { assembleRuntime, releaseRuntime, type Runtime } from './assemble';
 import { servesAcme } from './acme_store';
 import { loadConfig, type MayflyConfig } from './load';
@@ -51,6 +50,8 @@ export class ConfigReloader {
   private pending: Promise<ReloadResult> = Promise.resolve({ ok: true, restartRequired: [] });
   private watcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
+  /** While the config file is missing (deleted, not yet replaced): the next look for it. */
+  private rewatch?: NodeJS.Timeout;
 
   constructor(
     initial: Runtime,
@@ -81,18 +82,41 @@ export class ConfigReloader {
     return this.pending;
   }
 
-  /** Reloads whenever the config file changes (watching its folder, so editors' renames count). */
+  /**
+   * Reloads whenever the config file changes. The file is watched, not its folder: the SQLite
+   * ledger is written beside the config by default, and a folder watch woke every worker's event
+   * loop for each of its writes. Editors replace a file by rename, which ends the old file's watch
+   * ('rename'): the file then at the path is watched, or looked for again until it is back.
+   */
   watchFile(): void {
     const file = this.runtime.config.source.file;
-    this.watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
-      if (changed !== null && changed !== basename(file)) return;
+    const changed = (): void => {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.reload(), DEBOUNCE_MS);
-    });
+    };
+    const watchPath = (): void => {
+      this.watcher?.close();
+      try {
+        this.watcher = watch(file, { persistent: false }, (event) => {
+          changed();
+          if (event === 'rename') watchPath();
+        });
+        this.watcher.on('error', () => watchPath());
+      } catch {
+        this.watcher = undefined;
+        this.rewatch = setTimeout(() => {
+          watchPath();
+          if (this.watcher) changed(); // back, as it was written while unwatched
+        }, DEBOUNCE_MS);
+        this.rewatch.unref();
+      }
+    };
+    watchPath();
   }
 
   close(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.rewatch);
     this.watcher?.close();
   }
 }
