@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { watchFile } from '../file_watch';
 import { assembleRuntime, releaseRuntime, type Runtime } from './assemble';
 import { servesAcme } from './acme_store';
 import { loadConfig, type MayflyConfig } from './load';
@@ -48,10 +48,8 @@ export class ConfigReloader {
   /** The config the process started with: what the restart-only settings still come from. */
   private readonly started: MayflyConfig;
   private pending: Promise<ReloadResult> = Promise.resolve({ ok: true, restartRequired: [] });
-  private watcher?: FSWatcher;
+  private watcher?: { close(): void };
   private timer?: NodeJS.Timeout;
-  /** While the config file is missing (deleted, not yet replaced): the next look for it. */
-  private rewatch?: NodeJS.Timeout;
 
   constructor(
     initial: Runtime,
@@ -82,41 +80,16 @@ export class ConfigReloader {
     return this.pending;
   }
 
-  /**
-   * Reloads whenever the config file changes. The file is watched, not its folder: the SQLite
-   * ledger is written beside the config by default, and a folder watch woke every worker's event
-   * loop for each of its writes. Editors replace a file by rename, which ends the old file's watch
-   * ('rename'): the file then at the path is watched, or looked for again until it is back.
-   */
+  /** Reloads whenever the config file changes (file_watch.ts: the file, not the folder the ledger writes in). */
   watchFile(): void {
-    const file = this.runtime.config.source.file;
-    const changed = (): void => {
+    this.watcher = watchFile(this.runtime.config.source.file, () => {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.reload(), DEBOUNCE_MS);
-    };
-    const watchPath = (): void => {
-      this.watcher?.close();
-      try {
-        this.watcher = watch(file, { persistent: false }, (event) => {
-          changed();
-          if (event === 'rename') watchPath();
-        });
-        this.watcher.on('error', () => watchPath());
-      } catch {
-        this.watcher = undefined;
-        this.rewatch = setTimeout(() => {
-          watchPath();
-          if (this.watcher) changed(); // back, as it was written while unwatched
-        }, DEBOUNCE_MS);
-        this.rewatch.unref();
-      }
-    };
-    watchPath();
+    });
   }
 
   close(): void {
     clearTimeout(this.timer);
-    clearTimeout(this.rewatch);
     this.watcher?.close();
   }
 }

@@ -31,12 +31,12 @@ describe('a refused reload', () => {
     }
     reloader.close();
     const watched = watchedInodes();
-    expect(listFolders.filter((folder) => watched.has(statSync(folder, { bigint: true }).ino))).toEqual([]);
+    expect(listFolders.filter((folder) => watched.has(statSync(join(folder, 'deny.txt'), { bigint: true }).ino))).toEqual([]);
     // The check can see a watch: the running config's own deny list, once a reload applies it.
     writeFileSync(ca.configFile, good.replace('    validators:\n', '    validators:\n      - deny_list:\n          file: lists/0/deny.txt\n'));
     const applied = new ConfigReloader(ca.runtime);
     expect(await applied.reload()).toEqual({ ok: true, restartRequired: [] });
-    expect(watchedInodes().has(statSync(listFolders[0], { bigint: true }).ino)).toBe(true);
+    expect(watchedInodes().has(statSync(join(listFolders[0], 'deny.txt'), { bigint: true }).ino)).toBe(true);
     releaseRuntime(applied.current());
   });
 });
