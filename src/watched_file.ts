@@ -1,16 +1,16 @@
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { watchFile } from './file_watch';
 
 /**
  * A small file read at start and read again whenever it changes, parsed each time by `parse`.
- * The folder is watched, not the file: editors and `mayfly token create` replace files by rename.
+ * Watched by file_watch.ts, which follows a file replaced by rename (editors, `mayfly token create`).
  * An unparseable file keeps the last good value; so does a missing one, unless `whenMissing` gives
  * the value for that (a warning is logged either way). Does not keep the process alive.
  */
 export class WatchedFile<T> {
   private current: T;
-  private readonly watcher: FSWatcher;
+  private readonly watcher: { close(): void };
   private missing = false;
 
   constructor(
@@ -19,9 +19,7 @@ export class WatchedFile<T> {
     private readonly whenMissing?: () => T,
   ) {
     this.current = parse(readFileSync(file, 'utf8'));
-    this.watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
-      if (changed === null || changed === basename(file)) void this.reload();
-    });
+    this.watcher = watchFile(file, () => void this.reload());
   }
 
   get value(): T {

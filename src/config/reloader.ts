@@ -1,5 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { watchFile } from '../file_watch';
 import { assembleRuntime, releaseRuntime, type Runtime } from './assemble';
 import { servesAcme } from './acme_store';
 import { loadConfig, type MayflyConfig } from './load';
@@ -49,7 +48,7 @@ export class ConfigReloader {
   /** The config the process started with: what the restart-only settings still come from. */
   private readonly started: MayflyConfig;
   private pending: Promise<ReloadResult> = Promise.resolve({ ok: true, restartRequired: [] });
-  private watcher?: FSWatcher;
+  private watcher?: { close(): void };
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -81,11 +80,9 @@ export class ConfigReloader {
     return this.pending;
   }
 
-  /** Reloads whenever the config file changes (watching its folder, so editors' renames count). */
+  /** Reloads whenever the config file changes (file_watch.ts: the file, not the folder the ledger writes in). */
   watchFile(): void {
-    const file = this.runtime.config.source.file;
-    this.watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
-      if (changed !== null && changed !== basename(file)) return;
+    this.watcher = watchFile(this.runtime.config.source.file, () => {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => void this.reload(), DEBOUNCE_MS);
     });

@@ -1,27 +1,11 @@
 // A refused reload leaves nothing open: a deny list prepared for a config that is then refused (at
 // parse time, or when its signers or authenticators are assembled) must close its file watch.
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { releaseRuntime } from '../../../src/config/assemble';
 import { ConfigReloader } from '../../../src/config/reloader';
+import { watchedInodes } from '../../helpers/inotify';
 import { startTestCa, type TestCa } from '../../helpers/mayfly';
-
-/** The inodes of the folders this process watches with inotify (fs.watch), from /proc/self/fdinfo. */
-function watchedInodes(): Set<bigint> {
-  const inodes = new Set<bigint>();
-  for (const fd of readdirSync('/proc/self/fd')) {
-    let target: string;
-    try {
-      target = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      continue; // closed meanwhile
-    }
-    if (target !== 'anon_inode:inotify') continue;
-    const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
-    for (const match of info.matchAll(/^inotify wd:\S+ ino:([0-9a-f]+) /gm)) inodes.add(BigInt(`0x${match[1]}`));
-  }
-  return inodes;
-}
 
 describe('a refused reload', () => {
   let ca: TestCa;
@@ -47,12 +31,12 @@ describe('a refused reload', () => {
     }
     reloader.close();
     const watched = watchedInodes();
-    expect(listFolders.filter((folder) => watched.has(statSync(folder, { bigint: true }).ino))).toEqual([]);
+    expect(listFolders.filter((folder) => watched.has(statSync(join(folder, 'deny.txt'), { bigint: true }).ino))).toEqual([]);
     // The check can see a watch: the running config's own deny list, once a reload applies it.
     writeFileSync(ca.configFile, good.replace('    validators:\n', '    validators:\n      - deny_list:\n          file: lists/0/deny.txt\n'));
     const applied = new ConfigReloader(ca.runtime);
     expect(await applied.reload()).toEqual({ ok: true, restartRequired: [] });
-    expect(watchedInodes().has(statSync(listFolders[0], { bigint: true }).ino)).toBe(true);
+    expect(watchedInodes().has(statSync(join(listFolders[0], 'deny.txt'), { bigint: true }).ino)).toBe(true);
     releaseRuntime(applied.current());
   });
 });
