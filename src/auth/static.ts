@@ -1,9 +1,9 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Requester } from '../types';
 import type { Authenticator, Credentials } from './authenticator';
 import { verifySecret, type SecretHash } from './secret_hash';
 
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+const digest = (text: string): Buffer => hash('sha256', text, 'buffer');
 
 /** How long a secret that passed scrypt is recognised without running scrypt again. */
 const VERIFIED_FOR_MS = 5 * 60_000;
