@@ -74,6 +74,7 @@ export function createApp(options: AppOptions): RequestListener {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const trustsProxies = options.trustedProxies !== undefined && options.trustedProxies.length > 0;
   const securityHeaders = helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } });
+  const leanSecurityHeaders = headersSetBy(securityHeaders);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
@@ -235,7 +236,7 @@ export function createApp(options: AppOptions): RequestListener {
     return true;
   };
   const signLean = async (ra: RegistrationAuthority, kind: SignBodyKind, json: boolean, request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    securityHeaders(request, response, () => undefined);
+    for (const [name, value] of leanSecurityHeaders) response.setHeader(name, value);
     response.setHeader('Cache-Control', 'no-store');
     const outcome: RequestOutcome = { raName: ra.name };
     // Express's request.ip when no proxy is believed.
@@ -262,6 +263,20 @@ export function createApp(options: AppOptions): RequestListener {
   return (request, response) => {
     if (!leanSign(request, response)) app(request, response);
   };
+}
+
+/**
+ * The headers a middleware sets on every response, found once by running it on a recorder: helmet's
+ * options here are fixed, so its headers are too, and the short way sets them without its chain of
+ * middleware functions on every request.
+ */
+function headersSetBy(middleware: (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void): readonly (readonly [string, string])[] {
+  const headers: [string, string][] = [];
+  const recorder = { setHeader: (name: string, value: string) => headers.push([name, value]), removeHeader: () => undefined };
+  middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (error) => {
+    if (error) throw error;
+  });
+  return headers;
 }
 
 /** The sign route's path (any case, an optional trailing slash and query, as Express matches it). */
