@@ -19,7 +19,6 @@ import { MayflyMetrics } from './metrics';
 import { Readiness } from './readiness';
 import { logRequest, requestLog, type RequestOutcome } from './request_log';
 import { mountOpsRoutes } from './routes/ops';
-import { certificatePem } from '../pem';
 import { acmeRouter } from '../acme/router';
 import { Nonces } from '../acme/nonces';
 import type { AcmeStore } from '../acme/store';
@@ -104,7 +103,7 @@ export function createApp(options: AppOptions): RequestListener {
     const ra = registrationAuthority(request, response);
     // After a rotation the chains it replaced follow, until their certificates have expired.
     if (wantsJson(request)) {
-      response.json({ chain: ra.signingCa.chain.map(certificatePem), previous_chains: ra.signingCa.previousChains.map((previous) => previous.pems) });
+      response.json({ chain: ra.signingCa.chainPems, previous_chains: ra.signingCa.previousChains.map((previous) => previous.pems) });
     } else response.type('text/plain').send(ra.signingCa.servedChainPem);
   });
   app.all('/v1/ca/:ra', methodNotAllowed('GET, HEAD'));

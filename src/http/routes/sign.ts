@@ -41,7 +41,7 @@ export function signAnswer(ra: RegistrationAuthority, issued: RecordedCertificat
   if (!json) return { type: 'text/plain', body: pem };
   const body = JSON.stringify({
     certificate: pem,
-    chain: ra.signingCa.chain.map(certificatePem),
+    chain: ra.signingCa.chainPems,
     serial_number: issued.serialNumber,
     not_before: issued.notBefore.toISOString(),
     not_after: issued.notAfter.toISOString(),
