@@ -229,22 +229,22 @@ function readNode(bytes: Uint8Array, offset: number, limit: number, depth: numbe
 
 // ---- writing ----
 
-function lengthOctets(length: number): number[] {
-  if (length < 0x80) return [length];
-  const octets: number[] = [];
-  for (let n = length; n > 0; n = Math.floor(n / 256)) octets.unshift(n & 0xff);
-  return [0x80 | octets.length, ...octets];
-}
+/** X.690 8.1.3: how many octets follow the first length octet (0: the short form). */
+const longLengthOctets = (length: number): number => (length < 0x80 ? 0 : length < 0x100 ? 1 : length < 0x10000 ? 2 : length < 0x1000000 ? 3 : 4);
 
-/** Encodes one TLV whose contents are the concatenation of `parts`. */
+/** Encodes one TLV whose contents are the concatenation of `parts`; its one allocation is the result. */
 export function encode(tag: number, ...parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const part of parts) length += part.length;
-  const header = lengthOctets(length);
-  const out = new Uint8Array(1 + header.length + length);
+  const octets = longLengthOctets(length);
+  const out = new Uint8Array(2 + octets + length);
   out[0] = tag;
-  out.set(header, 1);
-  let offset = 1 + header.length;
+  if (octets === 0) out[1] = length;
+  else {
+    out[1] = 0x80 | octets;
+    for (let i = octets, rest = length; i > 0; i--, rest = Math.floor(rest / 256)) out[1 + i] = rest & 0xff;
+  }
+  let offset = 2 + octets;
   for (const part of parts) {
     out.set(part, offset);
     offset += part.length;
@@ -315,8 +315,23 @@ export function encodeNamedBits(bits: readonly number[]): Uint8Array {
   return encode(TAG.BIT_STRING, Uint8Array.of(7 - (highest & 7)), octets);
 }
 
+// Every certificate issued in the same second has the same notBefore and notAfter: the last few
+// encodings are kept. They are shared, as the OIDs' are: never write into one.
+const encodedTimes = new Map<number, Uint8Array>();
+const MAX_ENCODED_TIMES = 4;
+
 /** RFC 5280 4.1.2.5: UTCTime for 1950–2049, GeneralizedTime otherwise; always Zulu, whole seconds. */
 export function encodeTime(date: Date): Uint8Array {
+  const second = Math.floor(date.getTime() / 1000);
+  const known = encodedTimes.get(second);
+  if (known) return known;
+  const encoded = encodeNewTime(date);
+  if (encodedTimes.size >= MAX_ENCODED_TIMES) encodedTimes.delete(encodedTimes.keys().next().value!);
+  encodedTimes.set(second, encoded);
+  return encoded;
+}
+
+function encodeNewTime(date: Date): Uint8Array {
   const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
   const digits = iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19) + 'Z';
   const year = date.getUTCFullYear();

@@ -1,13 +1,13 @@
-import 'reflect-metadata';
-import { PemConverter } from '@peculiar/x509';
-
 // RFC 7468 textual encoding, read by scanning, never by a backtracking regular expression: the text
 // comes from clients (a CSR field, up to the body limit), and a pattern such as
 // `-{5}BEGIN ([^\n]+(?=-{5}))` or `[\s\S]+?` takes seconds on a crafted megabyte.
 
-/** A DER certificate as PEM, newline-terminated. */
+/** A DER certificate as PEM (RFC 7468 section 2: lines of 64 base64 characters), newline-terminated. */
 export function certificatePem(der: Uint8Array): string {
-  return `${PemConverter.encode(der, PemConverter.CertificateTag)}\n`;
+  const base64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  let lines = '';
+  for (let start = 0; start < base64.length; start += 64) lines += `${base64.slice(start, start + 64)}\n`;
+  return `-----BEGIN CERTIFICATE-----\n${lines}-----END CERTIFICATE-----\n`;
 }
 
 const BEGIN = '-----BEGIN ';

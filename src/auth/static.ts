@@ -1,9 +1,9 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Requester } from '../types';
 import type { Authenticator, Credentials } from './authenticator';
 import { verifySecret, type SecretHash } from './secret_hash';
 
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+const digest = (text: string): Buffer => hash('sha256', text, 'buffer');
 
 /** How long a secret that passed scrypt is recognised without running scrypt again. */
 const VERIFIED_FOR_MS = 5 * 60_000;
@@ -30,6 +30,11 @@ export class StaticAuthenticator implements Authenticator {
   private verified?: { readonly mac: Buffer; readonly until: number };
   /** scrypt runs in progress, by the hex HMAC of the secret they check. */
   private readonly pending = new Map<string, Promise<boolean>>();
+  /**
+   * Each request's HMAC, by its credentials: the front door asks costly() and then authenticate()
+   * of the same credentials, and an HMAC costs more here than the lookup.
+   */
+  private readonly macs = new WeakMap<Credentials, Buffer>();
 
   constructor(
     readonly name: string,
@@ -46,8 +51,17 @@ export class StaticAuthenticator implements Authenticator {
    * the deployers use is recognised in microseconds, and a fleet sending it together shares one check.
    */
   costly(credentials: Credentials): boolean {
-    const mac = createHmac('sha256', this.memoryKey).update(credentials.secret ?? '', 'utf8').digest();
+    const mac = this.macOf(credentials);
     return !this.remembers(mac, this.now()) && !this.pending.has(mac.toString('hex'));
+  }
+
+  private macOf(credentials: Credentials): Buffer {
+    let mac = this.macs.get(credentials);
+    if (!mac) {
+      mac = createHmac('sha256', this.memoryKey).update(credentials.secret ?? '', 'utf8').digest();
+      this.macs.set(credentials, mac);
+    }
+    return mac;
   }
 
   private remembers(mac: Buffer, now: number): boolean {
@@ -58,7 +72,7 @@ export class StaticAuthenticator implements Authenticator {
     const user = credentials.user ?? '';
     const secret = credentials.secret ?? '';
     const userMatches = timingSafeEqual(digest(user), this.userDigest);
-    const mac = createHmac('sha256', this.memoryKey).update(secret, 'utf8').digest();
+    const mac = this.macOf(credentials);
     const now = this.now();
     const remembered = this.remembers(mac, now);
     if (remembered && this.verified!.until - now < RENEW_BEFORE_MS) this.verify(secret, mac).catch(() => undefined); // the next request sees a failure

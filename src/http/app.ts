@@ -19,7 +19,6 @@ import { MayflyMetrics } from './metrics';
 import { Readiness } from './readiness';
 import { logRequest, requestLog, type RequestOutcome } from './request_log';
 import { mountOpsRoutes } from './routes/ops';
-import { certificatePem } from '../pem';
 import { acmeRouter } from '../acme/router';
 import { Nonces } from '../acme/nonces';
 import type { AcmeStore } from '../acme/store';
@@ -74,6 +73,7 @@ export function createApp(options: AppOptions): RequestListener {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const trustsProxies = options.trustedProxies !== undefined && options.trustedProxies.length > 0;
   const securityHeaders = helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } });
+  const leanSecurityHeaders = headersSetBy(securityHeaders);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
@@ -103,7 +103,7 @@ export function createApp(options: AppOptions): RequestListener {
     const ra = registrationAuthority(request, response);
     // After a rotation the chains it replaced follow, until their certificates have expired.
     if (wantsJson(request)) {
-      response.json({ chain: ra.signingCa.chain.map(certificatePem), previous_chains: ra.signingCa.previousChains.map((previous) => previous.pems) });
+      response.json({ chain: ra.signingCa.chainPems, previous_chains: ra.signingCa.previousChains.map((previous) => previous.pems) });
     } else response.type('text/plain').send(ra.signingCa.servedChainPem);
   });
   app.all('/v1/ca/:ra', methodNotAllowed('GET, HEAD'));
@@ -235,7 +235,7 @@ export function createApp(options: AppOptions): RequestListener {
     return true;
   };
   const signLean = async (ra: RegistrationAuthority, kind: SignBodyKind, json: boolean, request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    securityHeaders(request, response, () => undefined);
+    for (const [name, value] of leanSecurityHeaders) response.setHeader(name, value);
     response.setHeader('Cache-Control', 'no-store');
     const outcome: RequestOutcome = { raName: ra.name };
     // Express's request.ip when no proxy is believed.
@@ -262,6 +262,20 @@ export function createApp(options: AppOptions): RequestListener {
   return (request, response) => {
     if (!leanSign(request, response)) app(request, response);
   };
+}
+
+/**
+ * The headers a middleware sets on every response, found once by running it on a recorder: helmet's
+ * options here are fixed, so its headers are too, and the short way sets them without its chain of
+ * middleware functions on every request.
+ */
+function headersSetBy(middleware: (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void): readonly (readonly [string, string])[] {
+  const headers: [string, string][] = [];
+  const recorder = { setHeader: (name: string, value: string) => headers.push([name, value]), removeHeader: () => undefined };
+  middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (error) => {
+    if (error) throw error;
+  });
+  return headers;
 }
 
 /** The sign route's path (any case, an optional trailing slash and query, as Express matches it). */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { IncomingMessage } from 'node:http';
 import { TLSSocket, type DetailedPeerCertificate } from 'node:tls';
@@ -157,14 +157,16 @@ export function headerCredentials(request: Pick<IncomingMessage, 'headers' | 'so
   return colon < 0 ? certificates : { user: decoded.slice(0, colon), secret: decoded.slice(colon + 1), ...certificates };
 }
 
+const CERTIFICATE_CLAIM = Buffer.from('certificate\u0000');
+
 /**
  * Who credentials claim to be, before they are checked: the key of the authentication back-off.
  * A digest, so a client's made-up names cost a fixed few bytes of memory each.
  */
 export function claimedIdentity(credentials: Credentials): string {
-  const [kind, claim] =
-    credentials.user !== undefined ? ['user', credentials.user] : credentials.bearer !== undefined ? ['bearer', credentials.bearer] : ['certificate', credentials.clientCertificates?.[0] ?? ''];
-  return createHash('sha256').update(kind).update('\u0000').update(claim).digest('base64');
+  if (credentials.user !== undefined) return hash('sha256', `user\u0000${credentials.user}`, 'base64');
+  if (credentials.bearer !== undefined) return hash('sha256', `bearer\u0000${credentials.bearer}`, 'base64');
+  return hash('sha256', Buffer.concat([CERTIFICATE_CLAIM, credentials.clientCertificates?.[0] ?? new Uint8Array()]), 'base64');
 }
 
 /** The client's certificate chain as sent in the handshake, its own first (empty over plain HTTP). */

@@ -3,7 +3,7 @@ import { keyIdentifier } from '../x509/key_identifier';
 import { readFile } from 'node:fs/promises';
 import { contextTag, readDer, TAG } from '../der';
 import { SignerConfigError, type Signer } from './signer';
-import { pemCertificateBlocks } from '../pem';
+import { certificatePem, pemCertificateBlocks } from '../pem';
 
 const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
 
@@ -15,6 +15,8 @@ export interface SigningCa {
   readonly chain: readonly Uint8Array[];
   /** The chain as PEM, issuing certificate first, ready to serve. */
   readonly chainPem: string;
+  /** The same certificates as PEM one by one, as JSON answers list them. */
+  readonly chainPems: readonly string[];
   /** The issuing certificate's subject Name, DER: the issuer of what it signs. */
   readonly subject: Uint8Array;
   /** RFC 5280 4.2.1.2: its subjectKeyIdentifier, which becomes the issued certificate's AKI. */
@@ -93,11 +95,13 @@ export async function loadSigningCa(
   const pems = certificates.map((c) => c.toString());
   // Each certificate once: the chains of a rotation share their root.
   const served = new Set([...pems, ...previousChains.flatMap((previous) => previous.pems)]);
+  const chain = certificates.map((c) => new Uint8Array(c.raw));
   return {
     name,
     signer,
-    chain: certificates.map((c) => new Uint8Array(c.raw)),
+    chain,
     chainPem: pems.join(''),
+    chainPems: chain.map(certificatePem),
     subject,
     subjectKeyIdentifier,
     notBefore: new Date(issuing.validFrom),

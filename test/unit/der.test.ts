@@ -362,6 +362,18 @@ describe('encodeTime (RFC 5280 4.1.2.5)', () => {
   it('writes GeneralizedTime for a later date', () => {
     expect(Buffer.from(encodeTime(new Date('2123-11-30T12:00:01.5Z'))).toString('latin1')).toBe('\x18\x0f21231130120001Z');
   });
+
+  it('encodes each second as itself while it keeps the last few: any millisecond of a second alike, the next second apart', () => {
+    const text = (iso: string) => Buffer.from(encodeTime(new Date(iso))).toString('latin1').slice(2);
+    for (let round = 0; round < 2; round++) {
+      for (let second = 0; second < 10; second++) {
+        const ss = String(second).padStart(2, '0');
+        expect(text(`2026-03-04T05:06:${ss}.000Z`)).toBe(`2603040506${ss}Z`);
+        expect(text(`2026-03-04T05:06:${ss}.999Z`)).toBe(`2603040506${ss}Z`);
+        expect(text(`1969-12-31T23:59:${String(50 + second).padStart(2, '0')}.500Z`)).toBe(`6912312359${50 + second}Z`);
+      }
+    }
+  });
 });
 
 describe('encode: lengths', () => {

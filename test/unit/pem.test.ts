@@ -1,5 +1,6 @@
-import { decodeBase64, decodePemBlocks, pemCertificateBlocks, PemFormatError } from '../../src/pem';
-import { makeCsr } from '../helpers/openssl';
+import { X509Certificate } from 'node:crypto';
+import { certificatePem, decodeBase64, decodePemBlocks, pemCertificateBlocks, PemFormatError } from '../../src/pem';
+import { openssl, makeCsr } from '../helpers/openssl';
 
 const hex = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('hex');
 
@@ -81,5 +82,17 @@ describe('pemCertificateBlocks', () => {
   it('reads a quarter megabyte of BEGINs without END in linear time', () => {
     const text = '-----BEGIN CERTIFICATE-----\n'.repeat(9_362);
     expect(timed(() => expect(pemCertificateBlocks(text)).toEqual([]))).toBeLessThan(500);
+  });
+});
+
+describe('certificatePem', () => {
+  it('writes what OpenSSL writes: the label, 64-character lines and a final newline, for certificates of many lengths', () => {
+    // Common names of different lengths make DER of different lengths: last lines of different lengths.
+    for (const length of [1, 12, 23, 34, 45, 56, 64]) {
+      const pem = openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', `/CN=${'a'.repeat(length)}`, '-days', '1']).toString();
+      const certificate = new X509Certificate(pem);
+      expect(certificatePem(new Uint8Array(certificate.raw))).toBe(pem);
+      expect(decodePemBlocks(certificatePem(certificate.raw))[0].der).toEqual(new Uint8Array(certificate.raw));
+    }
   });
 });

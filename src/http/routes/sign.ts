@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { authFailureEvent, type RequestContext } from '../../audit/events';
 import type { Ledger } from '../../audit/ledger';
 import { PolicyRejection } from '../../policy/rejection';
@@ -41,11 +41,11 @@ export function signAnswer(ra: RegistrationAuthority, issued: RecordedCertificat
   if (!json) return { type: 'text/plain', body: pem };
   const body = JSON.stringify({
     certificate: pem,
-    chain: ra.signingCa.chain.map(certificatePem),
+    chain: ra.signingCa.chainPems,
     serial_number: issued.serialNumber,
     not_before: issued.notBefore.toISOString(),
     not_after: issued.notAfter.toISOString(),
-    fingerprint_sha256: createHash('sha256').update(issued.der).digest('hex'),
+    fingerprint_sha256: hash('sha256', issued.der, 'hex'),
     // Where its record is: GET /v1/audit/proof/<serial> proves it once a checkpoint covers leaf_index.
     ...(issued.record ? { ledger_origin: issued.record.origin, ledger_chain: issued.record.chain, leaf_index: issued.record.leafIndex } : {}),
   });

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, hash, randomBytes, verify, type KeyObject } from 'node:crypto';
 import * as pkcs11js from 'pkcs11js';
 import { errorMessage } from '../../error_message';
 import { signatureSchemeFor } from '../algorithms';
@@ -131,7 +131,7 @@ export class Pkcs11Signer implements Signer {
   /** One signature on `session` with `key`, counted as running so no re-initialisation finalises under it. */
   private async signOn(session: Buffer, key: Buffer, tbs: Uint8Array): Promise<Uint8Array> {
     // ECDSA: SoftHSM has no CKM_ECDSA_SHA256, so hash here and sign the digest with CKM_ECDSA.
-    const input = this.ecdsa ? createHash(this.digest!).update(tbs).digest() : Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength);
+    const input = this.ecdsa ? hash(this.digest!, tbs, 'buffer') : Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength);
     this.pkcs11.C_SignInit(session, { mechanism: this.ecdsa ? pkcs11js.CKM_ECDSA : pkcs11js.CKM_SHA256_RSA_PKCS }, key);
     const signing = this.pkcs11.C_SignAsync(session, input, Buffer.alloc(1024));
     this.activity.signing.add(signing);
