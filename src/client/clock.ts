@@ -23,12 +23,15 @@ export const systemClock: Clock = {
   clearTimer: (handle) => clearTimeout(handle.timer as NodeJS.Timeout),
 };
 
-/** "2m30s", "450ms": a duration for log lines. */
+/**
+ * "2m30s", "450ms": a duration for log lines and `agent status`, cut to whole seconds, never rounded
+ * up: a certificate 23h59m59.6s from its expiry is "in 23h59m59s", not "in 1d".
+ */
 export function formatDuration(ms: number): string {
   const sign = ms < 0 ? '-' : '';
-  let rest = Math.round(Math.abs(ms));
+  let rest = Math.floor(Math.abs(ms));
   if (rest < 1000) return `${sign}${rest}ms`;
-  rest = Math.round(rest / 1000);
+  rest = Math.floor(rest / 1000);
   const parts: string[] = [];
   for (const [unit, size] of [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]] as const) {
     if (rest >= size) {
