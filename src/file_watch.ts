@@ -3,6 +3,11 @@ import { watch, type FSWatcher } from 'node:fs';
 /** How long to wait before looking again for a watched file that is missing. */
 const LOOK_AGAIN_MS = 200;
 
+/** A watch that `watchFile` keeps up until it is closed. */
+export interface FileWatch {
+  close(): void;
+}
+
 /**
  * Calls `changed` whenever the file at `path` changes, is replaced or comes back. The file is
  * watched, not its folder: the SQLite ledger is written beside the config by default, and a folder
@@ -10,7 +15,7 @@ const LOOK_AGAIN_MS = 200;
  * which ends the old file's watch ('rename'): the file then at the path is watched, or looked for
  * until it is back. Does not keep the process alive.
  */
-export function watchFile(path: string, changed: () => void): { close(): void } {
+export function watchFile(path: string, changed: () => void): FileWatch {
   let watcher: FSWatcher | undefined;
   let lookAgain: NodeJS.Timeout | undefined;
   let closed = false;

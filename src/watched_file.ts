@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { watchFile } from './file_watch';
+import { watchFile, type FileWatch } from './file_watch';
 
 /**
  * A small file read at start and read again whenever it changes, parsed each time by `parse`.
@@ -10,7 +10,7 @@ import { watchFile } from './file_watch';
  */
 export class WatchedFile<T> {
   private current: T;
-  private readonly watcher: { close(): void };
+  private readonly watcher: FileWatch;
   private missing = false;
 
   constructor(

@@ -1,4 +1,4 @@
-import { watchFile } from '../file_watch';
+import { watchFile, type FileWatch } from '../file_watch';
 import { assembleRuntime, releaseRuntime, type Runtime } from './assemble';
 import { servesAcme } from './acme_store';
 import { loadConfig, type MayflyConfig } from './load';
@@ -48,7 +48,7 @@ export class ConfigReloader {
   /** The config the process started with: what the restart-only settings still come from. */
   private readonly started: MayflyConfig;
   private pending: Promise<ReloadResult> = Promise.resolve({ ok: true, restartRequired: [] });
-  private watcher?: { close(): void };
+  private watcher?: FileWatch;
   private timer?: NodeJS.Timeout;
 
   constructor(

@@ -3,7 +3,7 @@ import { keyIdentifier } from '../x509/key_identifier';
 import { readFile } from 'node:fs/promises';
 import { contextTag, readDer, TAG } from '../der';
 import { SignerConfigError, type Signer } from './signer';
-import { certificatePem, pemCertificateBlocks } from '../pem';
+import { pemCertificateBlocks } from '../pem';
 
 const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
 
@@ -95,13 +95,12 @@ export async function loadSigningCa(
   const pems = certificates.map((c) => c.toString());
   // Each certificate once: the chains of a rotation share their root.
   const served = new Set([...pems, ...previousChains.flatMap((previous) => previous.pems)]);
-  const chain = certificates.map((c) => new Uint8Array(c.raw));
   return {
     name,
     signer,
-    chain,
+    chain: certificates.map((c) => new Uint8Array(c.raw)),
     chainPem: pems.join(''),
-    chainPems: chain.map(certificatePem),
+    chainPems: pems,
     subject,
     subjectKeyIdentifier,
     notBefore: new Date(issuing.validFrom),
