@@ -44,6 +44,11 @@ export async function issueCertificate(
   if (ca.notAfter.getTime() <= now.getTime()) {
     throw new SignerUnavailableError(`the issuing CA certificate expired at ${ca.notAfter.toISOString()}; nothing was signed`);
   }
+  // A CA made on a host whose clock runs ahead, or installed before its time: its leaves could not be
+  // verified yet, so wait for it (503 and Retry-After) rather than sign a leaf dated in the future.
+  if (ca.notBefore.getTime() > now.getTime()) {
+    throw new SignerUnavailableError(`the issuing CA certificate is not valid until ${ca.notBefore.toISOString()}; nothing was signed`);
+  }
   const window = validityWindow(profile, ca, now);
   const serialNumber = randomSerialNumber();
   const leafExtensions = extensions(request, profile, ca);

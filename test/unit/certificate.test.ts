@@ -265,7 +265,7 @@ describe('issueCertificate across 2050 (RFC 5280 4.1.2.5)', () => {
   });
 });
 
-describe('an issuing CA that has expired', () => {
+describe('an issuing CA outside its validity', () => {
   let ca: TestSigningCa;
   beforeAll(async () => {
     ca = await createTestSigningCa('p256');
@@ -285,6 +285,15 @@ describe('an issuing CA that has expired', () => {
   it('refuses to issue once it expires while serving, rather than issue a certificate whose notAfter is before its notBefore', async () => {
     const expired = { ...ca.signingCa, notAfter: new Date(Date.now() - 60_000) };
     await expect(issueCertificate(issuanceRequest(), PROFILE, expired)).rejects.toThrow(SignerUnavailableError);
+  });
+
+  it('refuses to issue before it becomes valid (a 503 to retry, not a lint 500 or a leaf dated in the future)', async () => {
+    const early = { ...ca.signingCa, notBefore: new Date(Date.now() + HOUR) };
+    await expect(issueCertificate(issuanceRequest(), PROFILE, early)).rejects.toThrow(
+      new SignerUnavailableError(`the issuing CA certificate is not valid until ${early.notBefore.toISOString()}; nothing was signed`),
+    );
+    const later = { ...ca.signingCa, notBefore: new Date(Date.now() + 48 * HOUR) };
+    await expect(issueCertificate(issuanceRequest(), PROFILE, later)).rejects.toThrow(SignerUnavailableError);
   });
 });
 
