@@ -14,6 +14,8 @@ export interface LoadResult {
   readonly errors: number;
   /** The errors by kind. */
   readonly errorKinds: { readonly non2xx: number; readonly withoutCertificate: number; readonly connect: number; readonly read: number; readonly write: number; readonly timeout: number };
+  /** The non-2xx answers by status code ("429": 200, "503": 41): which limit or failure they were. */
+  readonly non2xxByStatus: Readonly<Record<string, number>>;
   readonly certificatesPerSecond: number;
   readonly p50Ms: number;
   readonly p90Ms: number;
@@ -59,6 +61,17 @@ export function stopLoadGenerators(): void {
   }
 }
 
+/** "3 non-2xx (429: 2, 503: 1), 2 timeout": the kinds of error that occurred, each non-2xx by its status. */
+export function describeErrors(result: LoadResult): string {
+  const statuses = Object.entries(result.non2xxByStatus)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([status, count]) => `${status}: ${count}`);
+  return Object.entries(result.errorKinds)
+    .filter(([, count]) => count > 0)
+    .map(([kind, count]) => `${count} ${kind}${kind === 'non2xx' && statuses.length > 0 ? ` (${statuses.join(', ')})` : ''}`)
+    .join(', ');
+}
+
 /** Runs wrk for `durationSeconds` and parses what the script's done() printed. */
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
   if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(options.url)) throw new Error(`refusing to load anything but 127.0.0.1 (got ${options.url})`);
@@ -97,11 +110,13 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       clearTimeout(deadline);
       running.delete(child);
       const values = new Map<string, string>();
+      const non2xxByStatus: Record<string, number> = {};
       const firstErrors: string[] = [];
       let wrkCpu = 0;
       for (const line of stdout.split('\n')) {
         const match = /^WRK (\S+) (.*)$/.exec(line);
         if (match && match[1] === 'first_error') firstErrors.push(match[2]);
+        else if (match?.[1].startsWith('status_')) non2xxByStatus[match[1].slice('status_'.length)] = Number(match[2]);
         else if (match) values.set(match[1], match[2]);
         if (line.startsWith('WRKPROC ')) wrkCpu = parseReapedChildrenCpu(line.slice('WRKPROC '.length));
       }
@@ -126,6 +141,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
           write: number('write_errors'),
           timeout: number('timeouts'),
         },
+        non2xxByStatus,
         certificatesPerSecond: round(issued / durationSeconds, 1),
         p50Ms: ms('p50_us'),
         p90Ms: ms('p90_us'),

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { monotonicMicros, summarizeProfiles, type ProfileSummary, type ProfileWindow } from './cpu_profile';
 import { makeCsrs, type BenchCsr } from './csr_factory';
-import { runLoad, stopLoadGenerators, type LoadResult } from './load_generator';
+import { describeErrors, runLoad, stopLoadGenerators, type LoadResult } from './load_generator';
 import { connectionsByProcess, loadAverage, processTree, round, snapshot, statusMiB, threadCpu, usageBetween } from './proc_stats';
 import {
   judgeTargets,
@@ -27,6 +27,7 @@ import {
   type SoakResult,
   type SoakSample,
 } from './sign_report';
+import { rssPlateau, soakIsFlat } from './rss_plateau';
 import { httpRequest, killAllServers, startProcess, stopProcess, type RunningProcess } from './servers';
 import { freePort } from '../test/helpers/free_port';
 import { measureAcmeOrders, type AcmeBenchResult } from './acme_orders';
@@ -60,7 +61,7 @@ const USAGE = `npm run bench -- [options]
   --connections N   wrk connections (default 32)
   --duration S      measured seconds per run;  --warmup S  warm-up seconds;  --rounds N
   --csrs N          distinct CSRs (keys) to rotate through (at least 1000)
-  --soak-minutes M  length of the soak (default 10)
+  --soak-minutes M  length of the soak (default 10; under 7 its plateau cannot be judged)
   --cases a,b       only these case ids (see bench/README.md)
   --no-profile      do not profile the Mayfly cases that miss a target
   --keep            keep the temporary folder (configs, logs, ledgers, profiles)`;
@@ -367,13 +368,6 @@ async function probe(server: RunningProcess, target: Target, count: number): Pro
 
 const probes = (options: Options) => 2 * options.workers;
 
-/** "3 non-2xx, 2 timeouts": the kinds of error that occurred. */
-const describeErrors = (result: LoadResult): string =>
-  Object.entries(result.errorKinds)
-    .filter(([, count]) => count > 0)
-    .map(([kind, count]) => `${count} ${kind}`)
-    .join(', ');
-
 const load = (server: RunningProcess, target: Target, options: Options, seconds: number): Promise<LoadResult> =>
   runLoad({ url: server.url, ...target, connections: options.connections, threads: options.wrkThreads, durationSeconds: seconds });
 
@@ -474,8 +468,9 @@ async function runSoak(fixture: Fixture, spec: CaseSpec, options: Options): Prom
     if (performance.now() - t0 - samples[samples.length - 1].seconds * 1000 > 5000) sample(); // just as the load stops
     const first = samples[0].rssMiB;
     const last = samples[samples.length - 1].rssMiB;
-    const growthPercent = round((100 * (last - first)) / first, 1);
-    return { caseId: spec.id, minutes: options.soakMinutes, samples, firstMiB: first, lastMiB: last, growthPercent, flat: growthPercent <= 10 && result.errors === 0, load: result };
+    const plateau = rssPlateau(samples);
+    const flat = soakIsFlat(plateau, result.errors);
+    return { caseId: spec.id, minutes: options.soakMinutes, samples, firstMiB: first, lastMiB: last, growthPercent: round((100 * (last - first)) / first, 1), ...(plateau ? { plateau } : {}), ...(flat !== undefined ? { flat } : {}), load: result };
   } finally {
     await stopProcess(server);
   }

@@ -1,6 +1,7 @@
 -- wrk script for the sign benchmark: each request POSTs the next pre-built body (one a line in the
 -- bodies file), so every certificate is for a different key. A 2xx whose body holds no certificate
--- counts as an error, as does every non-2xx; the first error of each thread is kept to show why.
+-- counts as an error, as does every non-2xx, counted by status code; the first error of each thread
+-- is kept to show why.
 --
 --   wrk -s wrk_rotate.lua URL -- PATH CONTENT_TYPE BODIES_FILE [AUTHORIZATION]
 
@@ -25,6 +26,7 @@ function init(args)
   index = ((thread_number or 1) - 1) * math.floor(#bodies / 7 + 1) % #bodies
   issued = 0
   non2xx = 0
+  statuses = {}
   empty2xx = 0
   first_error = ""
 end
@@ -44,16 +46,18 @@ function response(status, response_headers, body)
     end
   else
     non2xx = non2xx + 1
+    statuses[status] = (statuses[status] or 0) + 1
     if first_error == "" then first_error = status .. " " .. string.sub(body or "", 1, 300) end
   end
 end
 
 function done(summary, latency, requests)
-  local total_issued, total_non2xx, total_empty, errors = 0, 0, 0, {}
+  local total_issued, total_non2xx, total_empty, errors, statuses = 0, 0, 0, {}, {}
   for _, thread in ipairs(threads) do
     total_issued = total_issued + thread:get("issued")
     total_non2xx = total_non2xx + thread:get("non2xx")
     total_empty = total_empty + thread:get("empty2xx")
+    for status, count in pairs(thread:get("statuses")) do statuses[status] = (statuses[status] or 0) + count end
     local first = thread:get("first_error")
     if first ~= nil and first ~= "" then errors[#errors + 1] = first end
   end
@@ -63,6 +67,7 @@ function done(summary, latency, requests)
   io.write(string.format("WRK issued %d\n", total_issued))
   io.write(string.format("WRK non2xx %d\n", total_non2xx))
   io.write(string.format("WRK empty2xx %d\n", total_empty))
+  for status, count in pairs(statuses) do io.write(string.format("WRK status_%d %d\n", status, count)) end
   io.write(string.format("WRK socket_errors %d\n", e.connect + e.read + e.write + e.timeout))
   io.write(string.format("WRK connect_errors %d\n", e.connect))
   io.write(string.format("WRK read_errors %d\n", e.read))

@@ -129,31 +129,47 @@ export class Admission {
 
   /**
    * Runs `check` on credentials claiming `claimed` (see claimedIdentity), under the caps on checks in
-   * progress and the back-off. A check counts as a failure from when it starts until it succeeds, so
-   * a flood of checks in flight is refused (429) as soon as it passes the back-off threshold, not
-   * after the checks have all run.
+   * progress and the back-off. A costly check (its own scrypt or bind) counts as a failure from when
+   * it starts until it succeeds, so a flood of them in flight is refused (429) as soon as it passes
+   * the back-off threshold, not after they have all run. A cheap one (a remembered secret, a token,
+   * or one sharing a check already in flight) is refused while its identity or address is backed
+   * off, and counts only if it fails: a fleet that boots together with the right secret waits on one
+   * scrypt, not on eleven failures-in-progress and then 429s.
+   *
+   * Nothing between the caller's costly() and check() waits on I/O (the counts are in memory and
+   * settle in this turn), so a request arriving meanwhile finds the first check pending and shares it.
    */
   async authenticate<T>(claimed: string, check: () => Promise<T | undefined>, costly = true): Promise<T | undefined> {
     const { identityFailures, sourceFailures } = this.limits;
     const identity = `${claimed}\u0000${this.source}`;
+    const identityWhat = 'failed authentications of this identity from this address';
+    const sourceWhat = 'failed authentications from this address';
     // Only costly checks are capped: a cheap one (a remembered secret, a token) is never turned away for them.
     const leaveCheck = costly ? this.takeCheck() : () => undefined;
     let result: T | undefined;
     try {
-      await identityFailures.begin(identity, 'failed authentications of this identity from this address');
-      await sourceFailures.begin(this.source, 'failed authentications from this address').catch(async (error: unknown) => {
-        await identityFailures.takeBack(identity);
-        throw error;
-      });
+      if (costly) {
+        await identityFailures.begin(identity, identityWhat);
+        await sourceFailures.begin(this.source, sourceWhat).catch(async (error: unknown) => {
+          await identityFailures.takeBack(identity);
+          throw error;
+        });
+      } else {
+        await identityFailures.refuseIfBackedOff(identity, identityWhat);
+        await sourceFailures.refuseIfBackedOff(this.source, sourceWhat);
+      }
       result = await check();
     } finally {
       leaveCheck();
       // Authenticated or not, the request no longer waits to be.
       this.leaveUnauthenticated();
     }
-    if (result !== undefined) {
+    if (costly && result !== undefined) {
       await identityFailures.takeBack(identity);
       await sourceFailures.takeBack(this.source);
+    } else if (!costly && result === undefined) {
+      await identityFailures.fail(identity);
+      await sourceFailures.fail(this.source);
     }
     return result;
   }
@@ -219,6 +235,19 @@ class FailureCount {
   /** Uncounts an attempt that succeeded (or was never made). */
   async takeBack(key: string): Promise<void> {
     await this.limiter.reward(key);
+  }
+
+  /** Refuses (429) while the key waits out its back-off, counting nothing: for a cheap attempt. */
+  async refuseIfBackedOff(key: string, what: string): Promise<void> {
+    const counted = await this.limiter.get(key);
+    if (counted && counted.consumedPoints > this.threshold) throw new RateLimitError('auth_backoff', what, counted.msBeforeNext);
+  }
+
+  /** Counts a cheap attempt that failed (one past the threshold starts the back-off, as begin() does). */
+  async fail(key: string): Promise<void> {
+    await this.limiter.consume(key).catch((rejection: unknown) => {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+    });
   }
 }
 

@@ -2,7 +2,7 @@
 // authentication back-off, each from one address. Clients are told apart by X-Forwarded-For from a
 // trusted proxy (127.0.0.1), so several "addresses" can be played from one test.
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { LimitOptions } from '../../src/http/limits';
+import { DEFAULT_LIMITS, type LimitOptions } from '../../src/http/limits';
 import { postForm, startTestCa, TEST_LIMITS, type TestCa } from '../helpers/mayfly';
 import { makeCsr } from '../helpers/openssl';
 import { basicAuth } from './support';
@@ -201,6 +201,40 @@ describe('the authentication back-off', () => {
       expect(await statuses(6, (i) => `user-${i}`)).toEqual([401, 401, 401, 401, 401, 429]);
       expect((await sign(ca, '10.1.1.1', 'deployer', ca.secret)).status).toBe(429);
       expect((await sign(ca, '10.3.3.3', 'deployer', ca.secret)).status).toBe(200);
+    } finally {
+      await ca.stop();
+    }
+  });
+});
+
+describe('a fleet at boot', () => {
+  // A freshly started server has verified no secret yet, and a fleet's first requests arrive together.
+  // Both ways into POST /v1/sign: the short way (no proxy believed) and Express's (behind a trusted proxy).
+  const doors: { door: string; proxies?: string[]; headers: Record<string, string> }[] = [
+    { door: 'the short way', headers: {} },
+    { door: 'Express, behind a trusted proxy', proxies: ['127.0.0.1'], headers: { 'X-Forwarded-For': '10.0.0.7' } },
+  ];
+  const startFresh = (proxies: string[] | undefined) => startTestCa({ limits: DEFAULT_LIMITS, ...(proxies ? { trustedProxies: proxies } : {}) });
+  const burst = (ca: TestCa, secret: string, headers: Record<string, string>) =>
+    Promise.all(Array.from({ length: 16 }, () => postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret, csr }, { Accept: 'application/json', ...headers }).then((response) => response.status)));
+
+  it.each(doors)('is signed through $door: 16 concurrent requests with the right secret share one check, under the default limits', async ({ proxies, headers }) => {
+    const ca = await startFresh(proxies);
+    try {
+      expect(await burst(ca, ca.secret, headers)).toEqual(Array(16).fill(200));
+    } finally {
+      await ca.stop();
+    }
+  });
+
+  it.each(doors)('with a wrong secret is refused through $door, and the identity backs off as before', async ({ proxies, headers }) => {
+    const ca = await startFresh(proxies);
+    try {
+      const statuses = await burst(ca, 'wrong', headers);
+      expect(statuses.every((status) => status === 401 || status === 429)).toBe(true);
+      const right = await postForm(`${ca.url}/v1/sign/default`, { user: 'deployer', secret: ca.secret, csr }, headers);
+      expect(right.status).toBe(429);
+      expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(60);
     } finally {
       await ca.stop();
     }
