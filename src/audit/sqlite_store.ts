@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
-import { constants, statSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import { fileIdentity } from './journal';
+import { JournalIndexer, type IndexTarget } from './journal_index';
 import { Frontier, leafHash, type Subtree } from './merkle';
 import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord, type RecordColumns } from './record';
 import { countsOver, HOUR_ROLLUPS, hourCounts, hourDifference, hourRollupBackfill, hourRollupSchema, hourSpans, RA_HOURS, REFUSAL_HOURS, REQUESTER_HOURS, upsertHours } from './overview_hours';
@@ -106,16 +108,6 @@ function backfillQueryColumns(db: Database.Database): void {
   }
 }
 
-/** A file's identity (device and inode), or undefined when the path names nothing. */
-function fileIdentity(path: string): string | undefined {
-  try {
-    const info = statSync(path, { bigint: true });
-    return `${info.dev}:${info.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * `audit list`, GET /v1/audit and the console's search: every filter given, ANDed. `broad`: the name
  * glob matches so many names that reading them all from the name index costs more than checking
@@ -166,7 +158,10 @@ function queryConditions(filter: AuditQuery, broad: boolean): { where: string[];
 
 
 export interface SqliteStoreOptions {
+  /** A reader: it indexes what the journals hold first (on a connection of its own), then never writes. */
   readonly readonly?: boolean;
+  /** A journal (journal.ts) keeps the records durable: a commit here needs no fsync of its own. */
+  readonly journaled?: boolean;
   /** BROAD_NAME; the store test lowers it to compare both plans' answers. */
   readonly broadName?: number;
 }
@@ -175,16 +170,18 @@ export interface SqliteStoreOptions {
 const expiringUntil = (until: string): string => new Date(Date.parse(until) + EXPIRING_WINDOW_MS).toISOString();
 
 
-export class SqliteAuditStore implements AuditStore {
+export class SqliteAuditStore implements AuditStore, IndexTarget {
   readonly db: Database.Database;
   /** The writer's database and WAL files as opened: a path that names another file later was deleted or replaced under it. */
   private readonly opened: readonly { readonly path: string; readonly identity: string | undefined }[] = [];
   /** Why the last commit failed (a full disk, an I/O error), until one succeeds. */
   private commitFailure?: string;
-  private appendStatements?: { readonly batch: (records: readonly IndexedRecord[], nodes: readonly TreeNode[]) => void };
+  private appendStatements?: { readonly batch: (records: readonly IndexedRecord[], nodes: readonly TreeNode[], duplicates: 'fail' | 'skip') => void };
+  /** A reader's view of the journals, and what it found wrong when it last indexed them. */
+  private journals?: { readonly indexer: JournalIndexer; problems: readonly string[]; writer?: SqliteAuditStore };
 
   constructor(
-    private readonly file: string,
+    protected readonly file: string,
     private readonly options: SqliteStoreOptions = {},
   ) {
     this.db = new Database(file, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
@@ -192,8 +189,9 @@ export class SqliteAuditStore implements AuditStore {
     this.db.pragma('busy_timeout = 5000');
     if (!options.readonly) {
       this.db.pragma('journal_mode = WAL');
-      // FULL: a commit is on disk (the WAL fsynced) before the writer acknowledges it.
-      this.db.pragma('synchronous = FULL');
+      // FULL: a commit is on disk (the WAL fsynced) before the writer acknowledges it. NORMAL when a
+      // journal holds the records: a commit lost to a power cut is indexed again from the journal.
+      this.db.pragma(`synchronous = ${options.journaled ? 'NORMAL' : 'FULL'}`);
       // A checkpoint copies every page the WAL holds back into the database and fsyncs it; at
       // SQLite's default (1,000 pages, a few dozen group commits here) the pages every commit
       // touches (the indexes' last leaves, the rollups) were copied again and again. 10,000 pages
@@ -203,7 +201,53 @@ export class SqliteAuditStore implements AuditStore {
       this.migrate();
       // The WAL exists from here on: SQLite deletes it only when the last connection closes.
       this.opened = [file, `${file}-wal`].map((path) => ({ path, identity: fileIdentity(path) }));
-    } else this.requireCurrentSchema();
+    } else {
+      this.requireCurrentSchema();
+      this.journals = { indexer: new JournalIndexer(file), problems: [] };
+      this.catchUp();
+    }
+  }
+
+  /**
+   * A reader's first step before it reads: what the writers' journals hold and SQLite does not yet,
+   * indexed (so a record whose request was answered is found). On a ledger that cannot be written
+   * (a read-only copy), what is found wrong is kept for `audit verify`, and reads go on.
+   */
+  catchUp(): void {
+    const journals = this.journals;
+    if (!journals) return;
+    const target: IndexTarget = {
+      indexedHead: (chain) => this.indexedHead(chain),
+      insert: (records, nodes) => {
+        journals.writer ??= new SqliteAuditStore(this.file, { journaled: true });
+        journals.writer.insert(records, nodes);
+      },
+      makeDurable: () => journals.writer?.makeDurable(),
+    };
+    try {
+      journals.problems = journals.indexer.index(target);
+    } catch (error) {
+      journals.problems = [`the audit journals of ${this.file} cannot be indexed: ${(error as Error).message}`];
+    }
+  }
+
+  async journalProblem(): Promise<string | undefined> {
+    return this.journals?.problems[0];
+  }
+
+  /** Inserts records (and their subtrees) not yet stored, skipping those that are: indexing a journal. */
+  insert(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): void {
+    this.appendStatements ??= this.prepareAppend();
+    this.appendStatements.batch(records, nodes, 'skip');
+  }
+
+  indexedHead(chain: string): { seq: number; hash: string } | undefined {
+    return this.db.prepare('SELECT seq, hash FROM records WHERE chain = ? ORDER BY seq DESC LIMIT 1').get(chain) as { seq: number; hash: string } | undefined;
+  }
+
+  /** In WAL mode at synchronous=NORMAL a checkpoint fsyncs the WAL first: every commit before it is then on disk. */
+  makeDurable(): void {
+    this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   /**
@@ -280,7 +324,7 @@ export class SqliteAuditStore implements AuditStore {
   async appendAll(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): Promise<void> {
     this.appendStatements ??= this.prepareAppend();
     try {
-      this.appendStatements.batch(records, nodes);
+      this.appendStatements.batch(records, nodes, 'fail');
       const displaced = this.displaced();
       if (displaced !== undefined) throw new Error(displaced);
     } catch (error) {
@@ -294,27 +338,32 @@ export class SqliteAuditStore implements AuditStore {
    * The database or WAL file deleted or replaced while this connection has it open: SQLite goes on
    * committing to the unlinked file, and every record is lost with it.
    */
-  private displaced(): string | undefined {
+  protected displaced(): string | undefined {
     const gone = this.opened.find(({ path, identity }) => identity === undefined || fileIdentity(path) !== identity);
     return gone && `${gone.path} was deleted or replaced while the ledger had it open; what was written to it since is lost, restart Mayfly to open the ledger again`;
   }
 
   private prepareAppend(): NonNullable<SqliteAuditStore['appendStatements']> {
     const record = this.db.prepare(
-      'INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash, user_name, source_key, reversed_common_name, not_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash, user_name, source_key, reversed_common_name, not_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const name = this.db.prepare('INSERT INTO record_names (chain, seq, reversed_name, time) VALUES (?, ?, ?, ?)');
     const refusal = this.db.prepare('INSERT INTO record_refusals (chain, seq, validator, time) VALUES (?, ?, ?, ?)');
-    const node = this.db.prepare('INSERT INTO tree_nodes (chain, level, idx, hash) VALUES (?, ?, ?, ?)');
+    const node = this.db.prepare('INSERT OR IGNORE INTO tree_nodes (chain, level, idx, hash) VALUES (?, ?, ?, ?)');
     const hours = new Map(HOUR_ROLLUPS.map((rollup) => [rollup, this.db.prepare(upsertHours(rollup, `VALUES (${['hour', ...rollup.keys, 'count'].map(() => '?').join(', ')})`))]));
-    const batch = this.db.transaction((records: readonly IndexedRecord[], nodes: readonly TreeNode[]) => {
-      for (const { chain, seq, prevHash, hash, body, columns, leafHash: leaf } of records) {
-        record.run(chain, seq, prevHash, hash, body, columns.time, columns.ra, columns.event, columns.outcome, columns.serial, leaf, ...queryColumnValues(columns));
+    // A record already stored is skipped with its names, refusals and counts: indexing a journal
+    // again adds nothing. An append (`fail`) never repeats one: its chain's head was read back.
+    const batch = this.db.transaction((records: readonly IndexedRecord[], nodes: readonly TreeNode[], duplicates: 'fail' | 'skip') => {
+      const added = records.filter(({ chain, seq, prevHash, hash, body, columns, leafHash: leaf }) => {
+        const { changes } = record.run(chain, seq, prevHash, hash, body, columns.time, columns.ra, columns.event, columns.outcome, columns.serial, leaf, ...queryColumnValues(columns));
+        if (changes === 0 && duplicates === 'fail') throw new Error(`record ${seq} of chain ${chain} is already stored`);
+        if (changes === 0) return false;
         for (const recordName of columns.names) name.run(chain, seq, reverseName(recordName), columns.time);
         for (const validator of columns.refusedBy) refusal.run(chain, seq, validator, columns.time);
-      }
+        return true;
+      });
       for (const { chain, level, index, hash } of nodes) node.run(chain, level, index, hash);
-      for (const { rollup, rows } of hourCounts(records)) for (const row of rows) hours.get(rollup)!.run(...row);
+      for (const { rollup, rows } of hourCounts(added)) for (const row of rows) hours.get(rollup)!.run(...row);
     });
     return { batch };
   }
@@ -399,8 +448,11 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async chainHead(chain: string): Promise<{ seq: number; hash: string } | undefined> {
-    return this.db.prepare('SELECT seq, hash FROM records WHERE chain = ? ORDER BY seq DESC LIMIT 1').get(chain) as { seq: number; hash: string } | undefined;
+    return this.indexedHead(chain);
   }
+
+  /** A store without a journal: appended records are queryable at once. */
+  async index(_scope?: 'own' | 'every journal'): Promise<void> {}
 
   /**
    * Set differences in SQL, so a ledger of millions of records is sorted, not scanned once a record.
@@ -461,5 +513,6 @@ export class SqliteAuditStore implements AuditStore {
 
   async close(): Promise<void> {
     this.db.close();
+    await this.journals?.writer?.close();
   }
 }
