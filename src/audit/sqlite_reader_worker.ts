@@ -7,8 +7,6 @@ const store = new SqliteAuditStore((workerData as { database: string }).database
 const port = parentPort!;
 
 port.on('message', (call: ReaderCall) => {
-  // What the writers' journals hold is indexed first: a record whose request was answered is found.
-  store.catchUp();
   const method = store[call.method] as (...args: unknown[]) => Promise<unknown>;
   method.apply(store, [...call.args]).then(
     (result) => port.postMessage({ id: call.id, result } satisfies ReaderReply),

@@ -204,16 +204,16 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
     } else {
       this.requireCurrentSchema();
       this.journals = { indexer: new JournalIndexer(file), problems: [] };
-      this.catchUp();
     }
   }
 
   /**
-   * A reader's first step before it reads: what the writers' journals hold and SQLite does not yet,
-   * indexed (so a record whose request was answered is found). On a ledger that cannot be written
-   * (a read-only copy), what is found wrong is kept for `audit verify`, and reads go on.
+   * A reader's first step before each read: what the writers' journals hold and SQLite does not yet,
+   * indexed (so a record whose request was answered is found; when nothing is new, a stat a journal).
+   * On a ledger that cannot be written (a read-only copy), what is found wrong is kept for `audit
+   * verify`, and reads go on.
    */
-  catchUp(): void {
+  private catchUp(): void {
     const journals = this.journals;
     if (!journals) return;
     const target: IndexTarget = {
@@ -232,6 +232,7 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   }
 
   async journalProblem(): Promise<string | undefined> {
+    this.catchUp();
     return this.journals?.problems[0];
   }
 
@@ -375,16 +376,19 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   }
 
   async leafHashes(chain: string, from: number, to: number): Promise<string[]> {
+    this.catchUp();
     const rows = this.db.prepare('SELECT leaf_hash AS leafHash FROM records WHERE chain = ? AND seq > ? AND seq <= ? ORDER BY seq').all(chain, from, to) as { leafHash: string | null }[];
     return rows.flatMap((row) => (row.leafHash === null ? [] : [row.leafHash]));
   }
 
   async treeNodes(chain: string, subtrees: readonly Subtree[]): Promise<(string | undefined)[]> {
+    this.catchUp();
     const node = this.db.prepare('SELECT hash FROM tree_nodes WHERE chain = ? AND level = ? AND idx = ?');
     return subtrees.map((subtree) => (node.get(chain, subtree.level, subtree.index) as { hash: string } | undefined)?.hash);
   }
 
   async query(filter: AuditQuery): Promise<AuditRecord[]> {
+    this.catchUp();
     const { where, params } = queryConditions(filter, filter.name !== undefined && this.broadName(filter.name));
     const sql = `SELECT chain, seq, prev_hash AS prevHash, hash, body FROM records r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.time, r.chain, r.seq LIMIT ?`;
     return this.db.prepare(sql).all(...params, filter.limit ?? -1) as AuditRecord[];
@@ -404,6 +408,7 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
 
   /** Whole hours from the hourly counts, partial ones from the records (overview_hours.ts). */
   async overview(range: { readonly since: string; readonly until: string }): Promise<AuditOverview> {
+    this.catchUp();
     const { until } = range;
     const spans = hourSpans(range);
     const over = (rollup: typeof RA_HOURS) => countsOver(rollup, (name) => `@${name}`);
@@ -429,14 +434,17 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   }
 
   async record(chain: string, seq: number): Promise<AuditRecord | undefined> {
+    this.catchUp();
     return this.db.prepare('SELECT chain, seq, prev_hash AS prevHash, hash, body FROM records WHERE chain = ? AND seq = ?').get(chain, seq) as AuditRecord | undefined;
   }
 
   async chains(): Promise<string[]> {
+    this.catchUp();
     return (this.db.prepare('SELECT DISTINCT chain FROM records UNION SELECT DISTINCT chain FROM checkpoints ORDER BY 1').all() as { chain: string }[]).map((row) => row.chain);
   }
 
   async walkPage(chain: string, afterSeq: number, limit: number): Promise<StoredRecord[]> {
+    this.catchUp();
     const rows = this.db
       .prepare(
         `SELECT chain, seq, prev_hash AS prevHash, hash, body, leaf_hash AS leafHash, time, ra, event, outcome, serial, user_name, source_key, reversed_common_name, not_after,
@@ -459,6 +467,7 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
    * The records' time column stands for their text's: verification compares those first.
    */
   async nameIndexDifference(): Promise<NameIndexDifference | undefined> {
+    this.catchUp();
     this.db.function('mayfly_reverse_name', { deterministic: true }, (name: unknown) => reverseName(String(name)));
     const carried = `SELECT * FROM (SELECT r.chain AS chain, r.seq AS seq, mayfly_reverse_name(j.value) AS reversed_name, r.time AS time FROM records r, json_each(r.body, '$.dns_names') j
       UNION SELECT r.chain, r.seq, mayfly_reverse_name(j.value), r.time FROM records r, json_each(r.body, '$.ip_addresses') j)`;
@@ -470,6 +479,7 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   }
 
   async hourRollupDifference(): Promise<{ table: string; hour: string } | undefined> {
+    this.catchUp();
     for (const rollup of HOUR_ROLLUPS) {
       const row = this.db.prepare(hourDifference(rollup)).get() as { hour: string } | undefined;
       if (row) return { table: rollup.table, hour: row.hour };
@@ -478,6 +488,7 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   }
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {
+    this.catchUp();
     const rows = this.db.prepare('SELECT chain, seq, head_hash AS headHash, time, signature, note FROM checkpoints WHERE chain = ? ORDER BY seq').all(chain) as (Checkpoint & { note: string | null })[];
     return rows.map(({ note, ...checkpoint }) => (note === null ? checkpoint : { ...checkpoint, note }));
   }
