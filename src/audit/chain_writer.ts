@@ -111,10 +111,11 @@ export class ChainWriter {
    * dead process's chain, and only once: a chain already closed is never extended by anyone.
    */
   async sealDeadChains(): Promise<void> {
-    // What their journals hold first: they acknowledged those records.
-    await this.store.index('every journal');
+    // What their journals hold first: they acknowledged those records. A chain whose journal is
+    // damaged stays open: sealed, the records after the damage could never be added back.
+    const unreadable = await this.store.index('every journal');
     for (const chain of await this.store.chains()) {
-      if (chain === this.chain || !chainOwnerGone(chain)) continue;
+      if (chain === this.chain || !chainOwnerGone(chain) || unreadable.includes(chain)) continue;
       const checkpoints = await this.store.checkpoints(chain);
       if (checkpoints.some((c) => c.note !== undefined && isFinal(parseCheckpoint(c.note), this.publicKey))) continue;
       const head = await this.store.chainHead(chain);

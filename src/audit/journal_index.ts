@@ -45,8 +45,8 @@ export class JournalIndexer {
    * which it indexes from memory). Returns the problems found, each naming the journal and its entry.
    * `removeGone`: the journal of a process that ended is removed once indexed durably and whole.
    */
-  index(target: IndexTarget, options: { readonly skip?: string; readonly removeGone?: boolean } = {}): string[] {
-    const problems: string[] = [];
+  index(target: IndexTarget, options: { readonly skip?: string; readonly removeGone?: boolean } = {}): { readonly chain: string; readonly problem: string }[] {
+    const problems: { chain: string; problem: string }[] = [];
     let names: string[];
     try {
       names = readdirSync(this.folder);
@@ -55,7 +55,7 @@ export class JournalIndexer {
     }
     for (const chain of names.filter((name) => isJournalName(name) && name !== options.skip)) {
       const problem = this.indexJournal(target, chain);
-      if (problem !== undefined) problems.push(problem);
+      if (problem !== undefined) problems.push({ chain, problem });
       else if (options.removeGone && chainOwnerGone(chain)) {
         target.makeDurable();
         unlinkSync(join(this.folder, chain));

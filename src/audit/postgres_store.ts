@@ -420,7 +420,9 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   /** Records are queryable once their transaction commits: nothing to index. */
-  async index(): Promise<void> {}
+  async index(): Promise<readonly string[]> {
+    return [];
+  }
 
   async journalProblem(): Promise<undefined> {
     return undefined;

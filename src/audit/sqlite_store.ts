@@ -225,7 +225,7 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
       makeDurable: () => journals.writer?.makeDurable(),
     };
     try {
-      journals.problems = journals.indexer.index(target);
+      journals.problems = journals.indexer.index(target).map(({ problem }) => problem);
     } catch (error) {
       journals.problems = [`the audit journals of ${this.file} cannot be indexed: ${(error as Error).message}`];
     }
@@ -460,7 +460,9 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   }
 
   /** A store without a journal: appended records are queryable at once. */
-  async index(_scope?: 'own' | 'every journal'): Promise<void> {}
+  async index(_scope?: 'own' | 'every journal'): Promise<readonly string[]> {
+    return [];
+  }
 
   /**
    * Set differences in SQL, so a ledger of millions of records is sorted, not scanned once a record.

@@ -175,9 +175,10 @@ export interface AuditStore extends AuditReader {
   /**
    * Makes durable records queryable: SQLite's journaled writer copies its journal's records in
    * (`own`), or every journal's (`every journal`: those of other processes too, a dead one's then
-   * removed); elsewhere they are queryable once appended, and this does nothing.
+   * removed); elsewhere they are queryable once appended, and this does nothing. Returns the chains
+   * whose journal could not be indexed whole (a damaged entry): never to be sealed as they stand.
    */
-  index(scope: 'own' | 'every journal'): Promise<void>;
+  index(scope: 'own' | 'every journal'): Promise<readonly string[]>;
   /** Stores a checkpoint; one at the same place is replaced (by the final checkpoint of the same tree). */
   addCheckpoint(checkpoint: Checkpoint): Promise<void>;
   /** Why the store cannot durably record now (for /readyz), or undefined when it can. */

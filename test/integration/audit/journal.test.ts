@@ -3,9 +3,10 @@
 // survives a kill -9 before it was indexed. A torn last entry is dropped; a damaged one in the middle
 // fails `audit verify`, named.
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authFailureEvent } from '../../../src/audit/events';
 import { encodeEntries, journalFolder, type JournalEntry } from '../../../src/audit/journal';
@@ -113,19 +114,47 @@ describe('the SQLite ledger journals each writer', () => {
     expect(after.status).toBe(0);
   }, 90_000);
 
+  /** Three records of a chain, chained and hashed as a writer makes them. */
+  const entriesOf = (chain: string): JournalEntry[] => {
+    let prevHash = GENESIS;
+    return [1, 2, 3].map((seq) => {
+      const body = JSON.stringify(authFailureEvent({ ra: 'default', source: '192.0.2.7' }, `journaled-${seq}`));
+      const hash = recordHash(chain, seq, prevHash, body);
+      const entry = { seq, prevHash, hash, body, nodes: [] };
+      prevHash = hash;
+      return entry;
+    });
+  };
+
+  it('a starting writer indexes and seals a killed process\'s journal and removes it, but leaves a damaged one open and in place', async () => {
+    const database = join(dir, 'audit.db');
+    await new SqliteAuditStore(database).close();
+    // Two processes of this host that have ended.
+    const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid!;
+    const [whole, damaged] = [`${hostname()}-${deadPid()}-0000aaaa`, `${hostname()}-${deadPid()}-0000bbbb`];
+    mkdirSync(journalFolder(database));
+    writeFileSync(join(journalFolder(database), whole), encodeEntries(entriesOf(whole)));
+    const bytes = encodeEntries(entriesOf(damaged));
+    bytes[encodeEntries(entriesOf(damaged).slice(0, 1)).length + 40] ^= 0x01;
+    writeFileSync(join(journalFolder(database), damaged), bytes);
+
+    const ledger = await AuditLedger.open({ store: { kind: 'sqlite', database }, keyPem, checkpointEvery: 1000, checkpointIntervalMs: 3_600_000 });
+    await ledger.close(); // once it has sealed what it found
+    expect(readdirSync(journalFolder(database))).toEqual([damaged]);
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      expect((await reader.checkpoints(whole)).map((checkpoint) => checkpoint.seq)).toEqual([3]);
+      // Record 1 is indexed; the chain is not sealed over the damage, so repairing it can add the rest.
+      expect((await reader.walkPage(damaged, 0, 10)).map((record) => record.seq)).toEqual([1]);
+      expect(await reader.checkpoints(damaged)).toEqual([]);
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
+
   describe('a journal left by a writer of another host', () => {
     const chain = 'elsewhere.example-4242-0123abcd';
-    /** Three records of a chain, chained and hashed as a writer makes them. */
-    const entries = (): JournalEntry[] => {
-      let prevHash = GENESIS;
-      return [1, 2, 3].map((seq) => {
-        const body = JSON.stringify(authFailureEvent({ ra: 'default', source: '192.0.2.7' }, `journaled-${seq}`));
-        const hash = recordHash(chain, seq, prevHash, body);
-        const entry = { seq, prevHash, hash, body, nodes: [] };
-        prevHash = hash;
-        return entry;
-      });
-    };
+    const entries = (): JournalEntry[] => entriesOf(chain);
     /** A ledger (its schema, no record) and a journal of these bytes beside it. */
     const ledgerWithJournal = async (bytes: Buffer): Promise<string> => {
       expect(runCli(['init', '--dir', dir]).status).toBe(0);
