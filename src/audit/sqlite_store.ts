@@ -246,9 +246,18 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
     return this.db.prepare('SELECT seq, hash FROM records WHERE chain = ? ORDER BY seq DESC LIMIT 1').get(chain) as { seq: number; hash: string } | undefined;
   }
 
-  /** In WAL mode at synchronous=NORMAL a checkpoint fsyncs the WAL first: every commit before it is then on disk. */
+  /**
+   * Every commit so far on disk: one commit at synchronous=FULL fsyncs the WAL, and with it every
+   * commit before it. (Writing the schema version writes a page, as problem()'s test write does.)
+   */
   makeDurable(): void {
-    this.db.pragma('wal_checkpoint(PASSIVE)');
+    if (!this.options.journaled) return; // each commit was synced
+    this.db.pragma('synchronous = FULL');
+    try {
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
   }
 
   /**

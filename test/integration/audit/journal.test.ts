@@ -114,6 +114,32 @@ describe('the SQLite ledger journals each writer', () => {
     expect(after.status).toBe(0);
   }, 90_000);
 
+  it('starts a journal over once all it holds is indexed, and a reader reading across the change misses nothing', async () => {
+    const database = join(dir, 'audit.db');
+    const ledger = await AuditLedger.open({ store: { kind: 'sqlite', database }, keyPem, checkpointEvery: 5000, checkpointIntervalMs: 3_600_000 });
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      const claimed = 'x'.repeat(250); // ~0.5 KiB a record: 20,000 of them pass the journal's 8 MiB
+      let journal = '';
+      let firstFile = 0;
+      for (let first = 0; first < 20_000; first += 1000) {
+        const positions = await Promise.all(Array.from({ length: 1000 }, (_, i) => ledger.append(authFailureEvent({ ra: 'default', source: '127.0.0.1' }, `${first + i}-${claimed}`))));
+        journal = join(journalFolder(database), positions[0].chain);
+        if (first > 0) continue;
+        firstFile = statSync(journal).ino;
+        expect((await reader.query({})).length).toBe(1000); // the reader now knows where it stopped reading
+      }
+      // 8 MiB were passed by ~15,000 records, and indexing runs at least every 2,000: a new file.
+      expect(statSync(journal).ino).not.toBe(firstFile);
+      expect(statSync(journal).size).toBeLessThan(8 * 1024 * 1024);
+      const records = await reader.query({});
+      expect(records.map((record) => record.seq)).toEqual(Array.from({ length: 20_000 }, (_, i) => i + 1));
+    } finally {
+      await reader.close();
+      await ledger.close();
+    }
+  }, 120_000);
+
   /** Three records of a chain, chained and hashed as a writer makes them. */
   const entriesOf = (chain: string): JournalEntry[] => {
     let prevHash = GENESIS;
