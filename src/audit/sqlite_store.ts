@@ -158,7 +158,7 @@ function queryConditions(filter: AuditQuery, broad: boolean): { where: string[];
 
 
 export interface SqliteStoreOptions {
-  /** A reader: it indexes what the journals hold first (on a connection of its own), then never writes. */
+  /** A reader: its connection is read-only; what the journals hold and the file lacks, it indexes first on a second one. */
   readonly readonly?: boolean;
   /** A journal (journal.ts) keeps the records durable: a commit here needs no fsync of its own. */
   readonly journaled?: boolean;
