@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { hostname } from 'node:os';
+import { chainOwnerGone } from './chain_owner';
 import { Frontier, leafHash } from './merkle';
 import { GENESIS, recordHash, type IndexedRecord } from './record';
 import { checkpointOrigin, isFinal, parseCheckpoint, signCheckpoint } from './signed_checkpoint';
@@ -94,8 +94,11 @@ export class ChainWriter {
   async checkpoint(final = false): Promise<void> {
     const { seq, hash } = this.head;
     if (seq === 0 || (seq === this.checkpointedSeq && !final) || this.headUnknown) return;
+    const root = this.frontier.root();
     try {
-      await this.store.addCheckpoint(checkpointRow(this.chain, seq, hash, signCheckpoint({ origin: this.origin, size: seq, root: this.frontier.root() }, this.key, final)));
+      // A checkpoint signs what readers can prove from the store: the records are indexed first.
+      await this.store.index('own');
+      await this.store.addCheckpoint(checkpointRow(this.chain, seq, hash, signCheckpoint({ origin: this.origin, size: seq, root }, this.key, final)));
       this.checkpointedSeq = seq;
     } catch {
       // The next checkpoint covers these records too.
@@ -108,9 +111,11 @@ export class ChainWriter {
    * dead process's chain, and only once: a chain already closed is never extended by anyone.
    */
   async sealDeadChains(): Promise<void> {
+    // What their journals hold first: they acknowledged those records. A chain whose journal is
+    // damaged stays open: sealed, the records after the damage could never be added back.
+    const unreadable = await this.store.index('every journal');
     for (const chain of await this.store.chains()) {
-      const owner = /^(.+)-(\d+)-[0-9a-f]{8}$/.exec(chain);
-      if (chain === this.chain || !owner || owner[1] !== hostname() || processAlive(Number(owner[2]))) continue;
+      if (chain === this.chain || !chainOwnerGone(chain) || unreadable.includes(chain)) continue;
       const checkpoints = await this.store.checkpoints(chain);
       if (checkpoints.some((c) => c.note !== undefined && isFinal(parseCheckpoint(c.note), this.publicKey))) continue;
       const head = await this.store.chainHead(chain);
@@ -133,12 +138,3 @@ function checkpointRow(chain: string, seq: number, headHash: string, note: strin
   return { chain, seq, headHash, time: new Date().toISOString(), signature: parseCheckpoint(note).signatures[0].signature.toString('base64'), note };
 }
 
-/** Whether a process of this host still runs (EPERM: it runs, as another user). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -1,3 +1,4 @@
+import { JournaledSqliteStore } from './journaled_store';
 import { PostgresAuditStore } from './postgres_store';
 import { SqliteAuditStore } from './sqlite_store';
 import type { AuditStore } from './store';
@@ -5,9 +6,13 @@ import type { AuditStore } from './store';
 /** Where a ledger lives: a SQLite file (the embedded default) or a PostgreSQL database replicas share. */
 export type StoreLocation = { readonly kind: 'sqlite'; readonly database: string } | { readonly kind: 'postgres'; readonly url: string };
 
-/** Opens the store for writing (the SQLite file and either schema are created or migrated as needed). */
-export async function openAuditStore(location: StoreLocation): Promise<AuditStore> {
-  return location.kind === 'sqlite' ? new SqliteAuditStore(location.database) : PostgresAuditStore.open(location.url);
+/**
+ * Opens the store for writing (the SQLite file and either schema are created or migrated as needed).
+ * `chain`: the writer of that chain, whose SQLite records go through its journal (journaled_store.ts).
+ */
+export async function openAuditStore(location: StoreLocation, chain?: string): Promise<AuditStore> {
+  if (location.kind === 'postgres') return PostgresAuditStore.open(location.url);
+  return chain === undefined ? new SqliteAuditStore(location.database) : new JournaledSqliteStore(location.database, chain);
 }
 
 /** What the ledger is, for messages: the file, or the database without its credentials. */

@@ -419,6 +419,15 @@ export class PostgresAuditStore implements AuditStore {
     }
   }
 
+  /** Records are queryable once their transaction commits: nothing to index. */
+  async index(): Promise<readonly string[]> {
+    return [];
+  }
+
+  async journalProblem(): Promise<undefined> {
+    return undefined;
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -7,7 +7,7 @@ import { workerScript } from './worker_script';
 /** A read of the ledger, sent to the reader thread: a method of AuditReader and its arguments. */
 export interface ReaderCall {
   readonly id: number;
-  readonly method: 'query' | 'overview' | 'record' | 'chains' | 'walkPage' | 'checkpoints' | 'leafHashes' | 'treeNodes' | 'nameIndexDifference' | 'hourRollupDifference';
+  readonly method: 'query' | 'overview' | 'record' | 'chains' | 'walkPage' | 'checkpoints' | 'leafHashes' | 'treeNodes' | 'nameIndexDifference' | 'hourRollupDifference' | 'journalProblem';
   readonly args: readonly unknown[];
 }
 
@@ -57,6 +57,7 @@ export class SqliteReaderThread implements AuditReader {
   treeNodes = (chain: string, subtrees: readonly Subtree[]): Promise<(string | undefined)[]> => this.call('treeNodes', chain, subtrees);
   nameIndexDifference = (): Promise<NameIndexDifference | undefined> => this.call('nameIndexDifference');
   hourRollupDifference = (): Promise<{ table: string; hour: string } | undefined> => this.call('hourRollupDifference');
+  journalProblem = (): Promise<string | undefined> => this.call('journalProblem');
 
   async close(): Promise<void> {
     await this.worker.terminate();

@@ -1,4 +1,5 @@
-// The SQLite ledger's reader thread (SqliteReaderThread): one read-only connection, one query at a time.
+// The SQLite ledger's reader thread (SqliteReaderThread): one read-only connection, one query at a time
+// (each first indexes what the writers' journals hold, on a connection of its own: SqliteAuditStore).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ReaderCall, ReaderReply } from './sqlite_reader';
 import { SqliteAuditStore } from './sqlite_store';

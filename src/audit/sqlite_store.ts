@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
-import { constants, statSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import { fileIdentity } from './journal';
+import { JournalIndexer, type IndexTarget } from './journal_index';
 import { Frontier, leafHash, type Subtree } from './merkle';
 import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord, type RecordColumns } from './record';
 import { countsOver, HOUR_ROLLUPS, hourCounts, hourDifference, hourRollupBackfill, hourRollupSchema, hourSpans, RA_HOURS, REFUSAL_HOURS, REQUESTER_HOURS, upsertHours } from './overview_hours';
@@ -106,16 +108,6 @@ function backfillQueryColumns(db: Database.Database): void {
   }
 }
 
-/** A file's identity (device and inode), or undefined when the path names nothing. */
-function fileIdentity(path: string): string | undefined {
-  try {
-    const info = statSync(path, { bigint: true });
-    return `${info.dev}:${info.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * `audit list`, GET /v1/audit and the console's search: every filter given, ANDed. `broad`: the name
  * glob matches so many names that reading them all from the name index costs more than checking
@@ -166,7 +158,10 @@ function queryConditions(filter: AuditQuery, broad: boolean): { where: string[];
 
 
 export interface SqliteStoreOptions {
+  /** A reader: its connection is read-only; what the journals hold and the file lacks, it indexes first on a second one. */
   readonly readonly?: boolean;
+  /** A journal (journal.ts) keeps the records durable: a commit here needs no fsync of its own. */
+  readonly journaled?: boolean;
   /** BROAD_NAME; the store test lowers it to compare both plans' answers. */
   readonly broadName?: number;
 }
@@ -175,16 +170,18 @@ export interface SqliteStoreOptions {
 const expiringUntil = (until: string): string => new Date(Date.parse(until) + EXPIRING_WINDOW_MS).toISOString();
 
 
-export class SqliteAuditStore implements AuditStore {
+export class SqliteAuditStore implements AuditStore, IndexTarget {
   readonly db: Database.Database;
   /** The writer's database and WAL files as opened: a path that names another file later was deleted or replaced under it. */
   private readonly opened: readonly { readonly path: string; readonly identity: string | undefined }[] = [];
   /** Why the last commit failed (a full disk, an I/O error), until one succeeds. */
   private commitFailure?: string;
-  private appendStatements?: { readonly batch: (records: readonly IndexedRecord[], nodes: readonly TreeNode[]) => void };
+  private appendStatements?: { readonly batch: (records: readonly IndexedRecord[], nodes: readonly TreeNode[], duplicates: 'fail' | 'skip') => void };
+  /** A reader's view of the journals, and what it found wrong when it last indexed them. */
+  private journals?: { readonly indexer: JournalIndexer; problems: readonly string[]; writer?: SqliteAuditStore };
 
   constructor(
-    private readonly file: string,
+    protected readonly file: string,
     private readonly options: SqliteStoreOptions = {},
   ) {
     this.db = new Database(file, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
@@ -192,8 +189,9 @@ export class SqliteAuditStore implements AuditStore {
     this.db.pragma('busy_timeout = 5000');
     if (!options.readonly) {
       this.db.pragma('journal_mode = WAL');
-      // FULL: a commit is on disk (the WAL fsynced) before the writer acknowledges it.
-      this.db.pragma('synchronous = FULL');
+      // FULL: a commit is on disk (the WAL fsynced) before the writer acknowledges it. NORMAL when a
+      // journal holds the records: a commit lost to a power cut is indexed again from the journal.
+      this.db.pragma(`synchronous = ${options.journaled ? 'NORMAL' : 'FULL'}`);
       // A checkpoint copies every page the WAL holds back into the database and fsyncs it; at
       // SQLite's default (1,000 pages, a few dozen group commits here) the pages every commit
       // touches (the indexes' last leaves, the rollups) were copied again and again. 10,000 pages
@@ -203,7 +201,63 @@ export class SqliteAuditStore implements AuditStore {
       this.migrate();
       // The WAL exists from here on: SQLite deletes it only when the last connection closes.
       this.opened = [file, `${file}-wal`].map((path) => ({ path, identity: fileIdentity(path) }));
-    } else this.requireCurrentSchema();
+    } else {
+      this.requireCurrentSchema();
+      this.journals = { indexer: new JournalIndexer(file), problems: [] };
+    }
+  }
+
+  /**
+   * A reader's first step before each read: what the writers' journals hold and SQLite does not yet,
+   * indexed (so a record whose request was answered is found; when nothing is new, a stat a journal).
+   * On a ledger that cannot be written (a read-only copy), what is found wrong is kept for `audit
+   * verify`, and reads go on.
+   */
+  private catchUp(): void {
+    const journals = this.journals;
+    if (!journals) return;
+    const target: IndexTarget = {
+      indexedHead: (chain) => this.indexedHead(chain),
+      insert: (records, nodes) => {
+        journals.writer ??= new SqliteAuditStore(this.file, { journaled: true });
+        journals.writer.insert(records, nodes);
+      },
+      makeDurable: () => journals.writer?.makeDurable(),
+    };
+    try {
+      journals.problems = journals.indexer.index(target).map(({ problem }) => problem);
+    } catch (error) {
+      journals.problems = [`the audit journals of ${this.file} cannot be indexed: ${(error as Error).message}`];
+    }
+  }
+
+  async journalProblem(): Promise<string | undefined> {
+    this.catchUp();
+    return this.journals?.problems[0];
+  }
+
+  /** Inserts records (and their subtrees) not yet stored, skipping those that are: indexing a journal. */
+  insert(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): void {
+    this.appendStatements ??= this.prepareAppend();
+    this.appendStatements.batch(records, nodes, 'skip');
+  }
+
+  indexedHead(chain: string): { seq: number; hash: string } | undefined {
+    return this.db.prepare('SELECT seq, hash FROM records WHERE chain = ? ORDER BY seq DESC LIMIT 1').get(chain) as { seq: number; hash: string } | undefined;
+  }
+
+  /**
+   * Every commit so far on disk: one commit at synchronous=FULL fsyncs the WAL, and with it every
+   * commit before it. (Writing the schema version writes a page, as problem()'s test write does.)
+   */
+  makeDurable(): void {
+    if (!this.options.journaled) return; // each commit was synced
+    this.db.pragma('synchronous = FULL');
+    try {
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
   }
 
   /**
@@ -280,7 +334,7 @@ export class SqliteAuditStore implements AuditStore {
   async appendAll(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): Promise<void> {
     this.appendStatements ??= this.prepareAppend();
     try {
-      this.appendStatements.batch(records, nodes);
+      this.appendStatements.batch(records, nodes, 'fail');
       const displaced = this.displaced();
       if (displaced !== undefined) throw new Error(displaced);
     } catch (error) {
@@ -294,27 +348,32 @@ export class SqliteAuditStore implements AuditStore {
    * The database or WAL file deleted or replaced while this connection has it open: SQLite goes on
    * committing to the unlinked file, and every record is lost with it.
    */
-  private displaced(): string | undefined {
+  protected displaced(): string | undefined {
     const gone = this.opened.find(({ path, identity }) => identity === undefined || fileIdentity(path) !== identity);
     return gone && `${gone.path} was deleted or replaced while the ledger had it open; what was written to it since is lost, restart Mayfly to open the ledger again`;
   }
 
   private prepareAppend(): NonNullable<SqliteAuditStore['appendStatements']> {
     const record = this.db.prepare(
-      'INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash, user_name, source_key, reversed_common_name, not_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash, user_name, source_key, reversed_common_name, not_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const name = this.db.prepare('INSERT INTO record_names (chain, seq, reversed_name, time) VALUES (?, ?, ?, ?)');
     const refusal = this.db.prepare('INSERT INTO record_refusals (chain, seq, validator, time) VALUES (?, ?, ?, ?)');
-    const node = this.db.prepare('INSERT INTO tree_nodes (chain, level, idx, hash) VALUES (?, ?, ?, ?)');
+    const node = this.db.prepare('INSERT OR IGNORE INTO tree_nodes (chain, level, idx, hash) VALUES (?, ?, ?, ?)');
     const hours = new Map(HOUR_ROLLUPS.map((rollup) => [rollup, this.db.prepare(upsertHours(rollup, `VALUES (${['hour', ...rollup.keys, 'count'].map(() => '?').join(', ')})`))]));
-    const batch = this.db.transaction((records: readonly IndexedRecord[], nodes: readonly TreeNode[]) => {
-      for (const { chain, seq, prevHash, hash, body, columns, leafHash: leaf } of records) {
-        record.run(chain, seq, prevHash, hash, body, columns.time, columns.ra, columns.event, columns.outcome, columns.serial, leaf, ...queryColumnValues(columns));
+    // A record already stored is skipped with its names, refusals and counts: indexing a journal
+    // again adds nothing. An append (`fail`) never repeats one: its chain's head was read back.
+    const batch = this.db.transaction((records: readonly IndexedRecord[], nodes: readonly TreeNode[], duplicates: 'fail' | 'skip') => {
+      const added = records.filter(({ chain, seq, prevHash, hash, body, columns, leafHash: leaf }) => {
+        const { changes } = record.run(chain, seq, prevHash, hash, body, columns.time, columns.ra, columns.event, columns.outcome, columns.serial, leaf, ...queryColumnValues(columns));
+        if (changes === 0 && duplicates === 'fail') throw new Error(`record ${seq} of chain ${chain} is already stored`);
+        if (changes === 0) return false;
         for (const recordName of columns.names) name.run(chain, seq, reverseName(recordName), columns.time);
         for (const validator of columns.refusedBy) refusal.run(chain, seq, validator, columns.time);
-      }
+        return true;
+      });
       for (const { chain, level, index, hash } of nodes) node.run(chain, level, index, hash);
-      for (const { rollup, rows } of hourCounts(records)) for (const row of rows) hours.get(rollup)!.run(...row);
+      for (const { rollup, rows } of hourCounts(added)) for (const row of rows) hours.get(rollup)!.run(...row);
     });
     return { batch };
   }
@@ -326,16 +385,19 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async leafHashes(chain: string, from: number, to: number): Promise<string[]> {
+    this.catchUp();
     const rows = this.db.prepare('SELECT leaf_hash AS leafHash FROM records WHERE chain = ? AND seq > ? AND seq <= ? ORDER BY seq').all(chain, from, to) as { leafHash: string | null }[];
     return rows.flatMap((row) => (row.leafHash === null ? [] : [row.leafHash]));
   }
 
   async treeNodes(chain: string, subtrees: readonly Subtree[]): Promise<(string | undefined)[]> {
+    this.catchUp();
     const node = this.db.prepare('SELECT hash FROM tree_nodes WHERE chain = ? AND level = ? AND idx = ?');
     return subtrees.map((subtree) => (node.get(chain, subtree.level, subtree.index) as { hash: string } | undefined)?.hash);
   }
 
   async query(filter: AuditQuery): Promise<AuditRecord[]> {
+    this.catchUp();
     const { where, params } = queryConditions(filter, filter.name !== undefined && this.broadName(filter.name));
     const sql = `SELECT chain, seq, prev_hash AS prevHash, hash, body FROM records r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.time, r.chain, r.seq LIMIT ?`;
     return this.db.prepare(sql).all(...params, filter.limit ?? -1) as AuditRecord[];
@@ -355,6 +417,7 @@ export class SqliteAuditStore implements AuditStore {
 
   /** Whole hours from the hourly counts, partial ones from the records (overview_hours.ts). */
   async overview(range: { readonly since: string; readonly until: string }): Promise<AuditOverview> {
+    this.catchUp();
     const { until } = range;
     const spans = hourSpans(range);
     const over = (rollup: typeof RA_HOURS) => countsOver(rollup, (name) => `@${name}`);
@@ -380,14 +443,17 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async record(chain: string, seq: number): Promise<AuditRecord | undefined> {
+    this.catchUp();
     return this.db.prepare('SELECT chain, seq, prev_hash AS prevHash, hash, body FROM records WHERE chain = ? AND seq = ?').get(chain, seq) as AuditRecord | undefined;
   }
 
   async chains(): Promise<string[]> {
+    this.catchUp();
     return (this.db.prepare('SELECT DISTINCT chain FROM records UNION SELECT DISTINCT chain FROM checkpoints ORDER BY 1').all() as { chain: string }[]).map((row) => row.chain);
   }
 
   async walkPage(chain: string, afterSeq: number, limit: number): Promise<StoredRecord[]> {
+    this.catchUp();
     const rows = this.db
       .prepare(
         `SELECT chain, seq, prev_hash AS prevHash, hash, body, leaf_hash AS leafHash, time, ra, event, outcome, serial, user_name, source_key, reversed_common_name, not_after,
@@ -399,7 +465,12 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async chainHead(chain: string): Promise<{ seq: number; hash: string } | undefined> {
-    return this.db.prepare('SELECT seq, hash FROM records WHERE chain = ? ORDER BY seq DESC LIMIT 1').get(chain) as { seq: number; hash: string } | undefined;
+    return this.indexedHead(chain);
+  }
+
+  /** A store without a journal: appended records are queryable at once. */
+  async index(_scope?: 'own' | 'every journal'): Promise<readonly string[]> {
+    return [];
   }
 
   /**
@@ -407,6 +478,7 @@ export class SqliteAuditStore implements AuditStore {
    * The records' time column stands for their text's: verification compares those first.
    */
   async nameIndexDifference(): Promise<NameIndexDifference | undefined> {
+    this.catchUp();
     this.db.function('mayfly_reverse_name', { deterministic: true }, (name: unknown) => reverseName(String(name)));
     const carried = `SELECT * FROM (SELECT r.chain AS chain, r.seq AS seq, mayfly_reverse_name(j.value) AS reversed_name, r.time AS time FROM records r, json_each(r.body, '$.dns_names') j
       UNION SELECT r.chain, r.seq, mayfly_reverse_name(j.value), r.time FROM records r, json_each(r.body, '$.ip_addresses') j)`;
@@ -418,6 +490,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async hourRollupDifference(): Promise<{ table: string; hour: string } | undefined> {
+    this.catchUp();
     for (const rollup of HOUR_ROLLUPS) {
       const row = this.db.prepare(hourDifference(rollup)).get() as { hour: string } | undefined;
       if (row) return { table: rollup.table, hour: row.hour };
@@ -426,6 +499,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {
+    this.catchUp();
     const rows = this.db.prepare('SELECT chain, seq, head_hash AS headHash, time, signature, note FROM checkpoints WHERE chain = ? ORDER BY seq').all(chain) as (Checkpoint & { note: string | null })[];
     return rows.map(({ note, ...checkpoint }) => (note === null ? checkpoint : { ...checkpoint, note }));
   }
@@ -461,5 +535,6 @@ export class SqliteAuditStore implements AuditStore {
 
   async close(): Promise<void> {
     this.db.close();
+    await this.journals?.writer?.close();
   }
 }

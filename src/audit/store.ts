@@ -159,6 +159,12 @@ export interface AuditReader {
   nameIndexDifference(): Promise<NameIndexDifference | undefined>;
   /** An hour where a rollup of the overview (overview_hours.ts) disagrees with the records, if any. */
   hourRollupDifference(): Promise<{ table: string; hour: string } | undefined>;
+  /**
+   * Why records a writer acknowledged cannot all be read (SQLite: a journal entry damaged, or out of
+   * its chain's order), naming the journal and the entry; undefined when none. Not yet indexed is no
+   * problem: a reader indexes what the journals hold before it reads.
+   */
+  journalProblem(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -166,6 +172,13 @@ export interface AuditReader {
 export interface AuditStore extends AuditReader {
   /** Appends records, and the subtrees they complete, in one transaction: durable together once it resolves, or not at all. */
   appendAll(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): Promise<void>;
+  /**
+   * Makes durable records queryable: SQLite's journaled writer copies its journal's records in
+   * (`own`), or every journal's (`every journal`: those of other processes too, a dead one's then
+   * removed); elsewhere they are queryable once appended, and this does nothing. Returns the chains
+   * whose journal could not be indexed whole (a damaged entry): never to be sealed as they stand.
+   */
+  index(scope: 'own' | 'every journal'): Promise<readonly string[]>;
   /** Stores a checkpoint; one at the same place is replaced (by the final checkpoint of the same tree). */
   addCheckpoint(checkpoint: Checkpoint): Promise<void>;
   /** Why the store cannot durably record now (for /readyz), or undefined when it can. */

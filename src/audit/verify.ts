@@ -76,6 +76,9 @@ export async function verifyLedger(store: AuditReader, auditPublicKey: KeyObject
     const sealed = checkpoints.length > 0 ? checkpoints[checkpoints.length - 1].seq : 0;
     chains.push({ chain, origin, records, checkpoints: checkpoints.length, unsealed: records - sealed });
   }
+  // Records written to a journal and not yet in the store: each whole, and following its chain.
+  const journal = await store.journalProblem();
+  if (journal) return { ok: false, chains, problem: journal };
   // Name searches read the index, not the hashed text: an edited index could hide a record from them.
   const names = await store.nameIndexDifference();
   if (names) return { ok: false, chains, problem: `chain ${names.chain}: ${await nameIndexProblem(store, names)}` };

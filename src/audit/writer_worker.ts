@@ -14,7 +14,7 @@ async function start(): Promise<void> {
   let writer: ChainWriter;
   let store;
   try {
-    store = await openAuditStore(options.store);
+    store = await openAuditStore(options.store, options.chain);
   } catch (error) {
     reply({ type: 'failed', message: `the audit ledger ${describeStore(options.store)} cannot be opened: ${(error as Error).message}` });
     process.exit(1);

@@ -1,12 +1,12 @@
 // ACME tests run real clients (Debian's certbot, lego, uacme) against a real Mayfly over HTTPS on
 // loopback; names under .mayfly.test resolve to 127.0.0.1 through a DNS server the test starts.
-import Database from 'better-sqlite3';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { runCli } from '../../helpers/cli';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEvent } from '../../../src/audit/record';
+import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
 import { freePort } from '../../helpers/free_port';
 import { startTestCa, type TestCa } from '../../helpers/mayfly';
 import { startTestDns, type TestDnsServer } from '../../helpers/dns_server';
@@ -140,13 +140,13 @@ export function opensslVerify(acme: AcmeTestCa, chainPem: string): string {
 /** The serial of a PEM certificate, lowercase hex as the ledger writes it. */
 export const serialOf = (pem: string): string => openssl(['x509', '-noout', '-serial'], pem).toString().trim().replace(/^serial=/, '').toLowerCase();
 
-/** Every event in the ledger, oldest first. */
+/** Every event in the ledger, oldest first (a reader indexes what the writer's journal holds first). */
 export async function ledgerEvents(acme: AcmeTestCa): Promise<AuditEvent[]> {
-  const db = new Database(acme.ca.auditDatabase, { readonly: true });
+  const store = new SqliteAuditStore(acme.ca.auditDatabase, { readonly: true });
   try {
-    return (db.prepare('SELECT body FROM records ORDER BY time, seq').all() as { body: string }[]).map((row) => JSON.parse(row.body) as AuditEvent);
+    return (await store.query({})).map((record) => JSON.parse(record.body) as AuditEvent);
   } finally {
-    db.close();
+    await store.close();
   }
 }
 

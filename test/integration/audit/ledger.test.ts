@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditEvent } from '../../../src/audit/record';
 import { runCli } from '../../helpers/cli';
@@ -78,7 +78,9 @@ describe.each(['sqlite', 'postgres'] as const)('the audit ledger records every d
     expect((await events()).filter((e) => e.event === 'auth')).toEqual([
       expect.objectContaining({ event: 'auth', outcome: 'refused', claimed_user: 'mallory', requester: null, reason: 'authentication failed' }),
     ]);
-    for (const file of ['audit.db', 'audit.db-wal']) {
+    const journals = existsSync(join(ca.dir, 'audit.db.journal')) ? readdirSync(join(ca.dir, 'audit.db.journal')).map((name) => join('audit.db.journal', name)) : [];
+    expect(journals).toHaveLength(store === 'sqlite' ? 1 : 0); // the server's own journal
+    for (const file of ['audit.db', 'audit.db-wal', ...journals]) {
       const path = join(ca.dir, file);
       if (existsSync(path)) expect(readFileSync(path).includes(WRONG_SECRET)).toBe(false);
     }

@@ -1,0 +1,201 @@
+import { closeSync, constants, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { Subtree } from './merkle';
+
+// The SQLite ledger's journal: each writing process appends its chain's records to a file of its
+// own beside the ledger (`<ledger>.journal/<chain>`), one write and one fdatasync a group commit,
+// and answers the requests then. SQLite has one write lock and every commit there is an fsync under
+// it, so two processes committing to one file took turns; the journals share nothing. The records
+// are copied into SQLite ("indexed") off the request path (journaled_store.ts, journal_index.ts).
+//
+// An entry: its payload's length (u32, big-endian), the payload's CRC-32, then the payload: a JSON
+// line {seq, prev, hash, nodes} and the record's text, exactly as hashed.
+
+/** Where a ledger's journals are: one file a chain, named by the chain. */
+export const journalFolder = (database: string): string => `${database}.journal`;
+
+/** A chain id as Mayfly makes them (host-pid-random): anything else in the folder is not a journal. */
+export const isJournalName = (name: string): boolean => /^[A-Za-z0-9._-]+-\d+-[0-9a-f]{8}$/.test(name);
+
+/** One record as journaled: its place in the chain, its text, and the stored subtrees its leaf completes. */
+export interface JournalEntry {
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+  readonly body: string;
+  readonly nodes: readonly (Subtree & { readonly hash: string })[];
+}
+
+const FRAME = 8;
+
+export function encodeEntries(entries: readonly JournalEntry[]): Buffer {
+  const frames = entries.map(({ seq, prevHash, hash, body, nodes }) => {
+    const payload = Buffer.from(`${JSON.stringify({ seq, prev: prevHash, hash, nodes: nodes.map((node) => [node.level, node.index, node.hash]) })}\n${body}`, 'utf8');
+    const frame = Buffer.allocUnsafe(FRAME);
+    frame.writeUInt32BE(payload.length, 0);
+    frame.writeUInt32BE(crc32(payload), 4);
+    return [frame, payload];
+  });
+  return Buffer.concat(frames.flat());
+}
+
+/** What a journal's bytes hold: the whole entries, where they end, and the first that is not whole. */
+export interface JournalRead {
+  readonly entries: JournalEntry[];
+  /** The offset just past the last whole entry. */
+  readonly end: number;
+  /**
+   * The first entry that is not whole. `torn`: nothing readable follows it — a write the power cut
+   * short (never acknowledged: the answer waits for the fdatasync), or one still being written.
+   * Otherwise entries follow a damaged one: the journal was altered or the disk failed.
+   */
+  readonly damage?: { readonly offset: number; readonly torn: boolean };
+}
+
+export function readEntries(bytes: Buffer): JournalRead {
+  const entries: JournalEntry[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    const entry = offset + FRAME <= bytes.length ? entryAt(bytes, offset) : undefined;
+    if (entry === undefined) {
+      const length = offset + FRAME <= bytes.length ? bytes.readUInt32BE(offset) : Infinity;
+      // Past the end, or only zeros after it (a file extended but its data never written): torn.
+      const torn = offset + FRAME + length >= bytes.length || bytes.subarray(offset).every((byte) => byte === 0);
+      return { entries, end: offset, damage: { offset, torn } };
+    }
+    entries.push(entry.entry);
+    offset = entry.next;
+  }
+  return { entries, end: offset };
+}
+
+function entryAt(bytes: Buffer, offset: number): { entry: JournalEntry; next: number } | undefined {
+  const length = bytes.readUInt32BE(offset);
+  const next = offset + FRAME + length;
+  if (length === 0 || next > bytes.length) return undefined;
+  const payload = bytes.subarray(offset + FRAME, next);
+  if (crc32(payload) !== bytes.readUInt32BE(offset + 4)) return undefined;
+  const text = payload.toString('utf8');
+  const line = text.indexOf('\n');
+  try {
+    const head = JSON.parse(text.slice(0, line)) as { seq: number; prev: string; hash: string; nodes: [number, number, string][] };
+    const nodes = head.nodes.map(([level, index, hash]) => ({ level, index, hash }));
+    return { entry: { seq: head.seq, prevHash: head.prev, hash: head.hash, body: text.slice(line + 1), nodes }, next };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A file's identity (device and inode), or undefined when the path names nothing. */
+export function fileIdentity(path: string): string | undefined {
+  try {
+    const info = statSync(path, { bigint: true });
+    return `${info.dev}:${info.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Makes a folder's entries (a file created, renamed or removed) durable. */
+export function syncFolder(folder: string): void {
+  const fd = openSync(folder, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** One process's journal, appended to by its writer thread alone. */
+export class JournalWriter {
+  private length = 0;
+  private identity: string | undefined;
+
+  private constructor(
+    private readonly folder: string,
+    private readonly file: string,
+    private fd: number,
+  ) {
+    this.identity = fileIdentity(file);
+  }
+
+  /** Creates the chain's journal (a chain is new with its process: the file must not exist). */
+  static create(database: string, chain: string): JournalWriter {
+    const folder = journalFolder(database);
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const file = join(folder, chain);
+    const writer = new JournalWriter(folder, file, openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, 0o600));
+    syncFolder(folder);
+    return writer;
+  }
+
+  /** Bytes written and kept. */
+  get size(): number {
+    return this.length;
+  }
+
+  /**
+   * Appends entries: durable once it returns. A write or fdatasync that failed (a full disk) is cut
+   * back off, so the next entry follows the last good one and none was acknowledged.
+   */
+  append(entries: readonly JournalEntry[]): void {
+    const bytes = encodeEntries(entries);
+    try {
+      for (let written = 0; written < bytes.length; ) written += writeSync(this.fd, bytes, written);
+      fdatasyncSync(this.fd);
+    } catch (error) {
+      try {
+        ftruncateSync(this.fd, this.length);
+      } catch {
+        // The next append's fdatasync fails too, or readers find the damage named.
+      }
+      throw error;
+    }
+    this.length += bytes.length;
+  }
+
+  /** The journal deleted or replaced under its writer: what is appended then would be lost with it. */
+  displaced(): string | undefined {
+    return fileIdentity(this.file) === this.identity ? undefined : `the audit journal ${this.file} was deleted or replaced while Mayfly wrote it; restart Mayfly`;
+  }
+
+  /**
+   * Starts an empty journal in its place, once everything this one holds is indexed durably. The new
+   * file is renamed over the old one: a reader holds either, never a file cut short under it.
+   */
+  rotate(): void {
+    const next = `${this.file}.next`;
+    const fd = openSync(next, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND, 0o600);
+    try {
+      renameSync(next, this.file);
+      syncFolder(this.folder);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    closeSync(this.fd);
+    [this.fd, this.length, this.identity] = [fd, 0, fileIdentity(this.file)];
+  }
+
+  /** A probe of the journal's disk: can a block be written and synced there now? */
+  probe(): void {
+    const file = `${this.file}.probe`;
+    const fd = openSync(file, 'w', 0o600);
+    try {
+      writeSync(fd, Buffer.alloc(4096));
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+      unlinkSync(file);
+    }
+  }
+
+  /** Closes the journal; `remove`: its chain is sealed and indexed durably, so the file goes. */
+  close(remove: boolean): void {
+    closeSync(this.fd);
+    if (!remove || this.displaced() !== undefined) return;
+    unlinkSync(this.file);
+    syncFolder(this.folder);
+  }
+}

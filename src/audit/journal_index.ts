@@ -1,0 +1,135 @@
+import { closeSync, fstatSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { chainOwnerGone } from './chain_owner';
+import { isJournalName, journalFolder, readEntries, syncFolder, type JournalEntry } from './journal';
+import { leafHash } from './merkle';
+import { GENESIS, recordColumns, recordHash, type AuditEvent, type IndexedRecord } from './record';
+import type { TreeNode } from './store';
+
+// Anyone may index a journal, as often as they like: a record already in SQLite is skipped. The
+// reader that serves queries does before each query, the CLI before it reads, a starting writer for
+// the journals of processes that died; each writer indexes its own (journaled_store.ts).
+
+/** What indexing needs of the SQLite store. */
+export interface IndexTarget {
+  /** The chain's last indexed record. */
+  indexedHead(chain: string): { readonly seq: number; readonly hash: string } | undefined;
+  /** Inserts records not yet there (the rest are skipped), with their subtrees, in one transaction. */
+  insert(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): void;
+  /** Makes every committed transaction durable (the index commits without an fsync of its own). */
+  makeDurable(): void;
+}
+
+/** A record read back from a journal, as the writer stored it. */
+export const indexedRecord = (chain: string, entry: JournalEntry): IndexedRecord => ({
+  chain,
+  seq: entry.seq,
+  prevHash: entry.prevHash,
+  hash: entry.hash,
+  body: entry.body,
+  leafHash: leafHash(entry.body).toString('hex'),
+  columns: recordColumns(JSON.parse(entry.body) as AuditEvent),
+});
+
+/** The journals of one ledger, with how far each was read (so a reader reads only what is new). */
+export class JournalIndexer {
+  private readonly folder: string;
+  private readonly read = new Map<string, { readonly identity: string; readonly offset: number }>();
+
+  constructor(database: string) {
+    this.folder = journalFolder(database);
+  }
+
+  /**
+   * Indexes what each journal holds past its chain's indexed head, except `skip` (a writer's own,
+   * which it indexes from memory). Returns the problems found, each naming the journal and its entry.
+   * `removeGone`: the journal of a process that ended is removed once indexed durably and whole.
+   */
+  index(target: IndexTarget, options: { readonly skip?: string; readonly removeGone?: boolean } = {}): { readonly chain: string; readonly problem: string }[] {
+    const problems: { chain: string; problem: string }[] = [];
+    let names: string[];
+    try {
+      names = readdirSync(this.folder);
+    } catch {
+      return problems; // no journal yet
+    }
+    for (const chain of names.filter((name) => isJournalName(name) && name !== options.skip)) {
+      const problem = this.indexJournal(target, chain);
+      if (problem !== undefined) problems.push({ chain, problem });
+      else if (options.removeGone && chainOwnerGone(chain)) {
+        target.makeDurable();
+        unlinkSync(join(this.folder, chain));
+        syncFolder(this.folder);
+        this.read.delete(chain);
+      }
+    }
+    return problems;
+  }
+
+  private indexJournal(target: IndexTarget, chain: string): string | undefined {
+    const file = join(this.folder, chain);
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch {
+      return undefined; // rotated or removed since listed
+    }
+    let bytes: Buffer;
+    let start: number;
+    try {
+      const info = fstatSync(fd, { bigint: true });
+      const identity = `${info.dev}:${info.ino}`;
+      const size = Number(info.size);
+      const known = this.read.get(chain);
+      start = known && known.identity === identity && known.offset <= size ? known.offset : 0;
+      if (start === size) return undefined;
+      // An offset from before a failed write was cut back may fall inside a later entry: read it all.
+      bytes = readFrom(fd, start, size);
+      if (start > 0 && readEntries(bytes).damage?.torn === false) [bytes, start] = [readFrom(fd, 0, size), 0];
+      const { entries, end, damage } = readEntries(bytes);
+      let head = target.indexedHead(chain) ?? { seq: 0, hash: GENESIS };
+      const records: IndexedRecord[] = [];
+      const nodes: TreeNode[] = [];
+      let problem: string | undefined;
+      for (const entry of entries.filter((e) => e.seq > head.seq)) {
+        problem = entryProblem(chain, head, entry);
+        if (problem !== undefined) break;
+        try {
+          records.push(indexedRecord(chain, entry));
+        } catch {
+          problem = `record ${entry.seq}'s text is not JSON`;
+          break;
+        }
+        for (const node of entry.nodes) nodes.push({ chain, ...node });
+        head = entry;
+      }
+      if (records.length > 0) target.insert(records, nodes);
+      if (problem === undefined && damage?.torn === false) {
+        problem = `the entry at byte ${start + damage.offset}${entries.length > 0 ? ` (after record ${entries[entries.length - 1].seq})` : ''} is damaged, and entries follow it`;
+      }
+      if (problem !== undefined) return `the audit journal ${file}: ${problem}; it and what follows are not in the ledger`;
+      this.read.set(chain, { identity, offset: start + end });
+      return undefined;
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** Why an entry cannot follow its chain's head: a gap, another chain's link, or text its hash does not cover. */
+function entryProblem(chain: string, head: { readonly seq: number; readonly hash: string }, entry: JournalEntry): string | undefined {
+  if (entry.seq !== head.seq + 1) return `record ${entry.seq} follows record ${head.seq} (records ${head.seq + 1}–${entry.seq - 1} missing)`;
+  if (entry.prevHash !== head.hash) return `record ${entry.seq} does not link to record ${head.seq}`;
+  if (recordHash(chain, entry.seq, entry.prevHash, entry.body) !== entry.hash) return `record ${entry.seq} was edited: its text no longer matches its hash`;
+  return undefined;
+}
+
+function readFrom(fd: number, start: number, end: number): Buffer {
+  const bytes = Buffer.allocUnsafe(end - start);
+  for (let done = 0; done < bytes.length; ) {
+    const read = readSync(fd, bytes, done, bytes.length - done, start + done);
+    if (read === 0) return bytes.subarray(0, done);
+    done += read;
+  }
+  return bytes;
+}

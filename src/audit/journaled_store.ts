@@ -1,0 +1,122 @@
+import { JournalWriter, type JournalEntry } from './journal';
+import { JournalIndexer } from './journal_index';
+import type { IndexedRecord } from './record';
+import { SqliteAuditStore } from './sqlite_store';
+import type { TreeNode } from './store';
+
+// The SQLite ledger as one process's writer keeps it: an append is durable in the process's own
+// journal (journal.ts: one write and one fdatasync, no lock shared with other processes), and the
+// records are copied into SQLite a batch at a time, off the request path, in a transaction that needs
+// no fsync of its own. Readers index what is still only in a journal before they read.
+
+/** Appended records wait at most this long to be indexed, */
+const INDEX_DELAY_MS = 100;
+/** or until this many wait. */
+const INDEX_BATCH = 2000;
+/** A journal this long starts over once all it holds is indexed durably. */
+const ROTATE_BYTES = 8 * 1024 * 1024;
+
+/** The stored subtrees of a batch by the record whose leaf completes each: leaf (index + 1) × 2^level. */
+function journalEntries(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): JournalEntry[] {
+  const completedBy = new Map<number, TreeNode[]>();
+  for (const node of nodes) {
+    const seq = (node.index + 1) * 2 ** node.level;
+    completedBy.set(seq, [...(completedBy.get(seq) ?? []), node]);
+  }
+  return records.map(({ seq, prevHash, hash, body }) => ({ seq, prevHash, hash, body, nodes: (completedBy.get(seq) ?? []).map(({ level, index, hash: node }) => ({ level, index, hash: node })) }));
+}
+
+export class JournaledSqliteStore extends SqliteAuditStore {
+  private readonly journal: JournalWriter;
+  private readonly otherJournals: JournalIndexer;
+  private unindexed: { records: IndexedRecord[]; nodes: TreeNode[] } = { records: [], nodes: [] };
+  private timer?: NodeJS.Timeout;
+  /** Why the last journal append failed (a full disk), until one succeeds or a probe does. */
+  private journalFailure?: string;
+  /** Why the last indexing failed; the journal keeps the records, and the next batch tries again. */
+  private indexFailure?: string;
+
+  constructor(
+    database: string,
+    private readonly chain: string,
+  ) {
+    super(database, { journaled: true });
+    this.journal = JournalWriter.create(database, chain);
+    this.otherJournals = new JournalIndexer(database);
+  }
+
+  /** Durable in the journal when it resolves; in SQLite within INDEX_DELAY_MS. */
+  override async appendAll(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): Promise<void> {
+    try {
+      const displaced = this.displaced() ?? this.journal.displaced();
+      if (displaced !== undefined) throw new Error(displaced);
+      this.journal.append(journalEntries(records, nodes));
+    } catch (error) {
+      this.journalFailure = (error as Error).message;
+      throw error;
+    }
+    this.journalFailure = undefined;
+    for (const record of records) this.unindexed.records.push(record);
+    for (const node of nodes) this.unindexed.nodes.push(node);
+    if (this.unindexed.records.length >= INDEX_BATCH) this.indexOwn();
+    else this.timer ??= setTimeout(() => this.indexOwn(), INDEX_DELAY_MS);
+  }
+
+  /** Copies what this writer appended into SQLite, in one transaction. */
+  private indexOwn(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const { records, nodes } = this.unindexed;
+    if (records.length === 0) return;
+    try {
+      this.insert(records, nodes);
+      this.unindexed = { records: [], nodes: [] };
+      this.indexFailure = undefined;
+      if (this.journal.size >= ROTATE_BYTES) {
+        this.makeDurable();
+        this.journal.rotate();
+      }
+    } catch (error) {
+      this.indexFailure = (error as Error).message;
+      this.timer = setTimeout(() => this.indexOwn(), INDEX_DELAY_MS);
+    }
+  }
+
+  override async index(scope?: 'own' | 'every journal'): Promise<readonly string[]> {
+    this.indexOwn();
+    if (this.indexFailure !== undefined) throw new Error(`the audit journal cannot be indexed: ${this.indexFailure}`);
+    return scope === 'every journal' ? this.otherJournals.index(this, { skip: this.chain, removeGone: true }).map(({ chain }) => chain) : [];
+  }
+
+  /** This writer's own chain continues from what it journaled: indexed first, so its tree is read whole. */
+  override async chainHead(chain: string): Promise<{ seq: number; hash: string } | undefined> {
+    if (chain === this.chain) await this.index('own');
+    return super.chainHead(chain);
+  }
+
+  override async problem(): Promise<string | undefined> {
+    const displaced = this.journal.displaced();
+    if (displaced !== undefined) return displaced;
+    if (this.journalFailure !== undefined) {
+      // As for SQLite's commits: a test write says when appends work again.
+      try {
+        this.journal.probe();
+        this.journalFailure = undefined;
+      } catch (error) {
+        return `the audit journal of ${this.file} cannot be written (${(error as Error).message})`;
+      }
+    }
+    if (this.indexFailure !== undefined) return `the audit ledger ${this.file} cannot index its journal (${this.indexFailure})`;
+    return super.problem();
+  }
+
+  /** Indexes the rest; the journal goes once all it held is in SQLite durably. */
+  override async close(): Promise<void> {
+    this.indexOwn();
+    const indexed = this.indexFailure === undefined;
+    clearTimeout(this.timer);
+    if (indexed) this.makeDurable();
+    this.journal.close(indexed);
+    await super.close();
+  }
+}

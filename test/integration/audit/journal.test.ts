@@ -1,0 +1,222 @@
+// The SQLite ledger's journals (src/audit/journal.ts): a writer answers once its record is in its own
+// journal, whoever holds SQLite's write lock; the record is indexed later, found by every reader, and
+// survives a kill -9 before it was indexed. A torn last entry is dropped; a damaged one in the middle
+// fails `audit verify`, named.
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { authFailureEvent } from '../../../src/audit/events';
+import { encodeEntries, journalFolder, type JournalEntry } from '../../../src/audit/journal';
+import { AuditLedger } from '../../../src/audit/ledger';
+import { GENESIS, recordHash } from '../../../src/audit/record';
+import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
+import { runCli, serveCli, servePlainHttp } from '../../helpers/cli';
+import { makeCsr } from '../../helpers/openssl';
+
+const keyPem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+
+/** Holds SQLite's write lock on a ledger, as another process's long transaction would, until released. */
+function holdWriteLock(database: string): { db: Database.Database; release: () => void } {
+  const db = new Database(database);
+  db.exec('BEGIN IMMEDIATE');
+  return { db, release: () => (db.exec('ROLLBACK'), db.close()) };
+}
+
+describe('the SQLite ledger journals each writer', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'mayfly-journal-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('two writers on one ledger each acknowledge their records while another holds the write lock; readers find them once it is released', async () => {
+    const database = join(dir, 'audit.db');
+    const open = () => AuditLedger.open({ store: { kind: 'sqlite', database }, keyPem, checkpointEvery: 1000, checkpointIntervalMs: 3_600_000 });
+    const writers = [await open(), await open()];
+    // The writers' start-up (sealing dead chains) reads only; let it finish before the lock is taken.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const lock = holdWriteLock(database);
+    let positions;
+    try {
+      // Before journals, each append waited for SQLite's lock (busy_timeout, 5 s) and then failed.
+      positions = await Promise.all(writers.flatMap((writer, w) => [1, 2, 3].map((i) => writer.append(authFailureEvent({ ra: 'default', source: '127.0.0.1' }, `user-${w}-${i}`)))));
+      expect(positions.map((position) => position.leafIndex)).toEqual([0, 1, 2, 0, 1, 2]);
+      // Acknowledged, and durable in each writer's own journal (0600), not in SQLite.
+      const journals = readdirSync(journalFolder(database)).sort();
+      expect(journals).toEqual([positions[0].chain, positions[3].chain].sort());
+      for (const journal of journals) {
+        const file = join(journalFolder(database), journal);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        expect(readFileSync(file, 'utf8')).toContain(journal === positions[0].chain ? 'user-0-3' : 'user-1-3');
+      }
+      expect(lock.db.prepare('SELECT count(*) AS n FROM records').get()).toEqual({ n: 0 });
+    } finally {
+      lock.release();
+    }
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      expect((await reader.query({})).map((record) => JSON.parse(record.body).claimed_user).sort()).toEqual(['user-0-1', 'user-0-2', 'user-0-3', 'user-1-1', 'user-1-2', 'user-1-3']);
+    } finally {
+      await reader.close();
+    }
+    await Promise.all(writers.map((writer) => writer.close()));
+    // Indexed durably and sealed: the journals are gone, and the ledger alone verifies.
+    expect(readdirSync(journalFolder(database))).toEqual([]);
+  }, 60_000);
+
+  it('a certificate answered but not yet indexed survives a kill -9: the CLI finds it, verify passes, and the next start seals the chain and removes its journal', async () => {
+    expect(runCli(['init', '--dir', dir]).status).toBe(0);
+    const config = join(dir, 'mayfly.yaml');
+    servePlainHttp(config);
+    const secret = /secret=(.*)/.exec(readFileSync(join(dir, 'dev-credentials'), 'utf8'))![1];
+    const database = join(dir, 'audit.db');
+    const sign = (url: string) => fetch(`${url}/v1/sign/default`, { method: 'POST', body: new URLSearchParams({ user: 'deployer', secret, encoding: 'pem', csr: makeCsr().pem }) });
+    const mayfly = await serveCli(['--config', config, '--listen', '127.0.0.1:0']);
+    const lock = holdWriteLock(database);
+    let serial: string;
+    try {
+      expect((await sign(mayfly.url)).status).toBe(200);
+      const response = await sign(mayfly.url);
+      expect(response.status).toBe(200);
+      serial = new X509Certificate(await response.text()).serialNumber.toLowerCase();
+      // Answered, and not in SQLite: nobody could index it while the lock was held.
+      expect(lock.db.prepare('SELECT count(*) AS n FROM records WHERE serial = ?').get(serial)).toEqual({ n: 0 });
+      mayfly.child.kill('SIGKILL');
+      await new Promise((resolve) => (mayfly.child.exitCode !== null || mayfly.child.signalCode !== null ? resolve(undefined) : mayfly.child.once('exit', resolve)));
+    } finally {
+      lock.release();
+      if (mayfly.child.exitCode === null && mayfly.child.signalCode === null) mayfly.child.kill('SIGKILL');
+    }
+    const [journal] = readdirSync(journalFolder(database));
+    expect(journal).toBeDefined();
+
+    const list = runCli(['audit', 'list', '--config', config, '--outcome', 'issued']);
+    expect(list.status).toBe(0);
+    expect(list.stdout).toContain(serial);
+    expect(list.stdout).toContain('2 record(s)');
+    const verify = runCli(['audit', 'verify', '--config', config]);
+    expect(verify.stdout).toMatch(/^OK: 1 chain\(s\) verified$/m);
+    expect(verify.status).toBe(0);
+
+    const again = await serveCli(['--config', config, '--listen', '127.0.0.1:0']);
+    try {
+      expect((await sign(again.url)).status).toBe(200);
+      // The dead process's journal is replayed, its chain sealed, and the journal removed.
+      for (let i = 0; i < 100 && existsSync(join(journalFolder(database), journal)); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(existsSync(join(journalFolder(database), journal))).toBe(false);
+    } finally {
+      await again.stop();
+    }
+    const after = runCli(['audit', 'verify', '--config', config]);
+    expect(after.stdout).toMatch(/^OK: 2 chain\(s\) verified$/m);
+    expect(after.stdout).not.toContain('UNSEALED');
+    expect(after.status).toBe(0);
+  }, 90_000);
+
+  it('starts a journal over once all it holds is indexed, and a reader reading across the change misses nothing', async () => {
+    const database = join(dir, 'audit.db');
+    const ledger = await AuditLedger.open({ store: { kind: 'sqlite', database }, keyPem, checkpointEvery: 5000, checkpointIntervalMs: 3_600_000 });
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      const claimed = 'x'.repeat(250); // ~0.5 KiB a record: 20,000 of them pass the journal's 8 MiB
+      let journal = '';
+      let firstFile = 0;
+      for (let first = 0; first < 20_000; first += 1000) {
+        const positions = await Promise.all(Array.from({ length: 1000 }, (_, i) => ledger.append(authFailureEvent({ ra: 'default', source: '127.0.0.1' }, `${first + i}-${claimed}`))));
+        journal = join(journalFolder(database), positions[0].chain);
+        if (first > 0) continue;
+        firstFile = statSync(journal).ino;
+        expect((await reader.query({})).length).toBe(1000); // the reader now knows where it stopped reading
+      }
+      // 8 MiB were passed by ~15,000 records, and indexing runs at least every 2,000: a new file.
+      expect(statSync(journal).ino).not.toBe(firstFile);
+      expect(statSync(journal).size).toBeLessThan(8 * 1024 * 1024);
+      const records = await reader.query({});
+      expect(records.map((record) => record.seq)).toEqual(Array.from({ length: 20_000 }, (_, i) => i + 1));
+    } finally {
+      await reader.close();
+      await ledger.close();
+    }
+  }, 120_000);
+
+  /** Three records of a chain, chained and hashed as a writer makes them. */
+  const entriesOf = (chain: string): JournalEntry[] => {
+    let prevHash = GENESIS;
+    return [1, 2, 3].map((seq) => {
+      const body = JSON.stringify(authFailureEvent({ ra: 'default', source: '192.0.2.7' }, `journaled-${seq}`));
+      const hash = recordHash(chain, seq, prevHash, body);
+      const entry = { seq, prevHash, hash, body, nodes: [] };
+      prevHash = hash;
+      return entry;
+    });
+  };
+
+  it('a starting writer indexes and seals a killed process\'s journal and removes it, but leaves a damaged one open and in place', async () => {
+    const database = join(dir, 'audit.db');
+    await new SqliteAuditStore(database).close();
+    // Two processes of this host that have ended.
+    const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid!;
+    const [whole, damaged] = [`${hostname()}-${deadPid()}-0000aaaa`, `${hostname()}-${deadPid()}-0000bbbb`];
+    mkdirSync(journalFolder(database));
+    writeFileSync(join(journalFolder(database), whole), encodeEntries(entriesOf(whole)));
+    const bytes = encodeEntries(entriesOf(damaged));
+    bytes[encodeEntries(entriesOf(damaged).slice(0, 1)).length + 40] ^= 0x01;
+    writeFileSync(join(journalFolder(database), damaged), bytes);
+
+    const ledger = await AuditLedger.open({ store: { kind: 'sqlite', database }, keyPem, checkpointEvery: 1000, checkpointIntervalMs: 3_600_000 });
+    await ledger.close(); // once it has sealed what it found
+    expect(readdirSync(journalFolder(database))).toEqual([damaged]);
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      expect((await reader.checkpoints(whole)).map((checkpoint) => checkpoint.seq)).toEqual([3]);
+      // Record 1 is indexed; the chain is not sealed over the damage, so repairing it can add the rest.
+      expect((await reader.walkPage(damaged, 0, 10)).map((record) => record.seq)).toEqual([1]);
+      expect(await reader.checkpoints(damaged)).toEqual([]);
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
+
+  describe('a journal left by a writer of another host', () => {
+    const chain = 'elsewhere.example-4242-0123abcd';
+    const entries = (): JournalEntry[] => entriesOf(chain);
+    /** A ledger (its schema, no record) and a journal of these bytes beside it. */
+    const ledgerWithJournal = async (bytes: Buffer): Promise<string> => {
+      expect(runCli(['init', '--dir', dir]).status).toBe(0);
+      await new SqliteAuditStore(join(dir, 'audit.db')).close();
+      mkdirSync(journalFolder(join(dir, 'audit.db')), { recursive: true });
+      writeFileSync(join(journalFolder(join(dir, 'audit.db')), chain), bytes);
+      return join(dir, 'mayfly.yaml');
+    };
+
+    it('drops a torn last entry (a write cut short, never acknowledged) and keeps the whole ones', async () => {
+      const whole = encodeEntries(entries());
+      const fourth = encodeEntries([{ ...entries()[2], seq: 4 }]);
+      const config = await ledgerWithJournal(Buffer.concat([whole, fourth.subarray(0, fourth.length - 20)]));
+      const verify = runCli(['audit', 'verify', '--config', config]);
+      expect(verify.stdout).toContain(`chain ${chain}: 3 record(s), 0 checkpoint(s), intact`);
+      expect(verify.stdout).toMatch(/^OK: 1 chain\(s\) verified$/m);
+      expect(verify.status).toBe(0);
+    });
+
+    it('fails audit verify on a damaged entry with entries after it, naming the journal and where', async () => {
+      const bytes = encodeEntries(entries());
+      const second = encodeEntries(entries().slice(0, 1)).length;
+      bytes[second + 40] ^= 0x01; // inside record 2's payload
+      const config = await ledgerWithJournal(bytes);
+      const verify = runCli(['audit', 'verify', '--config', config]);
+      expect(verify.stdout).toContain(`TAMPERED: the audit journal ${join(journalFolder(join(dir, 'audit.db')), chain)}: the entry at byte ${second} (after record 1) is damaged, and entries follow it`);
+      expect(verify.status).toBe(1);
+    });
+
+    it('fails audit verify on an entry whose text was edited, naming the record', async () => {
+      const edited = entries();
+      edited[1] = { ...edited[1], body: edited[1].body.replace('journaled-2', 'journaled-X') };
+      const config = await ledgerWithJournal(encodeEntries(edited));
+      const verify = runCli(['audit', 'verify', '--config', config]);
+      expect(verify.stdout).toContain(`: record 2 was edited: its text no longer matches its hash; it and what follows are not in the ledger`);
+      expect(verify.status).toBe(1);
+    });
+  });
+});

@@ -1,0 +1,34 @@
+import { encodeEntries, readEntries, type JournalEntry } from '../../../src/audit/journal';
+
+const entry = (seq: number): JournalEntry => ({ seq, prevHash: 'a'.repeat(64), hash: 'b'.repeat(64), body: `{"v":1,"seq":${seq},"text":"ü\\n"}`, nodes: seq === 2 ? [{ level: 1, index: 0, hash: 'c'.repeat(64) }] : [] });
+
+describe('the journal format', () => {
+  const whole = encodeEntries([entry(1), entry(2), entry(3)]);
+  const firstLength = encodeEntries([entry(1)]).length;
+
+  it('reads back what it wrote, text and subtrees exactly', () => {
+    expect(readEntries(whole)).toEqual({ entries: [entry(1), entry(2), entry(3)], end: whole.length });
+  });
+
+  it('calls an entry cut short at the end torn, wherever the cut falls', () => {
+    for (const cut of [1, 7, 8, 9, 40, whole.length - firstLength - 1]) {
+      const bytes = whole.subarray(0, whole.length - cut);
+      const read = readEntries(bytes);
+      expect(read.damage).toEqual({ offset: read.end, torn: true });
+      expect(read.entries.length).toBeLessThan(3);
+    }
+  });
+
+  it('calls zeros after the last entry torn (a file extended, its data never written)', () => {
+    expect(readEntries(Buffer.concat([whole, Buffer.alloc(4096)]))).toEqual({ entries: [entry(1), entry(2), entry(3)], end: whole.length, damage: { offset: whole.length, torn: true } });
+  });
+
+  it('calls a last entry whose bytes do not match its checksum torn, and one with entries after it damaged', () => {
+    const lastGarbled = Buffer.from(whole);
+    lastGarbled[whole.length - 3] ^= 0xff;
+    expect(readEntries(lastGarbled).damage).toEqual({ offset: whole.length - encodeEntries([entry(3)]).length, torn: true });
+    const middleGarbled = Buffer.from(whole);
+    middleGarbled[firstLength + 20] ^= 0xff;
+    expect(readEntries(middleGarbled)).toEqual({ entries: [entry(1)], end: firstLength, damage: { offset: firstLength, torn: false } });
+  });
+});
