@@ -1,10 +1,11 @@
-// The real `mayfly` command, run from the compiled dist/ as a user would run it.
+// The real `mayfly` command as a user runs it: bin/mayfly, which runs the bundle `npm run build` makes
+// (dist/server/mayfly.js).
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
+export const CLI = join(__dirname, '..', '..', 'bin', 'mayfly');
 
 /** Runs `mayfly ARGS` to completion. */
 export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): SpawnSyncReturns<string> {
