@@ -4,6 +4,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCliInProcess } from './cli_in_process';
 
 export const CLI = join(__dirname, '..', '..', 'bin', 'mayfly');
 
@@ -99,12 +100,13 @@ export interface InitialisedServer {
 }
 
 /**
- * `mayfly init` into a temp folder, plain HTTP, the config edited by `editConfig`, then `mayfly serve
+ * `mayfly init` (in this process) into a temp folder, plain HTTP, the config edited by `editConfig`, then `mayfly serve
  * --workers N` in a child process: a crash there is the server's, not the test worker's.
  */
 export async function serveFreshWorkers(workers: number, editConfig: (yaml: string) => string = (yaml) => yaml): Promise<InitialisedServer> {
   const dir = mkdtempSync(join(tmpdir(), 'mayfly-workers-'));
-  if (runCli(['init', '--dir', dir]).status !== 0) throw new Error('mayfly init failed');
+  const init = await runCliInProcess(['init', '--dir', dir]);
+  if (init.code !== 0) throw new Error(`mayfly init failed: ${init.stderr}`);
   const configFile = join(dir, 'mayfly.yaml');
   servePlainHttp(configFile);
   writeFileSync(configFile, editConfig(readFileSync(configFile, 'utf8')), { mode: 0o600 });
