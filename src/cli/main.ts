@@ -39,11 +39,14 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the command line; the `mayfly` bin and `npm start` both come here. */
-export function main(argv: readonly string[]): void {
+/**
+ * Runs the command line; the `mayfly` bin and `npm start` both come here. Settles when the command's
+ * action has (test/helpers/cli_in_process.ts waits for it; the bin does not).
+ */
+export function main(argv: readonly string[]): Promise<unknown> {
   // `mayfly audit export | head`: the reader has what it wanted; stop quietly.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? process.exit(0) : fail(error)));
-  buildProgram().parseAsync([...argv]).catch(fail);
+  return buildProgram().parseAsync([...argv]).catch(fail);
 }
 
 if (require.main === module) main(process.argv);

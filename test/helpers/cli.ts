@@ -1,10 +1,12 @@
-// The real `mayfly` command, run from the compiled dist/ as a user would run it.
+// The real `mayfly` command as a user runs it: bin/mayfly, which runs the bundle `npm run build` makes
+// (dist/server/mayfly.js).
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCliInProcess } from './cli_in_process';
 
-export const CLI = join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
+export const CLI = join(__dirname, '..', '..', 'bin', 'mayfly');
 
 /** Runs `mayfly ARGS` to completion. */
 export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): SpawnSyncReturns<string> {
@@ -98,12 +100,13 @@ export interface InitialisedServer {
 }
 
 /**
- * `mayfly init` into a temp folder, plain HTTP, the config edited by `editConfig`, then `mayfly serve
+ * `mayfly init` (in this process) into a temp folder, plain HTTP, the config edited by `editConfig`, then `mayfly serve
  * --workers N` in a child process: a crash there is the server's, not the test worker's.
  */
 export async function serveFreshWorkers(workers: number, editConfig: (yaml: string) => string = (yaml) => yaml): Promise<InitialisedServer> {
   const dir = mkdtempSync(join(tmpdir(), 'mayfly-workers-'));
-  if (runCli(['init', '--dir', dir]).status !== 0) throw new Error('mayfly init failed');
+  const init = await runCliInProcess(['init', '--dir', dir]);
+  if (init.code !== 0) throw new Error(`mayfly init failed: ${init.stderr}`);
   const configFile = join(dir, 'mayfly.yaml');
   servePlainHttp(configFile);
   writeFileSync(configFile, editConfig(readFileSync(configFile, 'utf8')), { mode: 0o600 });

@@ -1,4 +1,4 @@
-// The real `mayfly` command from dist/, run without blocking the test's event loop, so that a
+// The real `mayfly` command (bin/mayfly), run without blocking the test's event loop, so that a
 // server in the test process (startTestCa, a fake server) can answer it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CLI } from './cli';

@@ -1,11 +1,13 @@
 // The errors a newcomer meets, as they see them: the real `mayfly` command, its stderr and exit
 // code. Each says what went wrong and what to do, in a sentence: no Node error codes (ENOENT,
-// EEXIST, EADDRINUSE), no stack, and never a secret given in the wrong place.
+// EEXIST, EADDRINUSE), no stack, and never a secret given in the wrong place. Every command here
+// runs as a real process at least once; its other cases run it in this process (cli_in_process.ts).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveCli, type ServingCli } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/cli_in_process';
 import { runCliAsync, type CliResult } from '../helpers/cli_process';
 import { freePort } from '../helpers/free_port';
 import { makeCsr } from '../helpers/openssl';
@@ -60,7 +62,7 @@ describe('errors that say what to do', () => {
   });
 
   it('init with a relative --dir prints absolute paths and a serve command that works from anywhere', async () => {
-    const result = await runCliAsync(['init', '--dir', 'relative-data'], { cwd: work });
+    const result = await runCliInProcess(['init', '--dir', 'relative-data'], { cwd: work });
     expect(result.code).toBe(0);
     const dir = join(work, 'relative-data');
     expect(result.stdout).toContain(`Created ${dir}/mayfly.yaml with a p256 development CA.\n`);
@@ -81,7 +83,7 @@ describe('errors that say what to do', () => {
     const partial = join(work, 'partial');
     mkdirSync(join(partial, 'ca'), { recursive: true });
     writeFileSync(join(partial, 'ca', 'root.key'), 'kept');
-    const result = await runCliAsync(['init', '--dir', partial]);
+    const result = await runCliInProcess(['init', '--dir', partial]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('(ca/root.key exists)');
     expectPlainSentence(result);
@@ -92,7 +94,7 @@ describe('errors that say what to do', () => {
     const missing = await runCliAsync(['token', 'create', '--auth', 'nope', '--config', config]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`mayfly: no authentication entry named "nope" in ${config} (defined: deployers); add one with backend: token and tokens_file: tokens.yaml, then run this again\n`);
-    const wrong = await runCliAsync(['token', 'create', '--auth', 'deployers', '--config', config]);
+    const wrong = await runCliInProcess(['token', 'create', '--auth', 'deployers', '--config', config]);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toBe(`mayfly: authentication deployers in ${config} is backend: static; tokens need an entry with backend: token (and tokens_file)\n`);
     expect(missing.stdout + wrong.stdout).toBe('');
@@ -130,7 +132,7 @@ describe('errors that say what to do', () => {
   it('a misspelt validator option suggests the option it meant', async () => {
     const bad = join(home, 'bad-option.yaml');
     writeFileSync(bad, readFileSync(config, 'utf8').replace('allowed_domains:', 'alowed_domains:'));
-    const result = await runCliAsync(['policy', 'check', '--config', bad]);
+    const result = await runCliInProcess(['policy', 'check', '--config', bad]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/: registration_authority\.default\.validators\[\d\]\.\w+\.alowed_domains: unknown key \(did you mean allowed_domains\?\)\n/);
   });
@@ -151,7 +153,7 @@ describe('errors that say what to do', () => {
     });
 
     it('a wrong RA name is reported once, with what to check', async () => {
-      const result = await runCliAsync(
+      const result = await runCliInProcess(
         ['request', '--server', serving.url, '--ra', 'nope', '--cn', 'svc.mayfly.test', '--cert', join(work, 'svc.pem'), '--key', join(work, 'svc.key'), '--user', 'deployer', '--secret-env', 'MAYFLY_SECRET', '--cacert', join(home, 'ca', 'root.pem')],
         { env: { MAYFLY_SECRET: /secret=(.*)/.exec(readFileSync(join(home, 'dev-credentials'), 'utf8'))![1] } },
       );
@@ -189,7 +191,7 @@ describe('errors that say what to do', () => {
   });
 
   it('a variable name that is simply unset is still named', async () => {
-    const result = await runCliAsync(['request', '--server', 'https://127.0.0.1:1', '--ra', 'default', '--cn', 'svc.mayfly.test', '--cert', join(work, 'x.pem'), '--key', join(work, 'x.key'), '--user', 'deployer', '--secret-env', 'MAYFLY_UNSET_SECRET', '--cacert', join(home, 'ca', 'root.pem')], { env: { MAYFLY_UNSET_SECRET: '' } });
+    const result = await runCliInProcess(['request', '--server', 'https://127.0.0.1:1', '--ra', 'default', '--cn', 'svc.mayfly.test', '--cert', join(work, 'x.pem'), '--key', join(work, 'x.key'), '--user', 'deployer', '--secret-env', 'MAYFLY_UNSET_SECRET', '--cacert', join(home, 'ca', 'root.pem')], { env: { MAYFLY_UNSET_SECRET: '' } });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe('mayfly: the environment variable MAYFLY_UNSET_SECRET is not set\n');
   });
@@ -200,7 +202,7 @@ describe('mayfly serve --allow-plaintext', () => {
   let config: string;
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'mayfly-plaintext-'));
-    expect((await runCliAsync(['init', '--dir', work])).code).toBe(0);
+    expect((await runCliInProcess(['init', '--dir', work])).code).toBe(0);
     config = join(work, 'mayfly.yaml');
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));

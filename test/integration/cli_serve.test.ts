@@ -25,9 +25,11 @@ function newestMtime(dir: string): number {
 /** `npm test` builds before jest; a local run may have a missing or stale dist/, so build it then. */
 function ensureBuilt(): void {
   const sources = Math.max(newestMtime(join(REPO, 'src')), newestMtime(join(REPO, 'validators')));
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= sources) return;
+  const bundle = join(REPO, 'dist', 'server', 'mayfly.js');
+  if (existsSync(bundle) && statSync(bundle).mtimeMs >= sources) return;
   try {
     execFileSync(join(REPO, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(REPO, 'scripts', 'bundle.mjs')], { cwd: REPO, stdio: 'pipe' });
   } catch (error) {
     throw new Error(`dist/ is stale and \`npm run build\` failed:\n${String((error as { stdout?: Buffer }).stdout ?? error)}`);
   }

@@ -1,7 +1,9 @@
 // What a `mayfly` process loads before it does anything: only commander and the options of each
 // command. A command's implementation loads when that command runs, so `mayfly request` on a
 // service host, `--help`, and every `mayfly` child a test spawns do not pay for the server's ~900
-// modules (~0.8 s CPU): no native module, no Express, no ledger.
+// modules (~0.8 s CPU): no native module, no Express, no ledger. bin/mayfly runs these modules
+// bundled into one file (scripts/bundle.mjs), which keeps each `require` where it was: the native
+// modules and pino, left outside the bundle, load only when a command needs them.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +11,8 @@ import { promisify } from 'node:util';
 jest.setTimeout(120_000);
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
+const REPO = join(__dirname, '..', '..');
+const BUNDLE = join(REPO, 'dist', 'server', 'mayfly.js');
 
 /** The server's stages and the packages only they use; none belongs in a process that shows help. */
 const SERVER_MODULES = /node_modules\/(better-sqlite3|pkcs11js|express|helmet|pg|pino|prom-client|ldapts|zod|yaml|@peculiar)\/|dist\/src\/(audit\/(?!outcomes)|http|auth|ra|policy|issuance\/(?!ca_key_type)|signers\/(?!signer\.js|pkcs11\/token_key_type)|config\/(?!duration|config_error|source)|cli\/(serve|init|ca|pkcs11|policy|audit|request|agent|supervise_workers|logger)\.js)/;
@@ -21,10 +25,10 @@ interface Loaded {
   readonly modules: readonly string[];
 }
 
-/** Runs `mayfly ARGS` in a node that reports, as it exits, every module it loaded. */
-async function loadedBy(args: readonly string[]): Promise<Loaded> {
+/** Runs `mayfly ARGS` (from `entry`) in a node that reports, as it exits, every module it loaded. */
+async function loadedBy(args: readonly string[], entry = MAIN): Promise<Loaded> {
   const script = `process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));
-require(${JSON.stringify(MAIN)}).main(['node', 'mayfly', ...${JSON.stringify(args)}]);`;
+require(${JSON.stringify(entry)}).main(['node', 'mayfly', ...${JSON.stringify(args)}]);`;
   const run = await promisify(execFile)(process.execPath, ['-e', script]).catch((error: { code: number; stdout: string; stderr: string }) => error);
   const [stderr, list] = run.stderr.split('\nLOADED ');
   if (list === undefined) throw new Error(`mayfly ${args.join(' ')} did not report its modules:\n${run.stderr}`);
@@ -44,6 +48,17 @@ describe('mayfly start-up', () => {
     // The lists of choices are still there, from their light modules.
     expect(runs[4]?.stdout.replace(/\s+/g, ' ')).toContain('"p256", "p384", "rsa2048", "rsa3072", "rsa4096", "ed25519"');
     expect(runs[5]?.stdout.replace(/\s+/g, ' ')).toContain('"p256", "p384", "rsa2048", "rsa3072"');
+  });
+
+  it('shows help from the bundle without loading anything beside it', async () => {
+    const some = [['--help'], ['serve', '--help'], ['request', '--help']];
+    const runs = await Promise.all(some.map((args) => loadedBy(args, BUNDLE)));
+    runs.forEach((run, index) => {
+      expect({ args: some[index], code: run.code, usage: run.stdout.startsWith('Usage: mayfly') }).toEqual({ args: some[index], code: 0, usage: true });
+      // This checkout's files and packages (a NODE_OPTIONS --require of the caller's may be there too).
+      const ours = run.modules.filter((file) => file.startsWith(REPO) || file.includes('/node_modules/'));
+      expect({ args: some[index], modules: ours }).toEqual({ args: some[index], modules: [BUNDLE] });
+    });
   });
 
   it('loads a command\'s implementation when the command runs, and reports its errors as before', async () => {

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
-import { runCli, serveCli, servePlainHttp } from '../../helpers/cli';
+import { serveCli, servePlainHttp } from '../../helpers/cli';
+import { runCliInProcess } from '../../helpers/cli_in_process';
 import { makeCsr } from '../../helpers/openssl';
 
 describe('a crash under load loses nothing a client received', () => {
@@ -11,7 +12,7 @@ describe('a crash under load loses nothing a client received', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('kill -9 mid-load: the ledger verifies and holds every certificate handed out', async () => {
-    expect(runCli(['init', '--dir', dir]).status).toBe(0);
+    expect((await runCliInProcess(['init', '--dir', dir])).code).toBe(0);
     const config = join(dir, 'mayfly.yaml');
     servePlainHttp(config);
     const secret = /secret=(.*)/.exec(readFileSync(join(dir, 'dev-credentials'), 'utf8'))![1];
@@ -43,9 +44,9 @@ describe('a crash under load loses nothing a client received', () => {
     expect(mayfly.child.signalCode).toBe('SIGKILL');
     expect(failures).toBeGreaterThan(0); // requests were in flight when it died
 
-    const verify = runCli(['audit', 'verify', '--config', config]);
+    const verify = await runCliInProcess(['audit', 'verify', '--config', config]);
     expect(verify.stdout).toMatch(/^OK: 1 chain\(s\) verified$/m);
-    expect(verify.status).toBe(0);
+    expect(verify.code).toBe(0);
     const store = new SqliteAuditStore(join(dir, 'audit.db'), { readonly: true });
     try {
       const recorded = new Set((await store.query({ outcome: 'issued' })).map((record) => (JSON.parse(record.body) as { certificate: { serial: string } }).certificate.serial));
@@ -60,7 +61,7 @@ describe('a crash under load loses nothing a client received', () => {
     const response = await fetch(`${again.url}/v1/sign/default`, { method: 'POST', body: new URLSearchParams({ user: 'deployer', secret, csr: csrs[0] }) });
     expect(response.status).toBe(200);
     await again.stop();
-    const after = runCli(['audit', 'verify', '--config', config]);
+    const after = await runCliInProcess(['audit', 'verify', '--config', config]);
     expect(after.stdout).toMatch(/^OK: 2 chain\(s\) verified$/m);
   }, 60_000);
 });

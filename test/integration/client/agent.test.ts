@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { runCli, serveCli, type ServingCli } from '../../helpers/cli';
+import { serveCli, type ServingCli } from '../../helpers/cli';
+import { runCliInProcess } from '../../helpers/cli_in_process';
 import { runCliAsync, startCli, type RunningCli } from '../../helpers/cli_process';
 import { opensslVerify } from '../../helpers/openssl';
 
@@ -90,8 +91,8 @@ certificates:
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mayfly-agent-'));
     mkdirSync(path('certs'));
-    const init = runCli(['init', '--dir', path('ca')]);
-    expect(init.status).toBe(0);
+    const init = await runCliInProcess(['init', '--dir', path('ca')]);
+    expect(init.code).toBe(0);
     fingerprint = /Root SHA-256 fingerprint: ([0-9a-f]{64})/.exec(init.stdout)![1];
     secret = /shown once: (\S+)/.exec(init.stdout)![1];
     configFile = path('ca/mayfly.yaml');

@@ -1,6 +1,7 @@
-// `mayfly request` as a new host runs it: the real CLI from dist/ against the real daemon over
-// loopback HTTPS, trusting the root by its fingerprint or a file, each kind of credentials, and
-// each way it can fail with its exit code. Certificates are checked with the openssl CLI.
+// `mayfly request` as a new host runs it: the real CLI against the real daemon over loopback HTTPS,
+// trusting the root by its fingerprint or a file, each kind of credentials, and each way it can
+// fail with its exit code. Each exit code is seen from a real process (bin/mayfly); the other cases
+// run the same command in this process (cli_in_process.ts). Certificates are checked with openssl.
 import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
 import { createToken } from '../../../src/auth/token';
+import { runCliInProcess } from '../../helpers/cli_in_process';
 import { runCliAsync, type CliResult } from '../../helpers/cli_process';
 import { startTestCa, type TestCa } from '../../helpers/mayfly';
 import { openssl, opensslText, opensslVerify } from '../../helpers/openssl';
@@ -54,8 +56,9 @@ describe('mayfly request', () => {
 
   const file = (name: string) => join(work, name);
   const outputs = ['--cert', 'svc.pem', '--key', 'svc.key', '--chain', 'chain.pem', '--fullchain', 'full.pem'];
-  const request = (args: readonly string[], env: NodeJS.ProcessEnv = ENV(), server = ca.url): Promise<CliResult> =>
-    runCliAsync(['request', '--server', server, '--ra', 'default', '--cn', 'svc.mayfly.test', ...args], { env, cwd: work });
+  /** `mayfly request` in this process; `asProcess` for the case that shows an exit code from a real one. */
+  const request = (args: readonly string[], env: NodeJS.ProcessEnv = ENV(), server = ca.url, asProcess = false): Promise<CliResult> =>
+    (asProcess ? runCliAsync : runCliInProcess)(['request', '--server', server, '--ra', 'default', '--cn', 'svc.mayfly.test', ...args], { env, cwd: work });
   const bySecret = ['--user', 'deployer', '--secret-env', 'MAYFLY_SECRET'];
   const byFingerprint = () => ['--root-fingerprint', `SHA256:${fingerprint}`];
   const auditRecords = async () => {
@@ -83,7 +86,7 @@ describe('mayfly request', () => {
     ['rsa2048', 'rsaEncryption'],
     ['ed25519', 'ED25519'],
   ])('static secret, root trusted by fingerprint: a %s key made here, the certificate checked and written', async (keyType, algorithm) => {
-    const result = await request([...bySecret, ...byFingerprint(), '--key-type', keyType, ...outputs]);
+    const result = await request([...bySecret, ...byFingerprint(), '--key-type', keyType, ...outputs], ENV(), ca.url, keyType === 'p256');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const certificate = expectIssued();
@@ -153,7 +156,7 @@ describe('mayfly request', () => {
   });
 
   it('a wrong secret is exit 4 and writes nothing', async () => {
-    const result = await request([...bySecret, ...byFingerprint(), ...outputs], { MAYFLY_SECRET: 'not-the-secret' });
+    const result = await request([...bySecret, ...byFingerprint(), ...outputs], { MAYFLY_SECRET: 'not-the-secret' }, ca.url, true);
     expect(result.code).toBe(4);
     expect(result.stderr).toBe('mayfly: authentication failed at RA default: the server does not accept these credentials\n');
     expect(readdirSync(work)).toEqual([]);
@@ -166,7 +169,7 @@ describe('mayfly request', () => {
         probe.close(() => resolve(free));
       });
     });
-    const result = await request([...bySecret, ...byFingerprint(), ...outputs], ENV(), `https://127.0.0.1:${port}`);
+    const result = await request([...bySecret, ...byFingerprint(), ...outputs], ENV(), `https://127.0.0.1:${port}`, true);
     expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/^mayfly: cannot reach https:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/);
   });
@@ -174,7 +177,7 @@ describe('mayfly request', () => {
   it('a root fingerprint the server\'s chain does not have is exit 7, and no credentials reach the server', async () => {
     const before = await auditRecords();
     const wrong = `${fingerprint.slice(0, -2)}${fingerprint.endsWith('00') ? '11' : '00'}`;
-    const result = await request([...bySecret, '--root-fingerprint', wrong, ...outputs]);
+    const result = await request([...bySecret, '--root-fingerprint', wrong, ...outputs], ENV(), ca.url, true);
     expect(result.code).toBe(7);
     expect(result.stderr).toContain(`has no certificate with fingerprint SHA256:${wrong}; it has: CN=Mayfly Development Issuing CA`);
     expect(readdirSync(work)).toEqual([]);
@@ -199,8 +202,8 @@ describe('mayfly request', () => {
       [[...bySecret, ...byFingerprint(), '--ra', 'nonexistent', ...outputs], /the server has no registration authority "nonexistent"/],
     ];
     const before = await auditRecords();
-    // Independent commands: at once.
-    const results = await Promise.all(cases.map(([args]) => request(args)));
+    // One from a real process: commander's own usage error.
+    const results = await Promise.all(cases.map(([args], index) => request(args, ENV(), ca.url, index === cases.length - 2)));
     cases.forEach(([args, message], index) => {
       expect({ args, code: results[index]?.code }).toEqual({ args, code: 2 });
       expect(results[index]?.stderr).toMatch(message);
@@ -252,7 +255,7 @@ describe('mayfly request', () => {
 
     it('trusted, but busy: exit 6', async () => {
       answer = (_method, response) => response.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '5' }).end('{"error":"signer_unavailable","message":"the signing key is unavailable"}');
-      const result = await request([...bySecret, '--cacert', pki.root.certFile, ...outputs], ENV(), impostorUrl);
+      const result = await request([...bySecret, '--cacert', pki.root.certFile, ...outputs], ENV(), impostorUrl, true);
       expect(result.code).toBe(6);
       expect(result.stderr).toBe('mayfly: the server answered 503: the signing key is unavailable\n');
     });

@@ -3,7 +3,8 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, serveCli, servePlainHttp, type ServingCli } from '../../helpers/cli';
+import { serveCli, servePlainHttp, type ServingCli } from '../../helpers/cli';
+import { runCliInProcess } from '../../helpers/cli_in_process';
 import { postForm } from '../../helpers/mayfly';
 import { makeCsr } from '../../helpers/openssl';
 
@@ -15,7 +16,7 @@ describe('metrics and readiness of several workers', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mayfly-cluster-ops-'));
-    expect(runCli(['init', '--dir', dir]).status).toBe(0);
+    expect((await runCliInProcess(['init', '--dir', dir])).code).toBe(0);
     const configFile = join(dir, 'mayfly.yaml');
     servePlainHttp(configFile);
     writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('server:\n', 'server:\n  metrics_listen: 127.0.0.1:0\n'), { mode: 0o600 });

@@ -6,7 +6,8 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isFinal, parseCheckpoints, verifyCheckpoint } from '../../../src/audit/signed_checkpoint';
-import { runCli, serveCli, servePlainHttp, type ServingCli } from '../../helpers/cli';
+import { serveCli, servePlainHttp, type ServingCli } from '../../helpers/cli';
+import { runCliInProcess } from '../../helpers/cli_in_process';
 import { freePort } from '../../helpers/free_port';
 import { makeCsr } from '../../helpers/openssl';
 
@@ -39,9 +40,9 @@ describe.each([1, 2])('SIGTERM with --workers %i', (workers) => {
   let dir: string;
   let serving: ServingCli;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mayfly-drain-'));
-    expect(runCli(['init', '--dir', dir]).status).toBe(0);
+    expect((await runCliInProcess(['init', '--dir', dir])).code).toBe(0);
     servePlainHttp(join(dir, 'mayfly.yaml'));
   });
   afterAll(async () => {
@@ -71,15 +72,15 @@ describe.each([1, 2])('SIGTERM with --workers %i', (workers) => {
       return (JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { serial_number: string }).serial_number;
     });
     expect(await exited).toBe(0);
-    const ledger = runCli(['audit', 'list', '--config', configFile, '--outcome', 'issued', '--json']);
-    expect(ledger.status).toBe(0);
+    const ledger = await runCliInProcess(['audit', 'list', '--config', configFile, '--outcome', 'issued', '--json']);
+    expect(ledger.code).toBe(0);
     for (const serial of serials) expect(ledger.stdout).toContain(serial);
-    const verified = runCli(['audit', 'verify', '--config', configFile]);
-    expect(verified.status).toBe(0);
+    const verified = await runCliInProcess(['audit', 'verify', '--config', configFile]);
+    expect(verified.code).toBe(0);
     // The drain sealed everything: every chain that recorded (one a worker) ends with its final checkpoint.
     expect(verified.stdout).not.toMatch(/UNSEALED/);
-    const checkpoints = runCli(['audit', 'checkpoint', '--config', configFile]);
-    expect(checkpoints.status).toBe(0);
+    const checkpoints = await runCliInProcess(['audit', 'checkpoint', '--config', configFile]);
+    expect(checkpoints.code).toBe(0);
     const publicKey = createPublicKey(readFileSync(join(dir, 'audit.pub')));
     const notes = parseCheckpoints(checkpoints.stdout);
     expect(notes.length).toBeGreaterThanOrEqual(1);
@@ -97,7 +98,7 @@ describe('readiness while draining', () => {
 
   it('/readyz says "shutting down" from the first moment of the drain, so a load balancer stops sending', async () => {
     dir = mkdtempSync(join(tmpdir(), 'mayfly-drain-ready-'));
-    expect(runCli(['init', '--dir', dir]).status).toBe(0);
+    expect((await runCliInProcess(['init', '--dir', dir])).code).toBe(0);
     const configFile = join(dir, 'mayfly.yaml');
     servePlainHttp(configFile);
     const opsPort = await freePort();

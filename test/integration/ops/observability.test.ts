@@ -4,6 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, serveCli, servePlainHttp, type ServingCli } from '../../helpers/cli';
+import { runCliInProcess } from '../../helpers/cli_in_process';
 import { postForm } from '../../helpers/mayfly';
 import { makeCsr, opensslText } from '../../helpers/openssl';
 import { privateSoftHsm, SOFTHSM_MODULE } from '../../helpers/softhsm';
@@ -37,7 +38,7 @@ describe('observability of a running Mayfly: metrics, health, readiness and logs
     env = () => ({ ...hsm.env, MAYFLY_OPS_PIN: PIN });
     hsm.initToken('ops', PIN);
     const home = join(dir, 'home');
-    expect(runCli(['init', '--dir', home]).status).toBe(0);
+    expect((await runCliInProcess(['init', '--dir', home])).code).toBe(0);
     const made = runCli(['pkcs11', 'init-ca', '--module', SOFTHSM_MODULE, '--token-label', 'ops', '--pin-env', 'MAYFLY_OPS_PIN', '--key-label', 'ops-ca', '--key-type', 'p256', '--subject', '/CN=Mayfly Ops HSM CA', '--self-signed', '--out', join(home, 'ca', 'hsm.pem')], { env: env() });
     expect(made.stderr).toBe('');
     const configFile = join(home, 'mayfly.yaml');

@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, runCli, servePlainHttp } from '../../helpers/cli';
+import { CLI, servePlainHttp } from '../../helpers/cli';
+import { runCliInProcess } from '../../helpers/cli_in_process';
 
 /** Starts `mayfly serve`, sends SIGTERM on the line that says where it listens; how it ended. */
 function stopOnListening(configFile: string): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -24,9 +25,9 @@ function stopOnListening(configFile: string): Promise<{ code: number | null; sig
 
 describe('mayfly serve stopped as soon as it listens', () => {
   let work: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'mayfly-signal-'));
-    expect(runCli(['init', '--dir', work]).status).toBe(0);
+    expect((await runCliInProcess(['init', '--dir', work])).code).toBe(0);
     servePlainHttp(join(work, 'mayfly.yaml'));
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -2,12 +2,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../helpers/cli';
+import { runCliInProcess } from '../../helpers/cli_in_process';
 import { runCliAsync } from '../../helpers/cli_process';
 import { makeCsr } from '../../helpers/openssl';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures');
 
-// Each case starts real `mayfly` processes; a loaded 2-core machine can take seconds a spawn.
+// Each exit code is seen from a real `mayfly` process (a loaded 2-core machine can take seconds a
+// spawn); the other cases run the same command in this process (cli_in_process.ts).
 jest.setTimeout(120_000);
 
 describe('mayfly policy and config commands', () => {
@@ -40,11 +42,11 @@ describe('mayfly policy and config commands', () => {
     expect(result.stderr).toContain('registration_authority.default.valid_hours: expected a number, e.g. 24; found the text "a day"');
   });
 
-  it('policy check reports an unknown validator at its line', () => {
+  it('policy check reports an unknown validator at its line', async () => {
     const broken = join(dir, 'unknown-validator.yaml');
     writeFileSync(broken, readFileSync(config, 'utf8').replace('- alternative_names:', '- alternative_name:'), { mode: 0o600 });
-    const result = runCli(['policy', 'check', '--config', broken]);
-    expect(result.status).toBe(1);
+    const result = await runCliInProcess(['policy', 'check', '--config', broken]);
+    expect(result.code).toBe(1);
     const line = readFileSync(broken, 'utf8').split('\n').findIndex((l) => l.includes('- alternative_name:')) + 1;
     expect(result.stderr).toMatch(new RegExp(`${broken}:${line}:\\d+: registration_authority\\.default\\.validators\\[1\\]\\.alternative_name: unknown validator "alternative_name" \\(did you mean alternative_names\\? known: `));
   });
@@ -59,10 +61,10 @@ describe('mayfly policy and config commands', () => {
     expect(result.stdout).toContain('  DNS:         svc.mayfly.test');
   });
 
-  it('policy test shows the subject and names as they would be issued, not as the CSR sent them', () => {
+  it('policy test shows the subject and names as they would be issued, not as the CSR sent them', async () => {
     const csr = csrFile('attributes.csr', { subject: '/CN=Svc.Mayfly.Test./O=system:masters/emailAddress=ceo@example.com', extensions: [] });
-    const result = runCli(['policy', 'test', '--config', config, '--ra', 'default', '--csr', csr]);
-    expect(result.status).toBe(0);
+    const result = await runCliInProcess(['policy', 'test', '--config', config, '--ra', 'default', '--csr', csr]);
+    expect(result.code).toBe(0);
     expect(result.stdout).toContain('  subject:     CN=svc.mayfly.test\n');
     expect(result.stdout).toContain('  DNS:         svc.mayfly.test\n');
   });
@@ -71,7 +73,7 @@ describe('mayfly policy and config commands', () => {
     const csr = csrFile('bad.csr', { keyType: 'rsa1024', subject: '/CN=evil.example.com', extensions: ['subjectAltName=DNS:evil.example.com'] });
     const [text, json] = await Promise.all([
       runCliAsync(['policy', 'test', '--config', config, '--ra', 'default', '--csr', csr]),
-      runCliAsync(['policy', 'test', '--config', config, '--ra', 'default', '--csr', csr, '--json']),
+      runCliInProcess(['policy', 'test', '--config', config, '--ra', 'default', '--csr', csr, '--json']),
     ]);
     expect(text.code).toBe(2);
     expect(text.stdout).toContain("  REFUSE  common_name: common name 'evil.example.com' is outside the allowed domains [.mayfly.test]");
@@ -101,7 +103,7 @@ describe('mayfly policy and config commands', () => {
     writeFileSync(garbage, 'not a csr');
     const [unknownRa, bad] = await Promise.all([
       runCliAsync(['policy', 'test', '--config', config, '--ra', 'nope', '--csr', csrFile('x.csr', {})]),
-      runCliAsync(['policy', 'test', '--config', config, '--ra', 'default', '--csr', garbage]),
+      runCliInProcess(['policy', 'test', '--config', config, '--ra', 'default', '--csr', garbage]),
     ]);
     expect(unknownRa.code).toBe(1);
     expect(unknownRa.stderr).toContain('no registration authority named nope (defined: default)');
@@ -125,13 +127,13 @@ describe('mayfly policy and config commands', () => {
     // The converted config is a working Mayfly config: put it beside a CA and check it, then test a CSR.
     const converted = join(dir, 'anchor.yaml');
     writeFileSync(converted, result.stdout, { mode: 0o600 });
-    const check = runCli(['policy', 'check', '--config', converted]);
+    const check = await runCliInProcess(['policy', 'check', '--config', converted]);
     expect(check.stderr).toBe('');
-    expect(check.status).toBe(0);
+    expect(check.code).toBe(0);
     const nova = csrFile('nova.csr', { keyType: 'rsa2048', subject: '/CN=nv-compute1.example.com', extensions: ['keyUsage=critical,digitalSignature,keyEncipherment'] });
     const [refused, allowed] = await Promise.all([
-      runCliAsync(['policy', 'test', '--config', converted, '--ra', 'default', '--csr', nova, '--user', 'alice', '--groups', 'Glance_Team']),
-      runCliAsync(['policy', 'test', '--config', converted, '--ra', 'default', '--csr', nova, '--user', 'alice', '--groups', 'Nova_Team']),
+      runCliInProcess(['policy', 'test', '--config', converted, '--ra', 'default', '--csr', nova, '--user', 'alice', '--groups', 'Glance_Team']),
+      runCliInProcess(['policy', 'test', '--config', converted, '--ra', 'default', '--csr', nova, '--user', 'alice', '--groups', 'Nova_Team']),
     ]);
     expect(refused.code).toBe(2);
     expect(refused.stdout).toContain("REFUSE  server_group: common name 'nv-compute1.example.com' has prefix 'nv', which needs group 'Nova_Team'; alice is not in it");

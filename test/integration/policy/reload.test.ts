@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, serveCli, servePlainHttp, type ServingCli } from '../../helpers/cli';
+import { runCliInProcess } from '../../helpers/cli_in_process';
 import { freePort } from '../../helpers/free_port';
 import { makeCsr } from '../../helpers/openssl';
 
@@ -16,7 +17,7 @@ describe('hot reload of the config', () => {
   let mayfly: ServingCli;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mayfly-reload-'));
-    expect(runCli(['init', '--dir', dir]).status).toBe(0);
+    expect((await runCliInProcess(['init', '--dir', dir])).code).toBe(0);
     config = join(dir, 'mayfly.yaml');
     servePlainHttp(config);
     // A token backend too, whose tokens file a test deletes while serving.

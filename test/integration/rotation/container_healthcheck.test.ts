@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serverNames } from '../../../src/http/server_certificate';
-import { runCli, serveCli, type ServingCli } from '../../helpers/cli';
+import { serveCli, type ServingCli } from '../../helpers/cli';
+import { runCliInProcess } from '../../helpers/cli_in_process';
 
 // bin/mayfly-healthcheck, the Dockerfile's HEALTHCHECK, against a real `mayfly serve` over HTTPS:
 // it trusts $MAYFLY_HOME/ca/root.pem as the image's default config does.
@@ -17,7 +18,7 @@ describe('bin/mayfly-healthcheck', () => {
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'mayfly-health-'));
     other = mkdtempSync(join(tmpdir(), 'mayfly-health-other-'));
-    expect(runCli(['init', '--dir', other]).status).toBe(0);
+    expect((await runCliInProcess(['init', '--dir', other])).code).toBe(0);
     // As in the container: a fresh MAYFLY_HOME, `mayfly serve` creates the CA and serves HTTPS.
     mayfly = await serveCli(['--listen', '127.0.0.1:0'], { env: { MAYFLY_HOME: home } });
   });

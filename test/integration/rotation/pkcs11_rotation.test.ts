@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, serveCli, type ServingCli } from '../../helpers/cli';
+import { runCliInProcess } from '../../helpers/cli_in_process';
 import { httpsRequest } from '../../helpers/mayfly';
 import { makeCsr, openssl, opensslVerify } from '../../helpers/openssl';
 import { privateSoftHsm, SOFTHSM_MODULE } from '../../helpers/softhsm';
@@ -26,7 +27,7 @@ describe('rotating a CA whose key is in a PKCS#11 token', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mayfly-hsm-rotation-'));
-    expect(runCli(['init', '--dir', dir]).status).toBe(0);
+    expect((await runCliInProcess(['init', '--dir', dir])).code).toBe(0);
     config = file('mayfly.yaml');
     secret = /secret=(.*)/.exec(readFileSync(file('dev-credentials'), 'utf8'))![1];
     // The first token CA, the way the operator guide sets one up: init-ca --csr, signed by the root with OpenSSL.

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, serveCli, type ServingCli } from '../../helpers/cli';
+import { runCliInProcess } from '../../helpers/cli_in_process';
 import { httpsRequest } from '../../helpers/mayfly';
 import { makeCsr, opensslVerify } from '../../helpers/openssl';
 
@@ -24,7 +25,7 @@ describe('CA rotation on a running server', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mayfly-rotation-'));
-    expect(runCli(['init', '--dir', dir]).status).toBe(0);
+    expect((await runCliInProcess(['init', '--dir', dir])).code).toBe(0);
     config = file('mayfly.yaml');
     secret = /secret=(.*)/.exec(readFileSync(file('dev-credentials'), 'utf8'))![1];
     // A renewal RA: a certificate renews itself over mTLS (default trust: Mayfly's own chains).
