@@ -43,7 +43,11 @@ export async function challengeRequest(context: AcmeContext, request: VerifiedRe
   return { status: 200, body: challengeView(authorization.id, current, context.urls), headers: { ...up, 'Retry-After': '1' } };
 }
 
-/** Validates, stores the outcome on the challenge, the authorization and the order, and records it. */
+/**
+ * Validates, records the outcome, then stores it on the challenge, the authorization and the order.
+ * The record comes first: an authorization turns valid only once its record is durable, and the order
+ * is settled right after it, so a client that sees the authorization valid finds its order ready.
+ */
 async function validateInBackground(context: AcmeContext, authorization: AuthorizationRecord, challenge: ChallengeRecord, thumbprint: string): Promise<void> {
   let error: AcmeProblem | undefined;
   try {
@@ -52,6 +56,23 @@ async function validateInBackground(context: AcmeContext, authorization: Authori
     error = caught instanceof AcmeProblem ? caught : new AcmeProblem('serverInternal', 'the validation failed unexpectedly');
     if (!(caught instanceof AcmeProblem)) context.door.logError(caught);
   }
+  try {
+    await recordAcme(context, {
+      requester: await accountRequester(context, authorization.account),
+      action: 'challenge',
+      account: authorization.account,
+      order: authorization.order,
+      authorization: authorization.id,
+      challenge: challenge.type,
+      names: authorization.identifier.type === 'dns' ? { dnsNames: [authorization.identifier.value], ipAddresses: [] } : { dnsNames: [], ipAddresses: [authorization.identifier.value] },
+      outcome: error ? 'refused' : 'accepted',
+      ...(error ? { reason: error.detail } : {}),
+    });
+  } catch (caught) {
+    // Not recorded, so it must not count: the authorization fails and the client starts a new order.
+    context.door.logError(caught);
+    error = new AcmeProblem('serverInternal', 'the audit ledger could not record the validation, so it does not count; try a new order');
+  }
   const now = new Date().toISOString();
   const settled: ChallengeRecord = error ? { ...challenge, status: 'invalid', error: error.document() } : { ...challenge, status: 'valid', validated: now };
   const updated = await context.door.store.update('authorization', authorization.id, (current) => ({
@@ -59,22 +80,11 @@ async function validateInBackground(context: AcmeContext, authorization: Authori
     status: error ? 'invalid' : 'valid',
     challenges: current.challenges.map((candidate) => (candidate.id === challenge.id ? settled : candidate)),
   }));
-  await recordAcme(context, {
-    requester: await accountRequester(context, authorization.account),
-    action: 'challenge',
-    account: authorization.account,
-    order: authorization.order,
-    authorization: authorization.id,
-    challenge: challenge.type,
-    names: authorization.identifier.type === 'dns' ? { dnsNames: [authorization.identifier.value], ipAddresses: [] } : { dnsNames: [], ipAddresses: [authorization.identifier.value] },
-    outcome: error ? 'refused' : 'accepted',
-    ...(error ? { reason: error.detail } : {}),
-  });
   if (updated) await settleOrder(context, updated.order);
 }
 
 /** An order is ready once every authorization is valid, and invalid as soon as one is not (RFC 8555 7.1.6). */
-async function settleOrder(context: AcmeContext, orderId: string): Promise<void> {
+export async function settleOrder(context: AcmeContext, orderId: string): Promise<void> {
   const order = await context.door.store.get('order', orderId);
   if (!order || order.status !== 'pending') return;
   const authorizations = await Promise.all(order.authorizations.map((id) => context.door.store.get('authorization', id)));

@@ -5,6 +5,7 @@ import { evaluateIdentifiers } from '../ra/evaluate';
 import { issue } from '../ra/issue';
 import type { Verdict } from '../types';
 import { newId, payloadObject, type AcmeAnswer } from './accounts';
+import { settleOrder } from './authorizations';
 import { ownedObject, recordAcme, type AcmeContext, type VerifiedRequest } from './context';
 import { identifierNames, readIdentifiers } from './identifiers';
 import { AcmeProblem, type AcmeIdentifier, type Subproblem } from './problems';
@@ -114,8 +115,14 @@ export async function listOrders(context: AcmeContext, request: VerifiedRequest)
  */
 export async function finalizeOrder(context: AcmeContext, request: VerifiedRequest, orderId: string): Promise<AcmeAnswer> {
   const account = request.account!;
-  const order = await ownedObject(context, request, 'order', orderId);
+  let order = await ownedObject(context, request, 'order', orderId);
   const { store } = context.door;
+  // Its last authorization may have turned valid an instant ago, before the order was settled (another
+  // process, or the validation's own next step): settle it now rather than send the client away.
+  if (order.status === 'pending') {
+    await settleOrder(context, order.id);
+    order = await ownedObject(context, request, 'order', orderId);
+  }
   if (effectiveOrderStatus(order) !== 'ready') {
     throw new AcmeProblem('orderNotReady', `the order is ${effectiveOrderStatus(order)}, not ready${order.status === 'pending' ? ': its authorizations are not all valid yet' : ''}`);
   }

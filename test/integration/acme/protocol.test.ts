@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import { httpsRequest } from '../../helpers/mayfly';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { makeCsr, openssl } from '../../helpers/openssl';
 import { accountKey, jws, TestAcmeClient, type Answer } from '../../helpers/acme_client';
 import { ledgerEvents, opensslVerify, serialOf, startAcmeCa, type AcmeTestCa } from './support';
@@ -213,4 +215,25 @@ test('a revocation refused (another account, or a certificate already revoked) i
   const revocations = (await ledgerEvents(acme)).filter((event) => event.acme?.action === 'revoke' && event.acme?.serial === serialOf(pem));
   expect(revocations.map((event) => event.outcome)).toEqual(['refused', 'accepted', 'refused']);
   expect(revocations[0].reason).toContain('only the account that holds the certificate');
+});
+
+test('finalize right after the last authorization turned valid, before its order was settled, issues (no orderNotReady)', async () => {
+  const c = await client();
+  const order = await authorizedOrder(c, [{ type: 'dns', value: 'settling.mayfly.test' }]);
+  expect(order.json.status).toBe('ready');
+  // The moment a client can see: every authorization valid, the order not settled yet (lego met it as
+  // orderNotReady on a loaded machine). Put the order back there in the ACME store.
+  const db = new Database(join(dirname(acme.ca.auditDatabase), 'acme.db'));
+  try {
+    const id = order.url.split('/').pop()!;
+    const row = db.prepare("SELECT body FROM acme_objects WHERE kind = 'order' AND id = ?").get(id) as { body: string };
+    db.prepare("UPDATE acme_objects SET body = ? WHERE kind = 'order' AND id = ?").run(JSON.stringify({ ...JSON.parse(row.body), status: 'pending' }), id);
+  } finally {
+    db.close();
+  }
+  expect((await c.post(order.url, '')).json.status).toBe('pending');
+  const csr = makeCsr({ subject: '/CN=settling.mayfly.test', extensions: ['subjectAltName=DNS:settling.mayfly.test'] });
+  const finalized = await c.post(order.json.finalize, { csr: csr.der.toString('base64url') });
+  expect(finalized.status).toBe(200);
+  expect(finalized.json.status).toBe('valid');
 });
