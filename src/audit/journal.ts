@@ -57,20 +57,26 @@ export function readEntries(bytes: Buffer): JournalRead {
   const entries: JournalEntry[] = [];
   let offset = 0;
   while (offset < bytes.length) {
-    const entry = offset + FRAME <= bytes.length ? entryAt(bytes, offset) : undefined;
-    if (entry === undefined) {
-      const length = offset + FRAME <= bytes.length ? bytes.readUInt32BE(offset) : Infinity;
-      // Past the end, or only zeros after it (a file extended but its data never written): torn.
-      const torn = offset + FRAME + length >= bytes.length || bytes.subarray(offset).every((byte) => byte === 0);
-      return { entries, end: offset, damage: { offset, torn } };
-    }
+    const entry = entryAt(bytes, offset);
+    if (entry === undefined) return { entries, end: offset, damage: { offset, torn: !wholeEntryAfter(bytes, offset) } };
     entries.push(entry.entry);
     offset = entry.next;
   }
   return { entries, end: offset };
 }
 
+/**
+ * Whether a whole entry starts anywhere past `offset`. Only then is the entry there damaged rather
+ * than torn: a bit flipped in its length field may point past the end of the file, and taking that
+ * for a write cut short would drop every acknowledged entry after it unreported.
+ */
+function wholeEntryAfter(bytes: Buffer, offset: number): boolean {
+  for (let next = offset + 1; next + FRAME < bytes.length; next++) if (entryAt(bytes, next) !== undefined) return true;
+  return false;
+}
+
 function entryAt(bytes: Buffer, offset: number): { entry: JournalEntry; next: number } | undefined {
+  if (offset + FRAME > bytes.length) return undefined;
   const length = bytes.readUInt32BE(offset);
   const next = offset + FRAME + length;
   if (length === 0 || next > bytes.length) return undefined;

@@ -157,22 +157,28 @@ describe('the SQLite ledger journals each writer', () => {
     await new SqliteAuditStore(database).close();
     // Two processes of this host that have ended.
     const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid!;
-    const [whole, damaged] = [`${hostname()}-${deadPid()}-0000aaaa`, `${hostname()}-${deadPid()}-0000bbbb`];
-    mkdirSync(journalFolder(database));
+    const [whole, damaged, lengthDamaged] = [`${hostname()}-${deadPid()}-0000aaaa`, `${hostname()}-${deadPid()}-0000bbbb`, `${hostname()}-${deadPid()}-0000cccc`];
+    mkdirSync(journalFolder(database), { mode: 0o700 });
     writeFileSync(join(journalFolder(database), whole), encodeEntries(entriesOf(whole)));
     const bytes = encodeEntries(entriesOf(damaged));
     bytes[encodeEntries(entriesOf(damaged).slice(0, 1)).length + 40] ^= 0x01;
     writeFileSync(join(journalFolder(database), damaged), bytes);
+    // Entry 1's length field points past the end of the file: not a write cut short, records 2 and 3 follow.
+    const lengthBytes = encodeEntries(entriesOf(lengthDamaged));
+    lengthBytes[0] ^= 0x01;
+    writeFileSync(join(journalFolder(database), lengthDamaged), lengthBytes);
 
     const ledger = await AuditLedger.open({ store: { kind: 'sqlite', database }, keyPem, checkpointEvery: 1000, checkpointIntervalMs: 3_600_000 });
     await ledger.close(); // once it has sealed what it found
-    expect(readdirSync(journalFolder(database))).toEqual([damaged]);
+    expect(readdirSync(journalFolder(database)).sort()).toEqual([damaged, lengthDamaged].sort());
     const reader = new SqliteAuditStore(database, { readonly: true });
     try {
       expect((await reader.checkpoints(whole)).map((checkpoint) => checkpoint.seq)).toEqual([3]);
       // Record 1 is indexed; the chain is not sealed over the damage, so repairing it can add the rest.
       expect((await reader.walkPage(damaged, 0, 10)).map((record) => record.seq)).toEqual([1]);
       expect(await reader.checkpoints(damaged)).toEqual([]);
+      expect(await reader.walkPage(lengthDamaged, 0, 10)).toEqual([]);
+      expect(await reader.checkpoints(lengthDamaged)).toEqual([]);
     } finally {
       await reader.close();
     }
@@ -185,7 +191,7 @@ describe('the SQLite ledger journals each writer', () => {
     const ledgerWithJournal = async (bytes: Buffer): Promise<string> => {
       expect(runCli(['init', '--dir', dir]).status).toBe(0);
       await new SqliteAuditStore(join(dir, 'audit.db')).close();
-      mkdirSync(journalFolder(join(dir, 'audit.db')), { recursive: true });
+      mkdirSync(journalFolder(join(dir, 'audit.db')), { recursive: true, mode: 0o700 });
       writeFileSync(join(journalFolder(join(dir, 'audit.db')), chain), bytes);
       return join(dir, 'mayfly.yaml');
     };
@@ -207,6 +213,15 @@ describe('the SQLite ledger journals each writer', () => {
       const config = await ledgerWithJournal(bytes);
       const verify = runCli(['audit', 'verify', '--config', config]);
       expect(verify.stdout).toContain(`TAMPERED: the audit journal ${join(journalFolder(join(dir, 'audit.db')), chain)}: the entry at byte ${second} (after record 1) is damaged, and entries follow it`);
+      expect(verify.status).toBe(1);
+    });
+
+    it('fails audit verify on an entry whose length field points past the end of the file, with entries after it', async () => {
+      const bytes = encodeEntries(entries());
+      bytes[1] ^= 0x01; // entry 1's length: before, records 1–3 were dropped as a torn write and verify passed
+      const config = await ledgerWithJournal(bytes);
+      const verify = runCli(['audit', 'verify', '--config', config]);
+      expect(verify.stdout).toContain(`TAMPERED: the audit journal ${join(journalFolder(join(dir, 'audit.db')), chain)}: the entry at byte 0 is damaged, and entries follow it`);
       expect(verify.status).toBe(1);
     });
 

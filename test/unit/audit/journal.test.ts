@@ -31,4 +31,16 @@ describe('the journal format', () => {
     middleGarbled[firstLength + 20] ^= 0xff;
     expect(readEntries(middleGarbled)).toEqual({ entries: [entry(1)], end: firstLength, damage: { offset: firstLength, torn: false } });
   });
+
+  it('calls an entry whose length field was damaged to point past the end damaged, not torn, when whole entries follow it', () => {
+    for (const [at, flip] of [[0, 0x80], [1, 0x01], [2, 0x10]] as const) {
+      const bytes = Buffer.from(whole);
+      bytes[at] ^= flip; // entry 1's length, now past the end of the file
+      expect(bytes.readUInt32BE(0)).toBeGreaterThan(whole.length);
+      expect(readEntries(bytes)).toEqual({ entries: [], end: 0, damage: { offset: 0, torn: false } });
+    }
+    const secondDamaged = Buffer.from(whole);
+    secondDamaged[firstLength] ^= 0x40;
+    expect(readEntries(secondDamaged)).toEqual({ entries: [entry(1)], end: firstLength, damage: { offset: firstLength, torn: false } });
+  });
 });
