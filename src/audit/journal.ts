@@ -143,7 +143,8 @@ export class JournalWriter {
 
   /**
    * Appends entries: durable once it returns. A write or fdatasync that failed (a full disk) is cut
-   * back off, so the next entry follows the last good one and none was acknowledged.
+   * back off, none of it acknowledged; a reader may have read it already, so its writer appends no
+   * more (journaled_store.ts).
    */
   append(entries: readonly JournalEntry[]): void {
     const bytes = encodeEntries(entries);
@@ -182,19 +183,6 @@ export class JournalWriter {
     }
     closeSync(this.fd);
     [this.fd, this.length, this.identity] = [fd, 0, fileIdentity(this.file)];
-  }
-
-  /** A probe of the journal's disk: can a block be written and synced there now? */
-  probe(): void {
-    const file = `${this.file}.probe`;
-    const fd = openSync(file, 'w', 0o600);
-    try {
-      writeSync(fd, Buffer.alloc(4096));
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
-      unlinkSync(file);
-    }
   }
 
   /** Closes the journal; `remove`: its chain is sealed and indexed durably, so the file goes. */

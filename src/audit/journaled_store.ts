@@ -31,7 +31,12 @@ export class JournaledSqliteStore extends SqliteAuditStore {
   private readonly otherJournals: JournalIndexer;
   private unindexed: { records: IndexedRecord[]; nodes: TreeNode[] } = { records: [], nodes: [] };
   private timer?: NodeJS.Timeout;
-  /** Why the last journal append failed (a full disk), until one succeeds or a probe does. */
+  /**
+   * Why a journal append failed (a full disk), until the process ends. Its entries were cut back off,
+   * but a reader may have read and indexed them already: journaling other records under the same
+   * sequence numbers would fork the chain. So the chain takes no more records, as PostgreSQL stops
+   * after a failed fsync; the next process starts a chain of its own and seals this one.
+   */
   private journalFailure?: string;
   /** Why the last indexing failed; the journal keeps the records, and the next batch tries again. */
   private indexFailure?: string;
@@ -47,15 +52,15 @@ export class JournaledSqliteStore extends SqliteAuditStore {
 
   /** Durable in the journal when it resolves; in SQLite within INDEX_DELAY_MS. */
   override async appendAll(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): Promise<void> {
+    if (this.journalFailure !== undefined) throw new Error(this.journalFailure);
+    const displaced = this.displaced() ?? this.journal.displaced();
+    if (displaced !== undefined) throw new Error(displaced);
     try {
-      const displaced = this.displaced() ?? this.journal.displaced();
-      if (displaced !== undefined) throw new Error(displaced);
       this.journal.append(journalEntries(records, nodes));
     } catch (error) {
-      this.journalFailure = (error as Error).message;
+      this.journalFailure = `the audit journal of ${this.file} could not be written (${(error as Error).message}); restart Mayfly once the disk is fixed`;
       throw error;
     }
-    this.journalFailure = undefined;
     for (const record of records) this.unindexed.records.push(record);
     for (const node of nodes) this.unindexed.nodes.push(node);
     if (this.unindexed.records.length >= INDEX_BATCH) this.indexOwn();
@@ -97,15 +102,7 @@ export class JournaledSqliteStore extends SqliteAuditStore {
   override async problem(): Promise<string | undefined> {
     const displaced = this.journal.displaced();
     if (displaced !== undefined) return displaced;
-    if (this.journalFailure !== undefined) {
-      // As for SQLite's commits: a test write says when appends work again.
-      try {
-        this.journal.probe();
-        this.journalFailure = undefined;
-      } catch (error) {
-        return `the audit journal of ${this.file} cannot be written (${(error as Error).message})`;
-      }
-    }
+    if (this.journalFailure !== undefined) return this.journalFailure;
     if (this.indexFailure !== undefined) return `the audit ledger ${this.file} cannot index its journal (${this.indexFailure})`;
     return super.problem();
   }

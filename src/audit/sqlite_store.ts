@@ -355,24 +355,31 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
 
   private prepareAppend(): NonNullable<SqliteAuditStore['appendStatements']> {
     const record = this.db.prepare(
-      'INSERT OR IGNORE INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash, user_name, source_key, reversed_common_name, not_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash, user_name, source_key, reversed_common_name, not_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chain, seq) DO NOTHING',
     );
+    const storedHash = this.db.prepare('SELECT hash FROM records WHERE chain = ? AND seq = ?').pluck();
     const name = this.db.prepare('INSERT INTO record_names (chain, seq, reversed_name, time) VALUES (?, ?, ?, ?)');
     const refusal = this.db.prepare('INSERT INTO record_refusals (chain, seq, validator, time) VALUES (?, ?, ?, ?)');
-    const node = this.db.prepare('INSERT OR IGNORE INTO tree_nodes (chain, level, idx, hash) VALUES (?, ?, ?, ?)');
+    const node = this.db.prepare('INSERT INTO tree_nodes (chain, level, idx, hash) VALUES (?, ?, ?, ?) ON CONFLICT (chain, level, idx) DO NOTHING');
+    const storedNode = this.db.prepare('SELECT hash FROM tree_nodes WHERE chain = ? AND level = ? AND idx = ?').pluck();
     const hours = new Map(HOUR_ROLLUPS.map((rollup) => [rollup, this.db.prepare(upsertHours(rollup, `VALUES (${['hour', ...rollup.keys, 'count'].map(() => '?').join(', ')})`))]));
     // A record already stored is skipped with its names, refusals and counts: indexing a journal
-    // again adds nothing. An append (`fail`) never repeats one: its chain's head was read back.
+    // again adds nothing. An append (`fail`) never repeats one: its chain's head was read back. Only
+    // the same record is skipped: another one in its place means the chain forked (a reader indexed
+    // an entry its writer then cut back off), and is never dropped silently.
     const batch = this.db.transaction((records: readonly IndexedRecord[], nodes: readonly TreeNode[], duplicates: 'fail' | 'skip') => {
       const added = records.filter(({ chain, seq, prevHash, hash, body, columns, leafHash: leaf }) => {
         const { changes } = record.run(chain, seq, prevHash, hash, body, columns.time, columns.ra, columns.event, columns.outcome, columns.serial, leaf, ...queryColumnValues(columns));
         if (changes === 0 && duplicates === 'fail') throw new Error(`record ${seq} of chain ${chain} is already stored`);
+        if (changes === 0 && storedHash.get(chain, seq) !== hash) throw new Error(`record ${seq} of chain ${chain} is stored with another hash: the chain forked`);
         if (changes === 0) return false;
         for (const recordName of columns.names) name.run(chain, seq, reverseName(recordName), columns.time);
         for (const validator of columns.refusedBy) refusal.run(chain, seq, validator, columns.time);
         return true;
       });
-      for (const { chain, level, index, hash } of nodes) node.run(chain, level, index, hash);
+      for (const { chain, level, index, hash } of nodes) {
+        if (node.run(chain, level, index, hash).changes === 0 && storedNode.get(chain, level, index) !== hash) throw new Error(`subtree ${level}/${index} of chain ${chain} is stored with another hash: the chain forked`);
+      }
       for (const { rollup, rows } of hourCounts(added)) for (const row of rows) hours.get(rollup)!.run(...row);
     });
     return { batch };

@@ -10,6 +10,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authFailureEvent } from '../../../src/audit/events';
 import { encodeEntries, journalFolder, type JournalEntry } from '../../../src/audit/journal';
+import { indexedRecord } from '../../../src/audit/journal_index';
+import { JournaledSqliteStore } from '../../../src/audit/journaled_store';
 import { AuditLedger } from '../../../src/audit/ledger';
 import { GENESIS, recordHash } from '../../../src/audit/record';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
@@ -141,10 +143,10 @@ describe('the SQLite ledger journals each writer', () => {
   }, 120_000);
 
   /** Three records of a chain, chained and hashed as a writer makes them. */
-  const entriesOf = (chain: string): JournalEntry[] => {
+  const entriesOf = (chain: string, user = 'journaled', seqs = [1, 2, 3]): JournalEntry[] => {
     let prevHash = GENESIS;
-    return [1, 2, 3].map((seq) => {
-      const body = JSON.stringify(authFailureEvent({ ra: 'default', source: '192.0.2.7' }, `journaled-${seq}`));
+    return seqs.map((seq) => {
+      const body = JSON.stringify(authFailureEvent({ ra: 'default', source: '192.0.2.7' }, `${user}-${seq}`));
       const hash = recordHash(chain, seq, prevHash, body);
       const entry = { seq, prevHash, hash, body, nodes: [] };
       prevHash = hash;
@@ -182,6 +184,28 @@ describe('the SQLite ledger journals each writer', () => {
     } finally {
       await reader.close();
     }
+  }, 60_000);
+
+  it('a record stored in place of the one a writer journaled (a forked chain) is never skipped silently: indexing fails, the writer reports it, and its journal stays', async () => {
+    const database = join(dir, 'audit.db');
+    const chain = `${hostname()}-${process.pid}-0000dddd`;
+    const writer = new JournaledSqliteStore(database, chain);
+    const other = new SqliteAuditStore(database, { journaled: true });
+    try {
+      // A reader indexed a record 1 its writer then cut back off; the writer journaled another record 1.
+      const cutBack = indexedRecord(chain, entriesOf(chain, 'cut-back')[0]);
+      other.insert([cutBack], []);
+      await writer.appendAll([indexedRecord(chain, entriesOf(chain)[0])], []);
+      await expect(writer.index('own')).rejects.toThrow(`record 1 of chain ${chain} is stored with another hash`);
+      expect(await writer.problem()).toContain('cannot index its journal (record 1 of chain');
+      // The same record again is skipped, as indexing twice must be.
+      expect(() => other.insert([cutBack], [])).not.toThrow();
+    } finally {
+      await other.close();
+      await writer.close();
+    }
+    // Not indexed, so the journal (the acknowledged record's only copy) stays.
+    expect(readdirSync(journalFolder(database))).toEqual([chain]);
   }, 60_000);
 
   describe('a journal left by a writer of another host', () => {
