@@ -1,6 +1,7 @@
 import { closeSync, constants, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { isChainId } from './chain_owner';
 import type { Subtree } from './merkle';
 
 // The SQLite ledger's journal: each writing process appends its chain's records to a file of its
@@ -14,9 +15,6 @@ import type { Subtree } from './merkle';
 
 /** Where a ledger's journals are: one file a chain, named by the chain. */
 export const journalFolder = (database: string): string => `${database}.journal`;
-
-/** A chain id as Mayfly makes them (host-pid-random): anything else in the folder is not a journal. */
-export const isJournalName = (name: string): boolean => /^[A-Za-z0-9._-]+-\d+-[0-9a-f]{8}$/.test(name);
 
 /** One record as journaled: its place in the chain, its text, and the stored subtrees its leaf completes. */
 export interface JournalEntry {
@@ -128,6 +126,8 @@ export class JournalWriter {
 
   /** Creates the chain's journal (a chain is new with its process: the file must not exist). */
   static create(database: string, chain: string): JournalWriter {
+    // Readers index only files named so; and a chain id is a file name here, never a path.
+    if (!isChainId(chain)) throw new Error(`the audit chain id ${JSON.stringify(chain)} cannot name a journal: it must be host-pid-random, of [A-Za-z0-9._-]`);
     const folder = journalFolder(database);
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     const file = join(folder, chain);

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { chainOwnerGone } from './chain_owner';
-import { isJournalName, journalFolder, readEntries, syncFolder, type JournalEntry } from './journal';
+import { chainOwnerGone, isChainId } from './chain_owner';
+import { journalFolder, readEntries, syncFolder, type JournalEntry } from './journal';
 import { leafHash } from './merkle';
 import { GENESIS, recordColumns, recordHash, type AuditEvent, type IndexedRecord } from './record';
 import type { TreeNode } from './store';
@@ -53,7 +53,7 @@ export class JournalIndexer {
     } catch {
       return problems; // no journal yet
     }
-    for (const chain of names.filter((name) => isJournalName(name) && name !== options.skip)) {
+    for (const chain of names.filter((name) => isChainId(name) && name !== options.skip)) {
       const problem = this.indexJournal(target, chain);
       if (problem !== undefined) problems.push({ chain, problem });
       else if (options.removeGone && chainOwnerGone(chain)) {

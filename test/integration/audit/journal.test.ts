@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authFailureEvent } from '../../../src/audit/events';
-import { encodeEntries, journalFolder, type JournalEntry } from '../../../src/audit/journal';
+import { encodeEntries, journalFolder, JournalWriter, type JournalEntry } from '../../../src/audit/journal';
 import { indexedRecord } from '../../../src/audit/journal_index';
 import { JournaledSqliteStore } from '../../../src/audit/journaled_store';
 import { AuditLedger } from '../../../src/audit/ledger';
@@ -207,6 +207,14 @@ describe('the SQLite ledger journals each writer', () => {
     // Not indexed, so the journal (the acknowledged record's only copy) stays.
     expect(readdirSync(journalFolder(database))).toEqual([chain]);
   }, 60_000);
+
+  it('a journal is named only by a chain id: a path or a name readers would ignore is refused, and nothing is created', () => {
+    const database = join(dir, 'audit.db');
+    for (const chain of ['../escape-1-0000aaaa', 'my host-1-0000aaaa', 'sub/dir-1-0000aaaa']) {
+      expect(() => JournalWriter.create(database, chain)).toThrow(`the audit chain id ${JSON.stringify(chain)} cannot name a journal`);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
 
   describe('a journal left by a writer of another host', () => {
     const chain = 'elsewhere.example-4242-0123abcd';
