@@ -1,5 +1,5 @@
-import { closeSync, constants, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, constants, fdatasyncSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { isChainId } from './chain_owner';
 import type { Subtree } from './merkle';
@@ -111,6 +111,25 @@ export function syncFolder(folder: string): void {
   }
 }
 
+/**
+ * Makes the journal folder, its entry durable in the ledger's folder (else a power cut could take the
+ * folder, and every journal in it, after records were acknowledged), or checks the one there: the
+ * journals hold acknowledged records, so only a directory of this user that no one else can open.
+ */
+function prepareFolder(folder: string): void {
+  if (mkdirSync(folder, { recursive: true, mode: 0o700 }) !== undefined) syncFolder(dirname(folder));
+  const info = lstatSync(folder);
+  const uid = process.getuid?.();
+  const wrong = !info.isDirectory()
+    ? 'is not a directory (a symbolic link or a file)'
+    : uid !== undefined && info.uid !== uid
+      ? `is owned by uid ${info.uid}, not by Mayfly's user (uid ${uid})`
+      : (info.mode & 0o777) !== 0o700
+        ? `has mode ${(info.mode & 0o777).toString(8).padStart(3, '0')}, not 700`
+        : undefined;
+  if (wrong !== undefined) throw new Error(`the audit journal folder ${folder} ${wrong}: make it a directory owned by the user Mayfly runs as, with mode 700`);
+}
+
 /** One process's journal, appended to by its writer thread alone. */
 export class JournalWriter {
   private length = 0;
@@ -129,7 +148,7 @@ export class JournalWriter {
     // Readers index only files named so; and a chain id is a file name here, never a path.
     if (!isChainId(chain)) throw new Error(`the audit chain id ${JSON.stringify(chain)} cannot name a journal: it must be host-pid-random, of [A-Za-z0-9._-]`);
     const folder = journalFolder(database);
-    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    prepareFolder(folder);
     const file = join(folder, chain);
     const writer = new JournalWriter(folder, file, openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, 0o600));
     syncFolder(folder);

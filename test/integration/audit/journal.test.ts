@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authFailureEvent } from '../../../src/audit/events';
@@ -214,6 +214,22 @@ describe('the SQLite ledger journals each writer', () => {
       expect(() => JournalWriter.create(database, chain)).toThrow(`the audit chain id ${JSON.stringify(chain)} cannot name a journal`);
     }
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses a journal folder that is a symbolic link, or open to others, saying what is wrong; makes one mode 700', () => {
+    const database = join(dir, 'audit.db');
+    const folder = journalFolder(database);
+    mkdirSync(folder, { mode: 0o755 });
+    chmodSync(folder, 0o755);
+    expect(() => JournalWriter.create(database, `${hostname()}-1-0000aaaa`)).toThrow(`the audit journal folder ${folder} has mode 755, not 700: make it a directory owned by the user Mayfly runs as, with mode 700`);
+    rmSync(folder, { recursive: true });
+    mkdirSync(join(dir, 'elsewhere'), { mode: 0o700 });
+    symlinkSync(join(dir, 'elsewhere'), folder);
+    expect(() => JournalWriter.create(database, `${hostname()}-1-0000aaaa`)).toThrow(`the audit journal folder ${folder} is not a directory (a symbolic link or a file)`);
+    expect(readdirSync(join(dir, 'elsewhere'))).toEqual([]);
+    rmSync(folder);
+    JournalWriter.create(database, `${hostname()}-1-0000aaaa`).close(true);
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
   });
 
   describe('a journal left by a writer of another host', () => {
