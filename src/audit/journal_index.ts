@@ -74,46 +74,53 @@ export class JournalIndexer {
     } catch {
       return undefined; // rotated or removed since listed
     }
-    let bytes: Buffer;
-    let start: number;
     try {
       const info = fstatSync(fd, { bigint: true });
       const identity = `${info.dev}:${info.ino}`;
       const size = Number(info.size);
       const known = this.read.get(chain);
-      start = known && known.identity === identity && known.offset <= size ? known.offset : 0;
-      if (start === size) return undefined;
-      // An offset from before a failed write was cut back may fall inside a later entry: read it all.
-      bytes = readFrom(fd, start, size);
-      if (start > 0 && readEntries(bytes).damage?.torn === false) [bytes, start] = [readFrom(fd, 0, size), 0];
-      const { entries, end, damage } = readEntries(bytes);
-      let head = target.indexedHead(chain) ?? { seq: 0, hash: GENESIS };
-      const records: IndexedRecord[] = [];
-      const nodes: TreeNode[] = [];
-      let problem: string | undefined;
-      for (const entry of entries.filter((e) => e.seq > head.seq)) {
-        problem = entryProblem(chain, head, entry);
-        if (problem !== undefined) break;
-        try {
-          records.push(indexedRecord(chain, entry));
-        } catch {
-          problem = `record ${entry.seq}'s text is not JSON`;
-          break;
-        }
-        for (const node of entry.nodes) nodes.push({ chain, ...node });
-        head = entry;
-      }
-      if (records.length > 0) target.insert(records, nodes);
-      if (problem === undefined && damage?.torn === false) {
-        problem = `the entry at byte ${start + damage.offset}${entries.length > 0 ? ` (after record ${entries[entries.length - 1].seq})` : ''} is damaged, and entries follow it`;
-      }
+      const resume = known && known.identity === identity && known.offset <= size ? known.offset : 0;
+      if (resume === size) return undefined;
+      const head = target.indexedHead(chain) ?? { seq: 0, hash: GENESIS };
+      // The offset may be from before a failed write was cut back, or from an older file whose inode
+      // this one reuses: it may fall inside an entry, or past records never read. On any damage or
+      // gap from there, the file is read from its start.
+      let read = readRecords(chain, head, readFrom(fd, resume, size), resume);
+      if (resume > 0 && (read.damage !== undefined || read.problem !== undefined)) read = readRecords(chain, head, readFrom(fd, 0, size), 0);
+      if (read.records.length > 0) target.insert(read.records, read.nodes);
+      const problem = read.problem ?? (read.damage?.torn === false ? `the entry at byte ${read.damage.offset}${read.lastSeq !== undefined ? ` (after record ${read.lastSeq})` : ''} is damaged, and entries follow it` : undefined);
       if (problem !== undefined) return `the audit journal ${file}: ${problem}; it and what follows are not in the ledger`;
-      this.read.set(chain, { identity, offset: start + end });
+      this.read.set(chain, { identity, offset: read.end });
       return undefined;
     } finally {
       closeSync(fd);
     }
   }
+}
+
+/**
+ * The records of a journal's bytes (from `start` in the file) that follow the chain's head, up to the
+ * first that cannot (a gap, a broken link, edited text); offsets are the file's.
+ */
+function readRecords(chain: string, indexed: { readonly seq: number; readonly hash: string }, bytes: Buffer, start: number) {
+  const { entries, end, damage } = readEntries(bytes);
+  let head = indexed;
+  const records: IndexedRecord[] = [];
+  const nodes: TreeNode[] = [];
+  let problem: string | undefined;
+  for (const entry of entries.filter((e) => e.seq > head.seq)) {
+    problem = entryProblem(chain, head, entry);
+    if (problem !== undefined) break;
+    try {
+      records.push(indexedRecord(chain, entry));
+    } catch {
+      problem = `record ${entry.seq}'s text is not JSON`;
+      break;
+    }
+    for (const node of entry.nodes) nodes.push({ chain, ...node });
+    head = entry;
+  }
+  return { records, nodes, problem, end: start + end, damage: damage && { offset: start + damage.offset, torn: damage.torn }, lastSeq: entries.at(-1)?.seq };
 }
 
 /** Why an entry cannot follow its chain's head: a gap, another chain's link, or text its hash does not cover. */

@@ -232,6 +232,30 @@ describe('the SQLite ledger journals each writer', () => {
     expect(statSync(folder).mode & 0o777).toBe(0o700);
   });
 
+  it('a reader resuming in a journal whose inode an older file had reads it from its start: no false gap, nothing missed', async () => {
+    const database = join(dir, 'audit.db');
+    await new SqliteAuditStore(database).close();
+    const chain = 'elsewhere.example-4242-0123abcd';
+    mkdirSync(journalFolder(database), { mode: 0o700 });
+    const file = join(journalFolder(database), chain);
+    const all = entriesOf(chain, 'journaled', [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Records 4–6 take as many bytes as 1–3: the old offset falls on record 7's first byte.
+    expect(encodeEntries(all.slice(3, 6)).length).toBe(encodeEntries(all.slice(0, 3)).length);
+    writeFileSync(file, encodeEntries(all.slice(0, 3)));
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      expect((await reader.walkPage(chain, 0, 20)).map((record) => record.seq)).toEqual([1, 2, 3]);
+      const inode = statSync(file).ino;
+      // The journal started over and the new file has the old one's inode (rewritten in place here).
+      writeFileSync(file, encodeEntries(all.slice(3)));
+      expect(statSync(file).ino).toBe(inode);
+      expect(await reader.journalProblem()).toBeUndefined();
+      expect((await reader.walkPage(chain, 0, 20)).map((record) => record.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    } finally {
+      await reader.close();
+    }
+  });
+
   describe('a journal left by a writer of another host', () => {
     const chain = 'elsewhere.example-4242-0123abcd';
     const entries = (): JournalEntry[] => entriesOf(chain);
