@@ -1,4 +1,4 @@
-import { closeSync, constants, fdatasyncSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { isChainId } from './chain_owner';
@@ -134,6 +134,8 @@ function prepareFolder(folder: string): void {
 export class JournalWriter {
   private length = 0;
   private identity: string | undefined;
+  /** A rotation's rename not yet made durable. */
+  private renamed = false;
 
   private constructor(
     private readonly folder: string,
@@ -168,6 +170,10 @@ export class JournalWriter {
   append(entries: readonly JournalEntry[]): void {
     const bytes = encodeEntries(entries);
     try {
+      if (this.renamed) {
+        syncFolder(this.folder);
+        this.renamed = false;
+      }
       for (let written = 0; written < bytes.length; ) written += writeSync(this.fd, bytes, written);
       fdatasyncSync(this.fd);
     } catch (error) {
@@ -192,16 +198,20 @@ export class JournalWriter {
    */
   rotate(): void {
     const next = `${this.file}.next`;
-    const fd = openSync(next, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND, 0o600);
+    rmSync(next, { force: true }); // left by a rotation cut short; never opened through (a link)
+    const fd = openSync(next, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_APPEND, 0o600);
     try {
       renameSync(next, this.file);
-      syncFolder(this.folder);
     } catch (error) {
       closeSync(fd);
       throw error;
     }
+    // Renamed: the new file is the journal now, whether or not the rename is durable yet; until it
+    // is, appends first make it so (an entry in a file whose name a power cut takes is lost).
     closeSync(this.fd);
-    [this.fd, this.length, this.identity] = [fd, 0, fileIdentity(this.file)];
+    [this.fd, this.length, this.identity, this.renamed] = [fd, 0, fileIdentity(this.file), true];
+    syncFolder(this.folder);
+    this.renamed = false;
   }
 
   /** Closes the journal; `remove`: its chain is sealed and indexed durably, so the file goes. */

@@ -5,11 +5,11 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authFailureEvent } from '../../../src/audit/events';
-import { encodeEntries, journalFolder, JournalWriter, type JournalEntry } from '../../../src/audit/journal';
+import { encodeEntries, journalFolder, JournalWriter, readEntries, type JournalEntry } from '../../../src/audit/journal';
 import { indexedRecord } from '../../../src/audit/journal_index';
 import { JournaledSqliteStore } from '../../../src/audit/journaled_store';
 import { AuditLedger } from '../../../src/audit/ledger';
@@ -254,6 +254,22 @@ describe('the SQLite ledger journals each writer', () => {
     } finally {
       await reader.close();
     }
+  });
+
+  it('starts a journal over without following a link left at its .next name', () => {
+    const database = join(dir, 'audit.db');
+    const chain = `${hostname()}-${process.pid}-0000eeee`;
+    const writer = JournalWriter.create(database, chain);
+    const file = join(journalFolder(database), chain);
+    const target = join(dir, 'not-a-journal');
+    writeFileSync(target, 'keep');
+    symlinkSync(target, `${file}.next`);
+    writer.rotate();
+    writer.append(entriesOf(chain).slice(0, 1));
+    expect(readFileSync(target, 'utf8')).toBe('keep');
+    expect(lstatSync(file).isFile()).toBe(true);
+    expect(readEntries(readFileSync(file)).entries.map((entry) => entry.seq)).toEqual([1]);
+    writer.close(true);
   });
 
   describe('a journal left by a writer of another host', () => {
