@@ -540,8 +540,10 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
     return undefined;
   }
 
+  /** What a reader indexed is durable once it closes: its journal may be removed then (docs/operations.md). */
   async close(): Promise<void> {
     this.db.close();
+    this.journals?.writer?.makeDurable();
     await this.journals?.writer?.close();
   }
 }
