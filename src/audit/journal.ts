@@ -2,7 +2,6 @@ import { closeSync, constants, fdatasyncSync, fsyncSync, ftruncateSync, lstatSyn
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { isChainId } from './chain_owner';
-import type { Subtree } from './merkle';
 
 // The SQLite ledger's journal: each writing process appends its chain's records to a file of its
 // own beside the ledger (`<ledger>.journal/<chain>`), one write and one fdatasync a group commit,
@@ -11,25 +10,25 @@ import type { Subtree } from './merkle';
 // are copied into SQLite ("indexed") off the request path (journaled_store.ts, journal_index.ts).
 //
 // An entry: its payload's length (u32, big-endian), the payload's CRC-32, then the payload: a JSON
-// line {seq, prev, hash, nodes} and the record's text, exactly as hashed.
+// line {seq, prev, hash} and the record's text, exactly as hashed. The chain's tree is not journaled:
+// whoever indexes an entry hashes it from the leaves (journal_index.ts), trusting no stored subtree.
 
 /** Where a ledger's journals are: one file a chain, named by the chain. */
 export const journalFolder = (database: string): string => `${database}.journal`;
 
-/** One record as journaled: its place in the chain, its text, and the stored subtrees its leaf completes. */
+/** One record as journaled: its place in the chain and its text. */
 export interface JournalEntry {
   readonly seq: number;
   readonly prevHash: string;
   readonly hash: string;
   readonly body: string;
-  readonly nodes: readonly (Subtree & { readonly hash: string })[];
 }
 
 const FRAME = 8;
 
 export function encodeEntries(entries: readonly JournalEntry[]): Buffer {
-  const frames = entries.map(({ seq, prevHash, hash, body, nodes }) => {
-    const payload = Buffer.from(`${JSON.stringify({ seq, prev: prevHash, hash, nodes: nodes.map((node) => [node.level, node.index, node.hash]) })}\n${body}`, 'utf8');
+  const frames = entries.map(({ seq, prevHash, hash, body }) => {
+    const payload = Buffer.from(`${JSON.stringify({ seq, prev: prevHash, hash })}\n${body}`, 'utf8');
     const frame = Buffer.allocUnsafe(FRAME);
     frame.writeUInt32BE(payload.length, 0);
     frame.writeUInt32BE(crc32(payload), 4);
@@ -83,9 +82,9 @@ function entryAt(bytes: Buffer, offset: number): { entry: JournalEntry; next: nu
   const text = payload.toString('utf8');
   const line = text.indexOf('\n');
   try {
-    const head = JSON.parse(text.slice(0, line)) as { seq: number; prev: string; hash: string; nodes: [number, number, string][] };
-    const nodes = head.nodes.map(([level, index, hash]) => ({ level, index, hash }));
-    return { entry: { seq: head.seq, prevHash: head.prev, hash: head.hash, body: text.slice(line + 1), nodes }, next };
+    // (Journals written before 2026-12-06 also carry subtrees, `nodes`: ignored.)
+    const head = JSON.parse(text.slice(0, line)) as { seq: number; prev: string; hash: string };
+    return { entry: { seq: head.seq, prevHash: head.prev, hash: head.hash, body: text.slice(line + 1) }, next };
   } catch {
     return undefined;
   }

@@ -2,9 +2,10 @@ import { closeSync, fstatSync, openSync, readdirSync, readSync, unlinkSync } fro
 import { join } from 'node:path';
 import { chainOwnerGone, isChainId } from './chain_owner';
 import { journalFolder, readEntries, syncFolder, type JournalEntry } from './journal';
-import { leafHash } from './merkle';
+import { Frontier, leafHash, type SubtreeHashes } from './merkle';
 import { GENESIS, recordColumns, recordHash, type AuditEvent, type IndexedRecord } from './record';
 import type { TreeNode } from './store';
+import { appendLeaf } from './tree';
 
 // Anyone may index a journal, as often as they like: a record already in SQLite is skipped. The
 // reader that serves queries does before each query, the CLI before it reads, a starting writer for
@@ -14,6 +15,8 @@ import type { TreeNode } from './store';
 export interface IndexTarget {
   /** The chain's last indexed record. */
   indexedHead(chain: string): { readonly seq: number; readonly hash: string } | undefined;
+  /** The chain's subtrees as stored (tree.ts's storedSubtrees), read without indexing first. */
+  subtrees(chain: string): SubtreeHashes;
   /** Inserts records not yet there (the rest are skipped), with their subtrees, in one transaction. */
   insert(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): void;
   /** Makes every committed transaction durable (the index commits without an fsync of its own). */
@@ -45,7 +48,7 @@ export class JournalIndexer {
    * which it indexes from memory). Returns the problems found, each naming the journal and its entry.
    * `removeGone`: the journal of a process that ended is removed once indexed durably and whole.
    */
-  index(target: IndexTarget, options: { readonly skip?: string; readonly removeGone?: boolean } = {}): { readonly chain: string; readonly problem: string }[] {
+  async index(target: IndexTarget, options: { readonly skip?: string; readonly removeGone?: boolean } = {}): Promise<{ readonly chain: string; readonly problem: string }[]> {
     const problems: { chain: string; problem: string }[] = [];
     let names: string[];
     try {
@@ -54,7 +57,7 @@ export class JournalIndexer {
       return problems; // no journal yet
     }
     for (const chain of names.filter((name) => isChainId(name) && name !== options.skip)) {
-      const problem = this.indexJournal(target, chain);
+      const problem = await this.indexJournal(target, chain);
       if (problem !== undefined) problems.push({ chain, problem });
       else if (options.removeGone && chainOwnerGone(chain)) {
         target.makeDurable();
@@ -66,7 +69,7 @@ export class JournalIndexer {
     return problems;
   }
 
-  private indexJournal(target: IndexTarget, chain: string): string | undefined {
+  private async indexJournal(target: IndexTarget, chain: string): Promise<string | undefined> {
     const file = join(this.folder, chain);
     let fd: number;
     try {
@@ -87,7 +90,13 @@ export class JournalIndexer {
       // gap from there, the file is read from its start.
       let read = readRecords(chain, head, readFrom(fd, resume, size), resume);
       if (resume > 0 && (read.damage !== undefined || read.problem !== undefined)) read = readRecords(chain, head, readFrom(fd, 0, size), 0);
-      if (read.records.length > 0) target.insert(read.records, read.nodes);
+      if (read.records.length > 0) {
+        // The subtrees the records complete, hashed from their leaves: a journal's word is not taken.
+        const frontier = await Frontier.of(head.seq, target.subtrees(chain));
+        const nodes: TreeNode[] = [];
+        for (const record of read.records) appendLeaf(frontier, chain, Buffer.from(record.leafHash, 'hex'), nodes);
+        target.insert(read.records, nodes);
+      }
       const problem = read.problem ?? (read.damage?.torn === false ? `the entry at byte ${read.damage.offset}${read.lastSeq !== undefined ? ` (after record ${read.lastSeq})` : ''} is damaged, and entries follow it` : undefined);
       if (problem !== undefined) return `the audit journal ${file}: ${problem}; it and what follows are not in the ledger`;
       this.read.set(chain, { identity, offset: read.end });
@@ -106,7 +115,6 @@ function readRecords(chain: string, indexed: { readonly seq: number; readonly ha
   const { entries, end, damage } = readEntries(bytes);
   let head = indexed;
   const records: IndexedRecord[] = [];
-  const nodes: TreeNode[] = [];
   let problem: string | undefined;
   for (const entry of entries.filter((e) => e.seq > head.seq)) {
     problem = entryProblem(chain, head, entry);
@@ -117,10 +125,9 @@ function readRecords(chain: string, indexed: { readonly seq: number; readonly ha
       problem = `record ${entry.seq}'s text is not JSON`;
       break;
     }
-    for (const node of entry.nodes) nodes.push({ chain, ...node });
     head = entry;
   }
-  return { records, nodes, problem, end: start + end, damage: damage && { offset: start + damage.offset, torn: damage.torn }, lastSeq: entries.at(-1)?.seq };
+  return { records, problem, end: start + end, damage: damage && { offset: start + damage.offset, torn: damage.torn }, lastSeq: entries.at(-1)?.seq };
 }
 
 /** Why an entry cannot follow its chain's head: a gap, another chain's link, or text its hash does not cover. */

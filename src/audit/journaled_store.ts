@@ -1,4 +1,4 @@
-import { JournalWriter, type JournalEntry } from './journal';
+import { JournalWriter } from './journal';
 import { JournalIndexer } from './journal_index';
 import type { IndexedRecord } from './record';
 import { SqliteAuditStore } from './sqlite_store';
@@ -15,16 +15,6 @@ const INDEX_DELAY_MS = 100;
 const INDEX_BATCH = 2000;
 /** A journal this long starts over once all it holds is indexed durably. */
 const ROTATE_BYTES = 8 * 1024 * 1024;
-
-/** The stored subtrees of a batch by the record whose leaf completes each: leaf (index + 1) × 2^level. */
-function journalEntries(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): JournalEntry[] {
-  const completedBy = new Map<number, TreeNode[]>();
-  for (const node of nodes) {
-    const seq = (node.index + 1) * 2 ** node.level;
-    completedBy.set(seq, [...(completedBy.get(seq) ?? []), node]);
-  }
-  return records.map(({ seq, prevHash, hash, body }) => ({ seq, prevHash, hash, body, nodes: (completedBy.get(seq) ?? []).map(({ level, index, hash: node }) => ({ level, index, hash: node })) }));
-}
 
 export class JournaledSqliteStore extends SqliteAuditStore {
   private readonly journal: JournalWriter;
@@ -56,7 +46,7 @@ export class JournaledSqliteStore extends SqliteAuditStore {
     const displaced = this.displaced() ?? this.journal.displaced();
     if (displaced !== undefined) throw new Error(displaced);
     try {
-      this.journal.append(journalEntries(records, nodes));
+      this.journal.append(records);
     } catch (error) {
       this.journalFailure = `the audit journal of ${this.file} could not be written (${(error as Error).message}); restart Mayfly once the disk is fixed`;
       throw error;
@@ -90,7 +80,7 @@ export class JournaledSqliteStore extends SqliteAuditStore {
   override async index(scope?: 'own' | 'every journal'): Promise<readonly string[]> {
     this.indexOwn();
     if (this.indexFailure !== undefined) throw new Error(`the audit journal cannot be indexed: ${this.indexFailure}`);
-    return scope === 'every journal' ? this.otherJournals.index(this, { skip: this.chain, removeGone: true }).map(({ chain }) => chain) : [];
+    return scope === 'every journal' ? (await this.otherJournals.index(this, { skip: this.chain, removeGone: true })).map(({ chain }) => chain) : [];
   }
 
   /** This writer's own chain continues from what it journaled: indexed first, so its tree is read whole. */

@@ -3,13 +3,13 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { fileIdentity } from './journal';
 import { JournalIndexer, type IndexTarget } from './journal_index';
-import { Frontier, leafHash, type Subtree } from './merkle';
+import { Frontier, leafHash, type Subtree, type SubtreeHashes } from './merkle';
 import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord, type RecordColumns } from './record';
 import { countsOver, HOUR_ROLLUPS, hourCounts, hourDifference, hourRollupBackfill, hourRollupSchema, hourSpans, RA_HOURS, REFUSAL_HOURS, REQUESTER_HOURS, upsertHours } from './overview_hours';
 import { normalizeSerial } from './serial';
 import { sourceRange } from './source';
 import { BROAD_NAME, EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, FILTER_INDEXES, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord, type TreeNode } from './store';
-import { appendLeaf } from './tree';
+import { appendLeaf, storedSubtrees } from './tree';
 
 // The embedded ledger store: SQLite in WAL mode, so readers (the CLI, GET /v1/audit) never block the
 // writer. The indexed columns are copies of fields inside `body`, kept for queries; `audit verify`
@@ -213,11 +213,12 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
    * On a ledger that cannot be written (a read-only copy), what is found wrong is kept for `audit
    * verify`, and reads go on.
    */
-  private catchUp(): void {
+  private async catchUp(): Promise<void> {
     const journals = this.journals;
     if (!journals) return;
     const target: IndexTarget = {
       indexedHead: (chain) => this.indexedHead(chain),
+      subtrees: (chain) => this.subtrees(chain),
       insert: (records, nodes) => {
         journals.writer ??= new SqliteAuditStore(this.file, { journaled: true });
         journals.writer.insert(records, nodes);
@@ -225,14 +226,14 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
       makeDurable: () => journals.writer?.makeDurable(),
     };
     try {
-      journals.problems = journals.indexer.index(target).map(({ problem }) => problem);
+      journals.problems = (await journals.indexer.index(target)).map(({ problem }) => problem);
     } catch (error) {
       journals.problems = [`the audit journals of ${this.file} cannot be indexed: ${(error as Error).message}`];
     }
   }
 
   async journalProblem(): Promise<string | undefined> {
-    this.catchUp();
+    await this.catchUp();
     return this.journals?.problems[0];
   }
 
@@ -392,19 +393,32 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   }
 
   async leafHashes(chain: string, from: number, to: number): Promise<string[]> {
-    this.catchUp();
+    await this.catchUp();
+    return this.storedLeafHashes(chain, from, to);
+  }
+
+  async treeNodes(chain: string, subtrees: readonly Subtree[]): Promise<(string | undefined)[]> {
+    await this.catchUp();
+    return this.storedTreeNodes(chain, subtrees);
+  }
+
+  /** The chain's tree as stored, read without indexing the journals first (indexing reads it). */
+  subtrees(chain: string): SubtreeHashes {
+    return storedSubtrees({ leafHashes: async (...range) => this.storedLeafHashes(...range), treeNodes: async (...nodes) => this.storedTreeNodes(...nodes) }, chain);
+  }
+
+  private storedLeafHashes(chain: string, from: number, to: number): string[] {
     const rows = this.db.prepare('SELECT leaf_hash AS leafHash FROM records WHERE chain = ? AND seq > ? AND seq <= ? ORDER BY seq').all(chain, from, to) as { leafHash: string | null }[];
     return rows.flatMap((row) => (row.leafHash === null ? [] : [row.leafHash]));
   }
 
-  async treeNodes(chain: string, subtrees: readonly Subtree[]): Promise<(string | undefined)[]> {
-    this.catchUp();
+  private storedTreeNodes(chain: string, subtrees: readonly Subtree[]): (string | undefined)[] {
     const node = this.db.prepare('SELECT hash FROM tree_nodes WHERE chain = ? AND level = ? AND idx = ?');
     return subtrees.map((subtree) => (node.get(chain, subtree.level, subtree.index) as { hash: string } | undefined)?.hash);
   }
 
   async query(filter: AuditQuery): Promise<AuditRecord[]> {
-    this.catchUp();
+    await this.catchUp();
     const { where, params } = queryConditions(filter, filter.name !== undefined && this.broadName(filter.name));
     const sql = `SELECT chain, seq, prev_hash AS prevHash, hash, body FROM records r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.time, r.chain, r.seq LIMIT ?`;
     return this.db.prepare(sql).all(...params, filter.limit ?? -1) as AuditRecord[];
@@ -424,7 +438,7 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
 
   /** Whole hours from the hourly counts, partial ones from the records (overview_hours.ts). */
   async overview(range: { readonly since: string; readonly until: string }): Promise<AuditOverview> {
-    this.catchUp();
+    await this.catchUp();
     const { until } = range;
     const spans = hourSpans(range);
     const over = (rollup: typeof RA_HOURS) => countsOver(rollup, (name) => `@${name}`);
@@ -450,17 +464,17 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   }
 
   async record(chain: string, seq: number): Promise<AuditRecord | undefined> {
-    this.catchUp();
+    await this.catchUp();
     return this.db.prepare('SELECT chain, seq, prev_hash AS prevHash, hash, body FROM records WHERE chain = ? AND seq = ?').get(chain, seq) as AuditRecord | undefined;
   }
 
   async chains(): Promise<string[]> {
-    this.catchUp();
+    await this.catchUp();
     return (this.db.prepare('SELECT DISTINCT chain FROM records UNION SELECT DISTINCT chain FROM checkpoints ORDER BY 1').all() as { chain: string }[]).map((row) => row.chain);
   }
 
   async walkPage(chain: string, afterSeq: number, limit: number): Promise<StoredRecord[]> {
-    this.catchUp();
+    await this.catchUp();
     const rows = this.db
       .prepare(
         `SELECT chain, seq, prev_hash AS prevHash, hash, body, leaf_hash AS leafHash, time, ra, event, outcome, serial, user_name, source_key, reversed_common_name, not_after,
@@ -485,7 +499,7 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
    * The records' time column stands for their text's: verification compares those first.
    */
   async nameIndexDifference(): Promise<NameIndexDifference | undefined> {
-    this.catchUp();
+    await this.catchUp();
     this.db.function('mayfly_reverse_name', { deterministic: true }, (name: unknown) => reverseName(String(name)));
     const carried = `SELECT * FROM (SELECT r.chain AS chain, r.seq AS seq, mayfly_reverse_name(j.value) AS reversed_name, r.time AS time FROM records r, json_each(r.body, '$.dns_names') j
       UNION SELECT r.chain, r.seq, mayfly_reverse_name(j.value), r.time FROM records r, json_each(r.body, '$.ip_addresses') j)`;
@@ -497,7 +511,7 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   }
 
   async hourRollupDifference(): Promise<{ table: string; hour: string } | undefined> {
-    this.catchUp();
+    await this.catchUp();
     for (const rollup of HOUR_ROLLUPS) {
       const row = this.db.prepare(hourDifference(rollup)).get() as { hour: string } | undefined;
       if (row) return { table: rollup.table, hour: row.hour };
@@ -506,7 +520,7 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   }
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {
-    this.catchUp();
+    await this.catchUp();
     const rows = this.db.prepare('SELECT chain, seq, head_hash AS headHash, time, signature, note FROM checkpoints WHERE chain = ? ORDER BY seq').all(chain) as (Checkpoint & { note: string | null })[];
     return rows.map(({ note, ...checkpoint }) => (note === null ? checkpoint : { ...checkpoint, note }));
   }

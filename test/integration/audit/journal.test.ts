@@ -8,12 +8,17 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { authFailureEvent } from '../../../src/audit/events';
 import { encodeEntries, journalFolder, JournalWriter, readEntries, type JournalEntry } from '../../../src/audit/journal';
 import { indexedRecord } from '../../../src/audit/journal_index';
 import { JournaledSqliteStore } from '../../../src/audit/journaled_store';
 import { AuditLedger } from '../../../src/audit/ledger';
+import { Frontier, leafHash } from '../../../src/audit/merkle';
 import { GENESIS, recordHash } from '../../../src/audit/record';
+import { parseCheckpoint } from '../../../src/audit/signed_checkpoint';
+import type { TreeNode } from '../../../src/audit/store';
+import { appendLeaf } from '../../../src/audit/tree';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
 import { runCli, serveCli, servePlainHttp } from '../../helpers/cli';
 import { makeCsr } from '../../helpers/openssl';
@@ -148,7 +153,7 @@ describe('the SQLite ledger journals each writer', () => {
     return seqs.map((seq) => {
       const body = JSON.stringify(authFailureEvent({ ra: 'default', source: '192.0.2.7' }, `${user}-${seq}`));
       const hash = recordHash(chain, seq, prevHash, body);
-      const entry = { seq, prevHash, hash, body, nodes: [] };
+      const entry = { seq, prevHash, hash, body };
       prevHash = hash;
       return entry;
     });
@@ -271,6 +276,39 @@ describe('the SQLite ledger journals each writer', () => {
     expect(readEntries(readFileSync(file)).entries.map((entry) => entry.seq)).toEqual([1]);
     writer.close(true);
   });
+
+  it('replaying a journal hashes the subtrees from the leaves: a subtree a journal carries (as journals before 2026-12-06 did) is not taken, and the seal signs the true root', async () => {
+    const database = join(dir, 'audit.db');
+    await new SqliteAuditStore(database).close();
+    const chain = `${hostname()}-${spawnSync(process.execPath, ['-e', '']).pid!}-0000ffff`;
+    const entries = entriesOf(chain, 'replayed', Array.from({ length: 300 }, (_, i) => i + 1));
+    const frontier = Frontier.empty();
+    const nodes: TreeNode[] = [];
+    for (const entry of entries) appendLeaf(frontier, chain, leafHash(entry.body), nodes);
+    expect(nodes.map(({ level, index }) => [level, index])).toEqual([[8, 0]]);
+    // The old format, with a forged subtree at the record that completes it.
+    const frame = ({ seq, prevHash, hash, body }: JournalEntry): Buffer => {
+      const payload = Buffer.from(`${JSON.stringify({ seq, prev: prevHash, hash, nodes: seq === 256 ? [[8, 0, 'c'.repeat(64)]] : [] })}\n${body}`, 'utf8');
+      const header = Buffer.alloc(8);
+      header.writeUInt32BE(payload.length, 0);
+      header.writeUInt32BE(crc32(payload), 4);
+      return Buffer.concat([header, payload]);
+    };
+    mkdirSync(journalFolder(database), { mode: 0o700 });
+    writeFileSync(join(journalFolder(database), chain), Buffer.concat(entries.map(frame)));
+
+    const ledger = await AuditLedger.open({ store: { kind: 'sqlite', database }, keyPem, checkpointEvery: 1000, checkpointIntervalMs: 3_600_000 });
+    await ledger.close(); // once it has sealed the dead chain
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      expect(await reader.treeNodes(chain, [{ level: 8, index: 0 }])).toEqual([nodes[0].hash]);
+      const [seal] = await reader.checkpoints(chain);
+      expect(seal.seq).toBe(300);
+      expect(parseCheckpoint(seal.note!).root.equals(frontier.root())).toBe(true);
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
 
   describe('a journal left by a writer of another host', () => {
     const chain = 'elsewhere.example-4242-0123abcd';
