@@ -1,114 +1,18 @@
-import { closeSync, constants, fdatasyncSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { isChainId } from './chain_owner';
+import { fileIdentity, syncFolder } from './durable_file';
+import { encodeEntries, type JournalEntry } from './journal_format';
 
 // The SQLite ledger's journal: each writing process appends its chain's records to a file of its
 // own beside the ledger (`<ledger>.journal/<chain>`), one write and one fdatasync a group commit,
 // and answers the requests then. SQLite has one write lock and every commit there is an fsync under
 // it, so two processes committing to one file took turns; the journals share nothing. The records
 // are copied into SQLite ("indexed") off the request path (journaled_store.ts, journal_index.ts).
-//
-// An entry: its payload's length (u32, big-endian), the payload's CRC-32, then the payload: a JSON
-// line {seq, prev, hash} and the record's text, exactly as hashed. The chain's tree is not journaled:
-// whoever indexes an entry hashes it from the leaves (journal_index.ts), trusting no stored subtree.
+// The entries' format: journal_format.ts.
 
 /** Where a ledger's journals are: one file a chain, named by the chain. */
 export const journalFolder = (database: string): string => `${database}.journal`;
-
-/** One record as journaled: its place in the chain and its text. */
-export interface JournalEntry {
-  readonly seq: number;
-  readonly prevHash: string;
-  readonly hash: string;
-  readonly body: string;
-}
-
-const FRAME = 8;
-
-export function encodeEntries(entries: readonly JournalEntry[]): Buffer {
-  const frames = entries.map(({ seq, prevHash, hash, body }) => {
-    const payload = Buffer.from(`${JSON.stringify({ seq, prev: prevHash, hash })}\n${body}`, 'utf8');
-    const frame = Buffer.allocUnsafe(FRAME);
-    frame.writeUInt32BE(payload.length, 0);
-    frame.writeUInt32BE(crc32(payload), 4);
-    return [frame, payload];
-  });
-  return Buffer.concat(frames.flat());
-}
-
-/** What a journal's bytes hold: the whole entries, where they end, and the first that is not whole. */
-export interface JournalRead {
-  readonly entries: JournalEntry[];
-  /** The offset just past the last whole entry. */
-  readonly end: number;
-  /**
-   * The first entry that is not whole. `torn`: nothing readable follows it — a write the power cut
-   * short (never acknowledged: the answer waits for the fdatasync), or one still being written.
-   * Otherwise entries follow a damaged one: the journal was altered or the disk failed.
-   */
-  readonly damage?: { readonly offset: number; readonly torn: boolean };
-}
-
-export function readEntries(bytes: Buffer): JournalRead {
-  const entries: JournalEntry[] = [];
-  let offset = 0;
-  while (offset < bytes.length) {
-    const entry = entryAt(bytes, offset);
-    if (entry === undefined) return { entries, end: offset, damage: { offset, torn: !wholeEntryAfter(bytes, offset) } };
-    entries.push(entry.entry);
-    offset = entry.next;
-  }
-  return { entries, end: offset };
-}
-
-/**
- * Whether a whole entry starts anywhere past `offset`. Only then is the entry there damaged rather
- * than torn: a bit flipped in its length field may point past the end of the file, and taking that
- * for a write cut short would drop every acknowledged entry after it unreported.
- */
-function wholeEntryAfter(bytes: Buffer, offset: number): boolean {
-  for (let next = offset + 1; next + FRAME < bytes.length; next++) if (entryAt(bytes, next) !== undefined) return true;
-  return false;
-}
-
-function entryAt(bytes: Buffer, offset: number): { entry: JournalEntry; next: number } | undefined {
-  if (offset + FRAME > bytes.length) return undefined;
-  const length = bytes.readUInt32BE(offset);
-  const next = offset + FRAME + length;
-  if (length === 0 || next > bytes.length) return undefined;
-  const payload = bytes.subarray(offset + FRAME, next);
-  if (crc32(payload) !== bytes.readUInt32BE(offset + 4)) return undefined;
-  const text = payload.toString('utf8');
-  const line = text.indexOf('\n');
-  try {
-    // (Journals written before 2026-12-06 also carry subtrees, `nodes`: ignored.)
-    const head = JSON.parse(text.slice(0, line)) as { seq: number; prev: string; hash: string };
-    return { entry: { seq: head.seq, prevHash: head.prev, hash: head.hash, body: text.slice(line + 1) }, next };
-  } catch {
-    return undefined;
-  }
-}
-
-/** A file's identity (device and inode), or undefined when the path names nothing. */
-export function fileIdentity(path: string): string | undefined {
-  try {
-    const info = statSync(path, { bigint: true });
-    return `${info.dev}:${info.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Makes a folder's entries (a file created, renamed or removed) durable. */
-export function syncFolder(folder: string): void {
-  const fd = openSync(folder, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Makes the journal folder, its entry durable in the ledger's folder (else a power cut could take the

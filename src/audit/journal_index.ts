@@ -1,7 +1,9 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainOwnerGone, isChainId } from './chain_owner';
-import { journalFolder, readEntries, syncFolder, type JournalEntry } from './journal';
+import { syncFolder } from './durable_file';
+import { journalFolder } from './journal';
+import { readEntries, type JournalEntry } from './journal_format';
 import { Frontier, leafHash, type SubtreeHashes } from './merkle';
 import { GENESIS, recordColumns, recordHash, type AuditEvent, type IndexedRecord } from './record';
 import type { TreeNode } from './store';
@@ -14,13 +16,11 @@ import { appendLeaf } from './tree';
 /** What indexing needs of the SQLite store. */
 export interface IndexTarget {
   /** The chain's last indexed record. */
-  indexedHead(chain: string): { readonly seq: number; readonly hash: string } | undefined;
+  chainHead(chain: string): Promise<{ readonly seq: number; readonly hash: string } | undefined>;
   /** The chain's subtrees as stored (tree.ts's storedSubtrees), read without indexing first. */
   subtrees(chain: string): SubtreeHashes;
   /** Inserts records not yet there (the rest are skipped), with their subtrees, in one transaction. */
   insert(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): void;
-  /** Makes every committed transaction durable (the index commits without an fsync of its own). */
-  makeDurable(): void;
 }
 
 /** A record read back from a journal, as the writer stored it. */
@@ -46,9 +46,10 @@ export class JournalIndexer {
   /**
    * Indexes what each journal holds past its chain's indexed head, except `skip` (a writer's own,
    * which it indexes from memory). Returns the problems found, each naming the journal and its entry.
-   * `removeGone`: the journal of a process that ended is removed once indexed durably and whole.
+   * `removeGone`: makes every committed transaction durable (the index commits without an fsync of its
+   * own); the journal of a process that ended is removed then, once indexed whole.
    */
-  async index(target: IndexTarget, options: { readonly skip?: string; readonly removeGone?: boolean } = {}): Promise<{ readonly chain: string; readonly problem: string }[]> {
+  async index(target: IndexTarget, options: { readonly skip?: string; readonly removeGone?: () => void } = {}): Promise<{ readonly chain: string; readonly problem: string }[]> {
     const problems: { chain: string; problem: string }[] = [];
     let names: string[];
     try {
@@ -60,7 +61,7 @@ export class JournalIndexer {
       const problem = await this.indexJournal(target, chain);
       if (problem !== undefined) problems.push({ chain, problem });
       else if (options.removeGone && chainOwnerGone(chain)) {
-        target.makeDurable();
+        options.removeGone();
         unlinkSync(join(this.folder, chain));
         syncFolder(this.folder);
         this.read.delete(chain);
@@ -84,7 +85,7 @@ export class JournalIndexer {
       const known = this.read.get(chain);
       const resume = known && known.identity === identity && known.offset <= size ? known.offset : 0;
       if (resume === size) return undefined;
-      const head = target.indexedHead(chain) ?? { seq: 0, hash: GENESIS };
+      const head = (await target.chainHead(chain)) ?? { seq: 0, hash: GENESIS };
       // The offset may be from before a failed write was cut back, or from an older file whose inode
       // this one reuses: it may fall inside an entry, or past records never read. On any damage or
       // gap from there, the file is read from its start.

@@ -77,10 +77,10 @@ export class JournaledSqliteStore extends SqliteAuditStore {
     }
   }
 
-  override async index(scope?: 'own' | 'every journal'): Promise<readonly string[]> {
+  override async index(scope: 'own' | 'every journal'): Promise<readonly string[]> {
     this.indexOwn();
     if (this.indexFailure !== undefined) throw new Error(`the audit journal cannot be indexed: ${this.indexFailure}`);
-    return scope === 'every journal' ? (await this.otherJournals.index(this, { skip: this.chain, removeGone: true })).map(({ chain }) => chain) : [];
+    return scope === 'every journal' ? (await this.otherJournals.index(this, { skip: this.chain, removeGone: () => this.makeDurable() })).map(({ chain }) => chain) : [];
   }
 
   /** This writer's own chain continues from what it journaled: indexed first, so its tree is read whole. */

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { fileIdentity } from './journal';
+import { fileIdentity } from './durable_file';
 import { JournalIndexer, type IndexTarget } from './journal_index';
 import { Frontier, leafHash, type Subtree, type SubtreeHashes } from './merkle';
 import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord, type RecordColumns } from './record';
@@ -217,13 +217,12 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
     const journals = this.journals;
     if (!journals) return;
     const target: IndexTarget = {
-      indexedHead: (chain) => this.indexedHead(chain),
+      chainHead: (chain) => this.chainHead(chain),
       subtrees: (chain) => this.subtrees(chain),
       insert: (records, nodes) => {
         journals.writer ??= new SqliteAuditStore(this.file, { journaled: true });
         journals.writer.insert(records, nodes);
       },
-      makeDurable: () => journals.writer?.makeDurable(),
     };
     try {
       journals.problems = (await journals.indexer.index(target)).map(({ problem }) => problem);
@@ -241,10 +240,6 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   insert(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): void {
     this.appendStatements ??= this.prepareAppend();
     this.appendStatements.batch(records, nodes, 'skip');
-  }
-
-  indexedHead(chain: string): { seq: number; hash: string } | undefined {
-    return this.db.prepare('SELECT seq, hash FROM records WHERE chain = ? ORDER BY seq DESC LIMIT 1').get(chain) as { seq: number; hash: string } | undefined;
   }
 
   /**
@@ -485,12 +480,13 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
     return rows.map((row) => ({ chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, leafHash: row.leafHash, columns: storedColumns(row, JSON.parse(row.refused_by) as string[]) }));
   }
 
+  /** The chain's last indexed record (a reader's: without indexing first, as indexing asks it). */
   async chainHead(chain: string): Promise<{ seq: number; hash: string } | undefined> {
-    return this.indexedHead(chain);
+    return this.db.prepare('SELECT seq, hash FROM records WHERE chain = ? ORDER BY seq DESC LIMIT 1').get(chain) as { seq: number; hash: string } | undefined;
   }
 
   /** A store without a journal: appended records are queryable at once. */
-  async index(_scope?: 'own' | 'every journal'): Promise<readonly string[]> {
+  async index(_scope: 'own' | 'every journal'): Promise<readonly string[]> {
     return [];
   }
 

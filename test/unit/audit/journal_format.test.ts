@@ -1,4 +1,4 @@
-import { encodeEntries, readEntries, type JournalEntry } from '../../../src/audit/journal';
+import { encodeEntries, readEntries, type JournalEntry } from '../../../src/audit/journal_format';
 
 const entry = (seq: number): JournalEntry => ({ seq, prevHash: 'a'.repeat(64), hash: 'b'.repeat(64), body: `{"v":1,"seq":${seq},"text":"ü\\n"}` });
 
