@@ -23,6 +23,49 @@ export interface IndexTarget {
   insert(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): void;
 }
 
+/**
+ * A reader's journals: before each read, what they hold and SQLite lacks is indexed, on a writing
+ * connection opened when first needed (the reader's own is read-only), so a record whose request was
+ * answered is found; when nothing is new, that costs a stat a journal. On a ledger that cannot be
+ * written (a read-only copy), what is found wrong is kept for `audit verify`, and reads go on.
+ */
+export class ReaderJournals {
+  private readonly indexer: JournalIndexer;
+  private writer?: IndexTarget & { makeDurable(): void; close(): Promise<void> };
+  /** What was found wrong when the journals were last indexed. */
+  problems: readonly string[] = [];
+
+  constructor(
+    private readonly database: string,
+    private readonly reader: Pick<IndexTarget, 'chainHead' | 'subtrees'>,
+    private readonly openWriter: () => IndexTarget & { makeDurable(): void; close(): Promise<void> },
+  ) {
+    this.indexer = new JournalIndexer(database);
+  }
+
+  async catchUp(): Promise<void> {
+    const target: IndexTarget = {
+      chainHead: (chain) => this.reader.chainHead(chain),
+      subtrees: (chain) => this.reader.subtrees(chain),
+      insert: (records, nodes) => {
+        this.writer ??= this.openWriter();
+        this.writer.insert(records, nodes);
+      },
+    };
+    try {
+      this.problems = (await this.indexer.index(target)).map(({ problem }) => problem);
+    } catch (error) {
+      this.problems = [`the audit journals of ${this.database} cannot be indexed: ${(error as Error).message}`];
+    }
+  }
+
+  /** What was indexed is durable once this returns: a journal it indexed may be removed then (docs/operations.md). */
+  async close(): Promise<void> {
+    this.writer?.makeDurable();
+    await this.writer?.close();
+  }
+}
+
 /** A record read back from a journal, as the writer stored it. */
 export const indexedRecord = (chain: string, entry: JournalEntry): IndexedRecord => ({
   chain,

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { fileIdentity } from './durable_file';
-import { JournalIndexer, type IndexTarget } from './journal_index';
+import { ReaderJournals, type IndexTarget } from './journal_index';
 import { Frontier, leafHash, type Subtree, type SubtreeHashes } from './merkle';
 import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord, type RecordColumns } from './record';
 import { countsOver, HOUR_ROLLUPS, hourCounts, hourDifference, hourRollupBackfill, hourRollupSchema, hourSpans, RA_HOURS, REFUSAL_HOURS, REQUESTER_HOURS, upsertHours } from './overview_hours';
@@ -177,8 +177,8 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   /** Why the last commit failed (a full disk, an I/O error), until one succeeds. */
   private commitFailure?: string;
   private appendStatements?: { readonly batch: (records: readonly IndexedRecord[], nodes: readonly TreeNode[], duplicates: 'fail' | 'skip') => void };
-  /** A reader's view of the journals, and what it found wrong when it last indexed them. */
-  private journals?: { readonly indexer: JournalIndexer; problems: readonly string[]; writer?: SqliteAuditStore };
+  /** A reader's view of the journals (journal_index.ts). */
+  private journals?: ReaderJournals;
 
   constructor(
     protected readonly file: string,
@@ -203,32 +203,13 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
       this.opened = [file, `${file}-wal`].map((path) => ({ path, identity: fileIdentity(path) }));
     } else {
       this.requireCurrentSchema();
-      this.journals = { indexer: new JournalIndexer(file), problems: [] };
+      this.journals = new ReaderJournals(file, this, () => new SqliteAuditStore(file, { journaled: true }));
     }
   }
 
-  /**
-   * A reader's first step before each read: what the writers' journals hold and SQLite does not yet,
-   * indexed (so a record whose request was answered is found; when nothing is new, a stat a journal).
-   * On a ledger that cannot be written (a read-only copy), what is found wrong is kept for `audit
-   * verify`, and reads go on.
-   */
+  /** A reader's first step before each read: what the journals hold and SQLite lacks, indexed. */
   private async catchUp(): Promise<void> {
-    const journals = this.journals;
-    if (!journals) return;
-    const target: IndexTarget = {
-      chainHead: (chain) => this.chainHead(chain),
-      subtrees: (chain) => this.subtrees(chain),
-      insert: (records, nodes) => {
-        journals.writer ??= new SqliteAuditStore(this.file, { journaled: true });
-        journals.writer.insert(records, nodes);
-      },
-    };
-    try {
-      journals.problems = (await journals.indexer.index(target)).map(({ problem }) => problem);
-    } catch (error) {
-      journals.problems = [`the audit journals of ${this.file} cannot be indexed: ${(error as Error).message}`];
-    }
+    await this.journals?.catchUp();
   }
 
   async journalProblem(): Promise<string | undefined> {
@@ -550,10 +531,8 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
     return undefined;
   }
 
-  /** What a reader indexed is durable once it closes: its journal may be removed then (docs/operations.md). */
   async close(): Promise<void> {
     this.db.close();
-    this.journals?.writer?.makeDurable();
-    await this.journals?.writer?.close();
+    await this.journals?.close();
   }
 }
