@@ -1,116 +1,44 @@
-import { closeSync, constants, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
-import type { Subtree } from './merkle';
+import { closeSync, constants, fdatasyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { isChainId } from './chain_owner';
+import { fileIdentity, syncFolder } from './durable_file';
+import { encodeEntries, type JournalEntry } from './journal_format';
 
 // The SQLite ledger's journal: each writing process appends its chain's records to a file of its
 // own beside the ledger (`<ledger>.journal/<chain>`), one write and one fdatasync a group commit,
 // and answers the requests then. SQLite has one write lock and every commit there is an fsync under
 // it, so two processes committing to one file took turns; the journals share nothing. The records
 // are copied into SQLite ("indexed") off the request path (journaled_store.ts, journal_index.ts).
-//
-// An entry: its payload's length (u32, big-endian), the payload's CRC-32, then the payload: a JSON
-// line {seq, prev, hash, nodes} and the record's text, exactly as hashed.
+// The entries' format: journal_format.ts.
 
 /** Where a ledger's journals are: one file a chain, named by the chain. */
 export const journalFolder = (database: string): string => `${database}.journal`;
 
-/** A chain id as Mayfly makes them (host-pid-random): anything else in the folder is not a journal. */
-export const isJournalName = (name: string): boolean => /^[A-Za-z0-9._-]+-\d+-[0-9a-f]{8}$/.test(name);
-
-/** One record as journaled: its place in the chain, its text, and the stored subtrees its leaf completes. */
-export interface JournalEntry {
-  readonly seq: number;
-  readonly prevHash: string;
-  readonly hash: string;
-  readonly body: string;
-  readonly nodes: readonly (Subtree & { readonly hash: string })[];
-}
-
-const FRAME = 8;
-
-export function encodeEntries(entries: readonly JournalEntry[]): Buffer {
-  const frames = entries.map(({ seq, prevHash, hash, body, nodes }) => {
-    const payload = Buffer.from(`${JSON.stringify({ seq, prev: prevHash, hash, nodes: nodes.map((node) => [node.level, node.index, node.hash]) })}\n${body}`, 'utf8');
-    const frame = Buffer.allocUnsafe(FRAME);
-    frame.writeUInt32BE(payload.length, 0);
-    frame.writeUInt32BE(crc32(payload), 4);
-    return [frame, payload];
-  });
-  return Buffer.concat(frames.flat());
-}
-
-/** What a journal's bytes hold: the whole entries, where they end, and the first that is not whole. */
-export interface JournalRead {
-  readonly entries: JournalEntry[];
-  /** The offset just past the last whole entry. */
-  readonly end: number;
-  /**
-   * The first entry that is not whole. `torn`: nothing readable follows it — a write the power cut
-   * short (never acknowledged: the answer waits for the fdatasync), or one still being written.
-   * Otherwise entries follow a damaged one: the journal was altered or the disk failed.
-   */
-  readonly damage?: { readonly offset: number; readonly torn: boolean };
-}
-
-export function readEntries(bytes: Buffer): JournalRead {
-  const entries: JournalEntry[] = [];
-  let offset = 0;
-  while (offset < bytes.length) {
-    const entry = offset + FRAME <= bytes.length ? entryAt(bytes, offset) : undefined;
-    if (entry === undefined) {
-      const length = offset + FRAME <= bytes.length ? bytes.readUInt32BE(offset) : Infinity;
-      // Past the end, or only zeros after it (a file extended but its data never written): torn.
-      const torn = offset + FRAME + length >= bytes.length || bytes.subarray(offset).every((byte) => byte === 0);
-      return { entries, end: offset, damage: { offset, torn } };
-    }
-    entries.push(entry.entry);
-    offset = entry.next;
-  }
-  return { entries, end: offset };
-}
-
-function entryAt(bytes: Buffer, offset: number): { entry: JournalEntry; next: number } | undefined {
-  const length = bytes.readUInt32BE(offset);
-  const next = offset + FRAME + length;
-  if (length === 0 || next > bytes.length) return undefined;
-  const payload = bytes.subarray(offset + FRAME, next);
-  if (crc32(payload) !== bytes.readUInt32BE(offset + 4)) return undefined;
-  const text = payload.toString('utf8');
-  const line = text.indexOf('\n');
-  try {
-    const head = JSON.parse(text.slice(0, line)) as { seq: number; prev: string; hash: string; nodes: [number, number, string][] };
-    const nodes = head.nodes.map(([level, index, hash]) => ({ level, index, hash }));
-    return { entry: { seq: head.seq, prevHash: head.prev, hash: head.hash, body: text.slice(line + 1), nodes }, next };
-  } catch {
-    return undefined;
-  }
-}
-
-/** A file's identity (device and inode), or undefined when the path names nothing. */
-export function fileIdentity(path: string): string | undefined {
-  try {
-    const info = statSync(path, { bigint: true });
-    return `${info.dev}:${info.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Makes a folder's entries (a file created, renamed or removed) durable. */
-export function syncFolder(folder: string): void {
-  const fd = openSync(folder, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+/**
+ * Makes the journal folder, its entry durable in the ledger's folder (else a power cut could take the
+ * folder, and every journal in it, after records were acknowledged), or checks the one there: the
+ * journals hold acknowledged records, so only a directory of this user that no one else can open.
+ */
+function prepareFolder(folder: string): void {
+  if (mkdirSync(folder, { recursive: true, mode: 0o700 }) !== undefined) syncFolder(dirname(folder));
+  const info = lstatSync(folder);
+  const uid = process.getuid?.();
+  const wrong = !info.isDirectory()
+    ? 'is not a directory (a symbolic link or a file)'
+    : uid !== undefined && info.uid !== uid
+      ? `is owned by uid ${info.uid}, not by Mayfly's user (uid ${uid})`
+      : (info.mode & 0o777) !== 0o700
+        ? `has mode ${(info.mode & 0o777).toString(8).padStart(3, '0')}, not 700`
+        : undefined;
+  if (wrong !== undefined) throw new Error(`the audit journal folder ${folder} ${wrong}: make it a directory owned by the user Mayfly runs as, with mode 700`);
 }
 
 /** One process's journal, appended to by its writer thread alone. */
 export class JournalWriter {
   private length = 0;
   private identity: string | undefined;
+  /** A rotation's rename not yet made durable. */
+  private renamed = false;
 
   private constructor(
     private readonly folder: string,
@@ -122,8 +50,10 @@ export class JournalWriter {
 
   /** Creates the chain's journal (a chain is new with its process: the file must not exist). */
   static create(database: string, chain: string): JournalWriter {
+    // Readers index only files named so; and a chain id is a file name here, never a path.
+    if (!isChainId(chain)) throw new Error(`the audit chain id ${JSON.stringify(chain)} cannot name a journal: it must be host-pid-random, of [A-Za-z0-9._-]`);
     const folder = journalFolder(database);
-    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    prepareFolder(folder);
     const file = join(folder, chain);
     const writer = new JournalWriter(folder, file, openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, 0o600));
     syncFolder(folder);
@@ -137,11 +67,16 @@ export class JournalWriter {
 
   /**
    * Appends entries: durable once it returns. A write or fdatasync that failed (a full disk) is cut
-   * back off, so the next entry follows the last good one and none was acknowledged.
+   * back off, none of it acknowledged; a reader may have read it already, so its writer appends no
+   * more (journaled_store.ts).
    */
   append(entries: readonly JournalEntry[]): void {
     const bytes = encodeEntries(entries);
     try {
+      if (this.renamed) {
+        syncFolder(this.folder);
+        this.renamed = false;
+      }
       for (let written = 0; written < bytes.length; ) written += writeSync(this.fd, bytes, written);
       fdatasyncSync(this.fd);
     } catch (error) {
@@ -166,29 +101,20 @@ export class JournalWriter {
    */
   rotate(): void {
     const next = `${this.file}.next`;
-    const fd = openSync(next, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND, 0o600);
+    rmSync(next, { force: true }); // left by a rotation cut short; never opened through (a link)
+    const fd = openSync(next, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_APPEND, 0o600);
     try {
       renameSync(next, this.file);
-      syncFolder(this.folder);
     } catch (error) {
       closeSync(fd);
       throw error;
     }
+    // Renamed: the new file is the journal now, whether or not the rename is durable yet; until it
+    // is, appends first make it so (an entry in a file whose name a power cut takes is lost).
     closeSync(this.fd);
-    [this.fd, this.length, this.identity] = [fd, 0, fileIdentity(this.file)];
-  }
-
-  /** A probe of the journal's disk: can a block be written and synced there now? */
-  probe(): void {
-    const file = `${this.file}.probe`;
-    const fd = openSync(file, 'w', 0o600);
-    try {
-      writeSync(fd, Buffer.alloc(4096));
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
-      unlinkSync(file);
-    }
+    [this.fd, this.length, this.identity, this.renamed] = [fd, 0, fileIdentity(this.file), true];
+    syncFolder(this.folder);
+    this.renamed = false;
   }
 
   /** Closes the journal; `remove`: its chain is sealed and indexed durably, so the file goes. */

@@ -1,4 +1,4 @@
-import { JournalWriter, type JournalEntry } from './journal';
+import { JournalWriter } from './journal';
 import { JournalIndexer } from './journal_index';
 import type { IndexedRecord } from './record';
 import { SqliteAuditStore } from './sqlite_store';
@@ -16,22 +16,17 @@ const INDEX_BATCH = 2000;
 /** A journal this long starts over once all it holds is indexed durably. */
 const ROTATE_BYTES = 8 * 1024 * 1024;
 
-/** The stored subtrees of a batch by the record whose leaf completes each: leaf (index + 1) × 2^level. */
-function journalEntries(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): JournalEntry[] {
-  const completedBy = new Map<number, TreeNode[]>();
-  for (const node of nodes) {
-    const seq = (node.index + 1) * 2 ** node.level;
-    completedBy.set(seq, [...(completedBy.get(seq) ?? []), node]);
-  }
-  return records.map(({ seq, prevHash, hash, body }) => ({ seq, prevHash, hash, body, nodes: (completedBy.get(seq) ?? []).map(({ level, index, hash: node }) => ({ level, index, hash: node })) }));
-}
-
 export class JournaledSqliteStore extends SqliteAuditStore {
   private readonly journal: JournalWriter;
   private readonly otherJournals: JournalIndexer;
   private unindexed: { records: IndexedRecord[]; nodes: TreeNode[] } = { records: [], nodes: [] };
   private timer?: NodeJS.Timeout;
-  /** Why the last journal append failed (a full disk), until one succeeds or a probe does. */
+  /**
+   * Why a journal append failed (a full disk), until the process ends. Its entries were cut back off,
+   * but a reader may have read and indexed them already: journaling other records under the same
+   * sequence numbers would fork the chain. So the chain takes no more records, as PostgreSQL stops
+   * after a failed fsync; the next process starts a chain of its own and seals this one.
+   */
   private journalFailure?: string;
   /** Why the last indexing failed; the journal keeps the records, and the next batch tries again. */
   private indexFailure?: string;
@@ -47,15 +42,15 @@ export class JournaledSqliteStore extends SqliteAuditStore {
 
   /** Durable in the journal when it resolves; in SQLite within INDEX_DELAY_MS. */
   override async appendAll(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): Promise<void> {
+    if (this.journalFailure !== undefined) throw new Error(this.journalFailure);
+    const displaced = this.displaced() ?? this.journal.displaced();
+    if (displaced !== undefined) throw new Error(displaced);
     try {
-      const displaced = this.displaced() ?? this.journal.displaced();
-      if (displaced !== undefined) throw new Error(displaced);
-      this.journal.append(journalEntries(records, nodes));
+      this.journal.append(records);
     } catch (error) {
-      this.journalFailure = (error as Error).message;
+      this.journalFailure = `the audit journal of ${this.file} could not be written (${(error as Error).message}); restart Mayfly once the disk is fixed`;
       throw error;
     }
-    this.journalFailure = undefined;
     for (const record of records) this.unindexed.records.push(record);
     for (const node of nodes) this.unindexed.nodes.push(node);
     if (this.unindexed.records.length >= INDEX_BATCH) this.indexOwn();
@@ -82,10 +77,10 @@ export class JournaledSqliteStore extends SqliteAuditStore {
     }
   }
 
-  override async index(scope?: 'own' | 'every journal'): Promise<readonly string[]> {
+  override async index(scope: 'own' | 'every journal'): Promise<readonly string[]> {
     this.indexOwn();
     if (this.indexFailure !== undefined) throw new Error(`the audit journal cannot be indexed: ${this.indexFailure}`);
-    return scope === 'every journal' ? this.otherJournals.index(this, { skip: this.chain, removeGone: true }).map(({ chain }) => chain) : [];
+    return scope === 'every journal' ? (await this.otherJournals.index(this, { skip: this.chain, removeGone: () => this.makeDurable() })).map(({ chain }) => chain) : [];
   }
 
   /** This writer's own chain continues from what it journaled: indexed first, so its tree is read whole. */
@@ -97,15 +92,7 @@ export class JournaledSqliteStore extends SqliteAuditStore {
   override async problem(): Promise<string | undefined> {
     const displaced = this.journal.displaced();
     if (displaced !== undefined) return displaced;
-    if (this.journalFailure !== undefined) {
-      // As for SQLite's commits: a test write says when appends work again.
-      try {
-        this.journal.probe();
-        this.journalFailure = undefined;
-      } catch (error) {
-        return `the audit journal of ${this.file} cannot be written (${(error as Error).message})`;
-      }
-    }
+    if (this.journalFailure !== undefined) return this.journalFailure;
     if (this.indexFailure !== undefined) return `the audit ledger ${this.file} cannot index its journal (${this.indexFailure})`;
     return super.problem();
   }

@@ -1,6 +1,6 @@
-import { createPublicKey, randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { createPublicKey } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { newChainId } from './chain_owner';
 import type { StoreLocation } from './open_store';
 import { recordColumns, type AuditEvent } from './record';
 import { checkpointOrigin } from './signed_checkpoint';
@@ -64,7 +64,7 @@ export class AuditLedger implements Ledger {
   }
 
   static open(options: AuditLedgerOptions): Promise<AuditLedger> {
-    const chain = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const chain = newChainId();
     const workerData: WriterOptions = { ...options, chain };
     const worker = new Worker(workerScript('writer_worker'), { workerData });
     return new Promise((resolve, reject) => {

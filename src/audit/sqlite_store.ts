@@ -1,15 +1,15 @@
 import Database from 'better-sqlite3';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { fileIdentity } from './journal';
-import { JournalIndexer, type IndexTarget } from './journal_index';
-import { Frontier, leafHash, type Subtree } from './merkle';
+import { fileIdentity } from './durable_file';
+import { ReaderJournals, type IndexTarget } from './journal_index';
+import { Frontier, leafHash, type Subtree, type SubtreeHashes } from './merkle';
 import { recordColumns, type AuditEvent, type AuditRecord, type IndexedRecord, type RecordColumns } from './record';
 import { countsOver, HOUR_ROLLUPS, hourCounts, hourDifference, hourRollupBackfill, hourRollupSchema, hourSpans, RA_HOURS, REFUSAL_HOURS, REQUESTER_HOURS, upsertHours } from './overview_hours';
 import { normalizeSerial } from './serial';
 import { sourceRange } from './source';
 import { BROAD_NAME, EXPIRING_WINDOW_MS, OVERVIEW_TOP, reverseName, FILTER_INDEXES, type AuditOverview, type AuditQuery, type AuditStore, type Checkpoint, type NameIndexDifference, type StoredColumnsRow, storedColumns, type StoredRecord, type TreeNode } from './store';
-import { appendLeaf } from './tree';
+import { appendLeaf, storedSubtrees } from './tree';
 
 // The embedded ledger store: SQLite in WAL mode, so readers (the CLI, GET /v1/audit) never block the
 // writer. The indexed columns are copies of fields inside `body`, kept for queries; `audit verify`
@@ -177,8 +177,8 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   /** Why the last commit failed (a full disk, an I/O error), until one succeeds. */
   private commitFailure?: string;
   private appendStatements?: { readonly batch: (records: readonly IndexedRecord[], nodes: readonly TreeNode[], duplicates: 'fail' | 'skip') => void };
-  /** A reader's view of the journals, and what it found wrong when it last indexed them. */
-  private journals?: { readonly indexer: JournalIndexer; problems: readonly string[]; writer?: SqliteAuditStore };
+  /** A reader's view of the journals (journal_index.ts). */
+  private journals?: ReaderJournals;
 
   constructor(
     protected readonly file: string,
@@ -203,36 +203,17 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
       this.opened = [file, `${file}-wal`].map((path) => ({ path, identity: fileIdentity(path) }));
     } else {
       this.requireCurrentSchema();
-      this.journals = { indexer: new JournalIndexer(file), problems: [] };
+      this.journals = new ReaderJournals(file, this, () => new SqliteAuditStore(file, { journaled: true }));
     }
   }
 
-  /**
-   * A reader's first step before each read: what the writers' journals hold and SQLite does not yet,
-   * indexed (so a record whose request was answered is found; when nothing is new, a stat a journal).
-   * On a ledger that cannot be written (a read-only copy), what is found wrong is kept for `audit
-   * verify`, and reads go on.
-   */
-  private catchUp(): void {
-    const journals = this.journals;
-    if (!journals) return;
-    const target: IndexTarget = {
-      indexedHead: (chain) => this.indexedHead(chain),
-      insert: (records, nodes) => {
-        journals.writer ??= new SqliteAuditStore(this.file, { journaled: true });
-        journals.writer.insert(records, nodes);
-      },
-      makeDurable: () => journals.writer?.makeDurable(),
-    };
-    try {
-      journals.problems = journals.indexer.index(target).map(({ problem }) => problem);
-    } catch (error) {
-      journals.problems = [`the audit journals of ${this.file} cannot be indexed: ${(error as Error).message}`];
-    }
+  /** A reader's first step before each read: what the journals hold and SQLite lacks, indexed. */
+  private async catchUp(): Promise<void> {
+    await this.journals?.catchUp();
   }
 
   async journalProblem(): Promise<string | undefined> {
-    this.catchUp();
+    await this.catchUp();
     return this.journals?.problems[0];
   }
 
@@ -240,10 +221,6 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   insert(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): void {
     this.appendStatements ??= this.prepareAppend();
     this.appendStatements.batch(records, nodes, 'skip');
-  }
-
-  indexedHead(chain: string): { seq: number; hash: string } | undefined {
-    return this.db.prepare('SELECT seq, hash FROM records WHERE chain = ? ORDER BY seq DESC LIMIT 1').get(chain) as { seq: number; hash: string } | undefined;
   }
 
   /**
@@ -355,24 +332,31 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
 
   private prepareAppend(): NonNullable<SqliteAuditStore['appendStatements']> {
     const record = this.db.prepare(
-      'INSERT OR IGNORE INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash, user_name, source_key, reversed_common_name, not_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO records (chain, seq, prev_hash, hash, body, time, ra, event, outcome, serial, leaf_hash, user_name, source_key, reversed_common_name, not_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chain, seq) DO NOTHING',
     );
+    const storedHash = this.db.prepare('SELECT hash FROM records WHERE chain = ? AND seq = ?').pluck();
     const name = this.db.prepare('INSERT INTO record_names (chain, seq, reversed_name, time) VALUES (?, ?, ?, ?)');
     const refusal = this.db.prepare('INSERT INTO record_refusals (chain, seq, validator, time) VALUES (?, ?, ?, ?)');
-    const node = this.db.prepare('INSERT OR IGNORE INTO tree_nodes (chain, level, idx, hash) VALUES (?, ?, ?, ?)');
+    const node = this.db.prepare('INSERT INTO tree_nodes (chain, level, idx, hash) VALUES (?, ?, ?, ?) ON CONFLICT (chain, level, idx) DO NOTHING');
+    const storedNode = this.db.prepare('SELECT hash FROM tree_nodes WHERE chain = ? AND level = ? AND idx = ?').pluck();
     const hours = new Map(HOUR_ROLLUPS.map((rollup) => [rollup, this.db.prepare(upsertHours(rollup, `VALUES (${['hour', ...rollup.keys, 'count'].map(() => '?').join(', ')})`))]));
     // A record already stored is skipped with its names, refusals and counts: indexing a journal
-    // again adds nothing. An append (`fail`) never repeats one: its chain's head was read back.
+    // again adds nothing. An append (`fail`) never repeats one: its chain's head was read back. Only
+    // the same record is skipped: another one in its place means the chain forked (a reader indexed
+    // an entry its writer then cut back off), and is never dropped silently.
     const batch = this.db.transaction((records: readonly IndexedRecord[], nodes: readonly TreeNode[], duplicates: 'fail' | 'skip') => {
       const added = records.filter(({ chain, seq, prevHash, hash, body, columns, leafHash: leaf }) => {
         const { changes } = record.run(chain, seq, prevHash, hash, body, columns.time, columns.ra, columns.event, columns.outcome, columns.serial, leaf, ...queryColumnValues(columns));
         if (changes === 0 && duplicates === 'fail') throw new Error(`record ${seq} of chain ${chain} is already stored`);
+        if (changes === 0 && storedHash.get(chain, seq) !== hash) throw new Error(`record ${seq} of chain ${chain} is stored with another hash: the chain forked`);
         if (changes === 0) return false;
         for (const recordName of columns.names) name.run(chain, seq, reverseName(recordName), columns.time);
         for (const validator of columns.refusedBy) refusal.run(chain, seq, validator, columns.time);
         return true;
       });
-      for (const { chain, level, index, hash } of nodes) node.run(chain, level, index, hash);
+      for (const { chain, level, index, hash } of nodes) {
+        if (node.run(chain, level, index, hash).changes === 0 && storedNode.get(chain, level, index) !== hash) throw new Error(`subtree ${level}/${index} of chain ${chain} is stored with another hash: the chain forked`);
+      }
       for (const { rollup, rows } of hourCounts(added)) for (const row of rows) hours.get(rollup)!.run(...row);
     });
     return { batch };
@@ -385,19 +369,32 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   }
 
   async leafHashes(chain: string, from: number, to: number): Promise<string[]> {
-    this.catchUp();
+    await this.catchUp();
+    return this.storedLeafHashes(chain, from, to);
+  }
+
+  async treeNodes(chain: string, subtrees: readonly Subtree[]): Promise<(string | undefined)[]> {
+    await this.catchUp();
+    return this.storedTreeNodes(chain, subtrees);
+  }
+
+  /** The chain's tree as stored, read without indexing the journals first (indexing reads it). */
+  subtrees(chain: string): SubtreeHashes {
+    return storedSubtrees({ leafHashes: async (...range) => this.storedLeafHashes(...range), treeNodes: async (...nodes) => this.storedTreeNodes(...nodes) }, chain);
+  }
+
+  private storedLeafHashes(chain: string, from: number, to: number): string[] {
     const rows = this.db.prepare('SELECT leaf_hash AS leafHash FROM records WHERE chain = ? AND seq > ? AND seq <= ? ORDER BY seq').all(chain, from, to) as { leafHash: string | null }[];
     return rows.flatMap((row) => (row.leafHash === null ? [] : [row.leafHash]));
   }
 
-  async treeNodes(chain: string, subtrees: readonly Subtree[]): Promise<(string | undefined)[]> {
-    this.catchUp();
+  private storedTreeNodes(chain: string, subtrees: readonly Subtree[]): (string | undefined)[] {
     const node = this.db.prepare('SELECT hash FROM tree_nodes WHERE chain = ? AND level = ? AND idx = ?');
     return subtrees.map((subtree) => (node.get(chain, subtree.level, subtree.index) as { hash: string } | undefined)?.hash);
   }
 
   async query(filter: AuditQuery): Promise<AuditRecord[]> {
-    this.catchUp();
+    await this.catchUp();
     const { where, params } = queryConditions(filter, filter.name !== undefined && this.broadName(filter.name));
     const sql = `SELECT chain, seq, prev_hash AS prevHash, hash, body FROM records r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.time, r.chain, r.seq LIMIT ?`;
     return this.db.prepare(sql).all(...params, filter.limit ?? -1) as AuditRecord[];
@@ -417,7 +414,7 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
 
   /** Whole hours from the hourly counts, partial ones from the records (overview_hours.ts). */
   async overview(range: { readonly since: string; readonly until: string }): Promise<AuditOverview> {
-    this.catchUp();
+    await this.catchUp();
     const { until } = range;
     const spans = hourSpans(range);
     const over = (rollup: typeof RA_HOURS) => countsOver(rollup, (name) => `@${name}`);
@@ -443,17 +440,17 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   }
 
   async record(chain: string, seq: number): Promise<AuditRecord | undefined> {
-    this.catchUp();
+    await this.catchUp();
     return this.db.prepare('SELECT chain, seq, prev_hash AS prevHash, hash, body FROM records WHERE chain = ? AND seq = ?').get(chain, seq) as AuditRecord | undefined;
   }
 
   async chains(): Promise<string[]> {
-    this.catchUp();
+    await this.catchUp();
     return (this.db.prepare('SELECT DISTINCT chain FROM records UNION SELECT DISTINCT chain FROM checkpoints ORDER BY 1').all() as { chain: string }[]).map((row) => row.chain);
   }
 
   async walkPage(chain: string, afterSeq: number, limit: number): Promise<StoredRecord[]> {
-    this.catchUp();
+    await this.catchUp();
     const rows = this.db
       .prepare(
         `SELECT chain, seq, prev_hash AS prevHash, hash, body, leaf_hash AS leafHash, time, ra, event, outcome, serial, user_name, source_key, reversed_common_name, not_after,
@@ -464,12 +461,13 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
     return rows.map((row) => ({ chain: row.chain, seq: row.seq, prevHash: row.prevHash, hash: row.hash, body: row.body, leafHash: row.leafHash, columns: storedColumns(row, JSON.parse(row.refused_by) as string[]) }));
   }
 
+  /** The chain's last indexed record (a reader's: without indexing first, as indexing asks it). */
   async chainHead(chain: string): Promise<{ seq: number; hash: string } | undefined> {
-    return this.indexedHead(chain);
+    return this.db.prepare('SELECT seq, hash FROM records WHERE chain = ? ORDER BY seq DESC LIMIT 1').get(chain) as { seq: number; hash: string } | undefined;
   }
 
   /** A store without a journal: appended records are queryable at once. */
-  async index(_scope?: 'own' | 'every journal'): Promise<readonly string[]> {
+  async index(_scope: 'own' | 'every journal'): Promise<readonly string[]> {
     return [];
   }
 
@@ -478,7 +476,7 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
    * The records' time column stands for their text's: verification compares those first.
    */
   async nameIndexDifference(): Promise<NameIndexDifference | undefined> {
-    this.catchUp();
+    await this.catchUp();
     this.db.function('mayfly_reverse_name', { deterministic: true }, (name: unknown) => reverseName(String(name)));
     const carried = `SELECT * FROM (SELECT r.chain AS chain, r.seq AS seq, mayfly_reverse_name(j.value) AS reversed_name, r.time AS time FROM records r, json_each(r.body, '$.dns_names') j
       UNION SELECT r.chain, r.seq, mayfly_reverse_name(j.value), r.time FROM records r, json_each(r.body, '$.ip_addresses') j)`;
@@ -490,7 +488,7 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   }
 
   async hourRollupDifference(): Promise<{ table: string; hour: string } | undefined> {
-    this.catchUp();
+    await this.catchUp();
     for (const rollup of HOUR_ROLLUPS) {
       const row = this.db.prepare(hourDifference(rollup)).get() as { hour: string } | undefined;
       if (row) return { table: rollup.table, hour: row.hour };
@@ -499,7 +497,7 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   }
 
   async checkpoints(chain: string): Promise<Checkpoint[]> {
-    this.catchUp();
+    await this.catchUp();
     const rows = this.db.prepare('SELECT chain, seq, head_hash AS headHash, time, signature, note FROM checkpoints WHERE chain = ? ORDER BY seq').all(chain) as (Checkpoint & { note: string | null })[];
     return rows.map(({ note, ...checkpoint }) => (note === null ? checkpoint : { ...checkpoint, note }));
   }
@@ -535,6 +533,6 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
 
   async close(): Promise<void> {
     this.db.close();
-    await this.journals?.writer?.close();
+    await this.journals?.close();
   }
 }

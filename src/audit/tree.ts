@@ -13,7 +13,7 @@ export class TreeIncompleteError extends Error {
 }
 
 /** The subtree hashes of a chain, read from its store. */
-export function storedSubtrees(reader: AuditReader, chain: string): SubtreeHashes {
+export function storedSubtrees(reader: Pick<AuditReader, 'treeNodes' | 'leafHashes'>, chain: string): SubtreeHashes {
   return async (subtrees: readonly Subtree[]) => {
     const stored = subtrees.filter((subtree) => subtree.level >= STORED_LEVEL);
     const nodes = new Map<Subtree, string | undefined>();

@@ -49,7 +49,9 @@ export async function openLedger(config: MayflyConfig, print: (line: string) => 
 /**
  * Reads the ledger. `offThread`: the server's reader, whose SQLite queries run on a thread of their
  * own so that a long search never stalls signing (PostgreSQL answers asynchronously anyway); the CLI
- * reads in-process. SQLite is opened read-only: readers never write.
+ * reads in-process. SQLite is opened read-only for the reads; what the writers' journals hold and
+ * the file lacks is first indexed into it on a second, writing connection, so a reader needs write
+ * access to the ledger (sqlite_store.ts).
  */
 export async function openAuditReader(config: MayflyConfig, options: { readonly offThread: boolean }, env: NodeJS.ProcessEnv = process.env): Promise<AuditReader> {
   const location = storeLocation(config, env);

@@ -5,13 +5,21 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { authFailureEvent } from '../../../src/audit/events';
-import { encodeEntries, journalFolder, type JournalEntry } from '../../../src/audit/journal';
+import { journalFolder, JournalWriter } from '../../../src/audit/journal';
+import { encodeEntries, readEntries, type JournalEntry } from '../../../src/audit/journal_format';
+import { indexedRecord } from '../../../src/audit/journal_index';
+import { JournaledSqliteStore } from '../../../src/audit/journaled_store';
 import { AuditLedger } from '../../../src/audit/ledger';
+import { Frontier, leafHash } from '../../../src/audit/merkle';
 import { GENESIS, recordHash } from '../../../src/audit/record';
+import { parseCheckpoint } from '../../../src/audit/signed_checkpoint';
+import type { TreeNode } from '../../../src/audit/store';
+import { appendLeaf } from '../../../src/audit/tree';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
 import { runCli, serveCli, servePlainHttp } from '../../helpers/cli';
 import { makeCsr } from '../../helpers/openssl';
@@ -141,12 +149,12 @@ describe('the SQLite ledger journals each writer', () => {
   }, 120_000);
 
   /** Three records of a chain, chained and hashed as a writer makes them. */
-  const entriesOf = (chain: string): JournalEntry[] => {
+  const entriesOf = (chain: string, user = 'journaled', seqs = [1, 2, 3]): JournalEntry[] => {
     let prevHash = GENESIS;
-    return [1, 2, 3].map((seq) => {
-      const body = JSON.stringify(authFailureEvent({ ra: 'default', source: '192.0.2.7' }, `journaled-${seq}`));
+    return seqs.map((seq) => {
+      const body = JSON.stringify(authFailureEvent({ ra: 'default', source: '192.0.2.7' }, `${user}-${seq}`));
       const hash = recordHash(chain, seq, prevHash, body);
-      const entry = { seq, prevHash, hash, body, nodes: [] };
+      const entry = { seq, prevHash, hash, body };
       prevHash = hash;
       return entry;
     });
@@ -157,22 +165,147 @@ describe('the SQLite ledger journals each writer', () => {
     await new SqliteAuditStore(database).close();
     // Two processes of this host that have ended.
     const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid!;
-    const [whole, damaged] = [`${hostname()}-${deadPid()}-0000aaaa`, `${hostname()}-${deadPid()}-0000bbbb`];
-    mkdirSync(journalFolder(database));
+    const [whole, damaged, lengthDamaged] = [`${hostname()}-${deadPid()}-0000aaaa`, `${hostname()}-${deadPid()}-0000bbbb`, `${hostname()}-${deadPid()}-0000cccc`];
+    mkdirSync(journalFolder(database), { mode: 0o700 });
     writeFileSync(join(journalFolder(database), whole), encodeEntries(entriesOf(whole)));
     const bytes = encodeEntries(entriesOf(damaged));
     bytes[encodeEntries(entriesOf(damaged).slice(0, 1)).length + 40] ^= 0x01;
     writeFileSync(join(journalFolder(database), damaged), bytes);
+    // Entry 1's length field points past the end of the file: not a write cut short, records 2 and 3 follow.
+    const lengthBytes = encodeEntries(entriesOf(lengthDamaged));
+    lengthBytes[0] ^= 0x01;
+    writeFileSync(join(journalFolder(database), lengthDamaged), lengthBytes);
 
     const ledger = await AuditLedger.open({ store: { kind: 'sqlite', database }, keyPem, checkpointEvery: 1000, checkpointIntervalMs: 3_600_000 });
     await ledger.close(); // once it has sealed what it found
-    expect(readdirSync(journalFolder(database))).toEqual([damaged]);
+    expect(readdirSync(journalFolder(database)).sort()).toEqual([damaged, lengthDamaged].sort());
     const reader = new SqliteAuditStore(database, { readonly: true });
     try {
       expect((await reader.checkpoints(whole)).map((checkpoint) => checkpoint.seq)).toEqual([3]);
       // Record 1 is indexed; the chain is not sealed over the damage, so repairing it can add the rest.
       expect((await reader.walkPage(damaged, 0, 10)).map((record) => record.seq)).toEqual([1]);
       expect(await reader.checkpoints(damaged)).toEqual([]);
+      expect(await reader.walkPage(lengthDamaged, 0, 10)).toEqual([]);
+      expect(await reader.checkpoints(lengthDamaged)).toEqual([]);
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
+
+  it('a record stored in place of the one a writer journaled (a forked chain) is never skipped silently: indexing fails, the writer reports it, and its journal stays', async () => {
+    const database = join(dir, 'audit.db');
+    const chain = `${hostname()}-${process.pid}-0000dddd`;
+    const writer = new JournaledSqliteStore(database, chain);
+    const other = new SqliteAuditStore(database, { journaled: true });
+    try {
+      // A reader indexed a record 1 its writer then cut back off; the writer journaled another record 1.
+      const cutBack = indexedRecord(chain, entriesOf(chain, 'cut-back')[0]);
+      other.insert([cutBack], []);
+      await writer.appendAll([indexedRecord(chain, entriesOf(chain)[0])], []);
+      await expect(writer.index('own')).rejects.toThrow(`record 1 of chain ${chain} is stored with another hash`);
+      expect(await writer.problem()).toContain('cannot index its journal (record 1 of chain');
+      // The same record again is skipped, as indexing twice must be.
+      expect(() => other.insert([cutBack], [])).not.toThrow();
+    } finally {
+      await other.close();
+      await writer.close();
+    }
+    // Not indexed, so the journal (the acknowledged record's only copy) stays.
+    expect(readdirSync(journalFolder(database))).toEqual([chain]);
+  }, 60_000);
+
+  it('a journal is named only by a chain id: a path or a name readers would ignore is refused, and nothing is created', () => {
+    const database = join(dir, 'audit.db');
+    for (const chain of ['../escape-1-0000aaaa', 'my host-1-0000aaaa', 'sub/dir-1-0000aaaa']) {
+      expect(() => JournalWriter.create(database, chain)).toThrow(`the audit chain id ${JSON.stringify(chain)} cannot name a journal`);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses a journal folder that is a symbolic link, or open to others, saying what is wrong; makes one mode 700', () => {
+    const database = join(dir, 'audit.db');
+    const folder = journalFolder(database);
+    mkdirSync(folder, { mode: 0o755 });
+    chmodSync(folder, 0o755);
+    expect(() => JournalWriter.create(database, `${hostname()}-1-0000aaaa`)).toThrow(`the audit journal folder ${folder} has mode 755, not 700: make it a directory owned by the user Mayfly runs as, with mode 700`);
+    rmSync(folder, { recursive: true });
+    mkdirSync(join(dir, 'elsewhere'), { mode: 0o700 });
+    symlinkSync(join(dir, 'elsewhere'), folder);
+    expect(() => JournalWriter.create(database, `${hostname()}-1-0000aaaa`)).toThrow(`the audit journal folder ${folder} is not a directory (a symbolic link or a file)`);
+    expect(readdirSync(join(dir, 'elsewhere'))).toEqual([]);
+    rmSync(folder);
+    JournalWriter.create(database, `${hostname()}-1-0000aaaa`).close(true);
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+  });
+
+  it('a reader resuming in a journal whose inode an older file had reads it from its start: no false gap, nothing missed', async () => {
+    const database = join(dir, 'audit.db');
+    await new SqliteAuditStore(database).close();
+    const chain = 'elsewhere.example-4242-0123abcd';
+    mkdirSync(journalFolder(database), { mode: 0o700 });
+    const file = join(journalFolder(database), chain);
+    const all = entriesOf(chain, 'journaled', [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Records 4–6 take as many bytes as 1–3: the old offset falls on record 7's first byte.
+    expect(encodeEntries(all.slice(3, 6)).length).toBe(encodeEntries(all.slice(0, 3)).length);
+    writeFileSync(file, encodeEntries(all.slice(0, 3)));
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      expect((await reader.walkPage(chain, 0, 20)).map((record) => record.seq)).toEqual([1, 2, 3]);
+      const inode = statSync(file).ino;
+      // The journal started over and the new file has the old one's inode (rewritten in place here).
+      writeFileSync(file, encodeEntries(all.slice(3)));
+      expect(statSync(file).ino).toBe(inode);
+      expect(await reader.journalProblem()).toBeUndefined();
+      expect((await reader.walkPage(chain, 0, 20)).map((record) => record.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('starts a journal over without following a link left at its .next name', () => {
+    const database = join(dir, 'audit.db');
+    const chain = `${hostname()}-${process.pid}-0000eeee`;
+    const writer = JournalWriter.create(database, chain);
+    const file = join(journalFolder(database), chain);
+    const target = join(dir, 'not-a-journal');
+    writeFileSync(target, 'keep');
+    symlinkSync(target, `${file}.next`);
+    writer.rotate();
+    writer.append(entriesOf(chain).slice(0, 1));
+    expect(readFileSync(target, 'utf8')).toBe('keep');
+    expect(lstatSync(file).isFile()).toBe(true);
+    expect(readEntries(readFileSync(file)).entries.map((entry) => entry.seq)).toEqual([1]);
+    writer.close(true);
+  });
+
+  it('replaying a journal hashes the subtrees from the leaves: a subtree a journal carries (as journals before 2026-12-06 did) is not taken, and the seal signs the true root', async () => {
+    const database = join(dir, 'audit.db');
+    await new SqliteAuditStore(database).close();
+    const chain = `${hostname()}-${spawnSync(process.execPath, ['-e', '']).pid!}-0000ffff`;
+    const entries = entriesOf(chain, 'replayed', Array.from({ length: 300 }, (_, i) => i + 1));
+    const frontier = Frontier.empty();
+    const nodes: TreeNode[] = [];
+    for (const entry of entries) appendLeaf(frontier, chain, leafHash(entry.body), nodes);
+    expect(nodes.map(({ level, index }) => [level, index])).toEqual([[8, 0]]);
+    // The old format, with a forged subtree at the record that completes it.
+    const frame = ({ seq, prevHash, hash, body }: JournalEntry): Buffer => {
+      const payload = Buffer.from(`${JSON.stringify({ seq, prev: prevHash, hash, nodes: seq === 256 ? [[8, 0, 'c'.repeat(64)]] : [] })}\n${body}`, 'utf8');
+      const header = Buffer.alloc(8);
+      header.writeUInt32BE(payload.length, 0);
+      header.writeUInt32BE(crc32(payload), 4);
+      return Buffer.concat([header, payload]);
+    };
+    mkdirSync(journalFolder(database), { mode: 0o700 });
+    writeFileSync(join(journalFolder(database), chain), Buffer.concat(entries.map(frame)));
+
+    const ledger = await AuditLedger.open({ store: { kind: 'sqlite', database }, keyPem, checkpointEvery: 1000, checkpointIntervalMs: 3_600_000 });
+    await ledger.close(); // once it has sealed the dead chain
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      expect(await reader.treeNodes(chain, [{ level: 8, index: 0 }])).toEqual([nodes[0].hash]);
+      const [seal] = await reader.checkpoints(chain);
+      expect(seal.seq).toBe(300);
+      expect(parseCheckpoint(seal.note!).root.equals(frontier.root())).toBe(true);
     } finally {
       await reader.close();
     }
@@ -185,7 +318,7 @@ describe('the SQLite ledger journals each writer', () => {
     const ledgerWithJournal = async (bytes: Buffer): Promise<string> => {
       expect(runCli(['init', '--dir', dir]).status).toBe(0);
       await new SqliteAuditStore(join(dir, 'audit.db')).close();
-      mkdirSync(journalFolder(join(dir, 'audit.db')), { recursive: true });
+      mkdirSync(journalFolder(join(dir, 'audit.db')), { recursive: true, mode: 0o700 });
       writeFileSync(join(journalFolder(join(dir, 'audit.db')), chain), bytes);
       return join(dir, 'mayfly.yaml');
     };
@@ -207,6 +340,15 @@ describe('the SQLite ledger journals each writer', () => {
       const config = await ledgerWithJournal(bytes);
       const verify = runCli(['audit', 'verify', '--config', config]);
       expect(verify.stdout).toContain(`TAMPERED: the audit journal ${join(journalFolder(join(dir, 'audit.db')), chain)}: the entry at byte ${second} (after record 1) is damaged, and entries follow it`);
+      expect(verify.status).toBe(1);
+    });
+
+    it('fails audit verify on an entry whose length field points past the end of the file, with entries after it', async () => {
+      const bytes = encodeEntries(entries());
+      bytes[1] ^= 0x01; // entry 1's length: before, records 1–3 were dropped as a torn write and verify passed
+      const config = await ledgerWithJournal(bytes);
+      const verify = runCli(['audit', 'verify', '--config', config]);
+      expect(verify.stdout).toContain(`TAMPERED: the audit journal ${join(journalFolder(join(dir, 'audit.db')), chain)}: the entry at byte 0 is damaged, and entries follow it`);
       expect(verify.status).toBe(1);
     });
 

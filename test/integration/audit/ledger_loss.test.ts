@@ -93,7 +93,7 @@ const mounted = (() => {
     }
   }
 
-  it('answers 503 with nothing issued unrecorded, /readyz says the ledger is failing, and both recover once space is freed', async () => {
+  it('answers 503 with nothing issued unrecorded, and once a journal append failed /readyz says the ledger is failing until restart, space freed or not', async () => {
     const received: string[] = [];
     const issue = async (): Promise<number> => {
       const response = await sign(ca);
@@ -110,10 +110,13 @@ const mounted = (() => {
     await pastReuse();
     expect(await readyz(ca)).toEqual({ status: 503, failing: ['ledger'] });
 
+    // The failed append's entries were cut back off, but a reader may have indexed them already: the
+    // chain never journals other records under their sequence numbers (before, it did once a test
+    // write passed, and the reader's copy then hid the acknowledged record). Restarting starts a new chain.
     rmSync(filler);
     await pastReuse();
-    expect(await readyz(ca)).toEqual({ status: 200, failing: [] });
-    expect(await issue()).toBe(200);
+    expect(await readyz(ca)).toEqual({ status: 503, failing: ['ledger'] });
+    expect(await issue()).toBe(503);
     const recorded = await recordedSerials(database);
     expect(received.filter((serial) => !recorded.has(serial))).toEqual([]);
   });

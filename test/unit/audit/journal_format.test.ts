@@ -1,12 +1,12 @@
-import { encodeEntries, readEntries, type JournalEntry } from '../../../src/audit/journal';
+import { encodeEntries, readEntries, type JournalEntry } from '../../../src/audit/journal_format';
 
-const entry = (seq: number): JournalEntry => ({ seq, prevHash: 'a'.repeat(64), hash: 'b'.repeat(64), body: `{"v":1,"seq":${seq},"text":"ü\\n"}`, nodes: seq === 2 ? [{ level: 1, index: 0, hash: 'c'.repeat(64) }] : [] });
+const entry = (seq: number): JournalEntry => ({ seq, prevHash: 'a'.repeat(64), hash: 'b'.repeat(64), body: `{"v":1,"seq":${seq},"text":"ü\\n"}` });
 
 describe('the journal format', () => {
   const whole = encodeEntries([entry(1), entry(2), entry(3)]);
   const firstLength = encodeEntries([entry(1)]).length;
 
-  it('reads back what it wrote, text and subtrees exactly', () => {
+  it('reads back what it wrote, text exactly', () => {
     expect(readEntries(whole)).toEqual({ entries: [entry(1), entry(2), entry(3)], end: whole.length });
   });
 
@@ -30,5 +30,17 @@ describe('the journal format', () => {
     const middleGarbled = Buffer.from(whole);
     middleGarbled[firstLength + 20] ^= 0xff;
     expect(readEntries(middleGarbled)).toEqual({ entries: [entry(1)], end: firstLength, damage: { offset: firstLength, torn: false } });
+  });
+
+  it('calls an entry whose length field was damaged to point past the end damaged, not torn, when whole entries follow it', () => {
+    for (const [at, flip] of [[0, 0x80], [1, 0x01], [2, 0x10]] as const) {
+      const bytes = Buffer.from(whole);
+      bytes[at] ^= flip; // entry 1's length, now past the end of the file
+      expect(bytes.readUInt32BE(0)).toBeGreaterThan(whole.length);
+      expect(readEntries(bytes)).toEqual({ entries: [], end: 0, damage: { offset: 0, torn: false } });
+    }
+    const secondDamaged = Buffer.from(whole);
+    secondDamaged[firstLength] ^= 0x40;
+    expect(readEntries(secondDamaged)).toEqual({ entries: [entry(1)], end: firstLength, damage: { offset: firstLength, torn: false } });
   });
 });
