@@ -3,7 +3,7 @@
 // chosen at start. It never reads or writes /etc/ldap beyond the schema files, never uses the
 // system slapd's ports or ldapi socket, and runs in the foreground as a child of the test.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
@@ -49,8 +49,8 @@ export interface Slapd {
   readonly caFile?: string;
   readonly dir: string;
   readonly pid: number;
-  /** SIGSTOP: the kernel still accepts connections, but nothing answers them. */
-  pause(): void;
+  /** SIGSTOP: the kernel still accepts connections, but nothing answers them. Resolves once every thread has stopped. */
+  pause(): Promise<void>;
   resume(): void;
   /** Stops the server and waits for it to exit; the folder stays (for its log). */
   stop(): Promise<void>;
@@ -184,7 +184,16 @@ async function launch(dir: string, conf: string, tls: { caFile: string } | undef
     ...(ldapsUrl && tls ? { ldapsUrl, caFile: tls.caFile } : {}),
     dir,
     pid: child.pid!,
-    pause: () => void child.kill('SIGSTOP'),
+    async pause() {
+      child.kill('SIGSTOP');
+      // The stop takes effect as each thread next leaves the kernel: on a loaded machine a thread
+      // still running could answer one more request, so wait until /proc shows them all stopped.
+      const stopped = () => readdirSync(`/proc/${child.pid}/task`).every((task) => /^\d+ \(.*\) [tT] /.test(readFileSync(`/proc/${child.pid}/task/${task}/stat`, 'utf8')));
+      for (const started = Date.now(); !stopped(); ) {
+        if (Date.now() - started > 10_000) throw new Error('slapd did not stop on SIGSTOP within 10 s');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
     resume: () => void child.kill('SIGCONT'),
     stop,
     async cleanup() {

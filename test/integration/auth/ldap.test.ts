@@ -376,7 +376,7 @@ describe('LdapAuthenticator when the server fails', () => {
   it('refuses within the timeout while the server hangs, and recovers when it answers again', async () => {
     const ldap = authenticator(slapd.url, 500);
     await expect(ldap.authenticate({ user: 'alice', secret: 'alice-pw' })).resolves.toMatchObject({ user: 'alice' });
-    slapd.pause();
+    await slapd.pause();
     try {
       const { value, ms } = await timed(ldap.authenticate({ user: 'alice', secret: 'alice-pw' }));
       expect(value).toBeUndefined();
