@@ -71,7 +71,6 @@ function entryAt(bytes: Buffer, offset: number): { entry: JournalEntry; next: nu
   const text = payload.toString('utf8');
   const line = text.indexOf('\n');
   try {
-    // (Journals written before 2026-12-06 also carry subtrees, `nodes`: ignored.)
     const head = JSON.parse(text.slice(0, line)) as { seq: number; prev: string; hash: string };
     return { entry: { seq: head.seq, prevHash: head.prev, hash: head.hash, body: text.slice(line + 1) }, next };
   } catch {
