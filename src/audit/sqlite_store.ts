@@ -157,6 +157,27 @@ function queryConditions(filter: AuditQuery, broad: boolean): { where: string[];
 }
 
 
+/** How long a connection waits for another's lock before it gives up. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * PRAGMA journal_mode = WAL reads the file's header and then asks for the write lock from within
+ * that read, where SQLite answers SQLITE_BUSY at once instead of waiting busy_timeout: a writer
+ * opening a new ledger while another converts it failed ("database is locked"). It waits here.
+ */
+function enterWalMode(db: Database.Database): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!(error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY')) || Date.now() >= deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
 export interface SqliteStoreOptions {
   /** A reader: its connection is read-only; what the journals hold and the file lacks, it indexes first on a second one. */
   readonly readonly?: boolean;
@@ -186,9 +207,9 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
   ) {
     this.db = new Database(file, { readonly: options.readonly === true, fileMustExist: options.readonly === true });
     // Before anything that locks: the writers of `serve --workers N` open one ledger at once.
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     if (!options.readonly) {
-      this.db.pragma('journal_mode = WAL');
+      enterWalMode(this.db);
       // FULL: a commit is on disk (the WAL fsynced) before the writer acknowledges it. NORMAL when a
       // journal holds the records: a commit lost to a power cut is indexed again from the journal.
       this.db.pragma(`synchronous = ${options.journaled ? 'NORMAL' : 'FULL'}`);

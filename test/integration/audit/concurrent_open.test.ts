@@ -6,6 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { AuditLedger } from '../../../src/audit/ledger';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
 
@@ -40,4 +41,32 @@ describe('writers opening one new SQLite ledger at once', () => {
       }
     }
   }, 120_000);
+
+  // The race above, made certain: another connection holds the write lock of a new file while this
+  // writer turns it to WAL. SQLite does not wait busy_timeout there; the writer did not wait either.
+  it('a writer waits for another connection that holds the write lock of a new file', async () => {
+    const database = join(dir, 'held.db');
+    const holder = new Worker(
+      `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+       const db = new Database(${JSON.stringify(database)});
+       db.exec('BEGIN IMMEDIATE');
+       require('node:worker_threads').parentPort.postMessage('held');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+       db.exec('COMMIT');
+       db.close();`,
+      { eval: true },
+    );
+    try {
+      await new Promise((resolve, reject) => holder.once('message', resolve).once('error', reject));
+      const store = new SqliteAuditStore(database);
+      try {
+        expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+        expect(await store.chains()).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await holder.terminate();
+    }
+  });
 });
