@@ -63,4 +63,12 @@ describe('metrics and readiness of several workers', () => {
     for (const worker of workers) expect(body.checks[`${worker}: ledger`]).toBe('ok');
     expect(await (await fetch(`${opsUrl}/healthz`)).json()).toEqual({ status: 'ok' });
   });
+
+  // Uncapped, V8 grew each worker's new space to 128 MiB minutes into a steady load (the soak's RSS steps).
+  it('runs each worker with a capped young generation', () => {
+    const primary = serving.child.pid!;
+    const workers = readFileSync(`/proc/${primary}/task/${primary}/children`, 'utf8').trim().split(/\s+/).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('serve'));
+    expect(workers).toHaveLength(2);
+    for (const pid of workers) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=16');
+  });
 });
