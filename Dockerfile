@@ -47,7 +47,8 @@ COPY config ./config
 # The audit console's browser scripts and styles (src/http/console/assets), found beside dist/.
 COPY src/http/console/assets ./src/http/console/assets
 # SOFTHSM2_CONF matters only in an image built WITH_SOFTHSM=1 (module /usr/lib/softhsm/libsofthsm2.so).
-ENV MAYFLY_HOME=/var/lib/mayfly NODE_ENV=production SOFTHSM2_CONF=/etc/mayfly/softhsm2.conf
+# The one process's young generation capped as `serve --workers` caps each worker's (docs/operations.md).
+ENV MAYFLY_HOME=/var/lib/mayfly NODE_ENV=production SOFTHSM2_CONF=/etc/mayfly/softhsm2.conf NODE_OPTIONS=--max-semi-space-size=16
 USER 10001:10001
 VOLUME ["/var/lib/mayfly"]
 EXPOSE 5016
