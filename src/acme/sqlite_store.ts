@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { BUSY_TIMEOUT_MS, enterWalMode } from '../sqlite_wal';
 import { objectIndex, type AcmeKind, type AcmeObjects, type AcmeStore } from './store';
 
 // ACME state in SQLite (WAL), a file beside the ledger. Each statement is short and indexed, so the
@@ -27,8 +28,8 @@ export class SqliteAcmeStore implements AcmeStore {
 
   constructor(file: string) {
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    enterWalMode(this.db);
     this.db.exec(SCHEMA);
   }
 

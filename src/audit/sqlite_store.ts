@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import { BUSY_TIMEOUT_MS, enterWalMode } from '../sqlite_wal';
 import { fileIdentity } from './durable_file';
 import { ReaderJournals, type IndexTarget } from './journal_index';
 import { Frontier, leafHash, type Subtree, type SubtreeHashes } from './merkle';
@@ -156,27 +157,6 @@ function queryConditions(filter: AuditQuery, broad: boolean): { where: string[];
   return { where, params };
 }
 
-
-/** How long a connection waits for another's lock before it gives up. */
-const BUSY_TIMEOUT_MS = 5000;
-
-/**
- * PRAGMA journal_mode = WAL reads the file's header and then asks for the write lock from within
- * that read, where SQLite answers SQLITE_BUSY at once instead of waiting busy_timeout: a writer
- * opening a new ledger while another converts it failed ("database is locked"). It waits here.
- */
-function enterWalMode(db: Database.Database): void {
-  const deadline = Date.now() + BUSY_TIMEOUT_MS;
-  for (;;) {
-    try {
-      db.pragma('journal_mode = WAL');
-      return;
-    } catch (error) {
-      if (!(error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY')) || Date.now() >= deadline) throw error;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-    }
-  }
-}
 
 export interface SqliteStoreOptions {
   /** A reader: its connection is read-only; what the journals hold and the file lacks, it indexes first on a second one. */

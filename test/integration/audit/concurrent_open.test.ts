@@ -6,9 +6,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { AuditLedger } from '../../../src/audit/ledger';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
+import { holdWriteLock } from '../../helpers/sqlite_lock';
 
 const keyPem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 
@@ -46,18 +46,8 @@ describe('writers opening one new SQLite ledger at once', () => {
   // writer turns it to WAL. SQLite does not wait busy_timeout there; the writer did not wait either.
   it('a writer waits for another connection that holds the write lock of a new file', async () => {
     const database = join(dir, 'held.db');
-    const holder = new Worker(
-      `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
-       const db = new Database(${JSON.stringify(database)});
-       db.exec('BEGIN IMMEDIATE');
-       require('node:worker_threads').parentPort.postMessage('held');
-       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
-       db.exec('COMMIT');
-       db.close();`,
-      { eval: true },
-    );
+    const holder = await holdWriteLock(database, 300);
     try {
-      await new Promise((resolve, reject) => holder.once('message', resolve).once('error', reject));
       const store = new SqliteAuditStore(database);
       try {
         expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -66,7 +56,7 @@ describe('writers opening one new SQLite ledger at once', () => {
         await store.close();
       }
     } finally {
-      await holder.terminate();
+      await holder.done();
     }
   });
 });
