@@ -172,7 +172,9 @@ function enterWalMode(db: Database.Database): void {
       db.pragma('journal_mode = WAL');
       return;
     } catch (error) {
-      if (!(error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY')) || Date.now() >= deadline) throw error;
+      // By its code, not `instanceof SqliteError`: better-sqlite3's native part builds its errors with
+      // the class of the first copy of the package loaded in the process (Jest loads one a test file).
+      if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     }
   }
