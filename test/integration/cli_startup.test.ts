@@ -79,7 +79,7 @@ describe('mayfly start-up', () => {
     expect(run.modules.some((file) => file.endsWith(join('dist', 'src', 'cli', 'policy.js')))).toBe(true);
   });
 
-  it('serves without ACME without loading its router, and starts the ledger reader thread at the first read', async () => {
+  it('serves without ACME, PKCS#11 or LDAP without loading their modules, and starts the ledger reader thread at the first read', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mayfly-startup-'));
     let serving: ServingCli | undefined;
     try {
@@ -99,7 +99,8 @@ describe('mayfly start-up', () => {
       await serving.stop();
       const modules = JSON.parse(serving.output().split('\nLOADED ')[1]!) as string[];
       expect(modules.some((file) => file.endsWith(join('dist', 'src', 'http', 'app.js')))).toBe(true);
-      expect(modules.filter((file) => /dist\/src\/acme\/(router|validation)|node_modules\/@peculiar\/x509\//.test(file))).toEqual([]);
+      // Nor what only other configs need: a key on a token, an LDAP directory.
+      expect(modules.filter((file) => /dist\/src\/(acme\/(router|validation)|signers\/pkcs11\/signer|auth\/ldap)|node_modules\/(@peculiar\/x509|pkcs11js|ldapts)\//.test(file))).toEqual([]);
     } finally {
       await serving?.stop();
       rmSync(dir, { recursive: true, force: true });
