@@ -172,9 +172,7 @@ function enterWalMode(db: Database.Database): void {
       db.pragma('journal_mode = WAL');
       return;
     } catch (error) {
-      // By its code, not `instanceof SqliteError`: better-sqlite3's native part builds its errors with
-      // the class of the first copy of the package loaded in the process (Jest loads one a test file).
-      if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
+      if (!(error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY')) || Date.now() >= deadline) throw error;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     }
   }

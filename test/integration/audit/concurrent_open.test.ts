@@ -45,10 +45,6 @@ describe('writers opening one new SQLite ledger at once', () => {
   // The race above, made certain: another connection holds the write lock of a new file while this
   // writer turns it to WAL. SQLite does not wait busy_timeout there; the writer did not wait either.
   it('a writer waits for another connection that holds the write lock of a new file', async () => {
-    // A second copy of the store and of better-sqlite3, as a later test file in the same Jest worker
-    // has: the package's native part still makes its errors with the first copy's SqliteError class.
-    let Store!: typeof SqliteAuditStore;
-    jest.isolateModules(() => ({ SqliteAuditStore: Store } = require('../../../src/audit/sqlite_store') as typeof import('../../../src/audit/sqlite_store')));
     const database = join(dir, 'held.db');
     const holder = new Worker(
       `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
@@ -62,7 +58,7 @@ describe('writers opening one new SQLite ledger at once', () => {
     );
     try {
       await new Promise((resolve, reject) => holder.once('message', resolve).once('error', reject));
-      const store = new Store(database);
+      const store = new SqliteAuditStore(database);
       try {
         expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
         expect(await store.chains()).toEqual([]);
