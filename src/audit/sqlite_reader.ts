@@ -18,12 +18,16 @@ export type ReaderReply = { readonly id: number; readonly result: unknown } | { 
  * search over millions of records takes a noticeable fraction of a second that must not stall signing.
  */
 export class SqliteReaderThread implements AuditReader {
-  private readonly worker: Worker;
+  private worker: Worker | undefined;
   private nextId = 0;
   private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
 
-  constructor(database: string) {
-    this.worker = new Worker(workerScript('sqlite_reader_worker'), { workerData: { database } });
+  constructor(private readonly database: string) {}
+
+  /** The thread, started by the first read: most `serve` processes never read their ledger. */
+  private thread(): Worker {
+    if (this.worker) return this.worker;
+    this.worker = new Worker(workerScript('sqlite_reader_worker'), { workerData: { database: this.database } });
     this.worker.unref();
     this.worker.on('message', (reply: ReaderReply) => {
       const waiter = this.waiting.get(reply.id);
@@ -37,13 +41,14 @@ export class SqliteReaderThread implements AuditReader {
     };
     this.worker.on('error', fail);
     this.worker.on('exit', () => fail(new Error('the audit reader stopped')));
+    return this.worker;
   }
 
   private call<T>(method: ReaderCall['method'], ...args: unknown[]): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.worker.postMessage({ id, method, args } satisfies ReaderCall);
+      this.thread().postMessage({ id, method, args } satisfies ReaderCall);
     });
   }
 
@@ -60,6 +65,6 @@ export class SqliteReaderThread implements AuditReader {
   journalProblem = (): Promise<string | undefined> => this.call('journalProblem');
 
   async close(): Promise<void> {
-    await this.worker.terminate();
+    await this.worker?.terminate();
   }
 }

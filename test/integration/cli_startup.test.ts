@@ -5,8 +5,13 @@
 // bundled into one file (scripts/bundle.mjs), which keeps each `require` where it was: the native
 // modules and pino, left outside the bundle, load only when a command needs them.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { serveCli, servePlainHttp, type ServingCli } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/cli_in_process';
+import { basicAuth } from './support';
 
 jest.setTimeout(120_000);
 
@@ -25,11 +30,17 @@ interface Loaded {
   readonly modules: readonly string[];
 }
 
+/** A node script that runs `mayfly` (from `entry`) with its arguments and reports, as it exits, every module it loaded. */
+const reportingModules = (entry: string) => `process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));
+require(${JSON.stringify(entry)}).main(['node', 'mayfly', ...process.argv.slice(1)]);`;
+
+/** The threads of process `pid` that run a Node Worker (the ledger's writer, its reader). */
+const workerThreads = (pid: number) => readdirSync(`/proc/${pid}/task`).filter((task) => readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim() === 'WorkerThread').length;
+
 /** Runs `mayfly ARGS` (from `entry`) in a node that reports, as it exits, every module it loaded. */
 async function loadedBy(args: readonly string[], entry = MAIN): Promise<Loaded> {
-  const script = `process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));
-require(${JSON.stringify(entry)}).main(['node', 'mayfly', ...${JSON.stringify(args)}]);`;
-  const run = await promisify(execFile)(process.execPath, ['-e', script]).catch((error: { code: number; stdout: string; stderr: string }) => error);
+  const script = reportingModules(entry);
+  const run = await promisify(execFile)(process.execPath, ['-e', script, '--', ...args]).catch((error: { code: number; stdout: string; stderr: string }) => error);
   const [stderr, list] = run.stderr.split('\nLOADED ');
   if (list === undefined) throw new Error(`mayfly ${args.join(' ')} did not report its modules:\n${run.stderr}`);
   return { code: 'code' in run ? run.code : 0, stdout: run.stdout, stderr: stderr ?? '', modules: JSON.parse(list) as string[] };
@@ -66,5 +77,33 @@ describe('mayfly start-up', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^mayfly: .*no-such-config\.yaml/);
     expect(run.modules.some((file) => file.endsWith(join('dist', 'src', 'cli', 'policy.js')))).toBe(true);
+  });
+
+  it('serves without ACME, PKCS#11 or LDAP without loading their modules, and starts the ledger reader thread at the first read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mayfly-startup-'));
+    let serving: ServingCli | undefined;
+    try {
+      const init = await runCliInProcess(['init', '--dir', dir]);
+      expect(init.code).toBe(0);
+      const secret = /shown once: (\S+)/.exec(init.stdout)![1];
+      const configFile = join(dir, 'mayfly.yaml');
+      writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('    user: deployer\n', '    user: deployer\n    groups: [auditors]\n    audit_admin_groups: [auditors]\n'));
+      servePlainHttp(configFile);
+      serving = await serveCli(['--config', configFile, '--listen', '127.0.0.1:0'], { command: [process.execPath, '-e', reportingModules(MAIN), '--'] });
+      // Listening: the ledger's writer runs; its reader has not started.
+      const pid = serving.child.pid!;
+      expect(workerThreads(pid)).toBe(1);
+      const read = await fetch(`${serving.url}/v1/audit`, { headers: { Authorization: basicAuth('deployer', secret) } });
+      expect(read.status).toBe(200);
+      expect(workerThreads(pid)).toBe(2);
+      await serving.stop();
+      const modules = JSON.parse(serving.output().split('\nLOADED ')[1]!) as string[];
+      expect(modules.some((file) => file.endsWith(join('dist', 'src', 'http', 'app.js')))).toBe(true);
+      // Nor what only other configs need: a key on a token, an LDAP directory.
+      expect(modules.filter((file) => /dist\/src\/(acme\/(router|validation)|signers\/pkcs11\/signer|auth\/ldap)|node_modules\/(@peculiar\/x509|pkcs11js|ldapts)\//.test(file))).toEqual([]);
+    } finally {
+      await serving?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { LdapAuthenticator, LdapConfigError } from '../../auth/ldap';
 import { parseDuration } from '../duration';
 import { auditAdminGroups, duration, path } from '../schema_fields';
 import { AuthenticationConfigError, type AuthenticationBackend } from './backend';
@@ -26,6 +25,8 @@ export const ldapAuthentication: AuthenticationBackend<typeof schema> = {
   backend: 'ldap',
   schema,
   async open(entry, { configPath, name }) {
+    // Loaded here, not with the schema: a CA without an LDAP entry never loads ldapts.
+    const { LdapAuthenticator, LdapConfigError } = require('../../auth/ldap') as typeof import('../../auth/ldap');
     try {
       return new LdapAuthenticator(name, {
         url: entry.url,

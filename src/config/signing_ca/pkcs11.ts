@@ -1,6 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { Pkcs11Signer } from '../../signers/pkcs11/signer';
 import { SignerConfigError } from '../../signers/signer';
 import { exactlyOne, path, previousCerts, refusePlaintextSecret } from '../schema_fields';
 import type { SignerBackend } from './backend';
@@ -30,6 +29,8 @@ export const pkcs11SigningCa: SignerBackend<typeof schema> = {
   async open(entry, { configPath, issuing, env }) {
     const pin = entry.pin_env !== undefined ? { value: env[entry.pin_env], source: `environment variable ${entry.pin_env}` } : await readPinFile(configPath(entry.pin_file!));
     if (!pin.value) throw new SignerConfigError(`the PKCS#11 PIN is missing: ${pin.source} is not set or empty`);
+    // Loaded here, not with the schema: a CA that holds no key on a token never loads pkcs11js.
+    const { Pkcs11Signer } = require('../../signers/pkcs11/signer') as typeof import('../../signers/pkcs11/signer');
     return Pkcs11Signer.open(
       {
         module: configPath(entry.module),

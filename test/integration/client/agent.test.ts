@@ -1,4 +1,4 @@
-// `mayfly agent` against the real daemon (`mayfly serve`, a child process) issuing one-minute
+// `mayfly agent` against the real daemon (`mayfly serve`, a child process) issuing 30-second
 // certificates: --once for boot, then the agent renewing over mTLS, running its hooks, a live Node
 // HTTPS server reloading on SIGHUP and seen through a real TLS handshake, and the CA going away for
 // a while and coming back on the same port and data folder.
@@ -15,11 +15,11 @@ import { opensslVerify } from '../../helpers/openssl';
 
 const RENEWED = /\[web\] renewed via mTLS at RA renew: serial ([0-9a-f]+),/g;
 
-/** Default's policy on a one-minute life, and a second RA, `renew`, that authenticates by client certificate. */
+/** Default's policy on a 30-second life, and a second RA, `renew`, that authenticates by client certificate. */
 function shortLived(yaml: string): string {
-  const oneMinute = yaml.replace(/    valid_hours: 24[^\n]*\n/, '    validity: 1m\n').replace(/    backdate_minutes: 5[^\n]*\n/, '    backdate_minutes: 0\n');
-  const policy = oneMinute.slice(oneMinute.indexOf('    validity: 1m'));
-  return oneMinute.replace('authentication:\n', 'authentication:\n  renewers:\n    backend: mtls\n') + `  renew:\n    authentication: renewers\n    signing_ca: local\n${policy}`;
+  const halfMinute = yaml.replace(/    valid_hours: 24[^\n]*\n/, '    validity: 30s\n').replace(/    backdate_minutes: 5[^\n]*\n/, '    backdate_minutes: 0\n');
+  const policy = halfMinute.slice(halfMinute.indexOf('    validity: 30s'));
+  return halfMinute.replace('authentication:\n', 'authentication:\n  renewers:\n    backend: mtls\n') + `  renew:\n    authentication: renewers\n    signing_ca: local\n${policy}`;
 }
 
 const until = async (condition: () => boolean, what: string, timeoutMs = 20_000) => {
@@ -149,9 +149,11 @@ certificates:
     const servicePort = Number(/listening (\d+)/.exec(serviceOutput)![1]);
     expect(await handshakeSerial(servicePort)).toBe(initialSerial);
 
-    // Renewal 3-9 s into each one-minute certificate: the tests wait for four renewals, and most of
-    // the minute is left as margin for a slow renewal on a loaded machine.
-    agent = startCli(['agent', '--config', agentConfig('agent.yaml', 'at: 0.1, jitter: 0.05')], { env: { MAYFLY_SECRET: secret }, cwd: dir });
+    // Renewal 3-4.5 s into each 30-second certificate: the tests wait for four renewals, and most of
+    // the life is left as margin for a slow renewal on a loaded machine. Never sooner than 3 s, as
+    // with the one-minute certificates before: the flaky hook's retry (~1 s after it failed) must
+    // run before the next renewal replaces that renewal's retries.
+    agent = startCli(['agent', '--config', agentConfig('agent.yaml', 'at: 0.125, jitter: 0.025')], { env: { MAYFLY_SECRET: secret }, cwd: dir });
     const renewals = await agent.waitForCount(RENEWED, 2, 75_000);
     const serials = renewals.map((match) => match[1]);
     expect(new Set([initialSerial, ...serials]).size).toBe(3);
