@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { serveCli, type ServingCli } from '../helpers/cli';
 import { runCliInProcess } from '../helpers/cli_in_process';
 import { runCliAsync, type CliResult } from '../helpers/cli_process';
-import { freePort } from '../helpers/free_port';
 import { makeCsr } from '../helpers/openssl';
 
 // Each case starts real `mayfly` processes; a loaded 2-core machine can take many seconds a spawn.
@@ -23,10 +22,11 @@ function expectPlainSentence(result: CliResult): void {
 }
 
 /** Holds a TCP port on 127.0.0.1 as another program would. */
-function occupy(port: number): Promise<Server> {
+/** A port on 127.0.0.1 held by another program (a free one, bound at once: no other process can take it first). */
+function occupy(): Promise<{ holder: Server; port: number }> {
   return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(port, '127.0.0.1', () => resolve(server));
+    const holder = createServer();
+    holder.listen(0, '127.0.0.1', () => resolve({ holder, port: (holder.address() as { port: number }).port }));
   });
 }
 
@@ -163,8 +163,7 @@ describe('errors that say what to do', () => {
   });
 
   it('a busy server.listen or server.metrics_listen names the setting to change', async () => {
-    const port = await freePort();
-    const holder = await occupy(port);
+    const { holder, port } = await occupy();
     try {
       const listening = join(home, 'busy-listen.yaml');
       writeFileSync(listening, readFileSync(config, 'utf8').replace(/^ {2}listen: \S+/m, `  listen: 127.0.0.1:${port}`));
@@ -230,10 +229,10 @@ describe('mayfly serve --allow-plaintext', () => {
   it('serves a non-loopback address when the config also says server.allow_plaintext: true', async () => {
     const allowed = join(work, 'allowed.yaml');
     writeFileSync(allowed, readFileSync(config, 'utf8').replace(/^server:\n/m, 'server:\n  allow_plaintext: true\n'));
-    const port = await freePort();
-    const serving = await serveCli(['--config', allowed, '--listen', `0.0.0.0:${port}`, '--allow-plaintext']);
+    const serving = await serveCli(['--config', allowed, '--listen', '0.0.0.0:0', '--allow-plaintext']);
     try {
-      expect(serving.url).toBe(`http://0.0.0.0:${port}`);
+      expect(serving.url).toMatch(/^http:\/\/0\.0\.0\.0:[1-9]\d*$/);
+      const { port } = new URL(serving.url);
       await serving.waitFor(/serving plain HTTP \(--allow-plaintext\) on 0\.0\.0\.0: credentials travel in clear/);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     } finally {

@@ -25,11 +25,12 @@ describe('metrics and readiness of several workers', () => {
     opsUrl = (await serving.waitFor(/Metrics and health of all 2 workers on (http:\/\/\S+)\/metrics/))[1];
     // The primary prints that before its workers run; until both answer, its /metrics waits on the
     // missing one (prom-client gives up after 5 s). Ready means both have joined.
-    for (let tries = 0; (await fetch(`${opsUrl}/readyz`)).status !== 200; tries++) {
-      if (tries === 40) throw new Error('the workers did not become ready');
+    // Worker starts take seconds each on a loaded machine: a generous deadline.
+    for (const deadline = Date.now() + 60_000; (await fetch(`${opsUrl}/readyz`)).status !== 200; ) {
+      if (Date.now() > deadline) throw new Error('the workers did not become ready within 60 s');
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-  });
+  }, 180_000);
   afterAll(async () => {
     await serving?.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { isFinal, parseCheckpoints, verifyCheckpoint } from '../../../src/audit/signed_checkpoint';
 import { serveCli, servePlainHttp, type ServingCli } from '../../helpers/cli';
 import { runCliInProcess } from '../../helpers/cli_in_process';
-import { freePort } from '../../helpers/free_port';
 import { makeCsr } from '../../helpers/openssl';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -19,20 +18,33 @@ interface SlowSign {
   readonly answer: Promise<string>;
 }
 
-/** A sign request (JSON answer) whose body is sent in two halves: the first now, the second on finish(). */
+/**
+ * A sign request (JSON answer) whose body is sent in two halves: the first once the server has the request, the second
+ * on finish(). `Expect: 100-continue` tells when it has: Node answers 100 Continue as it hands the request on, and from
+ * then on the connection is no longer idle, so the drain's closeIdleConnections() leaves it open.
+ */
 function slowSign(url: string, secret: string): Promise<SlowSign> {
   const body = new URLSearchParams({ user: 'deployer', secret, csr: makeCsr().pem }).toString();
   const { hostname, port } = new URL(url);
+  const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
   return new Promise((resolve, reject) => {
     const socket: Socket = connect(Number(port), hostname, () => {
-      socket.write(`POST /v1/sign/default HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`);
-      socket.write(body.slice(0, body.length / 2));
-      resolve({ finish: () => socket.write(body.slice(body.length / 2)), answer });
+      socket.write(`POST /v1/sign/default HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
     });
     let received = '';
-    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    let continued = false;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (!continued && received.startsWith(CONTINUE)) {
+        continued = true;
+        received = received.slice(CONTINUE.length);
+        socket.write(body.slice(0, body.length / 2));
+        resolve({ finish: () => socket.write(body.slice(body.length / 2)), answer });
+      }
+    });
     const answer = new Promise<string>((done) => socket.once('close', () => done(received)));
     socket.once('error', reject);
+    socket.once('close', () => reject(new Error(`closed before 100 Continue: ${received}`)));
   });
 }
 
@@ -74,7 +86,6 @@ describe.each([1, 2])('SIGTERM with --workers %i', (workers) => {
     // Every worker up (each takes connections in turn): a few quick requests all answered.
     for (let i = 0; i < 4; i++) expect((await fetch(`${serving.url}/healthz`, { headers: { Connection: 'close' } })).status).toBe(200);
     const inFlight = await Promise.all([0, 1, 2, 3].map(() => slowSign(serving.url, secret)));
-    await pause(1000); // each request's headers and half body read
     const exited = new Promise<number | null>((resolve) => serving.child.once('exit', (code) => resolve(code)));
     serving.child.kill('SIGTERM');
     // No longer accepting, while the requests in flight are still held open… (the primary passes the
@@ -118,17 +129,18 @@ describe('readiness while draining', () => {
     expect((await runCliInProcess(['init', '--dir', dir])).code).toBe(0);
     const configFile = join(dir, 'mayfly.yaml');
     servePlainHttp(configFile);
-    const opsPort = await freePort();
-    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace(/^server:\n/m, `server:\n  metrics_listen: 127.0.0.1:${opsPort}\n`), { mode: 0o600 });
+    writeFileSync(configFile, readFileSync(configFile, 'utf8').replace(/^server:\n/m, 'server:\n  metrics_listen: 127.0.0.1:0\n'), { mode: 0o600 });
     const secret = /^secret=(.*)$/m.exec(readFileSync(join(dir, 'dev-credentials'), 'utf8'))![1];
     serving = await serveCli(['--config', configFile, '--listen', '127.0.0.1:0']);
-    const readyz = `http://127.0.0.1:${opsPort}/readyz`;
-    expect((await fetch(readyz)).status).toBe(200);
+    const readyz = `${(await serving.waitFor(/Metrics and health on (http:\/\/\S+)\/metrics/))[1]}/readyz`;
+    expect((await fetch(readyz, { headers: { Connection: 'close' } })).status).toBe(200);
     const inFlight = await slowSign(serving.url, secret); // keeps the drain going
-    await pause(500);
     serving.child.kill('SIGTERM');
-    await pause(500);
-    const draining = await fetch(readyz);
+    // The signal's arrival is not instant on a loaded machine: poll, and the first 503 must say why.
+    let draining = await fetch(readyz, { headers: { Connection: 'close' } });
+    for (const deadline = Date.now() + 15_000; draining.status === 200 && Date.now() < deadline; await pause(100)) {
+      draining = await fetch(readyz, { headers: { Connection: 'close' } });
+    }
     expect(draining.status).toBe(503);
     expect(await draining.text()).toContain('shutting down');
     inFlight.finish();

@@ -84,8 +84,10 @@ describe('CA keys in a SoftHSM2 token', () => {
   });
   afterAll(() => ca.stop());
 
-  const sign = (ra: string) =>
-    postForm(`${ca.url}/v1/sign/${ra}`, { user: 'deployer', secret: ca.secret, encoding: 'pem', csr: makeCsr().pem }, { Accept: 'application/json' });
+  // Connection: close leaves no idle keep-alive socket behind: one the server timed out (keepAliveTimeout 5 s) while
+  // openssl spawns ran would be reused by the next request and reset (ECONNRESET).
+  const sign = (ra: string, csr = makeCsr().pem) =>
+    postForm(`${ca.url}/v1/sign/${ra}`, { user: 'deployer', secret: ca.secret, encoding: 'pem', csr }, { Accept: 'application/json', Connection: 'close' });
 
   it('issues over HTTP from a P-256 token key; openssl verifies the chain to the root', async () => {
     const response = await sign('hsm_p256');
@@ -97,7 +99,8 @@ describe('CA keys in a SoftHSM2 token', () => {
   });
 
   it('signs many requests at once on its pooled sessions (the module locks across threads)', async () => {
-    const answers = await Promise.all(Array.from({ length: 48 }, () => sign('hsm_p256')));
+    const csrs = Array.from({ length: 48 }, () => makeCsr().pem);
+    const answers = await Promise.all(csrs.map((csr) => sign('hsm_p256', csr)));
     expect(answers.map((answer) => answer.status)).toEqual(Array(48).fill(200));
     const serials = await Promise.all(answers.map(async (answer) => ((await answer.json()) as { serial_number: string }).serial_number));
     expect(new Set(serials).size).toBe(48);
@@ -412,9 +415,9 @@ describe('CA keys in a SoftHSM2 token', () => {
     });
     afterAll(() => swapCa.stop());
 
-    const signSwap = () => postForm(`${swapCa.url}/v1/sign/swap`, { user: 'deployer', secret: swapCa.secret, encoding: 'pem', csr: makeCsr().pem }, { Accept: 'application/json' });
+    const signSwap = () => postForm(`${swapCa.url}/v1/sign/swap`, { user: 'deployer', secret: swapCa.secret, encoding: 'pem', csr: makeCsr().pem }, { Accept: 'application/json', Connection: 'close' });
     const readyz = async () => {
-      const response = await fetch(`${swapCa.url}/readyz`);
+      const response = await fetch(`${swapCa.url}/readyz`, { headers: { Connection: 'close' } });
       return { status: response.status, body: (await response.json()) as { failing: string[]; checks: Record<string, string> } };
     };
     /** The serials the ledger records as issued by the swap RA. */

@@ -63,9 +63,11 @@ describe('the config watch', () => {
     const text = readFileSync(ca.configFile, 'utf8');
     const before = reloads.length;
     rmSync(ca.configFile);
-    await sleep(600);
+    // The deletion is a change: wait (generously) for its reload, which must fail, before the file comes back.
+    for (const deadline = Date.now() + 20_000; reloads.length === before && Date.now() < deadline; ) await sleep(50);
     const whileGone = reloads.splice(before);
     // Reading a missing file is refused; the running config stays in force.
+    expect(whileGone.length).toBeGreaterThan(0);
     expect(whileGone.every((result) => !result.ok)).toBe(true);
     writeFileSync(ca.configFile, `${text}\n# back\n`, { mode: 0o600 });
     await reloaded(before + 1);

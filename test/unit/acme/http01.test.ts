@@ -18,12 +18,13 @@ describe('http-01 validation', () => {
     try {
       const started = Date.now();
       await expect(fetchHttp01('127.0.0.1', port, 'svc.mayfly.test', 'token', 1000)).rejects.toMatchObject({ detail: expect.stringContaining('timed out') });
-      expect(Date.now() - started).toBeLessThan(5000);
+      // The drip would go on for ever: 15 s is generous for a loaded machine and still tells the 1 s deadline held.
+      expect(Date.now() - started).toBeLessThan(15_000);
     } finally {
       server.closeAllConnections();
       server.close();
     }
-  }, 15_000);
+  }, 30_000);
 
   it('reads an answer that comes in time', async () => {
     const { server, port } = await serve((_request, response) => response.end('token.thumbprint\n'));

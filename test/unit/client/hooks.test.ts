@@ -44,9 +44,16 @@ describe('hooks', () => {
   it('stops a command that outlives its timeout, and what it started', async () => {
     const pidFile = join(dir, 'grandchild.pid');
     const started = Date.now();
-    await expect(runHook({ kind: 'command', argv: ['/bin/sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`], timeoutMs: 500 }, {})).rejects.toThrow(/timed out after 500ms/);
+    // A few seconds, so the shell (slow to start on a loaded machine) has written the pid before it is stopped.
+    const hook = runHook({ kind: 'command', argv: ['/bin/sh', '-c', `sleep 30 & echo $! > ${pidFile}; wait`], timeoutMs: 3000 }, {});
+    const outcome = expect(hook).rejects.toThrow(/timed out after 3s and was stopped/);
+    const written = () => existsSync(pidFile) && /^\d+\n$/.test(readFileSync(pidFile, 'utf8'));
+    await waitUntil(written);
+    await outcome;
     expect(Date.now() - started).toBeLessThan(20_000);
+    // Number('') is 0, and process.kill(0, 0) always succeeds: the pid must be a real one.
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    expect(grandchild).toBeGreaterThan(1);
     await waitUntil(() => !alive(grandchild));
   });
 
@@ -80,7 +87,7 @@ describe('hooks', () => {
     const steady: Hook = { kind: 'command', argv: ['/bin/sh', '-c', `echo run >> ${other}`], timeoutMs: 5000 };
     const runner = new HookRunner({ initialMs: 50, maxMs: 200 }, log);
     runner.trigger('web', [flaky, steady], {});
-    await waitUntil(() => lines.some((line) => line.includes('done') && line.includes(counter)));
+    await waitUntil(() => lines.some((line) => line.includes('done') && line.includes(counter)), 30_000);
     await runner.stop();
     expect(readFileSync(counter, 'utf8').trim().split('\n')).toHaveLength(3);
     // The steady hook ran once, on the first round, and was not repeated with the failing one.

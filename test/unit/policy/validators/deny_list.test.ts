@@ -51,7 +51,8 @@ function replaceList(name: string, text: string): void {
   renameSync(temporary, join(dir, name));
 }
 
-async function eventually(condition: () => boolean, timeoutMs = 2000): Promise<boolean> {
+/** Polls `condition` for up to 20 s: the file watch can lag by seconds on a loaded machine. */
+async function eventually(condition: () => boolean, timeoutMs = 20_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (condition()) return true;
