@@ -15,15 +15,19 @@ export interface JournalEntry {
 
 const FRAME = 8;
 
+/** The entries' frames in one buffer: each text is encoded straight into it (one allocation, no copies). */
 export function encodeEntries(entries: readonly JournalEntry[]): Buffer {
-  const frames = entries.map(({ seq, prevHash, hash, body }) => {
-    const payload = Buffer.from(`${JSON.stringify({ seq, prev: prevHash, hash })}\n${body}`, 'utf8');
-    const frame = Buffer.allocUnsafe(FRAME);
-    frame.writeUInt32BE(payload.length, 0);
-    frame.writeUInt32BE(crc32(payload), 4);
-    return [frame, payload];
-  });
-  return Buffer.concat(frames.flat());
+  const texts = entries.map(({ seq, prevHash, hash, body }) => `${JSON.stringify({ seq, prev: prevHash, hash })}\n${body}`);
+  const bytes = Buffer.allocUnsafe(texts.reduce((total, text) => total + FRAME + Buffer.byteLength(text, 'utf8'), 0));
+  let offset = 0;
+  for (const text of texts) {
+    const start = offset + FRAME;
+    const end = start + bytes.write(text, start, 'utf8');
+    bytes.writeUInt32BE(end - start, offset);
+    bytes.writeUInt32BE(crc32(bytes.subarray(start, end)), offset + 4);
+    offset = end;
+  }
+  return bytes;
 }
 
 /** What a journal's bytes hold: the whole entries, where they end, and the first that is not whole. */

@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import { encodeEntries, readEntries, type JournalEntry } from '../../../src/audit/journal_format';
 
 const entry = (seq: number): JournalEntry => ({ seq, prevHash: 'a'.repeat(64), hash: 'b'.repeat(64), body: `{"v":1,"seq":${seq},"text":"ü\\n"}` });
@@ -8,6 +9,18 @@ describe('the journal format', () => {
 
   it('reads back what it wrote, text exactly', () => {
     expect(readEntries(whole)).toEqual({ entries: [entry(1), entry(2), entry(3)], end: whole.length });
+  });
+
+  it('frames each entry as its UTF-8 length (u32 BE), the CRC-32 of those bytes, then {seq, prev, hash} and the text', () => {
+    const frame = (e: JournalEntry): Buffer => {
+      const payload = Buffer.from(`{"seq":${e.seq},"prev":"${e.prevHash}","hash":"${e.hash}"}\n${e.body}`, 'utf8');
+      const head = Buffer.alloc(8);
+      head.writeUInt32BE(payload.length, 0);
+      head.writeUInt32BE(crc32(payload), 4);
+      return Buffer.concat([head, payload]);
+    };
+    expect(whole.equals(Buffer.concat([entry(1), entry(2), entry(3)].map(frame)))).toBe(true);
+    expect(encodeEntries([])).toHaveLength(0);
   });
 
   it('calls an entry cut short at the end torn, wherever the cut falls', () => {
