@@ -64,6 +64,10 @@ function pssAlgorithm(hash: string, saltLength: number): Uint8Array {
   );
 }
 
+/** Bytes of a hash, and of its PKCS#1 v1.5 DigestInfo (which needs 11 more bytes of padding in the modulus). */
+const HASH_BYTES = { sha1: 20, sha256: 32, sha384: 48 };
+const DIGEST_INFO_BYTES = { md5: 34, sha1: 35, sha224: 47, sha256: 51, sha384: 67, sha512: 83 };
+
 /**
  * Signs `info` with `key`, mostly the way a normal client would; sometimes with an older digest, an
  * announced algorithm that does not match the one used, or a signature that is not over `info`.
@@ -92,14 +96,18 @@ export function signInfo(rng: Prng, key: SigningKey, info: Uint8Array): Signed {
     }
     case 'rsa':
     case 'rsa-pss': {
+      // The tiny-RSA mutants' 512-bit key holds neither a SHA-384 or SHA-512 DigestInfo nor PSS with
+      // SHA-384 or a 32-byte salt: OpenSSL refuses to make those signatures ("digest too big").
+      const modulusBytes = (key.privateKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8;
+      const pssFits = (hash: keyof typeof HASH_BYTES, saltLength: number) => HASH_BYTES[hash] + saltLength + 2 <= modulusBytes;
       if (key.type === 'rsa-pss' || (variant === 'digest' && rng.chance(0.4))) {
-        const hash = rng.pick(['sha256', 'sha384', 'sha1']);
-        const saltLength = rng.pick([20, 32, 0]);
+        const hash = rng.pick((['sha256', 'sha384', 'sha1'] as const).filter((h) => pssFits(h, 0)));
+        const saltLength = rng.pick([20, 32, 0].filter((salt) => pssFits(hash, salt)));
         const signature = sign(hash, signed, { key: key.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
         const announced = variant === 'mismatch' ? pssAlgorithm(hash === 'sha256' ? 'sha384' : 'sha256', saltLength) : pssAlgorithm(hash, saltLength);
         return { algorithm: announced, signature, description: `rsa-pss ${hash} salt ${saltLength} ${variant}` };
       }
-      const hash = variant === 'digest' ? rng.pick(['md5', 'sha1', 'sha224', 'sha384', 'sha512']) : 'sha256';
+      const hash = variant === 'digest' ? rng.pick((['md5', 'sha1', 'sha224', 'sha384', 'sha512'] as const).filter((h) => DIGEST_INFO_BYTES[h] + 11 <= modulusBytes)) : 'sha256';
       if (variant === 'mismatch' && rng.chance(0.5)) {
         // An ECDSA algorithm announced over an RSA signature.
         return { algorithm: sequence(encodeOid(ECDSA_OIDS[hash === 'md5' ? 'sha256' : hash])), signature: sign(hash === 'md5' ? 'sha256' : hash, signed, key.privateKey), description: `rsa announced as ECDSA` };
