@@ -28,6 +28,8 @@ export class ChainWriter {
   private checkpointedSeq = 0;
   private pending: WriterEntry[] = [];
   private committing?: Promise<void>;
+  /** The checkpoints being stored, one after another, beside the commits. */
+  private checkpoints: Promise<void> = Promise.resolve();
   private readonly publicKey: KeyObject;
   private readonly origin: string;
 
@@ -55,7 +57,8 @@ export class ChainWriter {
       const batch = this.pending;
       this.pending = [];
       await this.commit(batch);
-      if (this.head.seq - this.checkpointedSeq >= this.checkpointEvery) await this.checkpoint();
+      // Not awaited: a checkpoint waits for the indexer thread, and the commits go on meanwhile.
+      if (this.head.seq - this.checkpointedSeq >= this.checkpointEvery) void this.checkpoint();
     }
   }
 
@@ -90,19 +93,27 @@ export class ChainWriter {
     }
   }
 
-  /** Signs the tree of the durable records as a C2SP checkpoint and stores it; `final` closes the chain. */
-  async checkpoint(final = false): Promise<void> {
+  /**
+   * Signs the tree of the durable records as a C2SP checkpoint, and stores it once the store has
+   * indexed them, after the checkpoints queued before it (the commits go on meanwhile); `final`
+   * closes the chain. A checkpoint that could not be stored is made again at the next chance.
+   */
+  checkpoint(final = false): Promise<void> {
     const { seq, hash } = this.head;
-    if (seq === 0 || (seq === this.checkpointedSeq && !final) || this.headUnknown) return;
-    const root = this.frontier.root();
-    try {
-      // A checkpoint signs what readers can prove from the store: the records are indexed first.
-      await this.store.index('own');
-      await this.store.addCheckpoint(checkpointRow(this.chain, seq, hash, signCheckpoint({ origin: this.origin, size: seq, root }, this.key, final)));
-      this.checkpointedSeq = seq;
-    } catch {
-      // The next checkpoint covers these records too.
-    }
+    const before = this.checkpointedSeq;
+    if (seq === 0 || (seq === before && !final) || this.headUnknown) return this.checkpoints;
+    const note = signCheckpoint({ origin: this.origin, size: seq, root: this.frontier.root() }, this.key, final);
+    this.checkpointedSeq = seq;
+    this.checkpoints = this.checkpoints.then(async () => {
+      try {
+        // A checkpoint signs what readers can prove from the store: the records are indexed first.
+        await this.store.index('own');
+        await this.store.addCheckpoint(checkpointRow(this.chain, seq, hash, note));
+      } catch {
+        if (this.checkpointedSeq === seq) this.checkpointedSeq = before;
+      }
+    });
+    return this.checkpoints;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { closeSync, constants, fdatasyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isChainId } from './chain_owner';
 import { fileIdentity, syncFolder } from './durable_file';
@@ -96,14 +96,19 @@ export class JournalWriter {
   }
 
   /**
-   * Starts an empty journal in its place, once everything this one holds is indexed durably. The new
-   * file is renamed over the old one: a reader holds either, never a file cut short under it.
+   * Starts the journal over, keeping what it holds from byte `keep` on (entries not yet indexed
+   * durably; everything before them is). The new file, with those entries synced, is renamed over
+   * the old one: a reader holds either, never a file cut short under it.
    */
-  rotate(): void {
+  rotate(keep = this.length): void {
     const next = `${this.file}.next`;
     rmSync(next, { force: true }); // left by a rotation cut short; never opened through (a link)
     const fd = openSync(next, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_APPEND, 0o600);
+    let kept: Buffer;
     try {
+      kept = this.readFrom(keep);
+      for (let written = 0; written < kept.length; ) written += writeSync(fd, kept, written);
+      if (kept.length > 0) fdatasyncSync(fd);
       renameSync(next, this.file);
     } catch (error) {
       closeSync(fd);
@@ -112,9 +117,26 @@ export class JournalWriter {
     // Renamed: the new file is the journal now, whether or not the rename is durable yet; until it
     // is, appends first make it so (an entry in a file whose name a power cut takes is lost).
     closeSync(this.fd);
-    [this.fd, this.length, this.identity, this.renamed] = [fd, 0, fileIdentity(this.file), true];
+    [this.fd, this.length, this.identity, this.renamed] = [fd, kept.length, fileIdentity(this.file), true];
     syncFolder(this.folder);
     this.renamed = false;
+  }
+
+  /** The journal's bytes from `offset` to its end. */
+  private readFrom(offset: number): Buffer {
+    const bytes = Buffer.alloc(this.length - offset);
+    if (bytes.length === 0) return bytes;
+    const fd = openSync(this.file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      for (let done = 0; done < bytes.length; ) {
+        const read = readSync(fd, bytes, done, bytes.length - done, offset + done);
+        if (read === 0) throw new Error(`the audit journal ${this.file} is shorter than its writer wrote`);
+        done += read;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return bytes;
   }
 
   /** Closes the journal; `remove`: its chain is sealed and indexed durably, so the file goes. */

@@ -1,32 +1,31 @@
+import { Worker } from 'node:worker_threads';
+import type { IndexerMessage, IndexerOptions, IndexerReply } from './indexer_protocol';
 import { JournalWriter } from './journal';
 import { JournalIndexer } from './journal_index';
 import type { IndexedRecord } from './record';
 import { SqliteAuditStore } from './sqlite_store';
-import type { TreeNode } from './store';
+import type { Checkpoint, TreeNode } from './store';
+import { workerScript } from './worker_script';
 
 // The SQLite ledger as one process's writer keeps it: an append is durable in the process's own
 // journal (journal.ts: one write and one fdatasync, no lock shared with other processes), and the
-// records are copied into SQLite a batch at a time, off the request path, in a transaction that needs
-// no fsync of its own. Readers index what is still only in a journal before they read.
+// records are copied into SQLite ("indexed") by a thread of their own (indexer_worker.ts), in
+// batches, in transactions that need no fsync of their own: the commits every answer waits for
+// never wait for SQLite. Readers index what is still only in a journal before they read.
 
-/**
- * Appended records wait at most this long to be indexed. Each index transaction writes every page it
- * touched to the WAL once (a pwrite a page), and the indexes of random keys (serials, names) touch a
- * page a record: batches of ~100 records (100 ms under load) cost the writer ~40 µs a record more than
- * batches of ~1,000 (2026-12-06, the writer alone, 30,000 records in batches of 10). Readers index what
- * is still only in a journal before they read, so a longer wait delays no answer.
- */
-const INDEX_DELAY_MS = 1000;
-/** or until this many wait. */
-const INDEX_BATCH = 2000;
-/** A journal this long starts over once all it holds is indexed durably. */
+/** A journal this long starts over once what it holds is indexed durably. */
 const ROTATE_BYTES = 8 * 1024 * 1024;
 
 export class JournaledSqliteStore extends SqliteAuditStore {
   private readonly journal: JournalWriter;
   private readonly otherJournals: JournalIndexer;
-  private unindexed: { records: IndexedRecord[]; nodes: TreeNode[] } = { records: [], nodes: [] };
-  private timer?: NodeJS.Timeout;
+  private readonly indexer: Worker;
+  private nextFlush = 0;
+  private readonly flushes = new Map<number, { resolve: (problem: string | undefined) => void }>();
+  private closing?: (indexed: boolean) => void;
+  private stopped = false;
+  /** A rotation waiting for the indexer to make what the journal held up to then durable. */
+  private rotating = false;
   /**
    * Why a journal append failed (a full disk), until the process ends. Its entries were cut back off,
    * but a reader may have read and indexed them already: journaling other records under the same
@@ -34,7 +33,7 @@ export class JournaledSqliteStore extends SqliteAuditStore {
    * after a failed fsync; the next process starts a chain of its own and seals this one.
    */
   private journalFailure?: string;
-  /** Why the last indexing failed; the journal keeps the records, and the next batch tries again. */
+  /** Why the indexer cannot index now; it keeps the records and tries again. */
   private indexFailure?: string;
 
   constructor(
@@ -44,9 +43,13 @@ export class JournaledSqliteStore extends SqliteAuditStore {
     super(database, { journaled: true });
     this.journal = JournalWriter.create(database, chain);
     this.otherJournals = new JournalIndexer(database);
+    this.indexer = new Worker(workerScript('indexer_worker'), { workerData: { database } satisfies IndexerOptions });
+    this.indexer.on('message', (reply: IndexerReply) => this.receive(reply));
+    this.indexer.on('error', (error) => this.indexerStopped(error.message));
+    this.indexer.on('exit', () => this.indexerStopped('it stopped'));
   }
 
-  /** Durable in the journal when it resolves; in SQLite within INDEX_DELAY_MS. */
+  /** Durable in the journal when it resolves; in SQLite within a second (indexer_worker.ts). */
   override async appendAll(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): Promise<void> {
     if (this.journalFailure !== undefined) throw new Error(this.journalFailure);
     const displaced = this.displaced() ?? this.journal.displaced();
@@ -57,36 +60,66 @@ export class JournaledSqliteStore extends SqliteAuditStore {
       this.journalFailure = `the audit journal of ${this.file} could not be written (${(error as Error).message}); restart Mayfly once the disk is fixed`;
       throw error;
     }
-    for (const record of records) this.unindexed.records.push(record);
-    for (const node of nodes) this.unindexed.nodes.push(node);
-    if (this.unindexed.records.length >= INDEX_BATCH) this.indexOwn();
-    else this.timer ??= setTimeout(() => this.indexOwn(), INDEX_DELAY_MS);
+    this.post({ type: 'index', records, nodes });
+    if (this.journal.size >= ROTATE_BYTES && !this.rotating) void this.rotate();
   }
 
-  /** Copies what this writer appended into SQLite, in one transaction. */
-  private indexOwn(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const { records, nodes } = this.unindexed;
-    if (records.length === 0) return;
+  /**
+   * Starts the journal over: once the indexer has made what it holds now durable, the entries
+   * journaled since are carried into the new file. Commits go on meanwhile.
+   */
+  private async rotate(): Promise<void> {
+    this.rotating = true;
+    const indexedUpTo = this.journal.size;
     try {
-      this.insert(records, nodes);
-      this.unindexed = { records: [], nodes: [] };
-      this.indexFailure = undefined;
-      if (this.journal.size >= ROTATE_BYTES) {
-        this.makeDurable();
-        this.journal.rotate();
-      }
+      if ((await this.flush({ durable: true })) === undefined) this.journal.rotate(indexedUpTo);
     } catch (error) {
-      this.indexFailure = (error as Error).message;
-      this.timer = setTimeout(() => this.indexOwn(), INDEX_DELAY_MS);
+      this.indexFailure = `the journal could not start over: ${(error as Error).message}`;
+    } finally {
+      this.rotating = false;
     }
   }
 
+  /** What was sent is indexed (and `durable`, or `checkpoint` stored) when it resolves; why not, if not. */
+  private flush(options: { readonly durable?: boolean; readonly checkpoint?: Checkpoint } = {}): Promise<string | undefined> {
+    if (this.closing) return Promise.resolve('the ledger is closing');
+    const id = this.nextFlush++;
+    return new Promise((resolve) => {
+      this.flushes.set(id, { resolve });
+      this.post({ type: 'flush', id, ...options });
+    });
+  }
+
+  private post(message: IndexerMessage): void {
+    this.indexer.postMessage(message);
+  }
+
+  private receive(reply: IndexerReply): void {
+    if (reply.type === 'flushed') {
+      this.flushes.get(reply.id)?.resolve(reply.problem);
+      this.flushes.delete(reply.id);
+    } else if (reply.type === 'status') this.indexFailure = reply.problem;
+    else this.closing?.(reply.indexed);
+  }
+
+  private indexerStopped(why: string): void {
+    this.stopped = true;
+    this.indexFailure ??= `its indexer thread failed (${why})`;
+    for (const { resolve } of this.flushes.values()) resolve(this.indexFailure);
+    this.flushes.clear();
+    this.closing?.(false);
+  }
+
   override async index(scope: 'own' | 'every journal'): Promise<readonly string[]> {
-    this.indexOwn();
-    if (this.indexFailure !== undefined) throw new Error(`the audit journal cannot be indexed: ${this.indexFailure}`);
+    const problem = await this.flush();
+    if (problem !== undefined) throw new Error(`the audit journal cannot be indexed: ${problem}`);
     return scope === 'every journal' ? (await this.otherJournals.index(this, { skip: this.chain, removeGone: () => this.makeDurable() })).map(({ chain }) => chain) : [];
+  }
+
+  /** Stored by the indexer after the records it covers, which it indexes first. */
+  override async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    const problem = await this.flush({ checkpoint });
+    if (problem !== undefined) throw new Error(`the audit checkpoint could not be stored: ${problem}`);
   }
 
   /** This writer's own chain continues from what it journaled: indexed first, so its tree is read whole. */
@@ -105,10 +138,12 @@ export class JournaledSqliteStore extends SqliteAuditStore {
 
   /** Indexes the rest; the journal goes once all it held is in SQLite durably. */
   override async close(): Promise<void> {
-    this.indexOwn();
-    const indexed = this.indexFailure === undefined;
-    clearTimeout(this.timer);
-    if (indexed) this.makeDurable();
+    const indexed = await new Promise<boolean>((resolve) => {
+      this.closing = resolve;
+      if (this.stopped) resolve(false);
+      else this.post({ type: 'close' });
+    });
+    await this.indexer.terminate();
     this.journal.close(indexed);
     await super.close();
   }

@@ -18,6 +18,12 @@ import { appendLeaf, storedSubtrees } from './tree';
 // thread of its own (the writer's, or SqliteReaderThread's), never on the thread that serves requests.
 
 const SCHEMA_VERSION = 4;
+/** Bytes a page of a new ledger. */
+const PAGE_SIZE = 16384;
+/** The WAL is copied back into the database once it holds this many bytes of pages (see the constructor). */
+const WAL_CHECKPOINT_BYTES = 40 * 1024 * 1024;
+/** The writer's page cache, KiB. */
+const WRITER_CACHE_KIB = 16384;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
@@ -189,16 +195,23 @@ export class SqliteAuditStore implements AuditStore, IndexTarget {
     // Before anything that locks: the writers of `serve --workers N` open one ledger at once.
     this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     if (!options.readonly) {
+      // A new ledger's pages (an existing file keeps its own size): a record's text is ~2 KiB, and
+      // indexing 1,000 of them writes each page it touches to the WAL and back again, a pwrite a
+      // page. 16 KiB pages cut the writer's CPU a record by about a third against SQLite's 4 KiB
+      // (2026-12-06: 69 → 43 µs on a new ledger, 250 → 217 µs at 300,000 records).
+      this.db.pragma(`page_size = ${PAGE_SIZE}`);
       enterWalMode(this.db);
       // FULL: a commit is on disk (the WAL fsynced) before the writer acknowledges it. NORMAL when a
       // journal holds the records: a commit lost to a power cut is indexed again from the journal.
       this.db.pragma(`synchronous = ${options.journaled ? 'NORMAL' : 'FULL'}`);
       // A checkpoint copies every page the WAL holds back into the database and fsyncs it; at
       // SQLite's default (1,000 pages, a few dozen group commits here) the pages every commit
-      // touches (the indexes' last leaves, the rollups) were copied again and again. 10,000 pages
-      // (a WAL of up to 40 MiB) cut the writer's CPU a record by about a tenth (2026-12-06,
-      // two processes writing one ledger).
-      this.db.pragma('wal_autocheckpoint = 10000');
+      // touches (the indexes' last leaves, the rollups) were copied again and again. A WAL of up
+      // to 40 MiB (10,000 pages of 4 KiB) cut the writer's CPU a record by about a tenth
+      // (2026-12-06, two processes writing one ledger).
+      this.db.pragma(`wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / (this.db.pragma('page_size', { simple: true }) as number))}`);
+      // The indexes' pages a batch touches stay in memory for the next batch (SQLite's default is 2 MiB).
+      this.db.pragma(`cache_size = -${WRITER_CACHE_KIB}`);
       this.migrate();
       // The WAL exists from here on: SQLite deletes it only when the last connection closes.
       this.opened = [file, `${file}-wal`].map((path) => ({ path, identity: fileIdentity(path) }));

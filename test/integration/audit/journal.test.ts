@@ -73,6 +73,35 @@ describe('the SQLite ledger journals each writer', () => {
     expect(readdirSync(journalFolder(database))).toEqual([]);
   }, 60_000);
 
+  it('answers each append at once while indexing waits for another process\'s write lock, and indexes and checkpoints once it is released', async () => {
+    const database = join(dir, 'audit.db');
+    // A checkpoint every 5 records: each makes the writer index what it journaled, which needs the lock.
+    const ledger = await AuditLedger.open({ store: { kind: 'sqlite', database }, keyPem, checkpointEvery: 5, checkpointIntervalMs: 3_600_000 });
+    await new Promise((resolve) => setTimeout(resolve, 500)); // its start-up sealing, which writes
+    const lock = holdWriteLock(database);
+    let chain = '';
+    try {
+      for (let i = 1; i <= 12; i++) {
+        const started = performance.now();
+        chain = (await ledger.append(authFailureEvent({ ra: 'default', source: '127.0.0.1' }, `user-${i}`))).chain;
+        // Indexing on the writer's own thread held this append until busy_timeout (5 s) gave up.
+        expect({ append: i, waitedOver1s: performance.now() - started > 1000 }).toEqual({ append: i, waitedOver1s: false });
+      }
+      expect(lock.db.prepare('SELECT count(*) AS n FROM records').get()).toEqual({ n: 0 });
+    } finally {
+      lock.release();
+    }
+    await ledger.close();
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      expect(readdirSync(journalFolder(database))).toEqual([]); // indexed durably, then removed
+      expect((await reader.walkPage(chain, 0, 20)).map((record) => record.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      expect((await reader.checkpoints(chain)).at(-1)?.seq).toBe(12);
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
+
   it('a certificate answered but not yet indexed survives a kill -9: the CLI finds it, verify passes, and the next start seals the chain and removes its journal', async () => {
     expect(runCli(['init', '--dir', dir]).status).toBe(0);
     const config = join(dir, 'mayfly.yaml');
@@ -137,7 +166,9 @@ describe('the SQLite ledger journals each writer', () => {
         firstFile = statSync(journal).ino;
         expect((await reader.query({})).length).toBe(1000); // the reader now knows where it stopped reading
       }
-      // 8 MiB were passed by ~15,000 records, and indexing runs at least every 2,000: a new file.
+      // 8 MiB were passed by ~15,000 records: once the indexer has made what the journal held then
+      // durable, a new file, holding what was journaled meanwhile.
+      for (let waited = 0; statSync(journal).ino === firstFile && waited < 20_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(statSync(journal).ino).not.toBe(firstFile);
       expect(statSync(journal).size).toBeLessThan(8 * 1024 * 1024);
       const records = await reader.query({});
