@@ -34,7 +34,7 @@ interface Loaded {
 const reportingModules = (entry: string) => `process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n'));
 require(${JSON.stringify(entry)}).main(['node', 'mayfly', ...process.argv.slice(1)]);`;
 
-/** The threads of process `pid` that run a Node Worker (the ledger's writer, its reader). */
+/** The threads of process `pid` that run a Node Worker (the ledger's writer and its indexer, its reader). */
 const workerThreads = (pid: number) => readdirSync(`/proc/${pid}/task`).filter((task) => readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim() === 'WorkerThread').length;
 
 /** Runs `mayfly ARGS` (from `entry`) in a node that reports, as it exits, every module it loaded. */
@@ -90,12 +90,12 @@ describe('mayfly start-up', () => {
       writeFileSync(configFile, readFileSync(configFile, 'utf8').replace('    user: deployer\n', '    user: deployer\n    groups: [auditors]\n    audit_admin_groups: [auditors]\n'));
       servePlainHttp(configFile);
       serving = await serveCli(['--config', configFile, '--listen', '127.0.0.1:0'], { command: [process.execPath, '-e', reportingModules(MAIN), '--'] });
-      // Listening: the ledger's writer runs; its reader has not started.
+      // Listening: the ledger's writer and its indexer run; its reader has not started.
       const pid = serving.child.pid!;
-      expect(workerThreads(pid)).toBe(1);
+      expect(workerThreads(pid)).toBe(2);
       const read = await fetch(`${serving.url}/v1/audit`, { headers: { Authorization: basicAuth('deployer', secret) } });
       expect(read.status).toBe(200);
-      expect(workerThreads(pid)).toBe(2);
+      expect(workerThreads(pid)).toBe(3);
       await serving.stop();
       const modules = JSON.parse(serving.output().split('\nLOADED ')[1]!) as string[];
       expect(modules.some((file) => file.endsWith(join('dist', 'src', 'http', 'app.js')))).toBe(true);
