@@ -12,6 +12,8 @@ export interface Pkcs11Options {
   readonly pinSource: string;
   /** Sessions kept open and reused; signatures run on libuv's threads, so ~its pool size. */
   readonly sessions?: number;
+  /** `false`: every signature in libuv's pool, however fast the token (signer.ts decides otherwise). */
+  readonly inline?: false;
 }
 
 export const describeToken = (options: Pkcs11Options): string => (options.tokenLabel !== undefined ? `token '${options.tokenLabel}'` : `slot ${options.slot}`);

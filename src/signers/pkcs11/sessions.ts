@@ -12,6 +12,8 @@ export interface Connection {
   readonly publicKeyHandle?: Buffer;
   /** The module's generation it was opened in: after a re-initialisation its handles are gone, or name others' sessions and keys. */
   readonly generation: number;
+  /** The token signs faster than a round trip to libuv's thread pool costs: sign on the event loop (signer.ts). */
+  inline: boolean;
 }
 
 const slotId = (slot: Buffer): bigint => slot.readBigUInt64LE(0);

@@ -9,6 +9,18 @@ import { describeKey, describeToken, type Pkcs11Options } from './options';
 import { acquire, closeSession, findObjects, keyTemplate, openSessions, release, type Connection } from './sessions';
 
 const DEFAULT_SESSIONS = 4;
+/**
+ * A token whose signatures all took less than this when connecting (a software token such as SoftHSM2:
+ * ~0.05 ms for P-256) signs on the event loop, as the local signer signs P-256: handing each signature
+ * to libuv's thread pool and back cost more than the signature (SoftHSM2 P-256: 0.65–0.7× of a key
+ * file's certificates a second through the pool, 0.8–1.0× inline; 2026-12-06). A network or PCIe HSM
+ * is slower and keeps the pool: the event loop never waits on it.
+ */
+const INLINE_SIGN_MS = 0.25;
+/** Test signatures timed when connecting. */
+const INLINE_PROBES = 5;
+/** An inline signature slower than this (the token got slow) sends this connection's signatures to the pool. */
+const INLINE_GIVE_UP_MS = 2;
 // CKA_EC_PARAMS (the named curve's OID, DER) → curve, and its uncompressed point length.
 const EC_CURVES: Readonly<Record<string, { name: string; pointLength: number }>> = {
   '06082a8648ce3d030107': { name: 'P-256', pointLength: 65 },
@@ -57,7 +69,10 @@ export class Pkcs11Signer implements Signer {
   static async open(options: Pkcs11Options, expected?: KeyObject): Promise<Pkcs11Signer> {
     const signer = new Pkcs11Signer(loadModule(options), options);
     try {
-      await signer.check(await signer.connect(true), expected);
+      const connection = await signer.connect(true);
+      await signer.check(connection, expected);
+      // Timed once the key's type is known (check() reads it).
+      connection.inline = signer.signsFast(connection.idle[0], connection.key);
       signer.opened = true;
       return signer;
     } catch (error) {
@@ -109,7 +124,7 @@ export class Pkcs11Signer implements Signer {
       }
       try {
         if (!session) throw new Error('the connection to the token was reset');
-        const signature = await this.signOn(session, connection.key, tbs);
+        const signature = await this.signOn(session, connection.key, tbs, connection);
         if (this.released) this.closeSessions(connection, [session]);
         else release(connection, session);
         return signature;
@@ -128,15 +143,46 @@ export class Pkcs11Signer implements Signer {
     }
   }
 
-  /** One signature on `session` with `key`, counted as running so no re-initialisation finalises under it. */
-  private async signOn(session: Buffer, key: Buffer, tbs: Uint8Array): Promise<Uint8Array> {
+  /**
+   * One signature on `session` with `key`: on the event loop when `connection` says the token is fast
+   * (it stays so while each takes under INLINE_GIVE_UP_MS), else in libuv's pool, counted as running
+   * so no re-initialisation finalises under it.
+   */
+  private async signOn(session: Buffer, key: Buffer, tbs: Uint8Array, connection?: Connection): Promise<Uint8Array> {
     // ECDSA: SoftHSM has no CKM_ECDSA_SHA256, so hash here and sign the digest with CKM_ECDSA.
     const input = this.ecdsa ? hash(this.digest!, tbs, 'buffer') : Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength);
-    this.pkcs11.C_SignInit(session, { mechanism: this.ecdsa ? pkcs11js.CKM_ECDSA : pkcs11js.CKM_SHA256_RSA_PKCS }, key);
-    const signing = this.pkcs11.C_SignAsync(session, input, Buffer.alloc(1024));
-    this.activity.signing.add(signing);
-    const signature = await signing.finally(() => this.activity.signing.delete(signing));
+    const mechanism = { mechanism: this.ecdsa ? pkcs11js.CKM_ECDSA : pkcs11js.CKM_SHA256_RSA_PKCS };
+    let signature: Buffer;
+    if (connection?.inline) {
+      const started = performance.now();
+      this.pkcs11.C_SignInit(session, mechanism, key);
+      signature = this.pkcs11.C_Sign(session, input, Buffer.alloc(1024));
+      if (performance.now() - started > INLINE_GIVE_UP_MS) connection.inline = false;
+    } else {
+      this.pkcs11.C_SignInit(session, mechanism, key);
+      const signing = this.pkcs11.C_SignAsync(session, input, Buffer.alloc(1024));
+      this.activity.signing.add(signing);
+      signature = await signing.finally(() => this.activity.signing.delete(signing));
+    }
     return this.ecdsa ? rawEcdsaToDer(signature) : signature;
+  }
+
+  /** Whether the token signs fast enough to sign on the event loop: INLINE_PROBES signatures, each timed. */
+  private signsFast(session: Buffer, key: Buffer): boolean {
+    if (this.options.inline === false) return false;
+    const mechanism = { mechanism: this.ecdsa ? pkcs11js.CKM_ECDSA : pkcs11js.CKM_SHA256_RSA_PKCS };
+    const input = randomBytes(32);
+    try {
+      for (let i = 0; i < INLINE_PROBES; i++) {
+        const started = performance.now();
+        this.pkcs11.C_SignInit(session, mechanism, key);
+        this.pkcs11.C_Sign(session, input, Buffer.alloc(1024));
+        if (performance.now() - started > INLINE_SIGN_MS) return false;
+      }
+      return true;
+    } catch {
+      return false; // the test signature says why (check(), or a reconnect's)
+    }
   }
 
   /** Signs a random digest with `key` on `session`: whether it verifies under the signer's public key (the certificate's). */
@@ -220,7 +266,7 @@ export class Pkcs11Signer implements Signer {
       for (const session of sessions) closeSession(this.pkcs11, session);
       throw error;
     }
-    const connection: Connection = { idle: sessions, waiting: [], key: key!, ...(publicKeyHandle ? { publicKeyHandle } : {}), generation: this.generation };
+    const connection: Connection = { idle: sessions, waiting: [], key: key!, ...(publicKeyHandle ? { publicKeyHandle } : {}), generation: this.generation, inline: !startup && this.signsFast(sessions[0], key!) };
     this.connection = connection;
     this.token = token;
     recordLogin(token, this, options.pin);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createPublicKey, randomBytes, verify, X509Certificate } from 'node:crypto';
+import { createPublicKey, pbkdf2, randomBytes, verify, X509Certificate } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as pkcs11js from 'pkcs11js';
@@ -292,9 +292,32 @@ describe('CA keys in a SoftHSM2 token', () => {
       running.release();
     });
 
+    it('a fast token (SoftHSM2, P-256) signs on the event loop: its signatures never queue behind a busy libuv pool, as a slow token\'s do', async () => {
+      const fast = await Pkcs11Signer.open(options);
+      const pooled = await Pkcs11Signer.open({ ...options, inline: false });
+      const tbs = randomBytes(100);
+      const publicKey = createPublicKey({ key: Buffer.from(fast.publicKey), format: 'der', type: 'spki' });
+      // Every thread of the pool busy for ~0.3 s (16 covers any UV_THREADPOOL_SIZE up to 16).
+      let busyDone = 0;
+      const fill = () => Array.from({ length: 16 }, () => new Promise<void>((resolve) => pbkdf2('p', 's', 300_000, 32, 'sha256', () => (busyDone += 1, resolve()))));
+      let busy = fill();
+      const signature = await fast.sign(tbs);
+      expect({ busyTasksDoneBeforeTheSignature: busyDone }).toEqual({ busyTasksDoneBeforeTheSignature: 0 });
+      expect(verify('sha256', tbs, { key: publicKey, dsaEncoding: 'der' }, signature)).toBe(true);
+      await Promise.all(busy);
+      busyDone = 0;
+      busy = fill();
+      expect(verify('sha256', tbs, { key: publicKey, dsaEncoding: 'der' }, await pooled.sign(tbs))).toBe(true);
+      expect(busyDone).toBeGreaterThan(0);
+      await Promise.all(busy);
+      fast.release();
+      pooled.release();
+    });
+
     it('survives the token logging the process out while signatures run: signers reconnect once the running ones end, never under them', async () => {
-      const first = await Pkcs11Signer.open(options);
-      const second = await Pkcs11Signer.open(options);
+      // In libuv's pool, as a slow token's are: SoftHSM2's would run on the event loop, one at a time.
+      const first = await Pkcs11Signer.open({ ...options, inline: false });
+      const second = await Pkcs11Signer.open({ ...options, inline: false });
       const tbs = randomBytes(100);
       const publicKey = createPublicKey({ key: Buffer.from(first.publicKey), format: 'der', type: 'spki' });
       const outcomes = { verified: 0, unavailable: 0 };
