@@ -14,6 +14,8 @@ export interface Connection {
   readonly generation: number;
   /** The token signs faster than a round trip to libuv's thread pool costs: sign on the event loop (signer.ts). */
   inline: boolean;
+  /** How long the inline signatures since the last check took, ms. */
+  readonly inlineTimes: number[];
 }
 
 const slotId = (slot: Buffer): bigint => slot.readBigUInt64LE(0);

@@ -17,10 +17,16 @@ const DEFAULT_SESSIONS = 4;
  * is slower and keeps the pool: the event loop never waits on it.
  */
 const INLINE_SIGN_MS = 0.25;
-/** Test signatures timed when connecting. */
-const INLINE_PROBES = 5;
-/** An inline signature slower than this (the token got slow) sends this connection's signatures to the pool. */
-const INLINE_GIVE_UP_MS = 2;
+/** Test signatures timed when connecting: their median decides (a busy machine delays a few). */
+const INLINE_PROBES = 7;
+/**
+ * Inline signatures whose median took longer than this (the token got slow) send the connection's
+ * signatures to the pool; a median over the last INLINE_WINDOW, as a busy machine delays a few.
+ */
+const INLINE_GIVE_UP_MS = 1;
+const INLINE_WINDOW = 16;
+
+const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[values.length >> 1];
 // CKA_EC_PARAMS (the named curve's OID, DER) → curve, and its uncompressed point length.
 const EC_CURVES: Readonly<Record<string, { name: string; pointLength: number }>> = {
   '06082a8648ce3d030107': { name: 'P-256', pointLength: 65 },
@@ -145,7 +151,7 @@ export class Pkcs11Signer implements Signer {
 
   /**
    * One signature on `session` with `key`: on the event loop when `connection` says the token is fast
-   * (it stays so while each takes under INLINE_GIVE_UP_MS), else in libuv's pool, counted as running
+   * (it stays so while they take under INLINE_GIVE_UP_MS), else in libuv's pool, counted as running
    * so no re-initialisation finalises under it.
    */
   private async signOn(session: Buffer, key: Buffer, tbs: Uint8Array, connection?: Connection): Promise<Uint8Array> {
@@ -157,7 +163,8 @@ export class Pkcs11Signer implements Signer {
       const started = performance.now();
       this.pkcs11.C_SignInit(session, mechanism, key);
       signature = this.pkcs11.C_Sign(session, input, Buffer.alloc(1024));
-      if (performance.now() - started > INLINE_GIVE_UP_MS) connection.inline = false;
+      connection.inlineTimes.push(performance.now() - started);
+      if (connection.inlineTimes.length === INLINE_WINDOW) connection.inline = median(connection.inlineTimes.splice(0)) <= INLINE_GIVE_UP_MS;
     } else {
       this.pkcs11.C_SignInit(session, mechanism, key);
       const signing = this.pkcs11.C_SignAsync(session, input, Buffer.alloc(1024));
@@ -173,13 +180,13 @@ export class Pkcs11Signer implements Signer {
     const mechanism = { mechanism: this.ecdsa ? pkcs11js.CKM_ECDSA : pkcs11js.CKM_SHA256_RSA_PKCS };
     const input = randomBytes(32);
     try {
-      for (let i = 0; i < INLINE_PROBES; i++) {
+      const times = Array.from({ length: INLINE_PROBES }, () => {
         const started = performance.now();
         this.pkcs11.C_SignInit(session, mechanism, key);
         this.pkcs11.C_Sign(session, input, Buffer.alloc(1024));
-        if (performance.now() - started > INLINE_SIGN_MS) return false;
-      }
-      return true;
+        return performance.now() - started;
+      });
+      return median(times) <= INLINE_SIGN_MS;
     } catch {
       return false; // the test signature says why (check(), or a reconnect's)
     }
@@ -266,7 +273,7 @@ export class Pkcs11Signer implements Signer {
       for (const session of sessions) closeSession(this.pkcs11, session);
       throw error;
     }
-    const connection: Connection = { idle: sessions, waiting: [], key: key!, ...(publicKeyHandle ? { publicKeyHandle } : {}), generation: this.generation, inline: !startup && this.signsFast(sessions[0], key!) };
+    const connection: Connection = { idle: sessions, waiting: [], key: key!, ...(publicKeyHandle ? { publicKeyHandle } : {}), generation: this.generation, inline: !startup && this.signsFast(sessions[0], key!), inlineTimes: [] };
     this.connection = connection;
     this.token = token;
     recordLogin(token, this, options.pin);
