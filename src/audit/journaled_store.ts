@@ -20,6 +20,8 @@ const ROTATE_BYTES = 8 * 1024 * 1024;
  * commit woke its thread ~1,000 times a second per process, each wake-up a few system calls.
  */
 const SEND_DELAY_MS = 200;
+/** A journal that could not start over tries again after this long. */
+const ROTATE_RETRY_MS = 1000;
 
 export class JournaledSqliteStore extends SqliteAuditStore {
   private readonly journal: JournalWriter;
@@ -90,18 +92,24 @@ export class JournaledSqliteStore extends SqliteAuditStore {
   private async rotate(): Promise<void> {
     this.rotating = true;
     const indexedUpTo = this.journal.size;
+    let rotated = false;
     try {
-      if ((await this.flush({ durable: true })) === undefined) this.journal.rotate(indexedUpTo);
+      if ((await this.flush({ durable: true })) === undefined) {
+        this.journal.rotate(indexedUpTo);
+        rotated = true;
+      }
     } catch (error) {
       this.indexFailure = `the journal could not start over: ${(error as Error).message}`;
-    } finally {
-      this.rotating = false;
     }
+    // After a failure, the next try waits a while rather than come with every append.
+    if (rotated) this.rotating = false;
+    else setTimeout(() => (this.rotating = false), ROTATE_RETRY_MS).unref();
   }
 
   /** What was sent is indexed (and `durable`, or `checkpoint` stored) when it resolves; why not, if not. */
   private flush(options: { readonly durable?: boolean; readonly checkpoint?: Checkpoint } = {}): Promise<string | undefined> {
     if (this.closing) return Promise.resolve('the ledger is closing');
+    if (this.stopped) return Promise.resolve(this.indexFailure);
     const id = this.nextFlush++;
     this.send();
     return new Promise((resolve) => {

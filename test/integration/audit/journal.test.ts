@@ -245,6 +245,19 @@ describe('the SQLite ledger journals each writer', () => {
     expect(readdirSync(journalFolder(database))).toEqual([chain]);
   }, 60_000);
 
+  it('a writer whose indexer thread stopped says why, answers rather than waits, and closes keeping its journal', async () => {
+    const database = join(dir, 'audit.db');
+    const chain = `${hostname()}-${process.pid}-0000cccc`;
+    const writer = new JournaledSqliteStore(database, chain);
+    await writer.appendAll([indexedRecord(chain, entriesOf(chain)[0])], []);
+    await (Reflect.get(writer, 'indexer') as { terminate(): Promise<number> }).terminate();
+    await expect(writer.index('own')).rejects.toThrow('the audit journal cannot be indexed: its indexer thread failed (it stopped)');
+    await expect(writer.addCheckpoint({ chain, seq: 1, headHash: 'h', time: new Date().toISOString(), signature: 's' })).rejects.toThrow('its indexer thread failed');
+    expect(await writer.problem()).toContain('cannot index its journal (its indexer thread failed');
+    await writer.close();
+    expect(readdirSync(journalFolder(database))).toEqual([chain]);
+  }, 30_000);
+
   it('a journal is named only by a chain id: a path or a name readers would ignore is refused, and nothing is created', () => {
     const database = join(dir, 'audit.db');
     for (const chain of ['../escape-1-0000aaaa', 'my host-1-0000aaaa', 'sub/dir-1-0000aaaa']) {
