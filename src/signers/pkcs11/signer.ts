@@ -10,11 +10,12 @@ import { acquire, closeSession, findObjects, keyTemplate, openSessions, release,
 
 const DEFAULT_SESSIONS = 4;
 /**
- * A token whose signatures all took less than this when connecting (a software token such as SoftHSM2:
- * ~0.05 ms for P-256) signs on the event loop, as the local signer signs P-256: handing each signature
- * to libuv's thread pool and back cost more than the signature (SoftHSM2 P-256: 0.65–0.7× of a key
- * file's certificates a second through the pool, 0.8–1.0× inline; 2026-12-06). A network or PCIe HSM
- * is slower and keeps the pool: the event loop never waits on it.
+ * A token whose test signatures took less than this at the median when connecting (a software
+ * token such as SoftHSM2: ~0.1 ms for P-256) signs on the event loop, as the local signer signs
+ * P-256: handing each signature to libuv's thread pool and back cost more than the signature
+ * (SoftHSM2 P-256: 0.65–0.7× of a key file's certificates a second through the pool, 0.8–1.0×
+ * inline; 2026-12-06). A network or PCIe HSM is slower and keeps the pool: the event loop never
+ * waits on it.
  */
 const INLINE_SIGN_MS = 0.25;
 /** Test signatures timed when connecting: their median decides (a busy machine delays a few). */
@@ -157,16 +158,14 @@ export class Pkcs11Signer implements Signer {
   private async signOn(session: Buffer, key: Buffer, tbs: Uint8Array, connection?: Connection): Promise<Uint8Array> {
     // ECDSA: SoftHSM has no CKM_ECDSA_SHA256, so hash here and sign the digest with CKM_ECDSA.
     const input = this.ecdsa ? hash(this.digest!, tbs, 'buffer') : Buffer.from(tbs.buffer, tbs.byteOffset, tbs.byteLength);
-    const mechanism = { mechanism: this.ecdsa ? pkcs11js.CKM_ECDSA : pkcs11js.CKM_SHA256_RSA_PKCS };
     let signature: Buffer;
     if (connection?.inline) {
-      const started = performance.now();
-      this.pkcs11.C_SignInit(session, mechanism, key);
-      signature = this.pkcs11.C_Sign(session, input, Buffer.alloc(1024));
-      connection.inlineTimes.push(performance.now() - started);
+      const timed = this.signTimed(session, key, input);
+      signature = timed.signature;
+      connection.inlineTimes.push(timed.ms);
       if (connection.inlineTimes.length === INLINE_WINDOW) connection.inline = median(connection.inlineTimes.splice(0)) <= INLINE_GIVE_UP_MS;
     } else {
-      this.pkcs11.C_SignInit(session, mechanism, key);
+      this.pkcs11.C_SignInit(session, this.mechanism(), key);
       const signing = this.pkcs11.C_SignAsync(session, input, Buffer.alloc(1024));
       this.activity.signing.add(signing);
       signature = await signing.finally(() => this.activity.signing.delete(signing));
@@ -174,19 +173,24 @@ export class Pkcs11Signer implements Signer {
     return this.ecdsa ? rawEcdsaToDer(signature) : signature;
   }
 
+  private mechanism(): pkcs11js.Mechanism {
+    return { mechanism: this.ecdsa ? pkcs11js.CKM_ECDSA : pkcs11js.CKM_SHA256_RSA_PKCS };
+  }
+
+  /** One signature on the event loop, and how long it took (ms). */
+  private signTimed(session: Buffer, key: Buffer, input: Buffer): { signature: Buffer; ms: number } {
+    const started = performance.now();
+    this.pkcs11.C_SignInit(session, this.mechanism(), key);
+    const signature = this.pkcs11.C_Sign(session, input, Buffer.alloc(1024));
+    return { signature, ms: performance.now() - started };
+  }
+
   /** Whether the token signs fast enough to sign on the event loop: INLINE_PROBES signatures, each timed. */
   private signsFast(session: Buffer, key: Buffer): boolean {
     if (this.options.inline === false) return false;
-    const mechanism = { mechanism: this.ecdsa ? pkcs11js.CKM_ECDSA : pkcs11js.CKM_SHA256_RSA_PKCS };
     const input = randomBytes(32);
     try {
-      const times = Array.from({ length: INLINE_PROBES }, () => {
-        const started = performance.now();
-        this.pkcs11.C_SignInit(session, mechanism, key);
-        this.pkcs11.C_Sign(session, input, Buffer.alloc(1024));
-        return performance.now() - started;
-      });
-      return median(times) <= INLINE_SIGN_MS;
+      return median(Array.from({ length: INLINE_PROBES }, () => this.signTimed(session, key, input).ms)) <= INLINE_SIGN_MS;
     } catch {
       return false; // the test signature says why (check(), or a reconnect's)
     }
