@@ -31,7 +31,7 @@ export class JournaledSqliteStore extends SqliteAuditStore {
   private unsent: { records: IndexedRecord[]; nodes: TreeNode[] } = { records: [], nodes: [] };
   private sendTimer?: NodeJS.Timeout;
   private nextFlush = 0;
-  private readonly flushes = new Map<number, { resolve: (problem: string | undefined) => void }>();
+  private readonly flushes = new Map<number, (problem: string | undefined) => void>();
   private closing?: (indexed: boolean) => void;
   private stopped = false;
   /** A rotation waiting for the indexer to make what the journal held up to then durable. */
@@ -113,7 +113,7 @@ export class JournaledSqliteStore extends SqliteAuditStore {
     const id = this.nextFlush++;
     this.send();
     return new Promise((resolve) => {
-      this.flushes.set(id, { resolve });
+      this.flushes.set(id, resolve);
       this.post({ type: 'flush', id, ...options });
     });
   }
@@ -124,7 +124,7 @@ export class JournaledSqliteStore extends SqliteAuditStore {
 
   private receive(reply: IndexerReply): void {
     if (reply.type === 'flushed') {
-      this.flushes.get(reply.id)?.resolve(reply.problem);
+      this.flushes.get(reply.id)?.(reply.problem);
       this.flushes.delete(reply.id);
     } else if (reply.type === 'status') this.indexFailure = reply.problem;
     else this.closing?.(reply.indexed);
@@ -133,7 +133,7 @@ export class JournaledSqliteStore extends SqliteAuditStore {
   private indexerStopped(why: string): void {
     this.stopped = true;
     this.indexFailure ??= `its indexer thread failed (${why})`;
-    for (const { resolve } of this.flushes.values()) resolve(this.indexFailure);
+    for (const resolve of this.flushes.values()) resolve(this.indexFailure);
     this.flushes.clear();
     this.closing?.(false);
   }
