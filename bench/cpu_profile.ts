@@ -1,7 +1,7 @@
 // Reads V8 .cpuprofile files (node --cpu-prof) and says where the JavaScript thread's time went:
 // the top functions by self time, the same rolled up by package or Mayfly module, and the Mayfly
 // functions by inclusive time (which stage of a request costs what).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 interface CallFrame {
   readonly functionName: string;
@@ -40,6 +40,52 @@ export interface ProfileSummary {
 
 const SPECIAL = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
 
+/**
+ * `mayfly serve` runs a bundle (dist/server/mayfly.js, scripts/bundle.mjs): every module in one file,
+ * each after a comment naming it at the start of a line (`// dist/src/csr/parse.js`). The modules'
+ * first lines, per bundle file, so that a frame in the bundle is charged to the module it is from.
+ */
+const bundles = new Map<string, { readonly starts: readonly number[]; readonly modules: readonly string[] }>();
+
+function bundleModules(path: string) {
+  let found = bundles.get(path);
+  if (!found) {
+    const starts: number[] = [];
+    const modules: string[] = [];
+    if (existsSync(path)) {
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .forEach((line, index) => {
+          const marker = /^\/\/ ((?:dist\/(?:src|validators)|node_modules)\/\S+\.c?js)$/.exec(line);
+          if (!marker) return;
+          starts.push(index);
+          modules.push(marker[1]);
+        });
+    }
+    found = { starts, modules };
+    bundles.set(path, found);
+  }
+  return found;
+}
+
+/** The frame as if its module were not bundled: its url the module's own file; unchanged when it is not in a bundle. */
+function unbundled(frame: CallFrame): CallFrame {
+  const path = frame.url.replace(/^file:\/\//, '');
+  const bundle = /^(.*)\/dist\/server\/[^/]+\.js$/.exec(path);
+  if (!bundle) return frame;
+  const { starts, modules } = bundleModules(path);
+  let low = 0;
+  let high = starts.length - 1;
+  let at = -1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    if (starts[middle] <= frame.lineNumber) [at, low] = [middle, middle + 1];
+    else high = middle - 1;
+  }
+  // The bundle's line numbers say nothing about the module's own: -1 leaves them out of labels.
+  return at < 0 ? frame : { functionName: frame.functionName, url: `${bundle[1]}/${modules[at]}`, lineNumber: -1 };
+}
+
 /** node_modules/<pkg>, node:<module>, src/<dir>/<file>, or V8's own pseudo-frames. */
 function where(frame: CallFrame): string {
   const url = frame.url.replace(/^file:\/\//, '');
@@ -56,7 +102,7 @@ function label(frame: CallFrame): string {
   const url = frame.url.replace(/^file:\/\//, '');
   const short = /\/dist\/(.+)$/.exec(url)?.[1] ?? /node_modules\/(.+)$/.exec(url)?.[1] ?? url.replace(/^node:/, '');
   const name = frame.functionName || '(anonymous)';
-  return short ? `${name} ${short}:${frame.lineNumber + 1}` : name;
+  return short ? `${name} ${short}${frame.lineNumber >= 0 ? `:${frame.lineNumber + 1}` : ''}` : name;
 }
 
 const isMayfly = (frame: CallFrame) => /\/dist\/(src|validators)\//.test(frame.url);
@@ -86,7 +132,7 @@ export function summarizeProfiles(files: readonly string[], top = 20, window?: P
   let idle = 0;
   for (const file of files) {
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-    const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+    const byId = new Map(profile.nodes.map((node) => [node.id, { ...node, callFrame: unbundled(node.callFrame) }]));
     const parent = new Map<number, number>();
     for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
     let stamp = profile.startTime;
