@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/load';
+import { WORKERS_ENV } from '../signers/local';
 import { startClusterOpsServer } from './cluster_ops';
 import { defaultConfigFile } from './data_dir';
 import { prepareDataDir, splitListen, type ServeOptions } from './serve';
@@ -20,7 +21,7 @@ export async function superviseWorkers(options: ServeOptions, workers: number, l
   }
   let stopping = false;
   const start = (index: number) => {
-    const worker = cluster.fork({ MAYFLY_WORKER: String(index) });
+    const worker = cluster.fork({ MAYFLY_WORKER: String(index), [WORKERS_ENV]: String(workers) });
     worker.on('exit', (code, signal) => {
       if (stopping) return;
       logger.warn(`worker ${index} stopped (${signal ?? `exit ${code}`}); starting another`);

@@ -1,9 +1,9 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createPublicKey, verify } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { createPublicKey, pbkdf2, verify } from 'node:crypto';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalSigner } from '../../src/signers/local';
+import { LocalSigner, WORKERS_ENV } from '../../src/signers/local';
 import { SignerConfigError } from '../../src/signers/signer';
 import { openssl } from '../helpers/openssl';
 import { toHex } from './support/asn1';
@@ -124,5 +124,43 @@ describe('LocalSigner.load: refusals, each a SignerConfigError', () => {
     ['rsaPss2048', 'rsa-pss'],
   ])('a %s key', async (type, shown) => {
     expect(await refusal({ keyFile: keyFile(generateKey(type)) })).toBe(`a ${shown} key cannot be a CA key; use EC P-256/P-384, RSA 2048–4096 or Ed25519`);
+  });
+});
+
+describe('where an RSA key signs', () => {
+  /** Loads the key as a process of `serve --workers <workers>` would (its primary sets WORKERS_ENV), or as a single process. */
+  async function signerIn(file: string, workers?: number): Promise<LocalSigner> {
+    if (workers !== undefined) process.env[WORKERS_ENV] = String(workers);
+    try {
+      return await LocalSigner.load({ keyFile: file });
+    } finally {
+      delete process.env[WORKERS_ENV];
+    }
+  }
+
+  /** How many of 16 tasks that keep every libuv pool thread busy for ~0.3 s end before the signature does. */
+  async function poolTasksBefore(signer: LocalSigner, pem: string): Promise<number> {
+    let done = 0;
+    // 16 covers any UV_THREADPOOL_SIZE up to 16.
+    const busy = Array.from({ length: 16 }, () => new Promise<void>((resolve) => pbkdf2('p', 's', 300_000, 32, 'sha256', () => ((done += 1), resolve()))));
+    const tbs = Buffer.from('to be signed');
+    const signature = await signer.sign(tbs);
+    const before = done;
+    expect(verify('sha256', tbs, createPublicKey(pem), signature)).toBe(true);
+    await Promise.all(busy);
+    return before;
+  }
+
+  it('a worker of `serve --workers` with one worker on every core signs on the event loop: never behind a busy libuv pool', async () => {
+    const pem = generateKey('rsa2048');
+    const file = keyFile(pem);
+    expect(await poolTasksBefore(await signerIn(file, availableParallelism()), pem)).toBe(0);
+  });
+
+  it('a single process, or a fleet with fewer workers than cores, signs in the pool: off the event loop, on the cores no event loop runs on', async () => {
+    const pem = generateKey('rsa2048');
+    const file = keyFile(pem);
+    expect(await poolTasksBefore(await signerIn(file), pem)).toBeGreaterThan(0);
+    if (availableParallelism() > 1) expect(await poolTasksBefore(await signerIn(file, availableParallelism() - 1), pem)).toBeGreaterThan(0);
   });
 });
