@@ -10,10 +10,11 @@ import type { TreeNode } from './store';
 
 /**
  * Records wait at most this long to be indexed. Each index transaction writes every page it touched
- * to the WAL once (a pwrite a page), and the indexes of random keys (serials, names) touch a page a
- * record: batches of ~100 records (100 ms under load) cost ~40 µs a record more than batches of
- * ~1,000 (2026-12-06, the writer alone, 30,000 records in batches of 10). Readers index what is still
- * only in a journal before they read, so a longer wait delays no answer.
+ * to the WAL once (a pwrite a page), and the indexes of random keys (names; serials made before they
+ * began with the issuing time) touch a page a record: batches of ~100 records (100 ms under load)
+ * cost ~40 µs a record more than batches of ~1,000 (2026-12-06, the writer alone, 30,000 records in
+ * batches of 10). Readers index what is still only in a journal before they read, so a longer wait
+ * delays no answer.
  */
 const INDEX_DELAY_MS = 1000;
 /** or until this many wait. */

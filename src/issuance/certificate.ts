@@ -19,7 +19,7 @@ import type { IssuanceNames, IssuedCertificate, SubjectAttribute, SubjectPublicK
 import { lintLeaf, type LeafExtension } from './lint';
 import { encodeSubject } from '../x509/name';
 import type { CertificateProfile } from './profile';
-import { randomSerialNumber } from './serial';
+import { newSerialNumber } from './serial';
 
 /** What a certificate is issued for, once policy has allowed it. */
 export interface IssuanceRequest {
@@ -50,7 +50,7 @@ export async function issueCertificate(
     throw new SignerUnavailableError(`the issuing CA certificate is not valid until ${ca.notBefore.toISOString()}; nothing was signed`);
   }
   const window = validityWindow(profile, ca, now);
-  const serialNumber = randomSerialNumber();
+  const serialNumber = newSerialNumber(now.getTime());
   const leafExtensions = extensions(request, profile, ca);
   lintLeaf({ serialNumber, ...window, issuer: ca, subject: request.subject, names: request.names, publicKey: request.publicKey, extensions: leafExtensions }, profile);
   return signCertificate(
@@ -77,7 +77,7 @@ export interface CertificateFields {
 }
 
 /** RFC 5280 4.1: encodes the TBSCertificate (with a fresh serial unless given) and has `signer` sign it. */
-export async function signCertificate(fields: CertificateFields, signer: Signer, serial: Uint8Array = randomSerialNumber()): Promise<IssuedCertificate> {
+export async function signCertificate(fields: CertificateFields, signer: Signer, serial: Uint8Array = newSerialNumber()): Promise<IssuedCertificate> {
   const tbs = sequence(
     VERSION_3,
     encodeUnsignedInteger(serial),

@@ -245,6 +245,22 @@ describe('issueCertificate under a P-256 issuing CA', () => {
     // First octet 0x01..0x7f: positive without a padding octet, and always 16 octets long.
     for (const serial of serials) expect(serial).toMatch(/^(0[1-9a-f]|[1-7][0-9a-f])[0-9a-f]{30}$/);
   });
+
+  it('orders serials by issuing time, so the ledger\'s serial index grows at its end; 80 random bits follow the time', async () => {
+    const request = issuanceRequest();
+    const start = Date.now();
+    // Each a millisecond after the last, issued in reverse: the order comes from the time alone.
+    const times = Array.from({ length: 24 }, (_, i) => start + i);
+    const latestFirst = await Promise.all([...times].reverse().map((time) => issue(request, PROFILE, new Date(time))));
+    const serials = latestFirst.map((issued) => issued.serialNumber).reverse();
+    expect(serials).toEqual([...serials].sort());
+    expect(serials.map((serial) => parseInt(serial.slice(0, 12), 16))).toEqual(times);
+    // In one millisecond, only the random part tells them apart: 10 octets of it, different each time.
+    const same = await Promise.all(Array.from({ length: 16 }, () => issue(request, PROFILE, new Date(start))));
+    expect(new Set(same.map((issued) => issued.serialNumber.slice(0, 12))).size).toBe(1);
+    expect(new Set(same.map((issued) => issued.serialNumber.slice(12))).size).toBe(16);
+    for (const { serialNumber } of same) expect(serialNumber.slice(12)).toHaveLength(20);
+  });
 });
 
 describe('issueCertificate across 2050 (RFC 5280 4.1.2.5)', () => {
