@@ -56,7 +56,7 @@ function bundleModules(path: string) {
       readFileSync(path, 'utf8')
         .split('\n')
         .forEach((line, index) => {
-          const marker = /^\/\/ ((?:dist\/(?:src|validators)|node_modules)\/\S+\.c?js)$/.exec(line);
+          const marker = /^\/\/ (\S+\.(?:[cm]?js|json))$/.exec(line);
           if (!marker) return;
           starts.push(index);
           modules.push(marker[1]);

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { loadConfig } from '../config/load';
-import { WORKERS_ENV } from '../signers/local';
+import { WORKERS_ENV } from '../config/signing_ca/local';
 import { startClusterOpsServer } from './cluster_ops';
 import { defaultConfigFile } from './data_dir';
 import { prepareDataDir, splitListen, type ServeOptions } from './serve';

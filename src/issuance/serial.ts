@@ -1,8 +1,11 @@
 import { randomFillSync } from 'node:crypto';
 
 const SERIAL_OCTETS = 16;
-/** The issuing millisecond, big-endian, first: 48 bits last until the year 10889. */
+/** The issuing millisecond, big-endian, first. */
 const TIME_OCTETS = 6;
+/** Times whose first octet is 0x01..0x7f (November 2004 to October 6429): positive, no padding octet. */
+const FIRST_MS = 2 ** 40;
+const PAST_LAST_MS = 2 ** 47;
 const RANDOM_OCTETS = SERIAL_OCTETS - TIME_OCTETS;
 // One CSPRNG call fills the random part of 256 serials: a call costs as much as several small
 // hashes, and each certificate needs only 10 bytes. Every byte is used once.
@@ -15,17 +18,20 @@ let used = POOL_OCTETS;
  * bits from a CSPRNG. 16 octets: the issuing time in milliseconds (6 octets), then 10 random octets
  * (80 bits). The time first makes later serials sort after earlier ones, so the ledger's serial index
  * grows at its end: a random serial lands on a random page of that index, and at 300,000 records
- * indexing a certificate cost ~43 µs more of CPU for it (2026-12-06, bench/README.md). The first
- * octet is 0x01 until 2039 (0x7f only in the year 6429): positive with no padding octet, 16 octets long.
+ * indexing a certificate cost ~43 µs more of CPU for it (2026-12-06, bench/README.md).
  */
 export function newSerialNumber(now = Date.now()): Uint8Array {
+  if (!Number.isSafeInteger(now) || now < FIRST_MS || now >= PAST_LAST_MS) {
+    throw new RangeError(`no serial number begins with the time ${now}: the clock must be between ${new Date(FIRST_MS).toISOString()} and ${new Date(PAST_LAST_MS - 1).toISOString()}`);
+  }
   if (used === POOL_OCTETS) {
     randomFillSync(pool);
     used = 0;
   }
   const serial = new Uint8Array(SERIAL_OCTETS);
-  new DataView(serial.buffer).setUint16(0, Math.floor(now / 2 ** 32));
-  new DataView(serial.buffer).setUint32(2, now % 2 ** 32);
+  const time = new DataView(serial.buffer);
+  time.setUint16(0, Math.floor(now / 2 ** 32));
+  time.setUint32(2, now % 2 ** 32);
   serial.set(pool.subarray(used, used + RANDOM_OCTETS), TIME_OCTETS);
   used += RANDOM_OCTETS;
   return serial;

@@ -6,6 +6,7 @@ import { createCaHierarchy, type CaKeyType } from '../../src/issuance/ca_bootstr
 import { issueCertificate, type IssuanceRequest } from '../../src/issuance/certificate';
 import type { CertificateProfile } from '../../src/issuance/profile';
 import { CertificateLintError } from '../../src/issuance/lint';
+import { newSerialNumber } from '../../src/issuance/serial';
 import { LocalSigner } from '../../src/signers/local';
 import { SignerUnavailableError } from '../../src/signers/signer';
 import { loadSigningCa } from '../../src/signers/signing_ca';
@@ -260,6 +261,15 @@ describe('issueCertificate under a P-256 issuing CA', () => {
     expect(new Set(same.map((issued) => issued.serialNumber.slice(0, 12))).size).toBe(1);
     expect(new Set(same.map((issued) => issued.serialNumber.slice(12))).size).toBe(16);
     for (const { serialNumber } of same) expect(serialNumber.slice(12)).toHaveLength(20);
+  });
+
+  it('writes the time across its six octets, and refuses a clock outside the years it fits (first octet 0x01..0x7f)', () => {
+    const timeOf = (now: number) => Buffer.from(newSerialNumber(now)).toString('hex').slice(0, 12);
+    expect(timeOf(2 ** 40)).toBe('010000000000');
+    expect(timeOf(2 ** 40 + 2 ** 32 - 1)).toBe('0100ffffffff');
+    expect(timeOf(2 ** 40 + 2 ** 32)).toBe('010100000000');
+    expect(timeOf(2 ** 47 - 1)).toBe('7fffffffffff');
+    for (const now of [2 ** 40 - 1, 2 ** 47, -1, 1.5e12 + 0.5, Number.NaN]) expect(() => newSerialNumber(now)).toThrow(RangeError);
   });
 });
 

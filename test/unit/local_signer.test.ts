@@ -1,10 +1,11 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createPublicKey, pbkdf2, verify } from 'node:crypto';
+import { createPublicKey, pbkdf2, verify, type X509Certificate } from 'node:crypto';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalSigner, WORKERS_ENV } from '../../src/signers/local';
-import { SignerConfigError } from '../../src/signers/signer';
+import { localSigningCa, WORKERS_ENV } from '../../src/config/signing_ca/local';
+import { LocalSigner } from '../../src/signers/local';
+import { SignerConfigError, type Signer } from '../../src/signers/signer';
 import { openssl } from '../helpers/openssl';
 import { toHex } from './support/asn1';
 import { generateKey, type GenpkeyType } from './support/csr';
@@ -128,21 +129,10 @@ describe('LocalSigner.load: refusals, each a SignerConfigError', () => {
 });
 
 describe('where an RSA key signs', () => {
-  /** Loads the key as a process of `serve --workers <workers>` would (its primary sets WORKERS_ENV), or as a single process. */
-  async function signerIn(file: string, workers?: number): Promise<LocalSigner> {
-    if (workers !== undefined) process.env[WORKERS_ENV] = String(workers);
-    try {
-      return await LocalSigner.load({ keyFile: file });
-    } finally {
-      delete process.env[WORKERS_ENV];
-    }
-  }
-
-  /** How many of 16 tasks that keep every libuv pool thread busy for ~0.3 s end before the signature does. */
-  async function poolTasksBefore(signer: LocalSigner, pem: string): Promise<number> {
+  /** How many tasks that keep every thread of libuv's pool busy end before the signature does. */
+  async function poolTasksBefore(signer: Signer, pem: string): Promise<number> {
     let done = 0;
-    // 16 covers any UV_THREADPOOL_SIZE up to 16.
-    const busy = Array.from({ length: 16 }, () => new Promise<void>((resolve) => pbkdf2('p', 's', 300_000, 32, 'sha256', () => ((done += 1), resolve()))));
+    const busy = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, () => new Promise<void>((resolve) => pbkdf2('p', 's', 150_000, 32, 'sha256', () => ((done += 1), resolve()))));
     const tbs = Buffer.from('to be signed');
     const signature = await signer.sign(tbs);
     const before = done;
@@ -151,16 +141,24 @@ describe('where an RSA key signs', () => {
     return before;
   }
 
-  it('a worker of `serve --workers` with one worker on every core signs on the event loop: never behind a busy libuv pool', async () => {
+  /** The signer the config's `backend: local` opens, in a process whose environment is `env`. */
+  const openedWith = (file: string, env: NodeJS.ProcessEnv) =>
+    // The local backend does not use the certificate (signing_ca.ts checks the key against it).
+    localSigningCa.open(localSigningCa.schema.parse({ backend: 'local', cert: 'ca.pem', key: file }), { configPath: (path) => path, issuing: undefined as unknown as X509Certificate, env });
+
+  it('on the event loop when asked (never behind a busy libuv pool); in the pool otherwise', async () => {
     const pem = generateKey('rsa2048');
     const file = keyFile(pem);
-    expect(await poolTasksBefore(await signerIn(file, availableParallelism()), pem)).toBe(0);
+    expect(await poolTasksBefore(await LocalSigner.load({ keyFile: file, onEventLoop: true }), pem)).toBe(0);
+    expect(await poolTasksBefore(await LocalSigner.load({ keyFile: file }), pem)).toBeGreaterThan(0);
   });
 
-  it('a single process, or a fleet with fewer workers than cores, signs in the pool: off the event loop, on the cores no event loop runs on', async () => {
+  it('a worker of `serve --workers` with one worker on every core signs on the event loop; a single process, or fewer workers than cores, in the pool', async () => {
     const pem = generateKey('rsa2048');
     const file = keyFile(pem);
-    expect(await poolTasksBefore(await signerIn(file), pem)).toBeGreaterThan(0);
-    if (availableParallelism() > 1) expect(await poolTasksBefore(await signerIn(file, availableParallelism() - 1), pem)).toBeGreaterThan(0);
+    const cores = availableParallelism();
+    expect(await poolTasksBefore(await openedWith(file, { [WORKERS_ENV]: String(cores) }), pem)).toBe(0);
+    expect(await poolTasksBefore(await openedWith(file, {}), pem)).toBeGreaterThan(0);
+    if (cores > 1) expect(await poolTasksBefore(await openedWith(file, { [WORKERS_ENV]: String(cores - 1) }), pem)).toBeGreaterThan(0);
   });
 });
