@@ -74,29 +74,55 @@ function event(i: number): AuditEvent {
   };
 }
 
-/** Appends the whole ledger in batches of 20,000, the way group commit writes, and returns the seconds it took. */
+/** Appends the whole ledger in batches of 20,000, the way a bulk load writes, and returns the seconds it took. */
 async function build(store: AuditStore | undefined): Promise<number> {
   const built = performance.now();
   next = random(SEED);
+  for (const { records: batch, nodes } of chainBatches('bench', 1, records, 20_000)) await store?.appendAll(batch, nodes);
+  return (performance.now() - built) / 1000;
+}
+
+/** Events `first`..`first + count - 1` as chain `chain` (its own hash chain and tree), `batch` records at a time. */
+function* chainBatches(chain: string, first: number, count: number, batch: number): Generator<{ records: IndexedRecord[]; nodes: TreeNode[] }> {
   let head = GENESIS;
   const frontier = Frontier.empty();
-  const nodes: TreeNode[] = [];
-  const BATCH = 20_000;
-  for (let first = 1; first <= records; first += BATCH) {
-    const batch: IndexedRecord[] = [];
-    for (let seq = first; seq < Math.min(first + BATCH, records + 1); seq++) {
-      const recorded = event(seq);
-      if (recorded.certificate && seq > records - 1000) lateSerial ||= recorded.certificate.serial;
+  for (let from = first; from < first + count; from += batch) {
+    const records: IndexedRecord[] = [];
+    const nodes: TreeNode[] = [];
+    for (let i = from; i < Math.min(from + batch, first + count); i++) {
+      const recorded = event(i);
+      if (recorded.certificate && chain === 'bench' && i > first + count - 1000) lateSerial ||= recorded.certificate.serial;
+      const seq = i - first + 1;
       const body = JSON.stringify(recorded);
-      const hash = recordHash('bench', seq, head, body);
+      const hash = recordHash(chain, seq, head, body);
       const leaf = leafHash(body);
-      appendLeaf(frontier, 'bench', leaf, nodes);
-      batch.push({ chain: 'bench', seq, prevHash: head, hash, body, leafHash: leaf.toString('hex'), columns: recordColumns(recorded) });
+      appendLeaf(frontier, chain, leaf, nodes);
+      records.push({ chain, seq, prevHash: head, hash, body, leafHash: leaf.toString('hex'), columns: recordColumns(recorded) });
       head = hash;
     }
-    await store?.appendAll(batch, nodes.splice(0));
+    yield { records, nodes };
   }
-  return (performance.now() - built) / 1000;
+}
+
+/** Records appended after the build, in the indexer's transactions, to time what a record costs a ledger this large. */
+const APPENDED = 30_000;
+/** The indexer thread's transactions (src/audit/indexer_worker.ts: every second, ~1,000 records a worker under load). */
+const INDEXER_BATCH = 1000;
+
+/**
+ * CPU a record when the indexer adds APPENDED more to the built ledger, with the indexer's settings
+ * (synchronous = NORMAL, the writer's page cache; the records made beforehand, as the writer thread
+ * makes them): a ledger's indexes of random keys (names, sources) cost more as it grows, which a
+ * benchmark on a fresh ledger never shows.
+ */
+async function appendCost(store: SqliteAuditStore): Promise<number> {
+  store.db.pragma('synchronous = NORMAL');
+  store.db.pragma('cache_size = -16384');
+  const batches = [...chainBatches('appended', records + 1, APPENDED, INDEXER_BATCH)];
+  const cpu = process.cpuUsage();
+  for (const { records: batch, nodes } of batches) await store.appendAll(batch, nodes);
+  const used = process.cpuUsage(cpu);
+  return (used.user + used.system) / APPENDED;
 }
 
 function median(values: number[]): number {
@@ -158,7 +184,7 @@ async function measure(store: AuditStore): Promise<Result[]> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mayfly-audit-bench-'));
-  const report: { date: string; records: number; stores: { store: string; build_seconds: number; results: Result[] }[] } = { date: new Date().toISOString(), records, stores: [] };
+  const report: { date: string; records: number; stores: { store: string; build_seconds: number; append_us_per_record?: number; results: Result[] }[] } = { date: new Date().toISOString(), records, stores: [] };
   try {
     const sqlite = sqliteToo ? new SqliteAuditStore(join(dir, 'audit.db')) : undefined;
     // A bulk load, not a CA's commits: no fsync per batch, and room for the indexes' pages.
@@ -166,7 +192,8 @@ async function main(): Promise<void> {
     sqlite?.db.pragma('cache_size = -262144');
     const sqliteBuild = await build(sqlite);
     if (sqlite) {
-      report.stores.push({ store: 'SQLite', build_seconds: Number(sqliteBuild.toFixed(1)), results: await measure(sqlite) });
+      const results = await measure(sqlite);
+      report.stores.push({ store: 'SQLite', build_seconds: Number(sqliteBuild.toFixed(1)), append_us_per_record: Number((await appendCost(sqlite)).toFixed(1)), results });
       await sqlite.close();
     }
     if (postgresUrl) {
@@ -193,6 +220,9 @@ async function main(): Promise<void> {
     ...report.stores.flatMap((store) => [
       `## ${store.store} (built in ${store.build_seconds} s)`,
       '',
+      ...(store.append_us_per_record !== undefined
+        ? [`Appending ${APPENDED.toLocaleString('en')} more records after it in transactions of ${INDEXER_BATCH.toLocaleString('en')}, as the indexer thread does: ${store.append_us_per_record} µs of CPU a record.`, '']
+        : []),
       '| question | found | median ms | max ms |',
       '|---|---|---:|---:|',
       ...store.results.map((r) => `| ${r.query} | ${r.found} | ${r.median_ms} | ${r.max_ms} |`),
