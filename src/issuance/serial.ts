@@ -28,11 +28,8 @@ export function newSerialNumber(now = Date.now()): Uint8Array {
     randomFillSync(pool);
     used = 0;
   }
-  const serial = new Uint8Array(SERIAL_OCTETS);
-  const time = new DataView(serial.buffer);
-  time.setUint16(0, Math.floor(now / 2 ** 32));
-  time.setUint32(2, now % 2 ** 32);
-  serial.set(pool.subarray(used, used + RANDOM_OCTETS), TIME_OCTETS);
-  used += RANDOM_OCTETS;
+  const serial = Buffer.alloc(SERIAL_OCTETS);
+  serial.writeUIntBE(now, 0, TIME_OCTETS);
+  used += pool.copy(serial, TIME_OCTETS, used, used + RANDOM_OCTETS);
   return serial;
 }
