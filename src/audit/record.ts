@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { commonNameOf } from '../x509/name';
 import { sourceKey } from './source';
 
@@ -98,7 +98,8 @@ export const GENESIS = '0'.repeat(64);
 
 /** SHA-256 over the chain id, the sequence number, the previous hash and the event text. */
 export function recordHash(chain: string, seq: number, prevHash: string, body: string): string {
-  return createHash('sha256').update(`${chain}\n${seq}\n${prevHash}\n`).update(body).digest('hex');
+  return hash('sha256', `${chain}\n${seq}\n${prevHash}\n${body}`, 'hex');
 }
 
-export const sha256Hex = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+// One-shot hashes: createHash() makes a native object a request, which every scavenge must finalize.
+export const sha256Hex = (data: Uint8Array): string => hash('sha256', data, 'hex');

@@ -45,7 +45,7 @@ function parse(der: Uint8Array): CertificationRequest {
     })),
     publicKey,
     signatureAlgorithm,
-    signatureValid: verifySignature(signatureAlgorithm, publicKey.keyObject, info.encoded, signature.bitString()),
+    signatureValid: verifySignature(signatureAlgorithm, publicKey, info.encoded, signature.bitString()),
   };
 }
 

@@ -59,8 +59,10 @@ export function importPublicKey(spkiNode: DerNode): SubjectPublicKey {
 
 /**
  * RFC 5480 2.1.1: an EC key's parameters name its curve (implicit and specified curves are not
- * allowed). The key is imported from a JWK built from the checked point: OpenSSL 3.0 imports a JWK
- * in half the time of SPKI DER, and a JWK cannot hold a point at infinity or a compressed point.
+ * allowed). The point is checked here (on the curve, neither the point at infinity nor compressed
+ * once read), so OpenSSL imports the canonical SPKI without fail; the KeyObject is made only when a
+ * stage asks for it (the ACME revocation check): the CSR's signature is verified from the SPKI, and
+ * a KeyObject is a native object that every scavenge must finalize.
  */
 function ecPublicKey(sent: Uint8Array, algorithm: DerNode, parameters: DerNode | undefined, point: Uint8Array): SubjectPublicKey {
   if (parameters?.tag !== TAG.OID) throw new CsrParseError("the CSR's EC public key does not name its curve (RFC 5480 2.1.1)");
@@ -70,17 +72,17 @@ function ecPublicKey(sent: Uint8Array, algorithm: DerNode, parameters: DerNode |
   const { x, y } = readEcPoint(curve, point);
   const length = Math.ceil(curve.bits / 8);
   // RFC 5480 2.2: the uncompressed form, which every client reads, whatever form the CSR used.
-  const sentUncompressed = point[0] === 0x04;
-  const uncompressed = sentUncompressed ? Buffer.from(point.buffer, point.byteOffset, point.byteLength) : Buffer.concat([Uint8Array.of(0x04), fieldOctets(x, length), fieldOctets(y, length)]);
-  const spki = sentUncompressed ? sent : sequence(algorithm.encoded, encodeBitString(uncompressed));
-  const coordinate = (offset: number) => uncompressed.toString('base64url', offset, offset + length);
-  let keyObject: KeyObject;
-  try {
-    keyObject = createPublicKey({ key: { kty: 'EC', crv: curve.name, x: coordinate(1), y: coordinate(1 + length) }, format: 'jwk' });
-  } catch {
-    throw malformed();
-  }
-  return { type: 'EC', curve: curve.name, bits: curve.bits, spki, keyObject };
+  const spki = point[0] === 0x04 ? sent : sequence(algorithm.encoded, encodeBitString(Buffer.concat([Uint8Array.of(0x04), fieldOctets(x, length), fieldOctets(y, length)])));
+  let keyObject: KeyObject | undefined;
+  return {
+    type: 'EC',
+    curve: curve.name,
+    bits: curve.bits,
+    spki,
+    get keyObject() {
+      return (keyObject ??= importSpki(spki));
+    },
+  };
 }
 
 function importSpki(spki: Uint8Array): KeyObject {

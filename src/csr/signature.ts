@@ -1,5 +1,6 @@
-import { constants, verify, type KeyObject } from 'node:crypto';
+import { constants, verify } from 'node:crypto';
 import { contextTag, TAG, type DerNode } from '../der';
+import type { SubjectPublicKey } from '../types';
 
 /** How Node verifies one signature algorithm: the digest (null for EdDSA), the key types it fits, PSS. */
 interface VerifyMethod {
@@ -77,18 +78,24 @@ export function readSignatureAlgorithm(oid: string, parameters?: DerNode): Signa
   }
 }
 
+/** Node's asymmetricKeyType for each key type the csr stage reads. */
+const NODE_KEY_TYPES: Readonly<Record<string, string>> = { EC: 'ec', RSA: 'rsa', 'RSA-PSS': 'rsa-pss', Ed25519: 'ed25519', Ed448: 'ed448' };
+
 /**
  * Checks a signature made by `key` over `signed`. An unknown algorithm, a key that does not fit
- * it, or a malformed signature all verify as false.
+ * it, or a malformed signature all verify as false. The key goes to OpenSSL as its SPKI, not as a
+ * KeyObject: a CSR is verified once, and a KeyObject is a native object that every scavenge of the
+ * young generation must finalize (public_key.ts makes an EC key's only when asked for).
  */
-export function verifySignature(algorithm: SignatureAlgorithm, key: KeyObject, signed: Uint8Array, signature: Uint8Array): boolean {
+export function verifySignature(algorithm: SignatureAlgorithm, key: SubjectPublicKey, signed: Uint8Array, signature: Uint8Array): boolean {
   // Node picks the scheme from the key, so an algorithm that does not fit the key must fail here.
-  if (algorithm.digest === undefined || !algorithm.keys.includes(key.asymmetricKeyType ?? '')) return false;
+  if (algorithm.digest === undefined || !algorithm.keys.includes(NODE_KEY_TYPES[key.type] ?? '')) return false;
+  const spki = { key: Buffer.from(key.spki.buffer, key.spki.byteOffset, key.spki.byteLength), format: 'der', type: 'spki' } as const;
   try {
     if (algorithm.saltLength !== undefined) {
-      return verify(algorithm.digest, signed, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.saltLength }, signature);
+      return verify(algorithm.digest, signed, { ...spki, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.saltLength }, signature);
     }
-    return verify(algorithm.digest, signed, key, signature);
+    return verify(algorithm.digest, signed, spki, signature);
   } catch {
     return false;
   }

@@ -263,6 +263,25 @@ describe('parseCertificationRequest: public keys and signatures', () => {
     expect(request.signatureValid).toBe(true);
   });
 
+  it('verifies an EC CSR without importing its key, and imports it once when a stage asks', () => {
+    const csr = makeCsr({ keyType: 'p256' });
+    // The module object itself (the compiled imports read their functions from it at each call).
+    const imports = jest.spyOn(jest.requireActual<typeof import('node:crypto')>('node:crypto'), 'createPublicKey');
+    try {
+      const request = parseCertificationRequest(csr.der);
+      expect(request.signatureValid).toBe(true);
+      expect(imports).not.toHaveBeenCalled();
+      const key = request.publicKey.keyObject;
+      expect(request.publicKey.keyObject).toBe(key);
+      expect(imports).toHaveBeenCalledTimes(1);
+      expect(key.export({ format: 'der', type: 'spki' }).toString('hex')).toBe(opensslSpki(csr.keyPem));
+      // A byte of the signature's s changed: verified from the SPKI, it fails.
+      expect(parseCertificationRequest(withByte(csr.der, csr.der.length - 3, csr.der[csr.der.length - 3] ^ 1)).signatureValid).toBe(false);
+    } finally {
+      imports.mockRestore();
+    }
+  });
+
   it.each<[GenpkeyType, object]>([
     ['rsa2048e3', { type: 'RSA', bits: 2048, exponent: 3n }],
     ['p521', { type: 'EC', curve: 'P-521', bits: 521 }],
