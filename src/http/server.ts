@@ -56,28 +56,25 @@ export function startServer(options: AppOptions, host: string, port: number, tls
  * How `server` stops gracefully: answers in progress, and any that arrive on connections already
  * open, say `Connection: close` (RFC 9112 9.6), so each connection ends after its answer instead of
  * idling; the server closes once the last has, or at the grace's end, whichever comes first.
+ *
+ * Each response looks at the drain when its headers go out, rather than the server keeping a set of
+ * the responses in progress: a long-lived Set of short-lived objects leaves, at each rehash of its
+ * table, a dead table in the old generation that still points at the responses it held, and V8's
+ * scavenges treat those pointers as live until the next full collection. Under load that kept every
+ * answered request's objects (~45 KB) alive and promoted them: ~700 KB a scavenge instead of ~70.
  */
 function drainable(server: Server): (graceMs: number) => Promise<void> {
-  const answering = new Set<ServerResponse>();
   let draining = false;
-  // First, before the app has answered anything.
+  // First, before the app has answered anything. An own property, so Express's prototype swap keeps it.
   server.prependListener('request', (_request, response: ServerResponse) => {
-    if (draining) response.setHeader('Connection', 'close');
-    answering.add(response);
-    // A pipelined response whose connection dies before its turn never closes: its socket's close ends
-    // it. The socket is kept here, as a finished response lets go of its own.
-    const socket = response.socket;
-    const answered = () => {
-      answering.delete(response);
-      socket?.off('close', answered);
-    };
-    response.once('close', answered);
-    response.once('finish', answered);
-    socket?.once('close', answered);
+    const writeHead = response.writeHead;
+    response.writeHead = function (this: ServerResponse, ...args: Parameters<ServerResponse['writeHead']>) {
+      if (draining) this.setHeader('Connection', 'close');
+      return writeHead.apply(this, args);
+    } as ServerResponse['writeHead'];
   });
   return (graceMs) => {
     draining = true;
-    for (const response of answering) if (!response.headersSent) response.setHeader('Connection', 'close');
     return closeServer(server, graceMs);
   };
 }
