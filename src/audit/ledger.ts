@@ -42,9 +42,23 @@ export interface AuditLedgerOptions {
 }
 
 /** The ledger, written by a worker thread with group commit; one hash chain per process, in SQLite or PostgreSQL. */
+interface Waiter {
+  readonly id: number;
+  readonly resolve: (position: RecordPosition) => void;
+  readonly reject: (error: Error) => void;
+  next?: Waiter;
+}
+
 export class AuditLedger implements Ledger {
   private nextId = 0;
-  private readonly waiting = new Map<number, { resolve: (position: RecordPosition) => void; reject: (error: Error) => void }>();
+  /**
+   * Appends waiting for the writer, oldest first, linked through themselves: the writer answers in the
+   * order they were posted. Not a Map: a long-lived table that every append joins and leaves keeps,
+   * in each dead copy its rehashes leave in the old generation, the waiters (and through their promises
+   * each request's objects) alive across scavenges until a full collection.
+   */
+  private oldest?: Waiter;
+  private newest?: Waiter;
   private failure?: string;
   private closed?: Promise<void>;
   /** Appends of this event-loop turn, posted to the writer together (one message, one copy). */
@@ -82,7 +96,10 @@ export class AuditLedger implements Ledger {
     if (this.failure !== undefined) return Promise.reject(new AuditUnavailableError(this.failure));
     const id = this.nextId++;
     return new Promise<RecordPosition>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      const waiter: Waiter = { id, resolve, reject };
+      if (this.newest) this.newest.next = waiter;
+      else this.oldest = waiter;
+      this.newest = waiter;
       if (this.outgoing.length === 0) setImmediate(() => this.post());
       this.outgoing.push({ id, body: JSON.stringify(event), columns: recordColumns(event) });
     });
@@ -135,9 +152,19 @@ export class AuditLedger implements Ledger {
     }
   }
 
-  private settle(id: number) {
-    const waiter = this.waiting.get(id);
-    this.waiting.delete(id);
+  /** Unlinks the waiter of append `id`: the oldest, as the writer answers in order. */
+  private settle(id: number): Waiter | undefined {
+    let before: Waiter | undefined;
+    let waiter = this.oldest;
+    while (waiter && waiter.id !== id) {
+      before = waiter;
+      waiter = waiter.next;
+    }
+    if (!waiter) return undefined;
+    if (before) before.next = waiter.next;
+    else this.oldest = waiter.next;
+    if (this.newest === waiter) this.newest = before;
+    waiter.next = undefined;
     return waiter;
   }
 
@@ -145,9 +172,7 @@ export class AuditLedger implements Ledger {
     this.failure ??= message;
     for (const answer of this.probes.values()) answer(message);
     this.probes.clear();
-    for (const [id, waiter] of this.waiting) {
-      this.waiting.delete(id);
-      waiter.reject(new AuditUnavailableError(message));
-    }
+    for (let waiter = this.oldest; waiter; waiter = waiter.next) waiter.reject(new AuditUnavailableError(message));
+    this.oldest = this.newest = undefined;
   }
 }
