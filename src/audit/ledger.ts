@@ -41,7 +41,7 @@ export interface AuditLedgerOptions {
   readonly checkpointIntervalMs: number;
 }
 
-/** The ledger, written by a worker thread with group commit; one hash chain per process, in SQLite or PostgreSQL. */
+/** An append waiting for the writer's answer. */
 interface Waiter {
   readonly id: number;
   readonly resolve: (position: RecordPosition) => void;
@@ -49,6 +49,7 @@ interface Waiter {
   next?: Waiter;
 }
 
+/** The ledger, written by a worker thread with group commit; one hash chain per process, in SQLite or PostgreSQL. */
 export class AuditLedger implements Ledger {
   private nextId = 0;
   /**

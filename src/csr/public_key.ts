@@ -85,6 +85,21 @@ function ecPublicKey(sent: Uint8Array, algorithm: DerNode, parameters: DerNode |
   };
 }
 
+/** A key as node:crypto's verify() takes it: its SPKI, parsed inside the call. */
+interface SpkiInput {
+  readonly key: Buffer;
+  readonly format: 'der';
+  readonly type: 'spki';
+}
+
+/**
+ * What the CSR's own signature is verified with: an EC key's SPKI (its KeyObject is made only when a
+ * stage asks, see ecPublicKey), every other key's KeyObject, imported already to check the key.
+ */
+export function verificationKey(publicKey: SubjectPublicKey): { readonly key: KeyObject } | SpkiInput {
+  return publicKey.type === 'EC' ? { key: Buffer.from(publicKey.spki.buffer, publicKey.spki.byteOffset, publicKey.spki.byteLength), format: 'der', type: 'spki' } : { key: publicKey.keyObject };
+}
+
 function importSpki(spki: Uint8Array): KeyObject {
   try {
     return createPublicKey({ key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength), format: 'der', type: 'spki' });

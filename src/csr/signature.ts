@@ -1,19 +1,20 @@
 import { constants, verify } from 'node:crypto';
 import { contextTag, TAG, type DerNode } from '../der';
 import type { SubjectPublicKey } from '../types';
+import { verificationKey } from './public_key';
 
 /** How Node verifies one signature algorithm: the digest (null for EdDSA), the key types it fits, PSS. */
 interface VerifyMethod {
   readonly name: string;
   readonly digest: string | null;
-  /** Node's asymmetricKeyType values this algorithm may be used with. */
+  /** The key types (SubjectPublicKey.type) this algorithm may be used with. */
   readonly keys: readonly string[];
   readonly pss?: true;
 }
 
-const EC = ['ec'];
+const EC = ['EC'];
 // RFC 4055 1.2: an RSASSA-PSS key (id-RSASSA-PSS) must not sign PKCS#1 v1.5.
-const RSA = ['rsa'];
+const RSA = ['RSA'];
 
 // RFC 3279, RFC 4055, RFC 5758, RFC 8410 signature algorithm identifiers.
 const SIGNATURE_ALGORITHMS: Readonly<Record<string, VerifyMethod>> = {
@@ -28,9 +29,9 @@ const SIGNATURE_ALGORITHMS: Readonly<Record<string, VerifyMethod>> = {
   '1.2.840.113549.1.1.11': { name: 'sha256WithRSAEncryption', digest: 'sha256', keys: RSA },
   '1.2.840.113549.1.1.12': { name: 'sha384WithRSAEncryption', digest: 'sha384', keys: RSA },
   '1.2.840.113549.1.1.13': { name: 'sha512WithRSAEncryption', digest: 'sha512', keys: RSA },
-  '1.2.840.113549.1.1.10': { name: 'RSASSA-PSS', digest: null, keys: ['rsa', 'rsa-pss'], pss: true },
-  '1.3.101.112': { name: 'Ed25519', digest: null, keys: ['ed25519'] },
-  '1.3.101.113': { name: 'Ed448', digest: null, keys: ['ed448'] },
+  '1.2.840.113549.1.1.10': { name: 'RSASSA-PSS', digest: null, keys: ['RSA', 'RSA-PSS'], pss: true },
+  '1.3.101.112': { name: 'Ed25519', digest: null, keys: ['Ed25519'] },
+  '1.3.101.113': { name: 'Ed448', digest: null, keys: ['Ed448'] },
 };
 
 const PSS_DIGESTS: Readonly<Record<string, string>> = {
@@ -78,24 +79,19 @@ export function readSignatureAlgorithm(oid: string, parameters?: DerNode): Signa
   }
 }
 
-/** Node's asymmetricKeyType for each key type the csr stage reads. */
-const NODE_KEY_TYPES: Readonly<Record<string, string>> = { EC: 'ec', RSA: 'rsa', 'RSA-PSS': 'rsa-pss', Ed25519: 'ed25519', Ed448: 'ed448' };
-
 /**
  * Checks a signature made by `key` over `signed`. An unknown algorithm, a key that does not fit
- * it, or a malformed signature all verify as false. The key goes to OpenSSL as its SPKI, not as a
- * KeyObject: a CSR is verified once, and a KeyObject is a native object that every scavenge of the
- * young generation must finalize (public_key.ts makes an EC key's only when asked for).
+ * it, or a malformed signature all verify as false.
  */
 export function verifySignature(algorithm: SignatureAlgorithm, key: SubjectPublicKey, signed: Uint8Array, signature: Uint8Array): boolean {
   // Node picks the scheme from the key, so an algorithm that does not fit the key must fail here.
-  if (algorithm.digest === undefined || !algorithm.keys.includes(NODE_KEY_TYPES[key.type] ?? '')) return false;
-  const spki = { key: Buffer.from(key.spki.buffer, key.spki.byteOffset, key.spki.byteLength), format: 'der', type: 'spki' } as const;
+  if (algorithm.digest === undefined || !algorithm.keys.includes(key.type)) return false;
+  const verifyWith = verificationKey(key);
   try {
     if (algorithm.saltLength !== undefined) {
-      return verify(algorithm.digest, signed, { ...spki, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.saltLength }, signature);
+      return verify(algorithm.digest, signed, { ...verifyWith, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.saltLength }, signature);
     }
-    return verify(algorithm.digest, signed, spki, signature);
+    return verify(algorithm.digest, signed, verifyWith, signature);
   } catch {
     return false;
   }

@@ -1,39 +1,9 @@
 // The server's graceful close (RunningServer.close), in process: answers in progress when it starts
 // say `Connection: close`, on the short sign path and on Express's alike, and the connection ends
 // after them; an idle keep-alive connection is closed at once.
-import { connect, type Socket } from 'node:net';
-import { makeCsr } from '../helpers/openssl';
+import { connect } from 'node:net';
+import { heldSign } from '../helpers/held_sign';
 import { startTestCa, type TestCa } from '../helpers/mayfly';
-
-const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
-
-interface HeldRequest {
-  finish(): void;
-  /** Everything the server sent after 100 Continue, once it closed the connection. */
-  readonly answer: Promise<string>;
-}
-
-/** A sign request whose body's second half is held until finish(): in progress from 100 Continue on. */
-function heldSign(url: string, secret: string, accept: string): Promise<HeldRequest> {
-  const body = new URLSearchParams({ user: 'deployer', secret, csr: makeCsr().pem }).toString();
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket: Socket = connect(Number(port), hostname, () => {
-      socket.write(`POST /v1/sign/default HTTP/1.1\r\nHost: x\r\nAccept: ${accept}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
-    });
-    let received = '';
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString('latin1');
-      if (received.startsWith(CONTINUE)) {
-        received = received.slice(CONTINUE.length);
-        socket.write(body.slice(0, body.length / 2));
-        resolve({ finish: () => socket.write(body.slice(body.length / 2)), answer });
-      }
-    });
-    const answer = new Promise<string>((done) => socket.once('close', () => done(received)));
-    socket.once('error', reject);
-  });
-}
 
 /** A keep-alive connection that has been answered once and is now idle; resolves `closed` when the server ends it. */
 function idleConnection(url: string): Promise<{ readonly first: string; readonly closed: Promise<void> }> {

@@ -2,51 +2,14 @@
 // lets the requests in flight finish — signed, answered and recorded — and only then exits.
 import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isFinal, parseCheckpoints, verifyCheckpoint } from '../../../src/audit/signed_checkpoint';
 import { serveCli, servePlainHttp, type ServingCli } from '../../helpers/cli';
 import { runCliInProcess } from '../../helpers/cli_in_process';
-import { makeCsr } from '../../helpers/openssl';
+import { heldSign } from '../../helpers/held_sign';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface SlowSign {
-  finish(): void;
-  /** The whole answer, once the server has closed the connection. */
-  readonly answer: Promise<string>;
-}
-
-/**
- * A sign request (JSON answer) whose body is sent in two halves: the first once the server has the request, the second
- * on finish(). `Expect: 100-continue` tells when it has: Node answers 100 Continue as it hands the request on, and from
- * then on the connection is no longer idle, so the drain's closeIdleConnections() leaves it open.
- */
-function slowSign(url: string, secret: string): Promise<SlowSign> {
-  const body = new URLSearchParams({ user: 'deployer', secret, csr: makeCsr().pem }).toString();
-  const { hostname, port } = new URL(url);
-  const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
-  return new Promise((resolve, reject) => {
-    const socket: Socket = connect(Number(port), hostname, () => {
-      socket.write(`POST /v1/sign/default HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
-    });
-    let received = '';
-    let continued = false;
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString('latin1');
-      if (!continued && received.startsWith(CONTINUE)) {
-        continued = true;
-        received = received.slice(CONTINUE.length);
-        socket.write(body.slice(0, body.length / 2));
-        resolve({ finish: () => socket.write(body.slice(body.length / 2)), answer });
-      }
-    });
-    const answer = new Promise<string>((done) => socket.once('close', () => done(received)));
-    socket.once('error', reject);
-    socket.once('close', () => reject(new Error(`closed before 100 Continue: ${received}`)));
-  });
-}
 
 /** Whether connections to `url` are refused (fetch fails) within `withinMs`: true as soon as one is. */
 async function refusesConnections(url: string, withinMs: number): Promise<boolean> {
@@ -85,7 +48,7 @@ describe.each([1, 2])('SIGTERM with --workers %i', (workers) => {
     serving = await serveCli(['--config', configFile, '--listen', '127.0.0.1:0', '--workers', String(workers)]);
     // Every worker up (each takes connections in turn): a few quick requests all answered.
     for (let i = 0; i < 4; i++) expect((await fetch(`${serving.url}/healthz`, { headers: { Connection: 'close' } })).status).toBe(200);
-    const inFlight = await Promise.all([0, 1, 2, 3].map(() => slowSign(serving.url, secret)));
+    const inFlight = await Promise.all([0, 1, 2, 3].map(() => heldSign(serving.url, secret)));
     const exited = new Promise<number | null>((resolve) => serving.child.once('exit', (code) => resolve(code)));
     serving.child.kill('SIGTERM');
     // No longer accepting, while the requests in flight are still held open… (the primary passes the
@@ -134,7 +97,7 @@ describe('readiness while draining', () => {
     serving = await serveCli(['--config', configFile, '--listen', '127.0.0.1:0']);
     const readyz = `${(await serving.waitFor(/Metrics and health on (http:\/\/\S+)\/metrics/))[1]}/readyz`;
     expect((await fetch(readyz, { headers: { Connection: 'close' } })).status).toBe(200);
-    const inFlight = await slowSign(serving.url, secret); // keeps the drain going
+    const inFlight = await heldSign(serving.url, secret); // keeps the drain going
     serving.child.kill('SIGTERM');
     // The signal's arrival is not instant on a loaded machine: poll, and the first 503 must say why.
     let draining = await fetch(readyz, { headers: { Connection: 'close' } });
