@@ -52,8 +52,16 @@ interface Options {
   readonly keep: boolean;
 }
 
+/**
+ * The full run's warm-up, per case: V8 is still compiling Mayfly's request path for the first ~20 s of
+ * load (~500 compilations in the 4 s after the first 4; a few a second from 20 s on), and a
+ * certificate costs more CPU meanwhile (bench/README.md, "2026-12-07"). A CA runs for days; cfssl,
+ * compiled ahead of time, has nothing to warm.
+ */
+const FULL_WARMUP_SECONDS = 20;
+
 const USAGE = `npm run bench -- [options]
-  (none)            the full run: every case, 3 rounds of 15 s after 5 s of warm-up (about 10 min)
+  (none)            the full run: every case, 3 rounds of 15 s after ${FULL_WARMUP_SECONDS} s of warm-up (about 20 min)
   --quick           every case once, 5 s after 2 s of warm-up (under 2 min)
   --soak            RSS of Mayfly (P-256, audit on) sampled every 30 s over 10 min of load
   --profile         every case once, then a CPU profile of mayfly-p256-form (or of the Mayfly cases in --cases)
@@ -94,7 +102,7 @@ function parseOptions(argv: readonly string[]): Options {
     workers: value('--workers') ?? availableParallelism(),
     connections: value('--connections') ?? 32,
     wrkThreads: 1,
-    warmupSeconds: value('--warmup') ?? (mode === 'soak' ? 30 : quick ? 2 : 5),
+    warmupSeconds: value('--warmup') ?? (mode === 'soak' ? 30 : quick ? 2 : FULL_WARMUP_SECONDS),
     durationSeconds: value('--duration') ?? (quick ? 5 : 15),
     rounds: value('--rounds') ?? (quick ? 1 : 3),
     csrs,
