@@ -94,9 +94,9 @@ export class ChainWriter {
   }
 
   /**
-   * Signs the tree of the durable records as a C2SP checkpoint, and stores it once the store has
-   * indexed them, after the checkpoints queued before it (the commits go on meanwhile); `final`
-   * closes the chain. A checkpoint that could not be stored is made again at the next chance.
+   * Signs the tree of the durable records as a C2SP checkpoint, and stores it after the checkpoints
+   * queued before it (the commits go on meanwhile); `final` closes the chain. A checkpoint that could
+   * not be stored is made again at the next chance.
    */
   checkpoint(final = false): Promise<void> {
     const { seq, hash } = this.head;
@@ -106,8 +106,8 @@ export class ChainWriter {
     this.checkpointedSeq = seq;
     this.checkpoints = this.checkpoints.then(async () => {
       try {
-        // A checkpoint signs what readers can prove from the store: the records are indexed first.
-        await this.store.index('own');
+        // The records it signs are durable, so readers can prove them: a journal's, not yet indexed,
+        // are indexed by every reader before it reads (journaled_store.ts).
         await this.store.addCheckpoint(checkpointRow(this.chain, seq, hash, note));
       } catch {
         if (this.checkpointedSeq === seq) this.checkpointedSeq = before;

@@ -10,15 +10,16 @@ import type { TreeNode } from './store';
 
 /**
  * Records wait at most this long to be indexed. Each index transaction writes every page it touched
- * to the WAL once (a pwrite a page), and the indexes of random keys (names; serials made before they
- * began with the issuing time) touch a page a record: batches of ~100 records (100 ms under load)
- * cost ~40 µs a record more than batches of ~1,000 (2026-12-06, the writer alone, 30,000 records in
- * batches of 10). Readers index what is still only in a journal before they read, so a longer wait
- * delays no answer.
+ * to the WAL once (a pwrite a page), and later copies it back into the database, and the indexes of
+ * random keys (the names, the common names) touch a page a record up to the size of the index: the
+ * larger the batch, the fewer times each page is written. Batches of ~1,000 records (a checkpoint's
+ * worth, when each checkpoint made the indexer index first) cost the indexer 82–89 µs a record; 5 s
+ * batches, 48–60 (2026-12-07, one writer appending 8,000 records a second, past 150,000 records).
+ * Readers index what is still only in a journal before they read, so a longer wait delays no answer.
  */
-const INDEX_DELAY_MS = 1000;
-/** or until this many wait. */
-const INDEX_BATCH = 2000;
+const INDEX_DELAY_MS = 5000;
+/** or until this many wait (the records wait in memory: ~3 KiB each). */
+const INDEX_BATCH = 10_000;
 
 const { database } = workerData as IndexerOptions;
 const port = parentPort!;
@@ -27,6 +28,10 @@ const store = new SqliteAuditStore(database, { journaled: true });
 let waiting: { records: IndexedRecord[]; nodes: TreeNode[] } = { records: [], nodes: [] };
 let timer: NodeJS.Timeout | undefined;
 let problem: string | undefined;
+/** Flushes that wait for the next batch rather than cut it short: answered once it is indexed. */
+let afterBatch: Flush[] = [];
+
+type Flush = Extract<IndexerMessage, { type: 'flush' }>;
 
 /** Indexes what waits, in one transaction; why it failed, if it did (the records wait for the next try). */
 function indexWaiting(): string | undefined {
@@ -42,21 +47,33 @@ function indexWaiting(): string | undefined {
     timer = setTimeout(indexWaiting, INDEX_DELAY_MS);
   }
   if (problem !== before) reply({ type: 'status', ...(problem !== undefined ? { problem } : {}) });
+  if (problem === undefined) for (const request of afterBatch.splice(0)) void made(request.durable).then(answer(request.id));
   return problem;
 }
 
-/** Indexes what waits, then makes every commit durable or stores a checkpoint; why that failed, if it did. */
-async function flush({ durable, checkpoint }: Extract<IndexerMessage, { type: 'flush' }>): Promise<string | undefined> {
-  const failed = indexWaiting();
-  if (failed !== undefined) return failed;
+/** Why `step` failed, if it did. */
+async function problemOf(step: () => unknown): Promise<string | undefined> {
   try {
-    if (durable) store.makeDurable();
-    if (checkpoint) await store.addCheckpoint(checkpoint);
+    await step();
     return undefined;
   } catch (error) {
     return (error as Error).message;
   }
 }
+
+/** What is indexed made durable, when asked; why that failed, if it did. */
+const made = (durable: boolean | undefined): Promise<string | undefined> => (durable ? problemOf(() => store.makeDurable()) : Promise.resolve(undefined));
+
+/** Indexes what waits (now, or with the next batch), then, `durable`, makes every commit durable. */
+function flush(request: Flush): void {
+  if (request.nextBatch && waiting.records.length > 0) afterBatch.push(request);
+  else {
+    const failed = indexWaiting();
+    void (failed !== undefined ? Promise.resolve(failed) : made(request.durable)).then(answer(request.id));
+  }
+}
+
+const answer = (id: number) => (problem: string | undefined) => reply({ type: 'flushed', id, ...(problem !== undefined ? { problem } : {}) });
 
 port.on('message', (message: IndexerMessage) => {
   if (message.type === 'index') {
@@ -64,9 +81,10 @@ port.on('message', (message: IndexerMessage) => {
     for (const node of message.nodes) waiting.nodes.push(node);
     if (waiting.records.length >= INDEX_BATCH) indexWaiting();
     else timer ??= setTimeout(indexWaiting, INDEX_DELAY_MS);
-  } else if (message.type === 'flush') {
-    void flush(message).then((failed) => reply({ type: 'flushed', id: message.id, ...(failed !== undefined ? { problem: failed } : {}) }));
-  } else {
+  } else if (message.type === 'flush') flush(message);
+  // What waits stays for its batch: the checkpoint's records are durable in the journal already.
+  else if (message.type === 'checkpoint') void problemOf(() => store.addCheckpoint(message.checkpoint)).then(answer(message.id));
+  else {
     let indexed = indexWaiting() === undefined;
     try {
       if (indexed) store.makeDurable();

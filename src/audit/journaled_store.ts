@@ -13,10 +13,10 @@ import { workerScript } from './worker_script';
 // batches, in transactions that need no fsync of their own: the commits every answer waits for
 // never wait for SQLite. Readers index what is still only in a journal before they read.
 
-/** A journal this long starts over once what it holds is indexed durably. */
+/** A journal this long starts over once what it holds is indexed durably (with the indexer's next batch). */
 const ROTATE_BYTES = 8 * 1024 * 1024;
 /**
- * Journaled records go to the indexer this often (it indexes them within a second): a message a group
+ * Journaled records go to the indexer this often (it indexes them within seconds): a message a group
  * commit woke its thread ~1,000 times a second per process, each wake-up a few system calls.
  */
 const SEND_DELAY_MS = 200;
@@ -30,8 +30,8 @@ export class JournaledSqliteStore extends SqliteAuditStore {
   /** Journaled, not yet sent to the indexer. */
   private unsent: { records: IndexedRecord[]; nodes: TreeNode[] } = { records: [], nodes: [] };
   private sendTimer?: NodeJS.Timeout;
-  private nextFlush = 0;
-  private readonly flushes = new Map<number, (problem: string | undefined) => void>();
+  private nextRequest = 0;
+  private readonly requests = new Map<number, (problem: string | undefined) => void>();
   private closing?: (indexed: boolean) => void;
   private stopped = false;
   /** A rotation waiting for the indexer to make what the journal held up to then durable. */
@@ -59,7 +59,7 @@ export class JournaledSqliteStore extends SqliteAuditStore {
     this.indexer.on('exit', () => this.indexerStopped('it stopped'));
   }
 
-  /** Durable in the journal when it resolves; in SQLite within a second (indexer_worker.ts). */
+  /** Durable in the journal when it resolves; in SQLite within seconds (indexer_worker.ts). */
   override async appendAll(records: readonly IndexedRecord[], nodes: readonly TreeNode[]): Promise<void> {
     if (this.journalFailure !== undefined) throw new Error(this.journalFailure);
     const displaced = this.displaced() ?? this.journal.displaced();
@@ -94,7 +94,7 @@ export class JournaledSqliteStore extends SqliteAuditStore {
     const indexedUpTo = this.journal.size;
     let rotated = false;
     try {
-      if ((await this.flush({ durable: true })) === undefined) {
+      if ((await this.flush({ durable: true, nextBatch: true })) === undefined) {
         this.journal.rotate(indexedUpTo);
         rotated = true;
       }
@@ -106,15 +106,20 @@ export class JournaledSqliteStore extends SqliteAuditStore {
     else setTimeout(() => (this.rotating = false), ROTATE_RETRY_MS).unref();
   }
 
-  /** What was sent is indexed (and `durable`, or `checkpoint` stored) when it resolves; why not, if not. */
-  private flush(options: { readonly durable?: boolean; readonly checkpoint?: Checkpoint } = {}): Promise<string | undefined> {
+  /** What was sent is indexed (and, `durable`, durable) when it resolves; why not, if not. */
+  private flush(options: { readonly durable?: boolean; readonly nextBatch?: boolean } = {}): Promise<string | undefined> {
+    this.send();
+    return this.ask((id) => ({ type: 'flush', id, ...options }));
+  }
+
+  /** Posts the indexer a request; resolves when it answers, with why it failed, if it did. */
+  private ask(request: (id: number) => IndexerMessage): Promise<string | undefined> {
     if (this.closing) return Promise.resolve('the ledger is closing');
     if (this.stopped) return Promise.resolve(this.indexFailure);
-    const id = this.nextFlush++;
-    this.send();
+    const id = this.nextRequest++;
     return new Promise((resolve) => {
-      this.flushes.set(id, resolve);
-      this.post({ type: 'flush', id, ...options });
+      this.requests.set(id, resolve);
+      this.post(request(id));
     });
   }
 
@@ -124,8 +129,8 @@ export class JournaledSqliteStore extends SqliteAuditStore {
 
   private receive(reply: IndexerReply): void {
     if (reply.type === 'flushed') {
-      this.flushes.get(reply.id)?.(reply.problem);
-      this.flushes.delete(reply.id);
+      this.requests.get(reply.id)?.(reply.problem);
+      this.requests.delete(reply.id);
     } else if (reply.type === 'status') this.indexFailure = reply.problem;
     else this.closing?.(reply.indexed);
   }
@@ -133,8 +138,8 @@ export class JournaledSqliteStore extends SqliteAuditStore {
   private indexerStopped(why: string): void {
     this.stopped = true;
     this.indexFailure ??= `its indexer thread failed (${why})`;
-    for (const resolve of this.flushes.values()) resolve(this.indexFailure);
-    this.flushes.clear();
+    for (const resolve of this.requests.values()) resolve(this.indexFailure);
+    this.requests.clear();
     this.closing?.(false);
   }
 
@@ -144,9 +149,13 @@ export class JournaledSqliteStore extends SqliteAuditStore {
     return scope === 'every journal' ? (await this.otherJournals.index(this, { skip: this.chain, removeGone: () => this.makeDurable() })).map(({ chain }) => chain) : [];
   }
 
-  /** Stored by the indexer after the records it covers, which it indexes first. */
+  /**
+   * Stored by the indexer at once, the records it covers perhaps not yet: they are in the journal
+   * (a checkpoint signs only durable records), which readers index before they read. Indexing them
+   * first cut the indexer's batches to a checkpoint's worth of records (indexer_worker.ts).
+   */
   override async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
-    const problem = await this.flush({ checkpoint });
+    const problem = await this.ask((id) => ({ type: 'checkpoint', id, checkpoint }));
     if (problem !== undefined) throw new Error(`the audit checkpoint could not be stored: ${problem}`);
   }
 

@@ -4,7 +4,7 @@
 // fails `audit verify`, named.
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { parseCheckpoint } from '../../../src/audit/signed_checkpoint';
 import type { TreeNode } from '../../../src/audit/store';
 import { appendLeaf } from '../../../src/audit/tree';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
+import { verifyLedger } from '../../../src/audit/verify';
 import { runCli, serveCli, servePlainHttp } from '../../helpers/cli';
 import { makeCsr } from '../../helpers/openssl';
 
@@ -99,6 +100,38 @@ describe('the SQLite ledger journals each writer', () => {
       expect((await reader.checkpoints(chain)).at(-1)?.seq).toBe(12);
     } finally {
       await reader.close();
+    }
+  }, 60_000);
+
+  it('stores each checkpoint at once and leaves the records it signs to the indexer\'s next batch; a reader proves them from the journal', async () => {
+    const database = join(dir, 'audit.db');
+    const ledger = await AuditLedger.open({ store: { kind: 'sqlite', database }, keyPem, checkpointEvery: 5, checkpointIntervalMs: 3_600_000 });
+    // Its start-up sealing indexes every journal, its own too: let it pass before the appends (it
+    // takes longer than the other tests' 500 ms when tests run side by side).
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    try {
+      let chain = '';
+      for (let i = 1; i <= 12; i++) chain = (await ledger.append(authFailureEvent({ ra: 'default', source: '127.0.0.1' }, `user-${i}`))).chain;
+      const db = new Database(database, { readonly: true });
+      try {
+        const checkpointed = db.prepare('SELECT max(seq) FROM checkpoints WHERE chain = ?').pluck();
+        for (const deadline = Date.now() + 3000; checkpointed.get(chain) !== 10 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(checkpointed.get(chain)).toBe(10);
+        // Until 2026-12-07 each checkpoint made the indexer index what waited first: batches of a checkpoint's worth of
+        // records, each rewriting the random-key index pages they touch (indexer_worker.ts).
+        expect(db.prepare('SELECT count(*) FROM records WHERE chain = ?').pluck().get(chain)).toBe(0);
+      } finally {
+        db.close();
+      }
+      const reader = new SqliteAuditStore(database, { readonly: true });
+      try {
+        const report = await verifyLedger(reader, createPublicKey(keyPem));
+        expect(report).toMatchObject({ ok: true, chains: [{ chain, records: 12, checkpoints: 2, unsealed: 2 }] });
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await ledger.close();
     }
   }, 60_000);
 
