@@ -23,8 +23,12 @@ export type IndexerMessage =
   | { readonly type: 'close' };
 
 export type IndexerReply =
-  /** `problem`: why what was sent is not indexed, or the checkpoint not stored; the indexer keeps the records and tries again. */
-  | { readonly type: 'flushed'; readonly id: number; readonly problem?: string }
+  /**
+   * `problem`: why what was sent is not indexed, or the checkpoint not stored; the indexer keeps the
+   * records and tries again. `indexedRecords`: how many of the records sent are indexed by now (the
+   * first ones, always whole messages).
+   */
+  | { readonly type: 'flushed'; readonly id: number; readonly problem?: string; readonly indexedRecords: number }
   /** Why indexing fails now, after each indexing whose outcome differs from the last (undefined: it works again). */
   | { readonly type: 'status'; readonly problem?: string }
   /** `indexed`: all that was sent is in SQLite durably. */

@@ -15,7 +15,8 @@ import type { TreeNode } from './store';
  * larger the batch, the fewer times each page is written. Batches of ~1,000 records (a checkpoint's
  * worth, when each checkpoint made the indexer index first) cost the indexer 82–89 µs a record; 5 s
  * batches, 48–60 (2026-12-07, one writer appending 8,000 records a second, past 150,000 records).
- * Readers index what is still only in a journal before they read, so a longer wait delays no answer.
+ * Readers index what is still only in a journal before they read (up to a batch, on their own
+ * connection), so a longer wait hides no record, at the cost of some work in the reader.
  */
 const INDEX_DELAY_MS = 5000;
 /** or until this many wait (the records wait in memory: ~3 KiB each). */
@@ -28,6 +29,8 @@ const store = new SqliteAuditStore(database, { journaled: true });
 let waiting: { records: IndexedRecord[]; nodes: TreeNode[] } = { records: [], nodes: [] };
 let timer: NodeJS.Timeout | undefined;
 let problem: string | undefined;
+/** Records indexed so far, in the order they came. */
+let indexedRecords = 0;
 /** Flushes that wait for the next batch rather than cut it short: answered once it is indexed. */
 let afterBatch: Flush[] = [];
 
@@ -40,6 +43,7 @@ function indexWaiting(): string | undefined {
   const before = problem;
   try {
     if (waiting.records.length > 0) store.insert(waiting.records, waiting.nodes);
+    indexedRecords += waiting.records.length;
     waiting = { records: [], nodes: [] };
     problem = undefined;
   } catch (error) {
@@ -73,7 +77,7 @@ function flush(request: Flush): void {
   }
 }
 
-const answer = (id: number) => (problem: string | undefined) => reply({ type: 'flushed', id, ...(problem !== undefined ? { problem } : {}) });
+const answer = (id: number) => (problem: string | undefined) => reply({ type: 'flushed', id, indexedRecords, ...(problem !== undefined ? { problem } : {}) });
 
 port.on('message', (message: IndexerMessage) => {
   if (message.type === 'index') {

@@ -23,15 +23,24 @@ const SEND_DELAY_MS = 200;
 /** A journal that could not start over tries again after this long. */
 const ROTATE_RETRY_MS = 1000;
 
+/** The indexer's answer to a request (indexer_protocol.ts), or why there is none. */
+type IndexerAnswer = { readonly problem?: string; readonly indexedRecords?: number };
+
 export class JournaledSqliteStore extends SqliteAuditStore {
   private readonly journal: JournalWriter;
   private readonly otherJournals: JournalIndexer;
   private readonly indexer: Worker;
   /** Journaled, not yet sent to the indexer. */
   private unsent: { records: IndexedRecord[]; nodes: TreeNode[] } = { records: [], nodes: [] };
+  /**
+   * For each message sent whose records may not be indexed yet: how many records were sent up to it,
+   * and where in the journal they end. A rotation keeps what follows the last one indexed.
+   */
+  private sentEnds: { readonly records: number; readonly end: number }[] = [];
+  private sentRecords = 0;
   private sendTimer?: NodeJS.Timeout;
   private nextRequest = 0;
-  private readonly requests = new Map<number, (problem: string | undefined) => void>();
+  private readonly requests = new Map<number, (answer: IndexerAnswer) => void>();
   private closing?: (indexed: boolean) => void;
   private stopped = false;
   /** A rotation waiting for the indexer to make what the journal held up to then durable. */
@@ -82,20 +91,26 @@ export class JournaledSqliteStore extends SqliteAuditStore {
     this.sendTimer = undefined;
     if (this.unsent.records.length === 0) return;
     this.post({ type: 'index', ...this.unsent });
+    this.sentRecords += this.unsent.records.length;
+    this.sentEnds.push({ records: this.sentRecords, end: this.journal.size });
     this.unsent = { records: [], nodes: [] };
   }
 
   /**
-   * Starts the journal over: once the indexer has made what it holds now durable, the entries
-   * journaled since are carried into the new file. Commits go on meanwhile.
+   * Starts the journal over: once the indexer's next batch has made what the journal holds now
+   * durable, the entries it did not index are carried into the new file. Commits go on meanwhile.
    */
   private async rotate(): Promise<void> {
     this.rotating = true;
-    const indexedUpTo = this.journal.size;
     let rotated = false;
     try {
-      if ((await this.flush({ durable: true, nextBatch: true })) === undefined) {
-        this.journal.rotate(indexedUpTo);
+      this.send();
+      const answer = await this.ask((id) => ({ type: 'flush', id, durable: true, nextBatch: true }));
+      // receive() left first the message up to which the indexer has indexed: what precedes its end is durable in SQLite.
+      const keep = this.sentEnds[0]?.records === answer.indexedRecords ? this.sentEnds[0].end : undefined;
+      if (answer.problem === undefined && keep !== undefined) {
+        this.journal.rotate(keep);
+        this.sentEnds = this.sentEnds.map(({ records, end }) => ({ records, end: end - keep }));
         rotated = true;
       }
     } catch (error) {
@@ -107,15 +122,15 @@ export class JournaledSqliteStore extends SqliteAuditStore {
   }
 
   /** What was sent is indexed (and, `durable`, durable) when it resolves; why not, if not. */
-  private flush(options: { readonly durable?: boolean; readonly nextBatch?: boolean } = {}): Promise<string | undefined> {
+  private async flush(options: { readonly durable?: boolean } = {}): Promise<string | undefined> {
     this.send();
-    return this.ask((id) => ({ type: 'flush', id, ...options }));
+    return (await this.ask((id) => ({ type: 'flush', id, ...options }))).problem;
   }
 
-  /** Posts the indexer a request; resolves when it answers, with why it failed, if it did. */
-  private ask(request: (id: number) => IndexerMessage): Promise<string | undefined> {
-    if (this.closing) return Promise.resolve('the ledger is closing');
-    if (this.stopped) return Promise.resolve(this.indexFailure);
+  /** Posts the indexer a request; resolves with its answer (a `problem` when it failed). */
+  private ask(request: (id: number) => IndexerMessage): Promise<IndexerAnswer> {
+    if (this.closing) return Promise.resolve({ problem: 'the ledger is closing' });
+    if (this.stopped) return Promise.resolve({ problem: this.indexFailure });
     const id = this.nextRequest++;
     return new Promise((resolve) => {
       this.requests.set(id, resolve);
@@ -129,7 +144,9 @@ export class JournaledSqliteStore extends SqliteAuditStore {
 
   private receive(reply: IndexerReply): void {
     if (reply.type === 'flushed') {
-      this.requests.get(reply.id)?.(reply.problem);
+      // The messages before the last one indexed are done with.
+      this.sentEnds = this.sentEnds.filter(({ records }) => records >= reply.indexedRecords);
+      this.requests.get(reply.id)?.(reply);
       this.requests.delete(reply.id);
     } else if (reply.type === 'status') this.indexFailure = reply.problem;
     else this.closing?.(reply.indexed);
@@ -138,7 +155,7 @@ export class JournaledSqliteStore extends SqliteAuditStore {
   private indexerStopped(why: string): void {
     this.stopped = true;
     this.indexFailure ??= `its indexer thread failed (${why})`;
-    for (const resolve of this.requests.values()) resolve(this.indexFailure);
+    for (const resolve of this.requests.values()) resolve({ problem: this.indexFailure });
     this.requests.clear();
     this.closing?.(false);
   }
@@ -155,7 +172,7 @@ export class JournaledSqliteStore extends SqliteAuditStore {
    * first cut the indexer's batches to a checkpoint's worth of records (indexer_worker.ts).
    */
   override async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
-    const problem = await this.ask((id) => ({ type: 'checkpoint', id, checkpoint }));
+    const { problem } = await this.ask((id) => ({ type: 'checkpoint', id, checkpoint }));
     if (problem !== undefined) throw new Error(`the audit checkpoint could not be stored: ${problem}`);
   }
 

@@ -4,7 +4,7 @@ import type { AuditEvent } from './record';
 import { CheckpointFormatError, parseCheckpoints, rawPublicKey, verifyCheckpoint } from './signed_checkpoint';
 import { latestCheckpoint } from './published_checkpoints';
 import type { AuditReader } from './store';
-import { storedSubtrees } from './tree';
+import { storedSubtrees, TreeIncompleteError } from './tree';
 
 // A certificate's record, proven: the record's exact text (the leaf), its RFC 9162 inclusion proof,
 // and the signed checkpoint the proof leads to. Whoever holds the audit public key checks it with
@@ -42,7 +42,15 @@ export async function proveRecord(reader: AuditReader, publicKey: KeyObject, ser
     throw new UnsealedRecordError(`the record of ${serial} (record ${record.seq} of chain ${record.chain}) is not under a checkpoint yet; its writer signs one every few records, on a timer, and when it stops`);
   }
   const [note] = parseCheckpoints(checkpoint.note);
-  const proof = await inclusionProof(record.seq - 1, checkpoint.seq, storedSubtrees(reader, record.chain));
+  let proof;
+  try {
+    proof = await inclusionProof(record.seq - 1, checkpoint.seq, storedSubtrees(reader, record.chain));
+  } catch (error) {
+    // A checkpoint is stored before the records it signs are indexed: they may be in a journal this reader could not index.
+    const journal = error instanceof TreeIncompleteError ? await reader.journalProblem() : undefined;
+    if (journal !== undefined) throw new UnsealedRecordError(`the record of ${serial} cannot be proven against its chain's latest checkpoint: ${journal}`);
+    throw error;
+  }
   return {
     serial,
     origin: note.origin,

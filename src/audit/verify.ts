@@ -72,7 +72,11 @@ export async function verifyLedger(store: AuditReader, auditPublicKey: KeyObject
     if (problem) return fail(problem);
     const records = expectedSeq - 1;
     const missing = checkpoints.find((checkpoint) => checkpoint.seq > records);
-    if (missing) return fail(`checkpoint at record ${missing.seq}: the record it signed is missing (deleted or truncated)`);
+    if (missing) {
+      // A checkpoint is stored before the records it signs are indexed: they may be in a journal this reader could not index.
+      const journal = await store.journalProblem();
+      return journal !== undefined ? { ok: false, chains, problem: journal } : fail(`checkpoint at record ${missing.seq}: the record it signed is missing (deleted or truncated)`);
+    }
     const sealed = checkpoints.length > 0 ? checkpoints[checkpoints.length - 1].seq : 0;
     chains.push({ chain, origin, records, checkpoints: checkpoints.length, unsealed: records - sealed });
   }

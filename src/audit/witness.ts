@@ -38,8 +38,10 @@ export async function witnessCheckpoints(store: AuditReader, publicKey: KeyObjec
     try {
       proof = await consistencyProof(checkpoint.size, latestNote.size, storedSubtrees(store, chain));
     } catch (error) {
-      if (error instanceof TreeIncompleteError) return fail(`today's ledger lacks records the checkpoint covered (${error.message})`);
-      throw error;
+      if (!(error instanceof TreeIncompleteError)) throw error;
+      // Or they are in a journal this reader could not index (a checkpoint is stored before its records are indexed).
+      const journal = await store.journalProblem();
+      return fail(journal !== undefined ? `the ledger's records cannot all be read: ${journal}` : `today's ledger lacks records the checkpoint covered (${error.message})`);
     }
     if (!verifyConsistency(checkpoint.size, latestNote.size, checkpoint.root, latestNote.root, proof)) {
       return fail(`today's ledger (${latestNote.size} records sealed) is not an extension of the exported checkpoint: records it covered were rewritten, reordered or deleted`);

@@ -291,6 +291,69 @@ describe('the SQLite ledger journals each writer', () => {
     expect(readdirSync(journalFolder(database))).toEqual([chain]);
   }, 30_000);
 
+  it('a journal starts over keeping only what the indexer had not indexed, not what was journaled after it was asked', async () => {
+    const database = join(dir, 'audit.db');
+    const chain = `${hostname()}-${process.pid}-0000ffff`;
+    const writer = new JournaledSqliteStore(database, chain);
+    let prevHash = GENESIS;
+    const record = (seq: number) => {
+      // ~100 KB a record: 82 of them pass the journal's 8 MiB.
+      const body = JSON.stringify({ ...authFailureEvent({ ra: 'default', source: '192.0.2.7' }, `big-${seq}`), reason: 'x'.repeat(100_000) });
+      const hash = recordHash(chain, seq, prevHash, body);
+      const entry = { seq, prevHash, hash, body };
+      prevHash = hash;
+      return indexedRecord(chain, entry);
+    };
+    try {
+      const journal = join(journalFolder(database), chain);
+      const firstFile = statSync(journal).ino;
+      // The rotation is asked for at record 82 and waits for the indexer's next batch; records 83–100 come meanwhile, and that batch indexes them all.
+      for (let seq = 1; seq <= 100; seq++) await writer.appendAll([record(seq)], []);
+      expect(statSync(journal).ino).toBe(firstFile);
+      await writer.index('own');
+      for (let waited = 0; statSync(journal).ino === firstFile && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(statSync(journal).ino).not.toBe(firstFile);
+      // Keeping from where it was asked (record 82) carried ~1.8 MB of indexed records into the new file, and at a high rate started it over again at once.
+      expect(statSync(journal).size).toBe(0);
+    } finally {
+      await writer.close();
+    }
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      expect((await reader.walkPage(chain, 0, 200)).map((stored) => stored.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
+
+  it('verify names the journal it cannot index, not a deleted record, when a checkpoint signs records only that journal holds', async () => {
+    const database = join(dir, 'audit.db');
+    const chain = `${hostname()}-${process.pid}-0000eeee`;
+    const [first, second, third] = entriesOf(chain);
+    // Record 1 indexed, and the checkpoint at record 3 stored before records 2 and 3 were, as a writer stores it.
+    const store = new SqliteAuditStore(database, { journaled: true });
+    try {
+      store.insert([indexedRecord(chain, first)], []);
+      await store.addCheckpoint({ chain, seq: 3, headHash: third.hash, time: new Date().toISOString(), signature: 'AA==' });
+    } finally {
+      await store.close();
+    }
+    // In the journal, record 2 is damaged and record 3 follows it: neither can be indexed.
+    mkdirSync(journalFolder(database), { mode: 0o700 });
+    const bytes = encodeEntries([first, second, third]);
+    bytes[encodeEntries([first]).length + 40] ^= 0x01;
+    writeFileSync(join(journalFolder(database), chain), bytes);
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      const report = await verifyLedger(reader, createPublicKey(keyPem));
+      expect(report.ok).toBe(false);
+      expect(report.problem).toContain(`the audit journal ${join(journalFolder(database), chain)}: the entry at byte ${encodeEntries([first]).length} (after record 1) is damaged`);
+      expect(report.problem).not.toContain('deleted');
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('a journal is named only by a chain id: a path or a name readers would ignore is refused, and nothing is created', () => {
     const database = join(dir, 'audit.db');
     for (const chain of ['../escape-1-0000aaaa', 'my host-1-0000aaaa', 'sub/dir-1-0000aaaa']) {
