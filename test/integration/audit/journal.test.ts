@@ -212,11 +212,11 @@ describe('the SQLite ledger journals each writer', () => {
     }
   }, 120_000);
 
-  /** Three records of a chain, chained and hashed as a writer makes them. */
-  const entriesOf = (chain: string, user = 'journaled', seqs = [1, 2, 3]): JournalEntry[] => {
+  /** Three records of a chain, chained and hashed as a writer makes them; `reason`, to make them larger. */
+  const entriesOf = (chain: string, user = 'journaled', seqs = [1, 2, 3], reason?: string): JournalEntry[] => {
     let prevHash = GENESIS;
     return seqs.map((seq) => {
-      const body = JSON.stringify(authFailureEvent({ ra: 'default', source: '192.0.2.7' }, `${user}-${seq}`));
+      const body = JSON.stringify({ ...authFailureEvent({ ra: 'default', source: '192.0.2.7' }, `${user}-${seq}`), ...(reason !== undefined ? { reason } : {}) });
       const hash = recordHash(chain, seq, prevHash, body);
       const entry = { seq, prevHash, hash, body };
       prevHash = hash;
@@ -295,20 +295,13 @@ describe('the SQLite ledger journals each writer', () => {
     const database = join(dir, 'audit.db');
     const chain = `${hostname()}-${process.pid}-0000ffff`;
     const writer = new JournaledSqliteStore(database, chain);
-    let prevHash = GENESIS;
-    const record = (seq: number) => {
-      // ~100 KB a record: 82 of them pass the journal's 8 MiB.
-      const body = JSON.stringify({ ...authFailureEvent({ ra: 'default', source: '192.0.2.7' }, `big-${seq}`), reason: 'x'.repeat(100_000) });
-      const hash = recordHash(chain, seq, prevHash, body);
-      const entry = { seq, prevHash, hash, body };
-      prevHash = hash;
-      return indexedRecord(chain, entry);
-    };
+    // ~100 KB a record: 82 of them pass the journal's 8 MiB.
+    const entries = entriesOf(chain, 'big', Array.from({ length: 100 }, (_, i) => i + 1), 'x'.repeat(100_000));
     try {
       const journal = join(journalFolder(database), chain);
       const firstFile = statSync(journal).ino;
       // The rotation is asked for at record 82 and waits for the indexer's next batch; records 83–100 come meanwhile, and that batch indexes them all.
-      for (let seq = 1; seq <= 100; seq++) await writer.appendAll([record(seq)], []);
+      for (const entry of entries) await writer.appendAll([indexedRecord(chain, entry)], []);
       expect(statSync(journal).ino).toBe(firstFile);
       await writer.index('own');
       for (let waited = 0; statSync(journal).ino === firstFile && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
