@@ -1,13 +1,18 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 // RFC 9162 2.1: the Merkle tree hash of a list of leaves, its inclusion and consistency proofs, and
 // their verifiers. A chain's leaves are its records' body texts (UTF-8), leaf i being record i + 1.
 
-/** RFC 9162 2.1.1: a leaf's hash is SHA-256(0x00 || leaf). */
-export const leafHash = (leaf: string | Uint8Array): Buffer => createHash('sha256').update(Buffer.from([0])).update(leaf).digest();
+// One-shot hashes (a record's leaf, ~1 node a record): createHash() makes a native object each time,
+// which the garbage collector must finalize, and costs ~1.5 µs more for a record's leaf.
+const LEAF = Buffer.from([0]);
+const NODE = Buffer.from([1]);
+
+/** RFC 9162 2.1.1: a leaf's hash is SHA-256(0x00 || leaf); U+0000 is the byte 0x00 in UTF-8. */
+export const leafHash = (leaf: string | Uint8Array): Buffer => hash('sha256', typeof leaf === 'string' ? `\u0000${leaf}` : Buffer.concat([LEAF, leaf]), 'buffer');
 
 /** RFC 9162 2.1.1: an interior node's hash is SHA-256(0x01 || left || right). */
-export const nodeHash = (left: Uint8Array, right: Uint8Array): Buffer => createHash('sha256').update(Buffer.from([1])).update(left).update(right).digest();
+export const nodeHash = (left: Uint8Array, right: Uint8Array): Buffer => hash('sha256', Buffer.concat([NODE, left, right]), 'buffer');
 
 /** The hash of the empty tree: SHA-256 of nothing. */
 export const EMPTY_ROOT = createHash('sha256').digest();
