@@ -4,7 +4,7 @@
 // fails `audit verify`, named.
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,11 +17,13 @@ import { JournaledSqliteStore } from '../../../src/audit/journaled_store';
 import { AuditLedger } from '../../../src/audit/ledger';
 import { Frontier, leafHash } from '../../../src/audit/merkle';
 import { GENESIS, recordHash } from '../../../src/audit/record';
-import { parseCheckpoint } from '../../../src/audit/signed_checkpoint';
+import { proveRecord, UnsealedRecordError } from '../../../src/audit/record_proof';
+import { checkpointOrigin, parseCheckpoint, signCheckpoint } from '../../../src/audit/signed_checkpoint';
 import type { TreeNode } from '../../../src/audit/store';
 import { appendLeaf } from '../../../src/audit/tree';
 import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
 import { verifyLedger } from '../../../src/audit/verify';
+import { witnessCheckpoints } from '../../../src/audit/witness';
 import { runCli, serveCli, servePlainHttp } from '../../helpers/cli';
 import { makeCsr } from '../../helpers/openssl';
 
@@ -212,11 +214,11 @@ describe('the SQLite ledger journals each writer', () => {
     }
   }, 120_000);
 
-  /** Three records of a chain, chained and hashed as a writer makes them; `reason`, to make them larger. */
-  const entriesOf = (chain: string, user = 'journaled', seqs = [1, 2, 3], reason?: string): JournalEntry[] => {
+  /** Three records of a chain, chained and hashed as a writer makes them; `fields` replace the event's (a long `reason` makes them larger). */
+  const entriesOf = (chain: string, user = 'journaled', seqs = [1, 2, 3], fields: Record<string, unknown> = {}): JournalEntry[] => {
     let prevHash = GENESIS;
     return seqs.map((seq) => {
-      const body = JSON.stringify({ ...authFailureEvent({ ra: 'default', source: '192.0.2.7' }, `${user}-${seq}`), ...(reason !== undefined ? { reason } : {}) });
+      const body = JSON.stringify({ ...authFailureEvent({ ra: 'default', source: '192.0.2.7' }, `${user}-${seq}`), ...fields });
       const hash = recordHash(chain, seq, prevHash, body);
       const entry = { seq, prevHash, hash, body };
       prevHash = hash;
@@ -296,7 +298,7 @@ describe('the SQLite ledger journals each writer', () => {
     const chain = `${hostname()}-${process.pid}-0000ffff`;
     const writer = new JournaledSqliteStore(database, chain);
     // ~100 KB a record: 82 of them pass the journal's 8 MiB.
-    const entries = entriesOf(chain, 'big', Array.from({ length: 100 }, (_, i) => i + 1), 'x'.repeat(100_000));
+    const entries = entriesOf(chain, 'big', Array.from({ length: 100 }, (_, i) => i + 1), { reason: 'x'.repeat(100_000) });
     try {
       const journal = join(journalFolder(database), chain);
       const firstFile = statSync(journal).ino;
@@ -342,6 +344,47 @@ describe('the SQLite ledger journals each writer', () => {
       expect(report.ok).toBe(false);
       expect(report.problem).toContain(`the audit journal ${join(journalFolder(database), chain)}: the entry at byte ${encodeEntries([first]).length} (after record 1) is damaged`);
       expect(report.problem).not.toContain('deleted');
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('witnessing and a record\'s proof name the journal they cannot index, not missing records, when a checkpoint signs records only that journal holds', async () => {
+    const database = join(dir, 'audit.db');
+    const chain = `${hostname()}-${process.pid}-0000dddd`;
+    const serial = '0102030405060708';
+    const entries = entriesOf(chain, 'issued', [1, 2, 3], { event: 'sign', outcome: 'issued', certificate: { serial } });
+    const privateKey = createPrivateKey(keyPem);
+    const publicKey = createPublicKey(keyPem);
+    const origin = checkpointOrigin(chain, publicKey);
+    const frontier = Frontier.empty();
+    const notes = entries.map((entry) => {
+      frontier.append(leafHash(entry.body), () => undefined);
+      return signCheckpoint({ origin, size: entry.seq, root: frontier.root() }, privateKey);
+    });
+    const checkpointAt = (seq: number) => ({ chain, seq, headHash: entries[seq - 1].hash, time: new Date().toISOString(), signature: parseCheckpoint(notes[seq - 1]).signatures[0].signature.toString('base64'), note: notes[seq - 1] });
+    // Record 1 indexed, its checkpoint exported; the checkpoint at record 3 stored before records 2 and 3 were, as a writer stores it.
+    const store = new SqliteAuditStore(database, { journaled: true });
+    try {
+      store.insert([indexedRecord(chain, entries[0])], []);
+      await store.addCheckpoint(checkpointAt(1));
+      await store.addCheckpoint(checkpointAt(3));
+    } finally {
+      await store.close();
+    }
+    // In the journal, record 2 is damaged and record 3 follows it: neither can be indexed.
+    mkdirSync(journalFolder(database), { mode: 0o700 });
+    const bytes = encodeEntries(entries);
+    bytes[encodeEntries(entries.slice(0, 1)).length + 40] ^= 0x01;
+    writeFileSync(join(journalFolder(database), chain), bytes);
+    const damage = `the audit journal ${join(journalFolder(database), chain)}: the entry at byte ${encodeEntries(entries.slice(0, 1)).length} (after record 1) is damaged, and entries follow it; it and what follows are not in the ledger`;
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      const witnessed = await witnessCheckpoints(reader, publicKey, notes[0]);
+      expect(witnessed.ok).toBe(false);
+      expect(!witnessed.ok && witnessed.problem).toContain(`the ledger's records cannot all be read: ${damage}`);
+      expect(!witnessed.ok && witnessed.problem).not.toContain('lacks records');
+      await expect(proveRecord(reader, publicKey, serial)).rejects.toThrow(new UnsealedRecordError(`the record of ${serial} cannot be proven against its chain's latest checkpoint: ${damage}`));
     } finally {
       await reader.close();
     }
