@@ -321,6 +321,26 @@ describe('the SQLite ledger journals each writer', () => {
     }
   }, 60_000);
 
+  it('closes at once while a rotation waits for the indexer\'s next batch: everything indexed, the journal removed', async () => {
+    const database = join(dir, 'audit.db');
+    const chain = `${hostname()}-${process.pid}-0000fffe`;
+    const writer = new JournaledSqliteStore(database, chain);
+    const journal = join(journalFolder(database), chain);
+    const entries = entriesOf(chain, 'big', Array.from({ length: 100 }, (_, i) => i + 1), { reason: 'x'.repeat(100_000) });
+    // The rotation asked for at record 82 waits for a batch 5 s away.
+    for (const entry of entries) await writer.appendAll([indexedRecord(chain, entry)], []);
+    const started = Date.now();
+    await writer.close();
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(existsSync(journal)).toBe(false);
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      expect((await reader.walkPage(chain, 0, 200)).map((stored) => stored.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
+
   it('verify names the journal it cannot index, not a deleted record, when a checkpoint signs records only that journal holds', async () => {
     const database = join(dir, 'audit.db');
     const chain = `${hostname()}-${process.pid}-0000eeee`;
