@@ -2,19 +2,27 @@
 // indexer thread): the CPU a record costs on each thread. On this VM that is steadier than certs/s,
 // so a change to the ledger is measured here first (bench/README.md, "2026-12-07, morning").
 //
-//   npx node dist/bench/ledger_append.js [--in-flight N] [--warmup S] [--seconds S] [--checkpoint-every N]
+//   npx node dist/bench/ledger_append.js [--in-flight N] [--warmup S] [--seconds S] [--checkpoint-every N] [--floor [--no-sync]]
 //
 // N appends are kept in flight (as N connections of one worker do; 16 by default), each of an issued
 // sign event of ~2 KB like the benchmark's: names from 3,000 services, serials that begin with the time.
 // After the warm-up (the ledger grows meanwhile, and the indexer's cost with it), CPU a record on each
 // thread over the measured seconds; the main thread's excludes making the events.
+//
+// `--floor`: not the ledger, but the least any durable hash-chained journal does with the same events,
+// on the main thread: the JSON text, the indexed columns, the chain and leaf hashes and the tree, the
+// journal's frames, then one write and one fdatasync a group commit through libuv; no thread of its
+// own, no SQLite. `--no-sync` leaves out the fdatasync. What a record costs there is what the ledger
+// cannot go below on this machine however it is arranged (bench/README.md, "what the targets leave").
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, fdatasync, mkdtempSync, openSync, readFileSync, rmSync, write } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
+import { encodeEntries, type JournalEntry } from '../src/audit/journal_format';
 import { AuditLedger } from '../src/audit/ledger';
-import type { AuditEvent } from '../src/audit/record';
+import { Frontier, leafHash } from '../src/audit/merkle';
+import { GENESIS, recordColumns, recordHash, type AuditEvent } from '../src/audit/record';
 import { threadCpu } from './proc_stats';
 
 const { values } = parseArgs({
@@ -23,6 +31,8 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '15' },
     seconds: { type: 'string', default: '25' },
     'checkpoint-every': { type: 'string', default: '1000' },
+    floor: { type: 'boolean', default: false },
+    'no-sync': { type: 'boolean', default: false },
   },
 });
 const VALIDATORS = ['common_name', 'alternative_names', 'public_key', 'key_usage', 'extended_key_usage', 'ca_request', 'source_cidrs', 'standards', 'proof_of_possession'];
@@ -70,6 +80,54 @@ function cpuByRole(): Map<string, number> {
 }
 
 const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+const writeBytes = promisify(write);
+const sync = promisify(fdatasync);
+
+/** `--floor`: a journal's own work, with the ledger's functions, group-committed on the main thread. */
+class JournalFloor {
+  private readonly fd: number;
+  private readonly frontier = Frontier.empty();
+  private head = { seq: 0, hash: GENESIS };
+  private pending: { readonly body: string; readonly resolve: () => void }[] = [];
+  private committing = false;
+
+  constructor(
+    file: string,
+    private readonly durable: boolean,
+  ) {
+    this.fd = openSync(file, 'a', 0o600);
+  }
+
+  append(event: AuditEvent): Promise<void> {
+    return new Promise((resolve) => {
+      recordColumns(event); // made for the indexer, as the ledger makes them
+      this.pending.push({ body: JSON.stringify(event), resolve });
+      if (!this.committing) (this.committing = true), setImmediate(() => void this.commit());
+    });
+  }
+
+  private async commit(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      const entries = batch.map(({ body }): JournalEntry => {
+        const seq = this.head.seq + 1;
+        const entry = { seq, prevHash: this.head.hash, hash: recordHash('floor', seq, this.head.hash, body), body };
+        this.frontier.append(leafHash(body), () => undefined);
+        this.head = entry;
+        return entry;
+      });
+      await writeBytes(this.fd, encodeEntries(entries));
+      if (this.durable) await sync(this.fd);
+      for (const { resolve } of batch) resolve();
+    }
+    this.committing = false;
+  }
+
+  async close(): Promise<void> {
+    closeSync(this.fd);
+  }
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -77,7 +135,7 @@ async function main(): Promise<void> {
   const eventSeconds = (performance.now() - started) / 1000 / 100_000;
   const folder = mkdtempSync(join(tmpdir(), 'mayfly-ledger-'));
   const keyPem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-  const ledger = await AuditLedger.open({ store: { kind: 'sqlite', database: join(folder, 'audit.db') }, keyPem, checkpointEvery: Number(values['checkpoint-every']), checkpointIntervalMs: 60_000 });
+  const ledger = values.floor ? new JournalFloor(join(folder, 'journal'), !values['no-sync']) : await AuditLedger.open({ store: { kind: 'sqlite', database: join(folder, 'audit.db') }, keyPem, checkpointEvery: Number(values['checkpoint-every']), checkpointIntervalMs: 60_000 });
   let appended = 0;
   let stopped = false;
   const appender = async () => {
