@@ -341,6 +341,39 @@ describe('the SQLite ledger journals each writer', () => {
     }
   }, 60_000);
 
+  it('a rotation waiting for a batch that fails (another process holds the write lock) waits for the retry that succeeds, and keeps nothing indexed', async () => {
+    const database = join(dir, 'audit.db');
+    const chain = `${hostname()}-${process.pid}-0000fffd`;
+    const writer = new JournaledSqliteStore(database, chain);
+    const journal = join(journalFolder(database), chain);
+    const firstFile = statSync(journal).ino;
+    const lock = holdWriteLock(database);
+    try {
+      // The rotation asked for at record 82 waits for the indexer's next batch, which waits 5 s for the lock and fails.
+      for (const entry of entriesOf(chain, 'big', Array.from({ length: 100 }, (_, i) => i + 1), { reason: 'x'.repeat(100_000) })) await writer.appendAll([indexedRecord(chain, entry)], []);
+      for (const deadline = Date.now() + 20_000; (await writer.problem()) === undefined && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await writer.problem()).toMatch(/cannot index its journal \(.*locked/);
+      expect(statSync(journal).ino).toBe(firstFile);
+    } finally {
+      lock.release();
+    }
+    try {
+      // The indexer tries again 5 s after the failure.
+      for (const deadline = Date.now() + 20_000; statSync(journal).ino === firstFile && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(statSync(journal).ino).not.toBe(firstFile);
+      expect(statSync(journal).size).toBe(0);
+      expect(await writer.problem()).toBeUndefined();
+    } finally {
+      await writer.close();
+    }
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      expect((await reader.walkPage(chain, 0, 200)).map((stored) => stored.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    } finally {
+      await reader.close();
+    }
+  }, 90_000);
+
   it('verify names the journal it cannot index, not a deleted record, when a checkpoint signs records only that journal holds', async () => {
     const database = join(dir, 'audit.db');
     const chain = `${hostname()}-${process.pid}-0000eeee`;
