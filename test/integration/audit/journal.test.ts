@@ -226,6 +226,21 @@ describe('the SQLite ledger journals each writer', () => {
     });
   };
 
+  /** Appends 100 records of ~100 KB: the 82nd passes the journal's 8 MiB, and its rotation is asked for. */
+  const appendLargeRecords = async (writer: JournaledSqliteStore, chain: string): Promise<void> => {
+    for (const entry of entriesOf(chain, 'big', Array.from({ length: 100 }, (_, i) => i + 1), { reason: 'x'.repeat(100_000) })) await writer.appendAll([indexedRecord(chain, entry)], []);
+  };
+
+  /** A reader finds the chain's records 1 to `count`, each once. */
+  const expectIndexed = async (database: string, chain: string, count: number): Promise<void> => {
+    const reader = new SqliteAuditStore(database, { readonly: true });
+    try {
+      expect((await reader.walkPage(chain, 0, count * 2)).map((stored) => stored.seq)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    } finally {
+      await reader.close();
+    }
+  };
+
   it('a starting writer indexes and seals a killed process\'s journal and removes it, but leaves a damaged one open and in place', async () => {
     const database = join(dir, 'audit.db');
     await new SqliteAuditStore(database).close();
@@ -297,13 +312,11 @@ describe('the SQLite ledger journals each writer', () => {
     const database = join(dir, 'audit.db');
     const chain = `${hostname()}-${process.pid}-0000ffff`;
     const writer = new JournaledSqliteStore(database, chain);
-    // ~100 KB a record: 82 of them pass the journal's 8 MiB.
-    const entries = entriesOf(chain, 'big', Array.from({ length: 100 }, (_, i) => i + 1), { reason: 'x'.repeat(100_000) });
     try {
       const journal = join(journalFolder(database), chain);
       const firstFile = statSync(journal).ino;
       // The rotation is asked for at record 82 and waits for the indexer's next batch; records 83–100 come meanwhile, and that batch indexes them all.
-      for (const entry of entries) await writer.appendAll([indexedRecord(chain, entry)], []);
+      await appendLargeRecords(writer, chain);
       expect(statSync(journal).ino).toBe(firstFile);
       await writer.index('own');
       for (let waited = 0; statSync(journal).ino === firstFile && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -313,12 +326,7 @@ describe('the SQLite ledger journals each writer', () => {
     } finally {
       await writer.close();
     }
-    const reader = new SqliteAuditStore(database, { readonly: true });
-    try {
-      expect((await reader.walkPage(chain, 0, 200)).map((stored) => stored.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    } finally {
-      await reader.close();
-    }
+    await expectIndexed(database, chain, 100);
   }, 60_000);
 
   it('closes at once while a rotation waits for the indexer\'s next batch: everything indexed, the journal removed', async () => {
@@ -326,19 +334,13 @@ describe('the SQLite ledger journals each writer', () => {
     const chain = `${hostname()}-${process.pid}-0000fffe`;
     const writer = new JournaledSqliteStore(database, chain);
     const journal = join(journalFolder(database), chain);
-    const entries = entriesOf(chain, 'big', Array.from({ length: 100 }, (_, i) => i + 1), { reason: 'x'.repeat(100_000) });
     // The rotation asked for at record 82 waits for a batch 5 s away.
-    for (const entry of entries) await writer.appendAll([indexedRecord(chain, entry)], []);
+    await appendLargeRecords(writer, chain);
     const started = Date.now();
     await writer.close();
     expect(Date.now() - started).toBeLessThan(4000);
     expect(existsSync(journal)).toBe(false);
-    const reader = new SqliteAuditStore(database, { readonly: true });
-    try {
-      expect((await reader.walkPage(chain, 0, 200)).map((stored) => stored.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    } finally {
-      await reader.close();
-    }
+    await expectIndexed(database, chain, 100);
   }, 60_000);
 
   it('a rotation waiting for a batch that fails (another process holds the write lock) waits for the retry that succeeds, and keeps nothing indexed', async () => {
@@ -350,7 +352,7 @@ describe('the SQLite ledger journals each writer', () => {
     const lock = holdWriteLock(database);
     try {
       // The rotation asked for at record 82 waits for the indexer's next batch, which waits 5 s for the lock and fails.
-      for (const entry of entriesOf(chain, 'big', Array.from({ length: 100 }, (_, i) => i + 1), { reason: 'x'.repeat(100_000) })) await writer.appendAll([indexedRecord(chain, entry)], []);
+      await appendLargeRecords(writer, chain);
       for (const deadline = Date.now() + 20_000; (await writer.problem()) === undefined && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(await writer.problem()).toMatch(/cannot index its journal \(.*locked/);
       expect(statSync(journal).ino).toBe(firstFile);
@@ -366,12 +368,7 @@ describe('the SQLite ledger journals each writer', () => {
     } finally {
       await writer.close();
     }
-    const reader = new SqliteAuditStore(database, { readonly: true });
-    try {
-      expect((await reader.walkPage(chain, 0, 200)).map((stored) => stored.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    } finally {
-      await reader.close();
-    }
+    await expectIndexed(database, chain, 100);
   }, 90_000);
 
   it('verify names the journal it cannot index, not a deleted record, when a checkpoint signs records only that journal holds', async () => {
