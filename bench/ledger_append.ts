@@ -12,8 +12,9 @@
 // `--floor`: not the ledger, but the least any durable hash-chained journal does with the same events,
 // on the main thread: the JSON text, the indexed columns, the chain and leaf hashes and the tree, the
 // journal's frames, then one write and one fdatasync a group commit through libuv; no thread of its
-// own, no SQLite. `--no-sync` leaves out the fdatasync. What a record costs there is what the ledger
-// cannot go below on this machine however it is arranged (bench/README.md, "what the targets leave").
+// own, no SQLite. `--no-sync` leaves out the fdatasync. What the ledger's threads and SQLite add is
+// the rest of its cost; a journal opened O_DSYNC in a file filled ahead costs less still (bench/README.md,
+// "what the targets leave").
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { closeSync, fdatasync, mkdtempSync, openSync, readFileSync, rmSync, write } from 'node:fs';
 import { tmpdir } from 'node:os';
