@@ -36,6 +36,11 @@ function holdWriteLock(database: string): { db: Database.Database; release: () =
   return { db, release: () => (db.exec('ROLLBACK'), db.close()) };
 }
 
+/** Checks `condition` every 50 ms until it holds or `timeoutMs` pass (the assertions after it say which). */
+async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await condition()) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 describe('the SQLite ledger journals each writer', () => {
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'mayfly-journal-'))));
@@ -117,7 +122,7 @@ describe('the SQLite ledger journals each writer', () => {
       const db = new Database(database, { readonly: true });
       try {
         const checkpointed = db.prepare('SELECT max(seq) FROM checkpoints WHERE chain = ?').pluck();
-        for (const deadline = Date.now() + 3000; checkpointed.get(chain) !== 10 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+        await waitUntil(() => checkpointed.get(chain) === 10, 3000);
         expect(checkpointed.get(chain)).toBe(10);
         // Until 2026-12-07 each checkpoint made the indexer index what waited first: batches of a checkpoint's worth of
         // records, each rewriting the random-key index pages they touch (indexer_worker.ts).
@@ -203,7 +208,7 @@ describe('the SQLite ledger journals each writer', () => {
       }
       // 8 MiB were passed by ~15,000 records: once the indexer has made what the journal held then
       // durable, a new file, holding what was journaled meanwhile.
-      for (let waited = 0; statSync(journal).ino === firstFile && waited < 20_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+      await waitUntil(() => statSync(journal).ino !== firstFile, 20_000);
       expect(statSync(journal).ino).not.toBe(firstFile);
       expect(statSync(journal).size).toBeLessThan(8 * 1024 * 1024);
       const records = await reader.query({});
@@ -319,7 +324,7 @@ describe('the SQLite ledger journals each writer', () => {
       await appendLargeRecords(writer, chain);
       expect(statSync(journal).ino).toBe(firstFile);
       await writer.index('own');
-      for (let waited = 0; statSync(journal).ino === firstFile && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      await waitUntil(() => statSync(journal).ino !== firstFile, 10_000);
       expect(statSync(journal).ino).not.toBe(firstFile);
       // Keeping from where it was asked (record 82) carried ~1.8 MB of indexed records into the new file, and at a high rate started it over again at once.
       expect(statSync(journal).size).toBe(0);
@@ -353,7 +358,7 @@ describe('the SQLite ledger journals each writer', () => {
     try {
       // The rotation asked for at record 82 waits for the indexer's next batch, which waits 5 s for the lock and fails.
       await appendLargeRecords(writer, chain);
-      for (const deadline = Date.now() + 20_000; (await writer.problem()) === undefined && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 100));
+      await waitUntil(async () => (await writer.problem()) !== undefined, 20_000);
       expect(await writer.problem()).toMatch(/cannot index its journal \(.*locked/);
       expect(statSync(journal).ino).toBe(firstFile);
     } finally {
@@ -361,7 +366,7 @@ describe('the SQLite ledger journals each writer', () => {
     }
     try {
       // The indexer tries again 5 s after the failure.
-      for (const deadline = Date.now() + 20_000; statSync(journal).ino === firstFile && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 100));
+      await waitUntil(() => statSync(journal).ino !== firstFile, 20_000);
       expect(statSync(journal).ino).not.toBe(firstFile);
       expect(statSync(journal).size).toBe(0);
       expect(await writer.problem()).toBeUndefined();
