@@ -103,7 +103,9 @@ class JournalFloor {
     return new Promise((resolve) => {
       recordColumns(event); // made for the indexer, as the ledger makes them
       this.pending.push({ body: JSON.stringify(event), resolve });
-      if (!this.committing) (this.committing = true), setImmediate(() => void this.commit());
+      if (this.committing) return;
+      this.committing = true;
+      setImmediate(() => void this.commit());
     });
   }
 
