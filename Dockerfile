@@ -5,13 +5,15 @@
 # docs/operations.md has the rest (first run, HSM, rotation, back-up).
 
 # Build stage: compile TypeScript and the native modules (better-sqlite3 and pkcs11js build from
-# source when no prebuilt binary fits), then keep only the production dependencies.
+# source when no prebuilt binary fits; Mayfly's own, native/, always does), then keep only the
+# production dependencies.
 FROM node:24-bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY native ./native
 # The project's .npmrc (nodedir for machines without nodejs.org) is not in the build context: node-gyp
 # builds the native modules for Node 24 as it always does, fetching the headers if no prebuilt fits.
 RUN npm ci --no-audit --no-fund
@@ -41,6 +43,8 @@ RUN groupadd --system --gid 10001 mayfly \
 WORKDIR /app
 COPY package.json ./
 COPY --from=build /app/node_modules ./node_modules
+# node_modules/mayfly-native links to it: the C source and the module npm ci built from it.
+COPY --from=build /app/native ./native
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY config ./config

@@ -6,7 +6,7 @@
 // server's stages (test/README.md). Commands still load their code when they run: the bundle keeps
 // each module's `require` where it was, so `mayfly --help` evaluates no server stage.
 //
-// Left outside, loaded from node_modules as before: the native modules, pino (it starts its
+// Left outside, loaded from node_modules as before: the native modules (Mayfly's own too), pino (it starts its
 // pretty-printing transport on a TTY from worker files it finds by path) and uPlot (the console
 // serves its files, found with require.resolve).
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { build } from 'esbuild';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const compiled = join(root, 'dist', 'src');
 const out = join(root, 'dist', 'server');
-const EXTERNAL = ['better-sqlite3', 'pkcs11js', 'pg-native', 'pino', 'uplot'];
+const EXTERNAL = ['better-sqlite3', 'mayfly-native', 'pkcs11js', 'pg-native', 'pino', 'uplot'];
 
 const common = { bundle: true, platform: 'node', target: 'node24', format: 'cjs', external: EXTERNAL, logLevel: 'warning', absWorkingDir: root };
 

@@ -17,6 +17,8 @@ export interface SubjectPublicKey {
    * what the certificate carries, the audit ledger fingerprints and the deny list matches.
    */
   readonly spki: Uint8Array;
+  /** EC: the point, uncompressed (RFC 5480 2.2), which the native core verifies the CSR with. */
+  readonly point?: Uint8Array;
   readonly keyObject: KeyObject;
 }
 

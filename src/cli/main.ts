@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { version } from '../../package.json';
 import { errorMessage } from '../error_message';
 import { ConfigError } from '../config/config_error';
+import { nativeCore } from '../csr/native_core';
 import { SignerConfigError } from '../signers/signer';
 import { registerAgent } from './commands/agent';
 import { registerAudit } from './commands/audit';
@@ -31,8 +32,9 @@ function fail(error: unknown): never {
 export function buildProgram(): Command {
   const program = new Command('mayfly')
     .description('A short-lived certificate authority: policy in YAML, every decision audited.')
-    // The Node too: the runtime is part of what a bug report or a benchmark result needs to name.
-    .version(`mayfly ${version} (node ${process.version})`, '-V, --version', "print Mayfly's version and the Node.js it runs on");
+    // The Node too, and whether the native core was built: the runtime is part of what a bug report
+    // or a benchmark result needs to name.
+    .version(`mayfly ${version} (node ${process.version}, ${nativeCore ? 'native core' : 'no native core: npm ci builds it'})`, '-V, --version', "print Mayfly's version, the Node.js it runs on and whether its native core is built");
   for (const register of [registerServe, registerInit, registerHashSecret, registerPkcs11, registerToken, registerAudit, registerCa, registerPolicy, registerConfig, registerRequest, registerAgent]) {
     register(program);
   }

@@ -61,8 +61,9 @@ export function importPublicKey(spkiNode: DerNode): SubjectPublicKey {
  * RFC 5480 2.1.1: an EC key's parameters name its curve (implicit and specified curves are not
  * allowed). The point is checked here (on the curve, neither the point at infinity nor compressed
  * once read), so OpenSSL imports the canonical SPKI without fail; the KeyObject is made only when a
- * stage asks for it (the ACME revocation check): the CSR's signature is verified from the SPKI, and
- * a KeyObject is a native object that every scavenge must finalize.
+ * stage asks for it (the ACME revocation check): the CSR's signature is verified from the point (or
+ * the SPKI, without the native core), and a KeyObject is a native object that every scavenge must
+ * finalize.
  */
 function ecPublicKey(sent: Uint8Array, algorithm: DerNode, parameters: DerNode | undefined, point: Uint8Array): SubjectPublicKey {
   if (parameters?.tag !== TAG.OID) throw new CsrParseError("the CSR's EC public key does not name its curve (RFC 5480 2.1.1)");
@@ -72,13 +73,15 @@ function ecPublicKey(sent: Uint8Array, algorithm: DerNode, parameters: DerNode |
   const { x, y } = readEcPoint(curve, point);
   const length = Math.ceil(curve.bits / 8);
   // RFC 5480 2.2: the uncompressed form, which every client reads, whatever form the CSR used.
-  const spki = point[0] === 0x04 ? sent : sequence(algorithm.encoded, encodeBitString(Buffer.concat([Uint8Array.of(0x04), fieldOctets(x, length), fieldOctets(y, length)])));
+  const uncompressed = point[0] === 0x04 ? point : Buffer.concat([Uint8Array.of(0x04), fieldOctets(x, length), fieldOctets(y, length)]);
+  const spki = point[0] === 0x04 ? sent : sequence(algorithm.encoded, encodeBitString(uncompressed));
   let keyObject: KeyObject | undefined;
   return {
     type: 'EC',
     curve: curve.name,
     bits: curve.bits,
     spki,
+    point: uncompressed,
     get keyObject() {
       return (keyObject ??= importSpki(spki));
     },

@@ -35,16 +35,16 @@ describe('the Node.js Mayfly runs on', () => {
     if (projectNode !== undefined) expect(process.version).toBe(`v${projectNode}`);
   });
 
-  it('mayfly --version prints Mayfly’s version and that Node', () => {
+  it('mayfly --version prints Mayfly’s version, that Node and that npm built the native core', () => {
     const result = runCli(['--version']);
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe(`mayfly ${version} (node ${process.version})\n`);
+    expect(result.stdout).toBe(`mayfly ${version} (node ${process.version}, native core)\n`);
   });
 
   it('bin/mayfly started by the machine’s own node runs on Node 24, and passes the exit status on', () => {
     const reported = spawnSync('node', [BIN, '--version'], { env: machineEnv(), encoding: 'utf8', timeout: 60_000 });
     expect(reported.stderr).toBe('');
-    const [, nodeVersion] = /^mayfly \S+ \(node (v\S+)\)\n$/.exec(reported.stdout) ?? [];
+    const [, nodeVersion] = /^mayfly \S+ \(node (v\S+), native core\)\n$/.exec(reported.stdout) ?? [];
     expect(majorOf(nodeVersion ?? '')).toBeGreaterThanOrEqual(REQUIRED_MAJOR);
     expect(reported.status).toBe(0);
 

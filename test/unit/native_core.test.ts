@@ -1,0 +1,196 @@
+// The native core's ECDSA verify (native/ecdsa_verify.c) against node:crypto, the reference it
+// replaces on the signing path: for every curve and digest a CSR may use, valid signatures, every
+// byte of a signature changed, and the malformed encodings OpenSSL must refuse (BER lengths, padded
+// or negative integers, r or s of 0 or n, trailing bytes), both must answer the same. The CSR
+// reader's differential test (test/differential/csr_parse.ts) then compares whole requests.
+import { createPrivateKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { nativeCore } from '../../src/csr/native_core';
+import { parseCertificationRequest } from '../../src/csr/parse';
+import { makeCsr } from '../helpers/openssl';
+
+const CURVES = ['P-256', 'P-384', 'P-521', 'secp256k1'] as const;
+const DIGESTS = ['sha1', 'sha224', 'sha256', 'sha384', 'sha512'] as const;
+type Curve = (typeof CURVES)[number];
+
+/** Each curve's group order n (SEC 2 2.4, FIPS 186-4 D.1.2); the high-S case below checks them. */
+const ORDER: Record<Curve, bigint> = {
+  'P-256': 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+  'P-384': 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+  'P-521': 0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+  secp256k1: 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n,
+};
+
+interface Key {
+  readonly curve: Curve;
+  readonly privateKey: KeyObject;
+  readonly spki: Buffer;
+  readonly point: Buffer;
+}
+
+function keyOn(curve: Curve): Key {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const point = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+  return { curve, privateKey, spki: publicKey.export({ format: 'der', type: 'spki' }), point };
+}
+
+const native = nativeCore!;
+
+function reference(key: Key, digest: string, signed: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return verify(digest, signed, { key: key.spki, format: 'der', type: 'spki', dsaEncoding: 'der' }, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** Both verifiers' answers, for one expectation that names the case when they differ. */
+function answers(key: Key, digest: (typeof DIGESTS)[number], signed: Uint8Array, signature: Uint8Array) {
+  return { native: native.verifyEcdsa(key.curve, key.point, digest, signed, signature), reference: reference(key, digest, signed, signature) };
+}
+
+/** The big-endian octets of a non-negative value, none to spare. */
+function magnitude(value: bigint): Buffer {
+  const hex = value.toString(16);
+  return Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
+}
+
+/** DER INTEGER content of a non-negative value: minimal, with a 0x00 before a high bit. */
+function integer(value: bigint): Buffer {
+  const bytes = magnitude(value);
+  return bytes[0] & 0x80 ? Buffer.concat([Buffer.of(0), bytes]) : bytes;
+}
+
+function tlv(tag: number, content: Buffer): Buffer {
+  const length = content.length < 0x80 ? Buffer.of(content.length) : Buffer.of(0x81, content.length);
+  return Buffer.concat([Buffer.of(tag), length, content]);
+}
+
+const ecdsaSig = (r: Buffer, s: Buffer): Buffer => tlv(0x30, Buffer.concat([tlv(0x02, r), tlv(0x02, s)]));
+
+function rs(key: Key, signed: Uint8Array): { r: bigint; s: bigint } {
+  const raw = sign('sha256', signed, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+  const half = raw.length / 2;
+  return { r: BigInt(`0x${raw.subarray(0, half).toString('hex')}`), s: BigInt(`0x${raw.subarray(half).toString('hex')}`) };
+}
+
+describe('the native core', () => {
+  const keys = Object.fromEntries(CURVES.map((curve) => [curve, keyOn(curve)])) as Record<Curve, Key>;
+  const signed = randomBytes(300);
+
+  it('is built by npm ci, and is what the CSR stage verifies EC signatures with', () => {
+    expect(nativeCore).toBeDefined();
+    expect(typeof nativeCore?.verifyEcdsa).toBe('function');
+  });
+
+  describe.each(CURVES)('%s', (curve) => {
+    const key = keys[curve];
+
+    it.each(DIGESTS)('agrees with node:crypto on a valid %s signature, and on the data or the key changed', (digest) => {
+      const signature = sign(digest, signed, { key: key.privateKey, dsaEncoding: 'der' });
+      expect(answers(key, digest, signed, signature)).toEqual({ native: true, reference: true });
+      const changed = Buffer.from(signed);
+      changed[17] ^= 0x01;
+      expect(answers(key, digest, changed, signature)).toEqual({ native: false, reference: false });
+      const other = { ...keyOn(curve), privateKey: key.privateKey };
+      expect(answers(other, digest, signed, signature)).toEqual({ native: false, reference: false });
+      expect(answers(key, digest === 'sha256' ? 'sha384' : 'sha256', signed, signature)).toEqual({ native: false, reference: false });
+    });
+
+    it('agrees with node:crypto with every byte of a signature changed', () => {
+      const signature = sign('sha256', signed, { key: key.privateKey, dsaEncoding: 'der' });
+      const disagreements: string[] = [];
+      for (let at = 0; at < signature.length; at++) {
+        for (const flip of [0x01, 0x80, 0xff]) {
+          const changed = Buffer.from(signature);
+          changed[at] ^= flip;
+          const { native: mine, reference: theirs } = answers(key, 'sha256', signed, changed);
+          if (mine !== theirs) disagreements.push(`byte ${at} ^ 0x${flip.toString(16)}: native ${mine}, node:crypto ${theirs}`);
+          if (mine) disagreements.push(`byte ${at} ^ 0x${flip.toString(16)}: accepted`);
+        }
+      }
+      expect(disagreements).toEqual([]);
+    });
+
+    it('agrees with node:crypto on malformed and edge-case encodings of (r, s)', () => {
+      const { r, s } = rs(key, signed);
+      const n = ORDER[curve];
+      const valid = ecdsaSig(integer(r), integer(s));
+      const cases: Record<string, { signature: Buffer; valid: boolean }> = {
+        'the signature as made': { signature: valid, valid: true },
+        // ECDSA accepts (r, n - s) too; OpenSSL does not enforce low S, and neither side may differ.
+        'high S (n - s)': { signature: ecdsaSig(integer(r), integer(n - s)), valid: true },
+        'a trailing byte': { signature: Buffer.concat([valid, Buffer.of(0)]), valid: false },
+        'r padded with a 0x00': { signature: ecdsaSig(Buffer.concat([Buffer.of(0), integer(r)]), integer(s)), valid: false },
+        'a long-form length of the SEQUENCE (BER)': {
+          signature: Buffer.concat([Buffer.of(0x30, 0x81, valid.length - 2), valid.subarray(2)]),
+          valid: false,
+        },
+        // Valid only when r's top bit is clear, which a DER INTEGER needs no 0x00 for.
+        'r without its 0x00 (negative when its top bit is set)': { signature: ecdsaSig(magnitude(r), integer(s)), valid: magnitude(r)[0] < 0x80 },
+        'r = 0': { signature: ecdsaSig(integer(0n), integer(s)), valid: false },
+        's = 0': { signature: ecdsaSig(integer(r), integer(0n)), valid: false },
+        'r = n': { signature: ecdsaSig(integer(n), integer(s)), valid: false },
+        's = n': { signature: ecdsaSig(integer(r), integer(n)), valid: false },
+        'r + n': { signature: ecdsaSig(integer(r + n), integer(s)), valid: false },
+        'r and s swapped': { signature: ecdsaSig(integer(s), integer(r)), valid: false },
+        'the raw r || s (IEEE P1363), not DER': { signature: sign('sha256', signed, { key: key.privateKey, dsaEncoding: 'ieee-p1363' }), valid: false },
+        'truncated by a byte': { signature: valid.subarray(0, valid.length - 1), valid: false },
+        'empty': { signature: Buffer.alloc(0), valid: false },
+        'an empty SEQUENCE': { signature: Buffer.of(0x30, 0), valid: false },
+      };
+      for (const [name, { signature, valid: expected }] of Object.entries(cases)) {
+        expect({ name, ...answers(key, 'sha256', signed, signature) }).toEqual({ name, native: expected, reference: expected });
+      }
+    });
+  });
+
+  it('answers false for a point that is not on the curve, where node:crypto cannot import the key', () => {
+    const key = keys['P-256'];
+    const signature = sign('sha256', signed, { key: key.privateKey, dsaEncoding: 'der' });
+    const offCurve = Buffer.from(key.point);
+    offCurve[64] ^= 0x01;
+    expect(native.verifyEcdsa('P-256', offCurve, 'sha256', signed, signature)).toBe(false);
+    expect(native.verifyEcdsa('P-256', key.point.subarray(0, 33), 'sha256', signed, signature)).toBe(false);
+    expect(native.verifyEcdsa('P-384', key.point, 'sha256', signed, signature)).toBe(false);
+  });
+
+  it('refuses arguments of the wrong types or names with a TypeError, not a crash', () => {
+    const { point } = keys['P-256'];
+    const bytes = Buffer.alloc(8);
+    const verifyWith = native.verifyEcdsa as (...args: unknown[]) => boolean;
+    // The module's errors come from outside Jest's realm: compared by name and message, not class.
+    const thrown = (...args: unknown[]): string => {
+      try {
+        verifyWith(...args);
+        return 'nothing thrown';
+      } catch (error) {
+        return `${(error as Error).name}: ${(error as Error).message}`;
+      }
+    };
+    expect(thrown('P-192', point, 'sha256', bytes, bytes)).toBe('TypeError: verifyEcdsa: unknown curve');
+    expect(thrown('P-256', point, 'md5', bytes, bytes)).toBe('TypeError: verifyEcdsa: unknown digest');
+    expect(thrown('P-256', 'not bytes', 'sha256', bytes, bytes)).toBe('TypeError: verifyEcdsa: the point, the signed bytes and the signature are Uint8Arrays');
+    expect(thrown('P-256', point, 'sha256', bytes, new Uint16Array(4))).toBe('TypeError: verifyEcdsa: the point, the signed bytes and the signature are Uint8Arrays');
+    expect(thrown('P-256', point, 'sha256', bytes)).toBe('TypeError: verifyEcdsa takes five arguments');
+    expect(thrown(256, point, 'sha256', bytes, bytes)).toBe('TypeError: verifyEcdsa: the curve and the digest are strings');
+    expect(thrown('P-256-and-then-some', point, 'sha256', bytes, bytes)).toBe('TypeError: verifyEcdsa: unknown curve');
+    expect(native.verifyEcdsa('P-256', point, 'sha256', new Uint8Array(0), new Uint8Array(0))).toBe(false);
+  });
+
+  it('leaves no OpenSSL error behind for node:crypto to find after a refusal', () => {
+    const key = keys['P-256'];
+    for (let i = 0; i < 50; i++) expect(native.verifyEcdsa('P-256', key.point, 'sha256', signed, Buffer.of(0x30, 0x81))).toBe(false);
+    const pem = key.privateKey.export({ format: 'pem', type: 'pkcs8' });
+    expect(createPrivateKey(pem).asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    expect(verify('sha256', signed, { key: key.spki, format: 'der', type: 'spki' }, sign('sha256', signed, key.privateKey))).toBe(true);
+  });
+
+  it.each(['p256', 'p384'] as const)('verifies what OpenSSL signs: a %s CSR from `openssl req` is valid, with its signature changed not', (keyType) => {
+    const { der } = makeCsr({ keyType });
+    expect(parseCertificationRequest(der).signatureValid).toBe(true);
+    const changed = Buffer.from(der);
+    changed[changed.length - 5] ^= 0x01;
+    expect(parseCertificationRequest(changed).signatureValid).toBe(false);
+  });
+});
