@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import { version } from '../../package.json';
 import { errorMessage } from '../error_message';
 import { ConfigError } from '../config/config_error';
-import { nativeCore } from '../csr/native_core';
 import { SignerConfigError } from '../signers/signer';
 import { registerAgent } from './commands/agent';
 import { registerAudit } from './commands/audit';
@@ -24,6 +23,16 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
+/** Whether npm built the native core (src/csr/native_core.ts): found, not loaded, so that --help loads nothing more. */
+function nativeCoreBuilt(): boolean {
+  try {
+    require.resolve('mayfly-native/build/Release/mayfly_native.node');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The `mayfly` command: each command group registers itself from src/cli/commands/, in --help's order.
  * Registering loads options and help texts only; an action `require`s its implementation when it runs,
@@ -34,7 +43,7 @@ export function buildProgram(): Command {
     .description('A short-lived certificate authority: policy in YAML, every decision audited.')
     // The Node too, and whether the native core was built: the runtime is part of what a bug report
     // or a benchmark result needs to name.
-    .version(`mayfly ${version} (node ${process.version}, ${nativeCore ? 'native core' : 'no native core: npm ci builds it'})`, '-V, --version', "print Mayfly's version, the Node.js it runs on and whether its native core is built");
+    .version(`mayfly ${version} (node ${process.version}, ${nativeCoreBuilt() ? 'native core' : 'no native core: npm ci builds it'})`, '-V, --version', "print Mayfly's version, the Node.js it runs on and whether its native core is built");
   for (const register of [registerServe, registerInit, registerHashSecret, registerPkcs11, registerToken, registerAudit, registerCa, registerPolicy, registerConfig, registerRequest, registerAgent]) {
     register(program);
   }

@@ -186,6 +186,36 @@ describe('the native core', () => {
     expect(verify('sha256', signed, { key: key.spki, format: 'der', type: 'spki' }, sign('sha256', signed, key.privateKey))).toBe(true);
   });
 
+  describe('where npm did not build it (npm ci --ignore-scripts)', () => {
+    /** src/csr with `mayfly-native` failing to load as `error` does, in a fresh module registry. */
+    function csrStageWithout(error: Error): { parse: typeof parseCertificationRequest; core: typeof nativeCore } {
+      let loaded!: { parse: typeof parseCertificationRequest; core: typeof nativeCore };
+      jest.isolateModules(() => {
+        jest.doMock('mayfly-native', () => {
+          throw error;
+        });
+        loaded = { parse: require('../../src/csr/parse').parseCertificationRequest, core: require('../../src/csr/native_core').nativeCore };
+      });
+      return loaded;
+    }
+
+    it('falls back to node:crypto, which verifies the same CSRs alike', () => {
+      const { parse, core } = csrStageWithout(Object.assign(new Error("Cannot find module './build/Release/mayfly_native.node'"), { code: 'MODULE_NOT_FOUND' }));
+      expect(core).toBeUndefined();
+      for (const keyType of ['p256', 'p384'] as const) {
+        const { der } = makeCsr({ keyType });
+        const changed = Buffer.from(der);
+        changed[changed.length - 5] ^= 0x01;
+        expect([parse(der).signatureValid, parse(changed).signatureValid]).toEqual([true, false]);
+        expect([parseCertificationRequest(der).signatureValid, parseCertificationRequest(changed).signatureValid]).toEqual([true, false]);
+      }
+    });
+
+    it('does not hide a module that is there and fails to load', () => {
+      expect(() => csrStageWithout(new Error('undefined symbol: EC_KEY_oct2key'))).toThrow('undefined symbol: EC_KEY_oct2key');
+    });
+  });
+
   it.each(['p256', 'p384'] as const)('verifies what OpenSSL signs: a %s CSR from `openssl req` is valid, with its signature changed not', (keyType) => {
     const { der } = makeCsr({ keyType });
     expect(parseCertificationRequest(der).signatureValid).toBe(true);
