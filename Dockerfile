@@ -43,8 +43,9 @@ RUN groupadd --system --gid 10001 mayfly \
 WORKDIR /app
 COPY package.json ./
 COPY --from=build /app/node_modules ./node_modules
-# node_modules/mayfly-native links to it: the C source and the module npm ci built from it.
-COPY --from=build /app/native ./native
+# node_modules/mayfly-native links to ../native: its package file, loader and the module npm ci built.
+COPY --from=build /app/native/package.json /app/native/index.js ./native/
+COPY --from=build /app/native/build/Release/mayfly_native.node ./native/build/Release/
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY config ./config

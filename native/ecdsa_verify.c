@@ -3,7 +3,7 @@
 // machines the benchmark runs on); here the point goes straight into an EC_KEY, and the signature
 // through the same ECDSA_verify that node:crypto ends in (DER only, re-encoded and compared, as
 // OpenSSL does for every ECDSA signature). The TypeScript path (node:crypto) stays the reference:
-// test/unit/native_ecdsa.test.ts checks both agree on valid, tampered and malformed signatures.
+// test/unit/native_core.test.ts checks both agree on valid, tampered and malformed signatures.
 //
 // OpenSSL is the one inside Node (its headers come with Node's, its symbols are Node's own).
 // EC_KEY and ECDSA_verify are deprecated in OpenSSL 3 in favour of EVP_PKEY, whose fromdata import

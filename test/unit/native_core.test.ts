@@ -78,9 +78,26 @@ describe('the native core', () => {
   const keys = Object.fromEntries(CURVES.map((curve) => [curve, keyOn(curve)])) as Record<Curve, Key>;
   const signed = randomBytes(300);
 
-  it('is built by npm ci, and is what the CSR stage verifies EC signatures with', () => {
+  it('is built by npm ci', () => {
     expect(nativeCore).toBeDefined();
     expect(typeof nativeCore?.verifyEcdsa).toBe('function');
+  });
+
+  it('is what the CSR stage verifies EC signatures with, from the uncompressed point, and no other', () => {
+    const calls: string[] = [];
+    let parse!: typeof parseCertificationRequest;
+    jest.isolateModules(() => {
+      jest.doMock('mayfly-native', () => ({
+        verifyEcdsa: (...args: Parameters<typeof native.verifyEcdsa>) => {
+          calls.push(`${args[0]} ${args[1].length} octets from 0x0${args[1][0].toString(16)} ${args[2]}`);
+          return native.verifyEcdsa(...args);
+        },
+      }));
+      parse = require('../../src/csr/parse').parseCertificationRequest;
+      jest.dontMock('mayfly-native');
+    });
+    for (const keyType of ['p256', 'p384', 'rsa2048', 'ed25519'] as const) expect({ keyType, valid: parse(makeCsr({ keyType }).der).signatureValid }).toEqual({ keyType, valid: true });
+    expect(calls).toEqual(['P-256 65 octets from 0x04 sha256', 'P-384 97 octets from 0x04 sha256']);
   });
 
   describe.each(CURVES)('%s', (curve) => {
@@ -194,7 +211,11 @@ describe('the native core', () => {
         jest.doMock('mayfly-native', () => {
           throw error;
         });
-        loaded = { parse: require('../../src/csr/parse').parseCertificationRequest, core: require('../../src/csr/native_core').nativeCore };
+        try {
+          loaded = { parse: require('../../src/csr/parse').parseCertificationRequest, core: require('../../src/csr/native_core').nativeCore };
+        } finally {
+          jest.dontMock('mayfly-native');
+        }
       });
       return loaded;
     }
