@@ -74,7 +74,7 @@ function ecPublicKey(sent: Uint8Array, algorithm: DerNode, parameters: DerNode |
   const length = Math.ceil(curve.bits / 8);
   // RFC 5480 2.2: the uncompressed form, which every client reads, whatever form the CSR used.
   const uncompressed = point[0] === 0x04 ? point : Buffer.concat([Uint8Array.of(0x04), fieldOctets(x, length), fieldOctets(y, length)]);
-  const spki = point[0] === 0x04 ? sent : sequence(algorithm.encoded, encodeBitString(uncompressed));
+  const spki = uncompressed === point ? sent : sequence(algorithm.encoded, encodeBitString(uncompressed));
   let keyObject: KeyObject | undefined;
   return {
     type: 'EC',

@@ -25,6 +25,7 @@ import { SqliteAuditStore } from '../../../src/audit/sqlite_store';
 import { verifyLedger } from '../../../src/audit/verify';
 import { witnessCheckpoints } from '../../../src/audit/witness';
 import { runCli, serveCli, servePlainHttp } from '../../helpers/cli';
+import { eventually } from '../../helpers/eventually';
 import { makeCsr } from '../../helpers/openssl';
 
 const keyPem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -34,11 +35,6 @@ function holdWriteLock(database: string): { db: Database.Database; release: () =
   const db = new Database(database);
   db.exec('BEGIN IMMEDIATE');
   return { db, release: () => (db.exec('ROLLBACK'), db.close()) };
-}
-
-/** Checks `condition` every 50 ms until it holds or `timeoutMs` pass (the assertions after it say which). */
-async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await condition()) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 describe('the SQLite ledger journals each writer', () => {
@@ -122,7 +118,7 @@ describe('the SQLite ledger journals each writer', () => {
       const db = new Database(database, { readonly: true });
       try {
         const checkpointed = db.prepare('SELECT max(seq) FROM checkpoints WHERE chain = ?').pluck();
-        await waitUntil(() => checkpointed.get(chain) === 10, 3000);
+        await eventually(() => checkpointed.get(chain) === 10, 3000);
         expect(checkpointed.get(chain)).toBe(10);
         // Until 2026-12-07 each checkpoint made the indexer index what waited first: batches of a checkpoint's worth of
         // records, each rewriting the random-key index pages they touch (indexer_worker.ts).
@@ -208,7 +204,7 @@ describe('the SQLite ledger journals each writer', () => {
       }
       // 8 MiB were passed by ~15,000 records: once the indexer has made what the journal held then
       // durable, a new file, holding what was journaled meanwhile.
-      await waitUntil(() => statSync(journal).ino !== firstFile, 20_000);
+      await eventually(() => statSync(journal).ino !== firstFile, 20_000);
       expect(statSync(journal).ino).not.toBe(firstFile);
       expect(statSync(journal).size).toBeLessThan(8 * 1024 * 1024);
       const records = await reader.query({});
@@ -324,7 +320,7 @@ describe('the SQLite ledger journals each writer', () => {
       await appendLargeRecords(writer, chain);
       expect(statSync(journal).ino).toBe(firstFile);
       await writer.index('own');
-      await waitUntil(() => statSync(journal).ino !== firstFile, 10_000);
+      await eventually(() => statSync(journal).ino !== firstFile, 10_000);
       expect(statSync(journal).ino).not.toBe(firstFile);
       // Keeping from where it was asked (record 82) carried ~1.8 MB of indexed records into the new file, and at a high rate started it over again at once.
       expect(statSync(journal).size).toBe(0);
@@ -358,7 +354,7 @@ describe('the SQLite ledger journals each writer', () => {
     try {
       // The rotation asked for at record 82 waits for the indexer's next batch, which waits 5 s for the lock and fails.
       await appendLargeRecords(writer, chain);
-      await waitUntil(async () => (await writer.problem()) !== undefined, 20_000);
+      await eventually(async () => (await writer.problem()) !== undefined, 20_000);
       expect(await writer.problem()).toMatch(/cannot index its journal \(.*locked/);
       expect(statSync(journal).ino).toBe(firstFile);
     } finally {
@@ -366,7 +362,7 @@ describe('the SQLite ledger journals each writer', () => {
     }
     try {
       // The indexer tries again 5 s after the failure.
-      await waitUntil(() => statSync(journal).ino !== firstFile, 20_000);
+      await eventually(() => statSync(journal).ino !== firstFile, 20_000);
       expect(statSync(journal).ino).not.toBe(firstFile);
       expect(statSync(journal).size).toBe(0);
       expect(await writer.problem()).toBeUndefined();

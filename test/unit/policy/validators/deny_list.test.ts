@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { DenyList } from '../../../../src/policy/deny_list';
 import type { PolicyRequest } from '../../../../src/policy/validator';
 import validator from '../../../../validators/deny_list';
+import { eventually } from '../../../helpers/eventually';
 import { makeCsr } from '../../../helpers/openssl';
 import { hex, tlv } from '../../support/asn1';
 import { buildCsr as buildRawCsr } from '../../support/csr';
@@ -49,16 +50,6 @@ function replaceList(name: string, text: string): void {
   const temporary = join(dir, `.${name}.tmp`);
   writeFileSync(temporary, text);
   renameSync(temporary, join(dir, name));
-}
-
-/** Polls `condition` for up to 20 s: the file watch can lag by seconds on a loaded machine. */
-async function eventually(condition: () => boolean, timeoutMs = 20_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return condition();
 }
 
 const san = (subject: string, names: string) => makeCsr({ subject, extensions: [`subjectAltName=${names}`] });
