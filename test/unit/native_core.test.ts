@@ -237,6 +237,33 @@ describe('the native core', () => {
     });
   });
 
+  it('is not used when Node runs in FIPS mode (its EC calls would bypass the FIPS provider): node:crypto verifies', () => {
+    const calls: string[] = [];
+    let loaded!: { parse: typeof parseCertificationRequest; core: typeof nativeCore };
+    jest.isolateModules(() => {
+      // This Node has no FIPS provider to start with (--enable-fips fails): FIPS mode is what getFips reports.
+      jest.doMock('node:crypto', () => ({ ...jest.requireActual<typeof import('node:crypto')>('node:crypto'), getFips: () => 1 }));
+      jest.doMock('mayfly-native', () => ({
+        verifyEcdsa: (...args: Parameters<typeof native.verifyEcdsa>) => {
+          calls.push(args[0]);
+          return native.verifyEcdsa(...args);
+        },
+      }));
+      try {
+        loaded = { parse: require('../../src/csr/parse').parseCertificationRequest, core: require('../../src/csr/native_core').nativeCore };
+      } finally {
+        jest.dontMock('node:crypto');
+        jest.dontMock('mayfly-native');
+      }
+    });
+    expect(loaded.core).toBeUndefined();
+    const { der } = makeCsr({ keyType: 'p256' });
+    const changed = Buffer.from(der);
+    changed[changed.length - 5] ^= 0x01;
+    expect([loaded.parse(der).signatureValid, loaded.parse(changed).signatureValid]).toEqual([true, false]);
+    expect(calls).toEqual([]);
+  });
+
   it.each(['p256', 'p384'] as const)('verifies what OpenSSL signs: a %s CSR from `openssl req` is valid, with its signature changed not', (keyType) => {
     const { der } = makeCsr({ keyType });
     expect(parseCertificationRequest(der).signatureValid).toBe(true);
