@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeErrors, runLoad } from '../../../bench/load_generator';
+import { itWithTools } from '../../interop/tools';
+
+const WRK = { executable: '/usr/bin/wrk', debianPackage: 'wrk' };
 
 // The benchmark's wrk script against a loopback server that answers in turn a certificate, 429 and 503: each error
 // is counted by its status, so "241 errors" says what they were. Three requests show both statuses, so a run that a
@@ -36,7 +39,7 @@ describe('the load generator counts non-2xx answers by status', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('reports each status with its count, and the counts add up to the non-2xx errors', async () => {
+  itWithTools([WRK], 'reports each status with its count, and the counts add up to the non-2xx errors', async () => {
     const result = await runLoad({ url, path: '/v1/sign/default', contentType: 'application/x-www-form-urlencoded', bodiesFile: join(dir, 'bodies.txt'), connections: 2, threads: 1, durationSeconds: 1 });
     expect(result.errorKinds.non2xx).toBeGreaterThan(0);
     expect(Object.keys(result.non2xxByStatus).sort()).toEqual(['429', '503']);
