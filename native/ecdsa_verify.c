@@ -18,17 +18,11 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 
-struct curve {
-  const char *name;
-  int nid;
-};
-
-static const struct curve CURVES[] = {
-    {"P-256", NID_X9_62_prime256v1},
-    {"P-384", NID_secp384r1},
-    {"P-521", NID_secp521r1},
-    {"secp256k1", NID_secp256k1},
-};
+// The curves by the names the TypeScript side uses (src/csr/ec_point.ts), and their OpenSSL ids.
+static const char *const CURVES[] = {"P-256", "P-384", "P-521", "secp256k1"};
+static const int CURVE_NIDS[] = {NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1, NID_secp256k1};
+#define CURVE_COUNT (sizeof CURVES / sizeof CURVES[0])
+_Static_assert(CURVE_COUNT == sizeof CURVE_NIDS / sizeof CURVE_NIDS[0], "a nid for every curve");
 
 static const char *const DIGESTS[] = {"sha1", "sha224", "sha256", "sha384", "sha512"};
 #define DIGEST_COUNT (sizeof DIGESTS / sizeof DIGESTS[0])
@@ -63,19 +57,28 @@ static int read_bytes(napi_env env, napi_value value, const unsigned char **byte
   return 1;
 }
 
-// A name longer than any known one comes back empty, so that it is unknown rather than cut short.
+// A name longer than any known one, or with a NUL inside, comes back empty, so that it is unknown
+// rather than cut short.
 static int read_name(napi_env env, napi_value value, char *name, size_t size) {
   size_t length;
   napi_valuetype type;
   if (napi_typeof(env, value, &type) != napi_ok || type != napi_string) return 0;
   if (napi_get_value_string_utf8(env, value, name, size, &length) != napi_ok) return 0;
-  if (length >= size - 1) name[0] = '\0';
+  if (length >= size - 1 || strlen(name) != length) name[0] = '\0';
   return 1;
 }
 
+// Only the uncompressed form (RFC 5480 2.2: 0x04, x, y, each as long as the field) is taken:
+// EC_KEY_oct2key would also take a compressed or hybrid point, and the point at infinity (0x00),
+// with which a signature verifies that no private key made.
+static int is_uncompressed_point(const EC_KEY *key, const unsigned char *point, size_t length) {
+  size_t field = ((size_t)EC_GROUP_get_degree(EC_KEY_get0_group(key)) + 7) / 8;
+  return length == 1 + 2 * field && point[0] == 0x04;
+}
+
 static int curve_nid(const char *name) {
-  for (size_t i = 0; i < sizeof CURVES / sizeof CURVES[0]; i++) {
-    if (strcmp(CURVES[i].name, name) == 0) return CURVES[i].nid;
+  for (size_t i = 0; i < CURVE_COUNT; i++) {
+    if (strcmp(CURVES[i], name) == 0) return CURVE_NIDS[i];
   }
   return NID_undef;
 }
@@ -115,7 +118,7 @@ static napi_value verify_ecdsa(napi_env env, napi_callback_info info) {
   EC_KEY *key = EC_KEY_new_by_curve_name(nid);
   // EC_KEY_oct2key refuses a point off the curve; ECDSA_verify answers 1 for valid, 0 for invalid,
   // -1 for a malformed signature (non-DER, trailing bytes, r or s out of range).
-  if (key != NULL && signature_length <= INT32_MAX && EC_KEY_oct2key(key, point, point_length, NULL) == 1 &&
+  if (key != NULL && signature_length <= INT32_MAX && is_uncompressed_point(key, point, point_length) && EC_KEY_oct2key(key, point, point_length, NULL) == 1 &&
       EVP_Digest(signed_bytes, signed_length, hash, &hash_length, md, NULL) == 1) {
     valid = ECDSA_verify(0, hash, (int)hash_length, signature, (int)signature_length, key) == 1;
   }
@@ -126,6 +129,25 @@ static napi_value verify_ecdsa(napi_env env, napi_callback_info info) {
   napi_value result;
   napi_get_boolean(env, valid, &result);
   return result;
+}
+
+// openSslErrorPending() → boolean, for the tests: whether OpenSSL's error queue on this thread holds
+// an error (verifyEcdsa leaves none, whatever it refuses).
+static napi_value openssl_error_pending(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_get_boolean(env, ERR_peek_error() != 0, &result);
+  return result;
+}
+
+// exports[property] = the `count` names, as an array of strings.
+static int export_names(napi_env env, napi_value exports, const char *property, const char *const *names, size_t count) {
+  napi_value array, name;
+  if (napi_create_array_with_length(env, count, &array) != napi_ok) return 0;
+  for (size_t i = 0; i < count; i++) {
+    if (napi_create_string_utf8(env, names[i], NAPI_AUTO_LENGTH, &name) != napi_ok || napi_set_element(env, array, (uint32_t)i, name) != napi_ok) return 0;
+  }
+  return napi_set_named_property(env, exports, property, array) == napi_ok;
 }
 
 NAPI_MODULE_INIT() {
@@ -143,10 +165,13 @@ NAPI_MODULE_INIT() {
       return NULL;
     }
   }
-  napi_value verify;
+  napi_value verify, pending;
   if (napi_set_instance_data(env, instance, free_instance, NULL) != napi_ok ||
       napi_create_function(env, "verifyEcdsa", NAPI_AUTO_LENGTH, verify_ecdsa, NULL, &verify) != napi_ok ||
-      napi_set_named_property(env, exports, "verifyEcdsa", verify) != napi_ok) {
+      napi_set_named_property(env, exports, "verifyEcdsa", verify) != napi_ok ||
+      napi_create_function(env, "openSslErrorPending", NAPI_AUTO_LENGTH, openssl_error_pending, NULL, &pending) != napi_ok ||
+      napi_set_named_property(env, exports, "openSslErrorPending", pending) != napi_ok ||
+      !export_names(env, exports, "curves", CURVES, CURVE_COUNT) || !export_names(env, exports, "digests", DIGESTS, DIGEST_COUNT)) {
     return NULL;
   }
   return exports;

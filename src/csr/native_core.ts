@@ -10,6 +10,12 @@ import { getFips } from 'node:crypto';
  */
 export const nativeCore: typeof NativeCore | undefined = loadNativeCore();
 
+const nativeCurves = new Set(nativeCore?.curves);
+const nativeDigests = new Set(nativeCore?.digests);
+
+/** Whether the native core verifies ECDSA signatures on `curve` with `digest` (node:crypto does the rest). */
+export const nativeVerifies = (curve: string, digest: string): boolean => nativeCurves.has(curve) && nativeDigests.has(digest);
+
 function loadNativeCore(): typeof NativeCore | undefined {
   if (getFips() === 1) return undefined;
   try {

@@ -1,11 +1,8 @@
 import { constants, verify } from 'node:crypto';
 import { contextTag, TAG, type DerNode } from '../der';
 import type { SubjectPublicKey } from '../types';
-import { nativeCore } from './native_core';
+import { nativeCore, nativeVerifies } from './native_core';
 import { verificationKey } from './public_key';
-
-type NativeCurve = Parameters<NonNullable<typeof nativeCore>['verifyEcdsa']>[0];
-type NativeDigest = Parameters<NonNullable<typeof nativeCore>['verifyEcdsa']>[2];
 
 /** How Node verifies one signature algorithm: the digest (null for EdDSA), the key types it fits, PSS. */
 interface VerifyMethod {
@@ -90,8 +87,8 @@ export function readSignatureAlgorithm(oid: string, parameters?: DerNode): Signa
 export function verifySignature(algorithm: SignatureAlgorithm, key: SubjectPublicKey, signed: Uint8Array, signature: Uint8Array): boolean {
   // Node picks the scheme from the key, so an algorithm that does not fit the key must fail here.
   if (algorithm.digest === undefined || !algorithm.keys.includes(key.type)) return false;
-  if (nativeCore && key.point && algorithm.digest) {
-    return nativeCore.verifyEcdsa(key.curve as NativeCurve, key.point, algorithm.digest as NativeDigest, signed, signature);
+  if (nativeCore && key.point && key.curve !== undefined && algorithm.digest !== null && nativeVerifies(key.curve, algorithm.digest)) {
+    return nativeCore.verifyEcdsa(key.curve, key.point, algorithm.digest, signed, signature);
   }
   const verifyWith = verificationKey(key);
   try {

@@ -3,9 +3,11 @@
 // byte of a signature changed, and the malformed encodings OpenSSL must refuse (BER lengths, padded
 // or negative integers, r or s of 0 or n, trailing bytes), both must answer the same. The CSR
 // reader's differential test (test/differential/csr_parse.ts) then compares whole requests.
-import { createPrivateKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import { createECDH, createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { nativeCore } from '../../src/csr/native_core';
+import { NAMED_CURVES } from '../../src/csr/ec_point';
 import { parseCertificationRequest } from '../../src/csr/parse';
+import { readSignatureAlgorithm } from '../../src/csr/signature';
 import { makeCsr } from '../helpers/openssl';
 
 const CURVES = ['P-256', 'P-384', 'P-521', 'secp256k1'] as const;
@@ -68,10 +70,51 @@ function tlv(tag: number, content: Buffer): Buffer {
 
 const ecdsaSig = (r: Buffer, s: Buffer): Buffer => tlv(0x30, Buffer.concat([tlv(0x02, r), tlv(0x02, s)]));
 
+/** a⁻¹ mod n (n prime), by Fermat. */
+function inverse(a: bigint, n: bigint): bigint {
+  let result = 1n;
+  for (let base = a % n, exponent = n - 2n; exponent > 0n; exponent >>= 1n, base = (base * base) % n) if (exponent & 1n) result = (result * base) % n;
+  return result;
+}
+
 function rs(key: Key, signed: Uint8Array): { r: bigint; s: bigint } {
   const raw = sign('sha256', signed, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
   const half = raw.length / 2;
   return { r: BigInt(`0x${raw.subarray(0, half).toString('hex')}`), s: BigInt(`0x${raw.subarray(half).toString('hex')}`) };
+}
+
+interface FreshStage {
+  readonly parse: typeof parseCertificationRequest;
+  readonly core: typeof nativeCore;
+  /** Each ECDSA verify the stage asked of the native module: curve, point length and prefix, digest. */
+  readonly calls: readonly string[];
+}
+
+/**
+ * src/csr loaded afresh, in a module registry of its own, with `mayfly-native` exporting what it
+ * does but for `exports` (or failing to load with `loadError`) and node:crypto's getFips answering `fips`.
+ */
+function freshCsrStage(options: { readonly exports?: Partial<typeof native>; readonly loadError?: Error; readonly fips?: number } = {}): FreshStage {
+  const calls: string[] = [];
+  let loaded!: Omit<FreshStage, 'calls'>;
+  jest.isolateModules(() => {
+    if (options.fips !== undefined) jest.doMock('node:crypto', () => ({ ...jest.requireActual<typeof import('node:crypto')>('node:crypto'), getFips: () => options.fips }));
+    jest.doMock('mayfly-native', () => {
+      if (options.loadError) throw options.loadError;
+      const verifyEcdsa = (...args: Parameters<typeof native.verifyEcdsa>) => {
+        calls.push(`${args[0]} ${args[1].length} octets from 0x0${args[1][0].toString(16)} ${args[2]}`);
+        return native.verifyEcdsa(...args);
+      };
+      return { ...native, verifyEcdsa, ...options.exports };
+    });
+    try {
+      loaded = { parse: require('../../src/csr/parse').parseCertificationRequest, core: require('../../src/csr/native_core').nativeCore };
+    } finally {
+      jest.dontMock('node:crypto');
+      jest.dontMock('mayfly-native');
+    }
+  });
+  return { ...loaded, calls };
 }
 
 describe('the native core', () => {
@@ -84,20 +127,24 @@ describe('the native core', () => {
   });
 
   it('is what the CSR stage verifies EC signatures with, from the uncompressed point, and no other', () => {
-    const calls: string[] = [];
-    let parse!: typeof parseCertificationRequest;
-    jest.isolateModules(() => {
-      jest.doMock('mayfly-native', () => ({
-        verifyEcdsa: (...args: Parameters<typeof native.verifyEcdsa>) => {
-          calls.push(`${args[0]} ${args[1].length} octets from 0x0${args[1][0].toString(16)} ${args[2]}`);
-          return native.verifyEcdsa(...args);
-        },
-      }));
-      parse = require('../../src/csr/parse').parseCertificationRequest;
-      jest.dontMock('mayfly-native');
-    });
+    const { parse, calls } = freshCsrStage();
     for (const keyType of ['p256', 'p384', 'rsa2048', 'ed25519'] as const) expect({ keyType, valid: parse(makeCsr({ keyType }).der).signatureValid }).toEqual({ keyType, valid: true });
     expect(calls).toEqual(['P-256 65 octets from 0x04 sha256', 'P-384 97 octets from 0x04 sha256']);
+  });
+
+  it('knows every curve the CSR reader takes and every ECDSA digest, so that no CSR goes to it with a name it would throw on', () => {
+    expect(Object.values(NAMED_CURVES).map(({ name }) => name).filter((name) => !native.curves.includes(name))).toEqual([]);
+    const ecdsaDigests = ['1', '3.1', '3.2', '3.3', '3.4'].map((arc) => readSignatureAlgorithm(`1.2.840.10045.4.${arc}`).digest);
+    expect(ecdsaDigests.filter((digest) => !native.digests.includes(digest!))).toEqual([]);
+  });
+
+  it('is given only the curves it declares: on one it lacks, node:crypto verifies', () => {
+    const { parse, calls } = freshCsrStage({ exports: { curves: ['P-256'] } });
+    const { der } = makeCsr({ keyType: 'p384' });
+    const changed = Buffer.from(der);
+    changed[changed.length - 5] ^= 0x01;
+    expect([parse(der).signatureValid, parse(changed).signatureValid, parse(makeCsr({ keyType: 'p256' }).der).signatureValid]).toEqual([true, false, true]);
+    expect(calls).toEqual(['P-256 65 octets from 0x04 sha256']);
   });
 
   describe.each(CURVES)('%s', (curve) => {
@@ -162,6 +209,48 @@ describe('the native core', () => {
     });
   });
 
+  it.each(CURVES)('takes the %s point only uncompressed: compressed, hybrid or with a byte more or less, it answers false', (curve) => {
+    const key = keys[curve];
+    const signature = sign('sha256', signed, { key: key.privateKey, dsaEncoding: 'der' });
+    const field = (key.point.length - 1) / 2;
+    const x = key.point.subarray(1, 1 + field);
+    const odd = key.point[key.point.length - 1] & 1;
+    const forms: Record<string, Buffer> = {
+      uncompressed: key.point,
+      compressed: Buffer.concat([Buffer.of(0x02 | odd), x]),
+      hybrid: Buffer.concat([Buffer.of(0x06 | odd), key.point.subarray(1)]),
+      'a byte more': Buffer.concat([key.point, Buffer.of(0)]),
+      'x and y each a byte longer': Buffer.concat([Buffer.of(0x04, 0), x, Buffer.of(0), key.point.subarray(1 + field)]),
+      'a byte less': key.point.subarray(0, key.point.length - 1),
+    };
+    // node:crypto takes the compressed and hybrid forms as the same key: the TypeScript side never sends them.
+    expect(Object.fromEntries(Object.entries(forms).map(([form, point]) => [form, native.verifyEcdsa(curve, point, 'sha256', signed, signature)]))).toEqual({
+      uncompressed: true,
+      compressed: false,
+      hybrid: false,
+      'a byte more': false,
+      'x and y each a byte longer': false,
+      'a byte less': false,
+    });
+  });
+
+  it('refuses the point at infinity, with which a signature that no private key made would verify', () => {
+    // With Q at infinity, u1·G + u2·Q is u1·G: pick u1, and (r, s) = (x(u1·G), e / u1) verifies for any message.
+    const n = ORDER['P-256'];
+    const e = BigInt(`0x${createHash('sha256').update(signed).digest('hex')}`) % n;
+    const u1 = 123_456_789n;
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(Buffer.from(u1.toString(16).padStart(64, '0'), 'hex'));
+    const r = BigInt(`0x${ecdh.getPublicKey().subarray(1, 33).toString('hex')}`) % n;
+    const forged = ecdsaSig(integer(r), integer((e * inverse(u1, n)) % n));
+    const infinity = Buffer.of(0x00);
+    // node:crypto imports an SPKI holding 0x00 and accepts the forgery: the CSR reader refuses such a key first.
+    const algorithm = keys['P-256'].spki.subarray(2, 23); // the SPKI's AlgorithmIdentifier: id-ecPublicKey, P-256
+    const spkiAtInfinity = tlv(0x30, Buffer.concat([algorithm, tlv(0x03, Buffer.concat([Buffer.of(0), infinity]))]));
+    expect(verify('sha256', signed, { key: spkiAtInfinity, format: 'der', type: 'spki', dsaEncoding: 'der' }, forged)).toBe(true);
+    expect(native.verifyEcdsa('P-256', infinity, 'sha256', signed, forged)).toBe(false);
+  });
+
   it('answers false for a point that is not on the curve, where node:crypto cannot import the key', () => {
     const key = keys['P-256'];
     const signature = sign('sha256', signed, { key: key.privateKey, dsaEncoding: 'der' });
@@ -192,36 +281,27 @@ describe('the native core', () => {
     expect(thrown('P-256', point, 'sha256', bytes)).toBe('TypeError: verifyEcdsa takes five arguments');
     expect(thrown(256, point, 'sha256', bytes, bytes)).toBe('TypeError: verifyEcdsa: the curve and the digest are strings');
     expect(thrown('P-256-and-then-some', point, 'sha256', bytes, bytes)).toBe('TypeError: verifyEcdsa: unknown curve');
+    expect(thrown('P-256\0junk', point, 'sha256', bytes, bytes)).toBe('TypeError: verifyEcdsa: unknown curve');
+    expect(thrown('P-256', point, 'sha256\0', bytes, bytes)).toBe('TypeError: verifyEcdsa: unknown digest');
     expect(native.verifyEcdsa('P-256', point, 'sha256', new Uint8Array(0), new Uint8Array(0))).toBe(false);
   });
 
   it('leaves no OpenSSL error behind for node:crypto to find after a refusal', () => {
     const key = keys['P-256'];
     for (let i = 0; i < 50; i++) expect(native.verifyEcdsa('P-256', key.point, 'sha256', signed, Buffer.of(0x30, 0x81))).toBe(false);
+    const offCurve = Buffer.from(key.point);
+    offCurve[64] ^= 0x01;
+    expect(native.verifyEcdsa('P-256', offCurve, 'sha256', signed, Buffer.of(0x30, 0x81))).toBe(false);
+    // node:crypto clears the queue before its own calls, so only the queue itself shows what a refusal left.
+    expect(native.openSslErrorPending()).toBe(false);
     const pem = key.privateKey.export({ format: 'pem', type: 'pkcs8' });
     expect(createPrivateKey(pem).asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
     expect(verify('sha256', signed, { key: key.spki, format: 'der', type: 'spki' }, sign('sha256', signed, key.privateKey))).toBe(true);
   });
 
   describe('where npm did not build it (npm ci --ignore-scripts)', () => {
-    /** src/csr with `mayfly-native` failing to load as `error` does, in a fresh module registry. */
-    function csrStageWithout(error: Error): { parse: typeof parseCertificationRequest; core: typeof nativeCore } {
-      let loaded!: { parse: typeof parseCertificationRequest; core: typeof nativeCore };
-      jest.isolateModules(() => {
-        jest.doMock('mayfly-native', () => {
-          throw error;
-        });
-        try {
-          loaded = { parse: require('../../src/csr/parse').parseCertificationRequest, core: require('../../src/csr/native_core').nativeCore };
-        } finally {
-          jest.dontMock('mayfly-native');
-        }
-      });
-      return loaded;
-    }
-
     it('falls back to node:crypto, which verifies the same CSRs alike', () => {
-      const { parse, core } = csrStageWithout(Object.assign(new Error("Cannot find module './build/Release/mayfly_native.node'"), { code: 'MODULE_NOT_FOUND' }));
+      const { parse, core } = freshCsrStage({ loadError: Object.assign(new Error("Cannot find module './build/Release/mayfly_native.node'"), { code: 'MODULE_NOT_FOUND' }) });
       expect(core).toBeUndefined();
       for (const keyType of ['p256', 'p384'] as const) {
         const { der } = makeCsr({ keyType });
@@ -233,35 +313,19 @@ describe('the native core', () => {
     });
 
     it('does not hide a module that is there and fails to load', () => {
-      expect(() => csrStageWithout(new Error('undefined symbol: EC_KEY_oct2key'))).toThrow('undefined symbol: EC_KEY_oct2key');
+      expect(() => freshCsrStage({ loadError: new Error('undefined symbol: EC_KEY_oct2key') })).toThrow('undefined symbol: EC_KEY_oct2key');
     });
   });
 
   it('is not used when Node runs in FIPS mode (its EC calls would bypass the FIPS provider): node:crypto verifies', () => {
-    const calls: string[] = [];
-    let loaded!: { parse: typeof parseCertificationRequest; core: typeof nativeCore };
-    jest.isolateModules(() => {
-      // This Node has no FIPS provider to start with (--enable-fips fails): FIPS mode is what getFips reports.
-      jest.doMock('node:crypto', () => ({ ...jest.requireActual<typeof import('node:crypto')>('node:crypto'), getFips: () => 1 }));
-      jest.doMock('mayfly-native', () => ({
-        verifyEcdsa: (...args: Parameters<typeof native.verifyEcdsa>) => {
-          calls.push(args[0]);
-          return native.verifyEcdsa(...args);
-        },
-      }));
-      try {
-        loaded = { parse: require('../../src/csr/parse').parseCertificationRequest, core: require('../../src/csr/native_core').nativeCore };
-      } finally {
-        jest.dontMock('node:crypto');
-        jest.dontMock('mayfly-native');
-      }
-    });
+    // This Node has no FIPS provider to start with (--enable-fips fails): FIPS mode is what getFips reports.
+    const loaded = freshCsrStage({ fips: 1 });
     expect(loaded.core).toBeUndefined();
     const { der } = makeCsr({ keyType: 'p256' });
     const changed = Buffer.from(der);
     changed[changed.length - 5] ^= 0x01;
     expect([loaded.parse(der).signatureValid, loaded.parse(changed).signatureValid]).toEqual([true, false]);
-    expect(calls).toEqual([]);
+    expect(loaded.calls).toEqual([]);
   });
 
   it.each(['p256', 'p384'] as const)('verifies what OpenSSL signs: a %s CSR from `openssl req` is valid, with its signature changed not', (keyType) => {
