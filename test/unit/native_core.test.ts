@@ -9,6 +9,7 @@ import { NAMED_CURVES } from '../../src/csr/ec_point';
 import { parseCertificationRequest } from '../../src/csr/parse';
 import { readSignatureAlgorithm } from '../../src/csr/signature';
 import { makeCsr } from '../helpers/openssl';
+import { tlv } from './support/asn1';
 
 const CURVES = ['P-256', 'P-384', 'P-521', 'secp256k1'] as const;
 const DIGESTS = ['sha1', 'sha224', 'sha256', 'sha384', 'sha512'] as const;
@@ -63,12 +64,7 @@ function integer(value: bigint): Buffer {
   return bytes[0] & 0x80 ? Buffer.concat([Buffer.of(0), bytes]) : bytes;
 }
 
-function tlv(tag: number, content: Buffer): Buffer {
-  const length = content.length < 0x80 ? Buffer.of(content.length) : Buffer.of(0x81, content.length);
-  return Buffer.concat([Buffer.of(tag), length, content]);
-}
-
-const ecdsaSig = (r: Buffer, s: Buffer): Buffer => tlv(0x30, Buffer.concat([tlv(0x02, r), tlv(0x02, s)]));
+const ecdsaSig = (r: Buffer, s: Buffer): Buffer => tlv(0x30, tlv(0x02, r), tlv(0x02, s));
 
 /** a⁻¹ mod n (n prime), by Fermat. */
 function inverse(a: bigint, n: bigint): bigint {
@@ -246,7 +242,7 @@ describe('the native core', () => {
     const infinity = Buffer.of(0x00);
     // node:crypto imports an SPKI holding 0x00 and accepts the forgery: the CSR reader refuses such a key first.
     const algorithm = keys['P-256'].spki.subarray(2, 23); // the SPKI's AlgorithmIdentifier: id-ecPublicKey, P-256
-    const spkiAtInfinity = tlv(0x30, Buffer.concat([algorithm, tlv(0x03, Buffer.concat([Buffer.of(0), infinity]))]));
+    const spkiAtInfinity = tlv(0x30, algorithm, tlv(0x03, Buffer.of(0), infinity));
     expect(verify('sha256', signed, { key: spkiAtInfinity, format: 'der', type: 'spki', dsaEncoding: 'der' }, forged)).toBe(true);
     expect(native.verifyEcdsa('P-256', infinity, 'sha256', signed, forged)).toBe(false);
   });
